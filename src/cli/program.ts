@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ErrorCodes, NetprobeError } from '../errors.js';
+import { registerCerts } from './certs.js';
+import { registerServer } from './server.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export const VERSION = pkg.version;
+
+function notBuilt(name: string, issue: string): () => never {
+  return () => {
+    throw new NetprobeError(ErrorCodes.notImplemented, `'netprobe ${name}' is not built yet (${issue})`);
+  };
+}
+
+/** The command tree. Each command lives in its own file and only parses options and calls a module. */
+export function buildProgram(): Command {
+  const program = new Command('netprobe')
+    .description('Secure network performance monitor: scheduled TLS downloads, measured, collected and analysed.')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`netprobe: ${text.replace(/^error: /, '')}`) });
+
+  const stubs: [string, string, string][] = [
+    ['client', 'measure downloads on a schedule and report them', 'issue #4'],
+    ['analyse', 'statistics, busiest hour and congestion episodes from stored results', 'issue #5'],
+    ['report', 'write an HTML report with charts and exports', 'issue #6'],
+    ['simulate', 'run many virtual clients under a time-varying load profile', 'issue #7'],
+    ['demo', 'certificates, a simulation, the analysis and the report in one go', 'issue #7'],
+  ];
+  for (const [name, description, issue] of stubs) {
+    program.command(name).description(`${description} (not built yet)`).allowUnknownOption(false).action(notBuilt(name, issue));
+  }
+  registerServer(program);
+  registerCerts(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}

@@ -1,0 +1,138 @@
+import { ErrorCodes, ProtocolError } from '../errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, HEADER_BYTES, type FrameTypeValue, frameTypeName } from './frame.js';
+
+export interface Frame {
+  kind: 'frame';
+  type: FrameTypeValue;
+  payload: Buffer;
+}
+
+/** A slice of the raw byte stream that follows FILE_META. */
+export interface RawChunk {
+  kind: 'raw';
+  data: Buffer;
+}
+
+export type Decoded = Frame | RawChunk;
+
+export interface DecoderOptions {
+  /** Largest payload accepted; checked from the header, before any payload is buffered. */
+  maxFrameBytes?: number;
+}
+
+/**
+ * Streaming frame decoder. Feed it chunks of any size with `push`; it keeps the remainder.
+ * `push` returns a lazy iterator: the consumer may call `expectRaw(n)` while handling a frame
+ * (FILE_META) and the bytes after that frame are then yielded as raw chunks. Iterate it fully.
+ */
+export class FrameDecoder {
+  readonly maxFrameBytes: number;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private rawRemaining = 0;
+  private failed: ProtocolError | undefined;
+
+  constructor(options: DecoderOptions = {}) {
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** Bytes held waiting for the rest of a frame. */
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  get expectingRaw(): number {
+    return this.rawRemaining;
+  }
+
+  expectRaw(sizeBytes: number): void {
+    if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 0) throw new RangeError(`raw size ${sizeBytes} is not a byte count`);
+    this.rawRemaining = sizeBytes;
+  }
+
+  *push(chunk: Buffer): Generator<Decoded, void, undefined> {
+    if (this.failed) throw this.failed;
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
+    try {
+      for (;;) {
+        if (this.rawRemaining > 0) {
+          const raw = this.takeRaw();
+          if (raw === undefined) return;
+          yield raw;
+          continue;
+        }
+        if (this.buffered < HEADER_BYTES) return;
+        const header = this.peek(HEADER_BYTES);
+        const type = header.readUInt8(0);
+        const length = header.readUInt32BE(1);
+        if (frameTypeName(type) === undefined) {
+          throw new ProtocolError(ErrorCodes.unknownType, `unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
+        }
+        if (length > this.maxFrameBytes) {
+          throw new ProtocolError(
+            ErrorCodes.frameTooLarge,
+            `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`,
+          );
+        }
+        if (this.buffered < HEADER_BYTES + length) return;
+        const frameBytes = this.take(HEADER_BYTES + length);
+        yield { kind: 'frame', type: type as FrameTypeValue, payload: frameBytes.subarray(HEADER_BYTES) };
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.failed = err;
+        this.chunks = [];
+        this.buffered = 0;
+      }
+      throw err;
+    }
+  }
+
+  /** Throws if the stream ended inside a frame or inside the raw bytes. */
+  end(): void {
+    if (this.failed) return;
+    if (this.rawRemaining > 0) {
+      throw new ProtocolError(ErrorCodes.protocol, `stream ended ${this.rawRemaining} bytes before the end of the file`);
+    }
+    if (this.buffered > 0) {
+      throw new ProtocolError(ErrorCodes.protocol, `stream ended inside a frame (${this.buffered} bytes pending)`);
+    }
+  }
+
+  private takeRaw(): RawChunk | undefined {
+    const first = this.chunks[0];
+    if (first === undefined) return undefined;
+    if (first.length <= this.rawRemaining) {
+      this.chunks.shift();
+      this.buffered -= first.length;
+      this.rawRemaining -= first.length;
+      return { kind: 'raw', data: first };
+    }
+    const data = first.subarray(0, this.rawRemaining);
+    this.chunks[0] = first.subarray(this.rawRemaining);
+    this.buffered -= this.rawRemaining;
+    this.rawRemaining = 0;
+    return { kind: 'raw', data };
+  }
+
+  /** The first `n` buffered bytes, contiguous, without consuming them. */
+  private peek(n: number): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= n) return first.subarray(0, n);
+    const merged = Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [merged];
+    return merged.subarray(0, n);
+  }
+
+  private take(n: number): Buffer {
+    const head = this.peek(n);
+    const first = this.chunks[0]!;
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.buffered -= n;
+    return head;
+  }
+}

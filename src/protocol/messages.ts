@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import { ErrorCodes, ProtocolError } from '../errors.js';
+import { FrameType, type FrameTypeValue, encodeFrame, frameTypeName } from './frame.js';
+import type { Frame } from './decoder.js';
+import { resultSchema } from './result.js';
+
+/** Largest number of results one REPORT may carry (the server may set a lower limit). */
+export const MAX_RESULTS_PER_REPORT = 1_000;
+export const MAX_DURATION_MODE_MS = 600_000;
+
+const text = (max: number) => z.string().max(max);
+const fileName = z.string().min(1).max(128);
+
+export const helloSchema = z.strictObject({
+  version: z.number().int().min(0).max(0xffff),
+  software: text(64),
+  capabilities: z.array(text(32)).max(32),
+});
+export const welcomeSchema = z.strictObject({
+  version: z.number().int().min(0).max(0xffff),
+  serverId: text(128),
+  /** Server wall clock, ms since the epoch. */
+  serverTimeMs: z.number().finite(),
+  capabilities: z.array(text(32)).max(32),
+  maxFrameBytes: z.number().int().positive(),
+  maxResultsPerReport: z.number().int().positive(),
+  /** Names of the files this server serves. */
+  files: z.array(fileName).max(10_000),
+});
+export const pingSchema = z.strictObject({ seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+export const pongSchema = z.strictObject({
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  serverTimeMs: z.number().finite(),
+});
+export const getFileSchema = z.strictObject({
+  name: fileName,
+  /** Duration mode: stream DATA frames for this long instead of the file once. */
+  durationMs: z.number().int().min(1).max(MAX_DURATION_MODE_MS).optional(),
+});
+export const fileMetaSchema = z.strictObject({
+  name: fileName,
+  /** Raw bytes that follow; 0 in duration mode (DATA frames follow instead). */
+  sizeBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** Hex SHA-256 of the file; null in duration mode. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  mode: z.enum(['file', 'duration']),
+});
+export const dataEndSchema = z.strictObject({ bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+export const reportSchema = z.strictObject({ results: z.array(resultSchema).min(1).max(MAX_RESULTS_PER_REPORT) });
+export const ackSchema = z.strictObject({
+  /** Every id of the REPORT that is now durably stored (new or seen before). */
+  ids: z.array(z.uuid()).max(MAX_RESULTS_PER_REPORT),
+  duplicates: z.number().int().min(0).max(MAX_RESULTS_PER_REPORT),
+});
+export const busySchema = z.strictObject({
+  retryAfterMs: z.number().int().min(0).max(3_600_000),
+  reason: text(256),
+});
+export const errorSchema = z.strictObject({ code: text(64).min(1), message: text(1024) });
+
+export type Hello = z.infer<typeof helloSchema>;
+export type Welcome = z.infer<typeof welcomeSchema>;
+export type GetFile = z.infer<typeof getFileSchema>;
+export type FileMeta = z.infer<typeof fileMetaSchema>;
+
+export type Message =
+  | ({ type: 'HELLO' } & Hello)
+  | ({ type: 'WELCOME' } & Welcome)
+  | ({ type: 'PING' } & z.infer<typeof pingSchema>)
+  | ({ type: 'PONG' } & z.infer<typeof pongSchema>)
+  | ({ type: 'GET_FILE' } & GetFile)
+  | ({ type: 'FILE_META' } & FileMeta)
+  | { type: 'DATA'; payload: Buffer }
+  | ({ type: 'DATA_END' } & z.infer<typeof dataEndSchema>)
+  | ({ type: 'REPORT' } & z.infer<typeof reportSchema>)
+  | ({ type: 'ACK' } & z.infer<typeof ackSchema>)
+  | ({ type: 'BUSY' } & z.infer<typeof busySchema>)
+  | ({ type: 'ERROR' } & z.infer<typeof errorSchema>);
+
+export type MessageType = Message['type'];
+export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+
+type JsonType = Exclude<MessageType, 'DATA'>;
+const schemas: { [T in JsonType]: z.ZodType<Omit<MessageOf<T>, 'type'>> } = {
+  HELLO: helloSchema,
+  WELCOME: welcomeSchema,
+  PING: pingSchema,
+  PONG: pongSchema,
+  GET_FILE: getFileSchema,
+  FILE_META: fileMetaSchema,
+  DATA_END: dataEndSchema,
+  REPORT: reportSchema,
+  ACK: ackSchema,
+  BUSY: busySchema,
+  ERROR: errorSchema,
+};
+
+/** Serialises a message into one frame. JSON payloads are not re-validated here (our own data). */
+export function encodeMessage(message: Message): Buffer {
+  const type: FrameTypeValue = FrameType[message.type];
+  if (message.type === 'DATA') return encodeFrame(type, message.payload);
+  const { type: _omit, ...body } = message;
+  return encodeFrame(type, Buffer.from(JSON.stringify(body), 'utf8'));
+}
+
+/** Turns a decoded frame into a validated message; throws ProtocolError on anything else. */
+export function parseMessage(frame: Frame): Message {
+  const name = frameTypeName(frame.type);
+  if (name === undefined) throw new ProtocolError(ErrorCodes.unknownType, `unknown frame type ${frame.type}`);
+  if (name === 'DATA') return { type: 'DATA', payload: frame.payload };
+  let json: unknown;
+  try {
+    json = JSON.parse(frame.payload.toString('utf8'));
+  } catch (err) {
+    throw new ProtocolError(ErrorCodes.badPayload, `${name} payload is not valid JSON`, { cause: err });
+  }
+  const parsed = schemas[name].safeParse(json);
+  if (!parsed.success) {
+    throw new ProtocolError(ErrorCodes.badPayload, `invalid ${name}: ${z.prettifyError(parsed.error).slice(0, 500)}`);
+  }
+  return { type: name, ...parsed.data } as Message;
+}
+
+/** Narrows a message to the expected type or throws (an ERROR from the peer keeps its code). */
+export function expectMessage<T extends MessageType>(message: Message, type: T): MessageOf<T> {
+  if (message.type === type) return message as MessageOf<T>;
+  throw new ProtocolError(ErrorCodes.unexpectedMessage, `expected ${type}, got ${message.type}`);
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * One measurement, as the client sends it and the store keeps it. Defined once: the client
+ * builds it, the server validates it, the store persists it.
+ * Durations in milliseconds from a monotonic clock; rates in Mbit/s (10^6 bits per second).
+ */
+
+/** A day: no phase of one measurement may claim to take longer. */
+const MAX_DURATION_MS = 86_400_000;
+/** 1 Tbit/s: anything above is a lie or a bug. */
+const MAX_RATE_MBPS = 1_000_000;
+/** 10 minutes of 250 ms samples. */
+export const MAX_SAMPLES = 2_400;
+export const SAMPLE_INTERVAL_MS = 250;
+
+const durationMs = z.number().finite().min(0).max(MAX_DURATION_MS);
+const rateMbps = z.number().finite().min(0).max(MAX_RATE_MBPS);
+const name = z.string().min(1).max(128);
+
+export const resultErrorSchema = z.strictObject({
+  code: z.string().min(1).max(64),
+  message: z.string().max(1024),
+});
+
+export const resultSchema = z.strictObject({
+  /** UUIDv7 made by the client: the idempotency key. */
+  id: z.uuid(),
+  /** Optional claim of the client's name; the server refuses it unless it equals the certificate CN. */
+  client: name.optional(),
+  /** host:port the client measured against. */
+  server: z.string().min(1).max(300),
+  file: name,
+  mode: z.enum(['file', 'duration']),
+  /** Wall-clock start, UTC, ISO 8601. */
+  startedAt: z.iso.datetime({ offset: true }),
+  /** Payload bytes received. */
+  bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  dnsMs: durationMs.nullable(),
+  connectMs: durationMs.nullable(),
+  tlsMs: durationMs.nullable(),
+  idleRttMs: durationMs.nullable(),
+  /** GET_FILE sent to first byte of the answer. */
+  responseMs: durationMs.nullable(),
+  /** Latency: GET_FILE sent to last payload byte (download completion time). */
+  downloadMs: durationMs.nullable(),
+  /** First to last payload byte. */
+  transferMs: durationMs.nullable(),
+  /** bytes*8 / transferMs. */
+  throughputMbps: rateMbps.nullable(),
+  /** bytes*8 / downloadMs (includes the response time). */
+  goodputMbps: rateMbps.nullable(),
+  /** Median RTT of PINGs on a second connection while the transfer ran. */
+  loadedRttMs: durationMs.nullable(),
+  /** Throughput of each 250 ms interval of the transfer. */
+  samplesMbps: z.array(rateMbps).max(MAX_SAMPLES),
+  /** Client process CPU time (user+system) during the transfer. */
+  cpuMs: durationMs.nullable(),
+  /** The client's CPU, not the network, bounded the transfer. */
+  clientLimited: z.boolean(),
+  sha256Ok: z.boolean().nullable(),
+  tlsVersion: z.string().max(32).nullable(),
+  cipher: z.string().max(128).nullable(),
+  /** BUSY answers received before this attempt got through. */
+  busyRetries: z.number().int().min(0).max(1_000_000),
+  error: resultErrorSchema.nullable(),
+});
+
+export type Result = z.infer<typeof resultSchema>;
+export type ResultError = z.infer<typeof resultErrorSchema>;
+
+/** A result as stored: what the server adds at ingest. */
+export interface StoredResult extends Result {
+  client: string;
+  receivedAt: string;
+  /** Transfers the server was running when this client's download started (null when unknown). */
+  serverConcurrentTransfers: number | null;
+  /** Server's total outbound rate around that time, Mbit/s. */
+  serverOutboundMbps: number | null;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/** Everything `netprobe server` can be told, with defaults. Flags > environment > config file > defaults. */
+export const serverConfigSchema = z.strictObject({
+  host: z.string().min(1).default('0.0.0.0'),
+  port: z.number().int().min(0).max(65535).default(7443),
+  cert: z.string().min(1).default('certs/server.crt'),
+  key: z.string().min(1).default('certs/server.key'),
+  ca: z.string().min(1).default('certs/ca.crt'),
+  tlsMin: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.3'),
+  store: z.string().min(1).default('./netprobe.db'),
+  /** Extra test files: every regular file in this directory with a plain name. */
+  files: z.string().min(1).optional(),
+  /** Built-in random test files, named by size. */
+  builtinFiles: z.array(z.string()).default(['1MiB', '10MiB', '100MiB']),
+  serverId: z.string().min(1).max(128).optional(),
+  maxFrameBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  maxResultsPerReport: z.number().int().min(1).max(1000).default(1000),
+  handshakeTimeoutMs: z.number().int().min(100).default(10_000),
+  idleTimeoutMs: z.number().int().min(100).default(60_000),
+  maxConnections: z.number().int().min(1).default(10_000),
+  maxConnectionsPerClient: z.number().int().min(1).default(16),
+  /** Above this many concurrent transfers new GET_FILEs get BUSY. */
+  maxConcurrentTransfers: z.number().int().min(1).default(256),
+  busyRetryAfterMs: z.number().int().min(0).default(2_000),
+  shutdownDeadlineMs: z.number().int().min(0).default(30_000),
+  statsIntervalMs: z.number().int().min(0).default(60_000),
+  synchronous: z.enum(['full', 'normal']).default('full'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logFile: z.string().min(1).optional(),
+});
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>;
+export type ServerConfigInput = z.input<typeof serverConfigSchema>;

@@ -1,0 +1,188 @@
+import type { TLSSocket } from 'node:tls';
+import { ErrorCodes, NetprobeError, ProtocolError, errorCode, errorMessage } from '../errors.js';
+import { FrameDecoder } from '../protocol/decoder.js';
+import { PROTOCOL_VERSION } from '../protocol/frame.js';
+import { type Message, type MessageOf, encodeMessage, parseMessage } from '../protocol/messages.js';
+import type { Logger } from '../log.js';
+import type { ServerContext } from './context.js';
+import { prepareResults } from './ingest.js';
+import { sendFile, sendForDuration } from './transfer.js';
+
+
+/**
+ * One client connection after the TLS handshake: HELLO first, then requests one at a time
+ * (the next frame is read only after the previous request was answered).
+ */
+export class Connection {
+  private greeted = false;
+  private closing = false;
+  /** A request is being served (transfer or commit); shutdown waits for it. */
+  busy = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly socket: TLSSocket,
+    readonly client: string,
+    private readonly ctx: ServerContext,
+    parentLog: Logger,
+  ) {
+    this.log = parentLog.child({ client, peer: `${socket.remoteAddress}:${socket.remotePort}` });
+    this.decoder = new FrameDecoder({ maxFrameBytes: ctx.config.maxFrameBytes });
+  }
+
+  private readonly decoder: FrameDecoder;
+
+  /** Reads frames: the socket is paused while a chunk's requests are served, then resumed. */
+  start(): void {
+    this.socket.on('data', (chunk: Buffer) => {
+      this.socket.pause();
+      this.process(chunk).then(
+        () => {
+          if (!this.closing && !this.socket.destroyed) this.socket.resume();
+        },
+        (err: unknown) => {
+          this.busy = false;
+          this.fail(err);
+        },
+      );
+    });
+  }
+
+  private async process(chunk: Buffer): Promise<void> {
+    for (const item of this.decoder.push(chunk)) {
+      if (item.kind !== 'frame') throw new ProtocolError(ErrorCodes.protocol, 'unexpected raw bytes from a client');
+      this.busy = true;
+      await this.handle(parseMessage(item));
+      this.busy = false;
+      if (this.closing) {
+        this.socket.end();
+        return;
+      }
+    }
+  }
+
+  /** Close once idle: used by shutdown. */
+  closeWhenIdle(): void {
+    this.closing = true;
+    if (!this.busy) this.socket.end();
+  }
+
+  private send(message: Message): void {
+    if (!this.socket.destroyed) this.socket.write(encodeMessage(message));
+  }
+
+  private fail(err: unknown): void {
+    const code = errorCode(err);
+    if (code === ErrorCodes.closed || this.socket.destroyed) {
+      this.log.debug({ code }, 'connection ended');
+      return;
+    }
+    const known = err instanceof NetprobeError;
+    this.ctx.metrics.errors.set(code, (this.ctx.metrics.errors.get(code) ?? 0) + 1);
+    this.log.warn({ code, err: known ? undefined : err }, known ? errorMessage(err) : 'internal error');
+    this.send({ type: 'ERROR', code: known ? code : ErrorCodes.internal, message: known ? errorMessage(err).slice(0, 1024) : 'internal error' });
+    this.socket.end();
+  }
+
+  private async handle(message: Message): Promise<void> {
+    if (!this.greeted) {
+      if (message.type !== 'HELLO') throw new ProtocolError(ErrorCodes.unexpectedMessage, `expected HELLO, got ${message.type}`);
+      return this.hello(message);
+    }
+    switch (message.type) {
+      case 'PING':
+        return this.send({ type: 'PONG', seq: message.seq, serverTimeMs: this.ctx.now() });
+      case 'GET_FILE':
+        return this.getFile(message);
+      case 'REPORT':
+        return this.report(message);
+      case 'HELLO':
+      case 'WELCOME':
+      case 'PONG':
+      case 'FILE_META':
+      case 'DATA':
+      case 'DATA_END':
+      case 'ACK':
+      case 'BUSY':
+      case 'ERROR':
+        throw new ProtocolError(ErrorCodes.unexpectedMessage, `a client may not send ${message.type} here`);
+      default: {
+        const never: never = message;
+        throw new ProtocolError(ErrorCodes.unexpectedMessage, `unknown message ${String(never)}`);
+      }
+    }
+  }
+
+  private hello(message: MessageOf<'HELLO'>): void {
+    if (message.version !== PROTOCOL_VERSION) {
+      throw new ProtocolError(
+        ErrorCodes.protocolVersion,
+        `this server speaks netprobe protocol version ${PROTOCOL_VERSION}; the client sent version ${message.version}`,
+      );
+    }
+    this.greeted = true;
+    const { config } = this.ctx;
+    this.send({
+      type: 'WELCOME',
+      version: PROTOCOL_VERSION,
+      serverId: this.ctx.serverId,
+      serverTimeMs: this.ctx.now(),
+      capabilities: ['duration', 'report'],
+      maxFrameBytes: config.maxFrameBytes,
+      maxResultsPerReport: config.maxResultsPerReport,
+      files: this.ctx.catalogue.names(),
+    });
+  }
+
+  private async getFile(message: MessageOf<'GET_FILE'>): Promise<void> {
+    const { load, config } = this.ctx;
+    if (this.ctx.shuttingDown) throw new NetprobeError(ErrorCodes.shuttingDown, 'the server is shutting down');
+    if (load.active >= config.maxConcurrentTransfers) {
+      const retryAfterMs = Math.round(config.busyRetryAfterMs * (0.5 + Math.random()));
+      this.ctx.metrics.busy++;
+      this.log.info({ active: load.active, retryAfterMs }, 'busy: transfer refused');
+      return this.send({ type: 'BUSY', retryAfterMs, reason: `${load.active} transfers running (limit ${config.maxConcurrentTransfers})` });
+    }
+    const file = this.ctx.catalogue.get(message.name);
+    const mode = message.durationMs === undefined ? 'file' : 'duration';
+    const { handle, concurrentAtStart } = load.start(this.client);
+    const startedAtMs = this.ctx.now();
+    const t0 = performance.now();
+    let bytes = 0;
+    let outcome = 'ok';
+    const hooks = { onBytes: (n: number) => { bytes += n; load.addBytes(n); }, shaper: this.ctx.shaper };
+    try {
+      if (message.durationMs === undefined) await sendFile(this.socket, file, hooks);
+      else await sendForDuration(this.socket, file, message.durationMs, hooks);
+    } catch (err) {
+      outcome = errorCode(err);
+      throw err;
+    } finally {
+      load.finish(handle);
+      const durationMs = performance.now() - t0;
+      this.ctx.committer.recordTransfer({ client: this.client, file: file.name, mode, bytes, startedAtMs, durationMs, concurrentAtStart, outcome });
+      this.log.info({ file: file.name, mode, bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome }, 'transfer');
+    }
+  }
+
+  private async report(message: MessageOf<'REPORT'>): Promise<void> {
+    const { config } = this.ctx;
+    if (message.results.length > config.maxResultsPerReport) {
+      throw new NetprobeError(ErrorCodes.limit, `a REPORT may carry at most ${config.maxResultsPerReport} results`);
+    }
+    const rows = prepareResults(this.client, message.results, this.ctx.load, this.ctx.now());
+    let outcome;
+    try {
+      outcome = await this.ctx.committer.submit(rows);
+    } catch (err) {
+      this.ctx.metrics.storageErrors++;
+      this.log.error({ code: errorCode(err), results: rows.length, err: errorMessage(err) }, 'report not stored');
+      return this.send({ type: 'ERROR', code: ErrorCodes.storage, message: 'the server could not store the results; keep them and retry later' });
+    }
+    this.ctx.metrics.resultsStored += outcome.inserted;
+    this.ctx.metrics.resultsDuplicate += outcome.duplicates;
+    this.ctx.emitResults(rows);
+    this.log.info({ results: rows.length, stored: outcome.inserted, duplicates: outcome.duplicates }, 'report');
+    this.send({ type: 'ACK', ids: rows.map((r) => r.id), duplicates: outcome.duplicates });
+  }
+}

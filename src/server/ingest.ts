@@ -1,0 +1,104 @@
+import { ErrorCodes, NetprobeError, StorageError } from '../errors.js';
+import type { Result, StoredResult } from '../protocol/result.js';
+import type { InsertOutcome, Store, TransferRecord } from '../store/types.js';
+import type { LoadTracker } from './load.js';
+
+/** Results may start at most this far in the server's future (client clock skew). */
+const MAX_FUTURE_SKEW_MS = 10 * 60_000;
+
+interface Pending {
+  rows: StoredResult[];
+  resolve: (outcome: InsertOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: every REPORT that arrives while a commit is being prepared joins the same
+ * transaction. A REPORT's promise resolves only after that transaction committed, so an ACK
+ * always means "durably stored".
+ */
+export class GroupCommitter {
+  private queue: Pending[] = [];
+  private transfers: TransferRecord[] = [];
+  private scheduled = false;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(private readonly store: Store) {}
+
+  submit(rows: StoredResult[]): Promise<InsertOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ rows, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Transfer records are written with the next commit (they are not acknowledged to anyone). */
+  recordTransfer(record: TransferRecord): void {
+    this.transfers.push(record);
+    this.schedule();
+  }
+
+  /** Resolves when everything submitted so far has been written (or has failed). */
+  async drain(): Promise<void> {
+    while (this.scheduled || this.queue.length > 0 || this.transfers.length > 0) {
+      await this.inFlight;
+      await new Promise((r) => setImmediate(r));
+    }
+    await this.inFlight;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.inFlight = this.inFlight.then(() => this.commit());
+    });
+  }
+
+  private async commit(): Promise<void> {
+    this.scheduled = false;
+    const batch = this.queue;
+    const transfers = this.transfers;
+    this.queue = [];
+    this.transfers = [];
+    if (transfers.length > 0) {
+      // Losing transfer records must never block results: they are server-side context only.
+      await this.store.insertTransfers(transfers).catch(() => undefined);
+    }
+    if (batch.length === 0) return;
+    try {
+      const outcomes = await this.store.insertResults(batch.map((p) => p.rows));
+      batch.forEach((p, i) => p.resolve(outcomes[i]!));
+    } catch (err) {
+      const failure = err instanceof StorageError ? err : new StorageError('storing results failed', { cause: err });
+      for (const p of batch) p.reject(failure);
+    }
+  }
+}
+
+/**
+ * Turns a client's validated results into stored rows: the identity comes from its certificate,
+ * the server adds receive time and its own load at the time. Throws on a result that claims
+ * another client or starts in the future.
+ */
+export function prepareResults(
+  clientName: string,
+  results: readonly Result[],
+  load: LoadTracker,
+  nowMs: number,
+): StoredResult[] {
+  const receivedAt = new Date(nowMs).toISOString();
+  return results.map((r) => {
+    if (r.client !== undefined && r.client !== clientName) {
+      throw new NetprobeError(
+        ErrorCodes.identity,
+        `result ${r.id} names client '${r.client}' but the certificate says '${clientName}'`,
+      );
+    }
+    const startedAtMs = Date.parse(r.startedAt);
+    if (startedAtMs > nowMs + MAX_FUTURE_SKEW_MS) {
+      throw new NetprobeError(ErrorCodes.badPayload, `result ${r.id} starts in the future (${r.startedAt})`);
+    }
+    return { ...r, client: clientName, receivedAt, ...load.annotate(clientName, startedAtMs) };
+  });
+}

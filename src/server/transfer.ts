@@ -1,0 +1,91 @@
+import type { Socket } from 'node:net';
+import { ErrorCodes, NetprobeError } from '../errors.js';
+import { FrameType, MAX_DATA_CHUNK_BYTES, encodeHeader } from '../protocol/frame.js';
+import { encodeMessage } from '../protocol/messages.js';
+import type { TestFile } from './catalogue.js';
+
+/** Bytes handed to the socket per write: large enough to keep TLS busy, small enough to pace. */
+const WRITE_SLICE_BYTES = 256 * 1024;
+
+/** Optional outbound pacing (the simulator's shared token bucket): ms to wait before sending `bytes`. */
+export interface Shaper {
+  reserve(bytes: number): number;
+}
+
+export interface TransferHooks {
+  onBytes(bytes: number): void;
+  shaper?: Shaper | undefined;
+  /** Monotonic ms clock (duration mode). */
+  monoNow?: () => number;
+}
+
+/** Writes and waits for 'drain' when the socket's buffer is full (backpressure). */
+function write(socket: Socket, data: Buffer): Promise<void> | undefined {
+  if (socket.destroyed) return Promise.reject(closedError());
+  if (socket.write(data)) return undefined;
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      socket.off('drain', onDrain);
+      socket.off('close', onClose);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = () => {
+      cleanup();
+      reject(closedError());
+    };
+    socket.on('drain', onDrain);
+    socket.on('close', onClose);
+  });
+}
+
+function closedError(): NetprobeError {
+  return new NetprobeError(ErrorCodes.closed, 'the client closed the connection during the transfer');
+}
+
+async function pace(hooks: TransferHooks, bytes: number): Promise<void> {
+  const waitMs = hooks.shaper?.reserve(bytes) ?? 0;
+  if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+}
+
+/** FILE_META, then exactly file.data.length raw bytes, sliced from the shared Buffer (no copy). */
+export async function sendFile(socket: Socket, file: TestFile, hooks: TransferHooks): Promise<number> {
+  await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: file.data.length, sha256: file.sha256, mode: 'file' }));
+  let sent = 0;
+  while (sent < file.data.length) {
+    const slice = file.data.subarray(sent, Math.min(sent + WRITE_SLICE_BYTES, file.data.length));
+    await pace(hooks, slice.length);
+    const pending = write(socket, slice);
+    sent += slice.length;
+    hooks.onBytes(slice.length);
+    if (pending) await pending;
+  }
+  return sent;
+}
+
+/** Duration mode: FILE_META, DATA frames cut from the file until `durationMs` passed, DATA_END. */
+export async function sendForDuration(socket: Socket, file: TestFile, durationMs: number, hooks: TransferHooks): Promise<number> {
+  const now = hooks.monoNow ?? (() => performance.now());
+  await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: 0, sha256: null, mode: 'duration' }));
+  const chunk = Math.min(MAX_DATA_CHUNK_BYTES, file.data.length);
+  const deadline = now() + durationMs;
+  let sent = 0;
+  let offset = 0;
+  while (now() < deadline) {
+    if (offset + chunk > file.data.length) offset = 0;
+    const payload = file.data.subarray(offset, offset + chunk);
+    offset += chunk;
+    await pace(hooks, payload.length);
+    socket.cork();
+    socket.write(encodeHeader(FrameType.DATA, payload.length));
+    const pending = write(socket, payload);
+    socket.uncork();
+    sent += payload.length;
+    hooks.onBytes(payload.length);
+    if (pending) await pending;
+  }
+  await write(socket, encodeMessage({ type: 'DATA_END', bytes: sent }));
+  return sent;
+}

@@ -1,0 +1,86 @@
+import type { StoredResult } from '../protocol/result.js';
+
+/** Column order of the results table; shared by the SQLite and PostgreSQL stores. */
+export const RESULT_COLUMNS = [
+  'id', 'client', 'server', 'file', 'mode', 'started_at_ms', 'received_at_ms', 'bytes',
+  'dns_ms', 'connect_ms', 'tls_ms', 'idle_rtt_ms', 'response_ms', 'download_ms', 'transfer_ms',
+  'throughput_mbps', 'goodput_mbps', 'loaded_rtt_ms', 'samples_mbps', 'cpu_ms', 'client_limited',
+  'sha256_ok', 'tls_version', 'cipher', 'busy_retries', 'error_code', 'error_message',
+  'server_concurrent_transfers', 'server_outbound_mbps',
+] as const;
+
+export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number | null>;
+
+const boolToInt = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
+
+export function toRow(r: StoredResult): ResultRow {
+  return {
+    id: r.id,
+    client: r.client,
+    server: r.server,
+    file: r.file,
+    mode: r.mode,
+    started_at_ms: Date.parse(r.startedAt),
+    received_at_ms: Date.parse(r.receivedAt),
+    bytes: r.bytes,
+    dns_ms: r.dnsMs,
+    connect_ms: r.connectMs,
+    tls_ms: r.tlsMs,
+    idle_rtt_ms: r.idleRttMs,
+    response_ms: r.responseMs,
+    download_ms: r.downloadMs,
+    transfer_ms: r.transferMs,
+    throughput_mbps: r.throughputMbps,
+    goodput_mbps: r.goodputMbps,
+    loaded_rtt_ms: r.loadedRttMs,
+    samples_mbps: JSON.stringify(r.samplesMbps),
+    cpu_ms: r.cpuMs,
+    client_limited: boolToInt(r.clientLimited),
+    sha256_ok: boolToInt(r.sha256Ok),
+    tls_version: r.tlsVersion,
+    cipher: r.cipher,
+    busy_retries: r.busyRetries,
+    error_code: r.error?.code ?? null,
+    error_message: r.error?.message ?? null,
+    server_concurrent_transfers: r.serverConcurrentTransfers,
+    server_outbound_mbps: r.serverOutboundMbps,
+  };
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function fromRow(row: Record<string, unknown>): StoredResult {
+  const errorCode = str(row.error_code);
+  const sha = num(row.sha256_ok);
+  return {
+    id: String(row.id),
+    client: String(row.client),
+    server: String(row.server),
+    file: String(row.file),
+    mode: row.mode === 'duration' ? 'duration' : 'file',
+    startedAt: new Date(Number(row.started_at_ms)).toISOString(),
+    receivedAt: new Date(Number(row.received_at_ms)).toISOString(),
+    bytes: Number(row.bytes),
+    dnsMs: num(row.dns_ms),
+    connectMs: num(row.connect_ms),
+    tlsMs: num(row.tls_ms),
+    idleRttMs: num(row.idle_rtt_ms),
+    responseMs: num(row.response_ms),
+    downloadMs: num(row.download_ms),
+    transferMs: num(row.transfer_ms),
+    throughputMbps: num(row.throughput_mbps),
+    goodputMbps: num(row.goodput_mbps),
+    loadedRttMs: num(row.loaded_rtt_ms),
+    samplesMbps: JSON.parse(String(row.samples_mbps ?? '[]')) as number[],
+    cpuMs: num(row.cpu_ms),
+    clientLimited: Number(row.client_limited) === 1,
+    sha256Ok: sha === null ? null : sha === 1,
+    tlsVersion: str(row.tls_version),
+    cipher: str(row.cipher),
+    busyRetries: Number(row.busy_retries),
+    error: errorCode === null ? null : { code: errorCode, message: str(row.error_message) ?? '' },
+    serverConcurrentTransfers: num(row.server_concurrent_transfers),
+    serverOutboundMbps: num(row.server_outbound_mbps),
+  };
+}

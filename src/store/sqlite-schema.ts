@@ -1,0 +1,44 @@
+/**
+ * SQLite schema, versioned with PRAGMA user_version. Each entry migrates from version i to i+1.
+ * Times are integer milliseconds since the epoch (UTC); durations in ms; rates in Mbit/s.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE results (
+    id TEXT PRIMARY KEY,
+    client TEXT NOT NULL,
+    server TEXT NOT NULL,
+    file TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    started_at_ms INTEGER NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    dns_ms REAL, connect_ms REAL, tls_ms REAL, idle_rtt_ms REAL,
+    response_ms REAL, download_ms REAL, transfer_ms REAL,
+    throughput_mbps REAL, goodput_mbps REAL, loaded_rtt_ms REAL,
+    samples_mbps TEXT NOT NULL,
+    cpu_ms REAL,
+    client_limited INTEGER NOT NULL,
+    sha256_ok INTEGER,
+    tls_version TEXT, cipher TEXT,
+    busy_retries INTEGER NOT NULL,
+    error_code TEXT, error_message TEXT,
+    server_concurrent_transfers INTEGER,
+    server_outbound_mbps REAL
+  ) STRICT;
+  CREATE INDEX results_started ON results (started_at_ms);
+  CREATE INDEX results_client_started ON results (client, started_at_ms);
+  CREATE TABLE transfers (
+    seq INTEGER PRIMARY KEY,
+    client TEXT NOT NULL,
+    file TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    started_at_ms INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    concurrent_at_start INTEGER NOT NULL,
+    outcome TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX transfers_started ON transfers (started_at_ms);
+  `,
+];

@@ -1,0 +1,144 @@
+import Database from 'better-sqlite3';
+import { StorageError } from '../errors.js';
+import type { StoredResult } from '../protocol/result.js';
+import { RESULT_COLUMNS, fromRow, toRow } from './rows.js';
+import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
+import type { InsertOutcome, ResultFilter, Store, TransferRecord } from './types.js';
+
+export interface SqliteStoreOptions {
+  /** 'full' survives power loss; 'normal' survives a process crash (WAL). */
+  synchronous?: 'full' | 'normal';
+  readonly?: boolean;
+  /** Milliseconds to wait on a locked database before failing. */
+  busyTimeoutMs?: number;
+}
+
+const PAGE_ROWS = 5_000;
+
+function wrap<T>(what: string, location: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof StorageError) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new StorageError(`${what} failed on SQLite store ${location}: ${message}`, { cause: err });
+  }
+}
+
+export function migrateSqlite(db: Database.Database, location: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SQLITE_MIGRATIONS.length) {
+    throw new StorageError(
+      `store ${location} has schema version ${version}, newer than this netprobe knows (${SQLITE_MIGRATIONS.length}); upgrade netprobe`,
+    );
+  }
+  for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(SQLITE_MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+function filterSql(filter: ResultFilter): { where: string; params: unknown[] } {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (filter.sinceMs !== undefined) {
+    clauses.push('started_at_ms >= ?');
+    params.push(filter.sinceMs);
+  }
+  if (filter.untilMs !== undefined) {
+    clauses.push('started_at_ms < ?');
+    params.push(filter.untilMs);
+  }
+  if (filter.clients && filter.clients.length > 0) {
+    clauses.push(`client IN (${filter.clients.map(() => '?').join(',')})`);
+    params.push(...filter.clients);
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/** Embedded store on one SQLite file (WAL). better-sqlite3 is synchronous; calls are short. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly db: Database.Database;
+  private readonly insertResult: Database.Statement;
+  private readonly insertTransfer: Database.Statement;
+
+  constructor(
+    readonly location: string,
+    options: SqliteStoreOptions = {},
+  ) {
+    this.db = wrap('opening', location, () => {
+      const db = new Database(location, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+        migrateSqlite(db, location);
+      }
+      return db;
+    });
+    this.insertResult = this.db.prepare(
+      `INSERT INTO results (${RESULT_COLUMNS.join(',')}) VALUES (${RESULT_COLUMNS.map((c) => `@${c}`).join(',')})
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    this.insertTransfer = this.db.prepare(
+      `INSERT INTO transfers (client, file, mode, bytes, started_at_ms, duration_ms, concurrent_at_start, outcome)
+       VALUES (@client, @file, @mode, @bytes, @startedAtMs, @durationMs, @concurrentAtStart, @outcome)`,
+    );
+  }
+
+  async insertResults(batches: readonly (readonly StoredResult[])[]): Promise<InsertOutcome[]> {
+    return wrap('storing results', this.location, () =>
+      this.db.transaction(() =>
+        batches.map((rows) => {
+          let inserted = 0;
+          for (const r of rows) inserted += this.insertResult.run(toRow(r)).changes;
+          return { inserted, duplicates: rows.length - inserted };
+        }),
+      )(),
+    );
+  }
+
+  async insertTransfers(transfers: readonly TransferRecord[]): Promise<void> {
+    wrap('storing transfers', this.location, () =>
+      this.db.transaction((rows: readonly TransferRecord[]) => {
+        for (const t of rows) this.insertTransfer.run(t);
+      })(transfers),
+    );
+  }
+
+  async countResults(filter: ResultFilter = {}): Promise<number> {
+    const { where, params } = filterSql(filter);
+    return wrap('counting', this.location, () => {
+      const row = this.db.prepare(`SELECT count(*) AS n FROM results ${where}`).get(...params) as { n: number };
+      return row.n;
+    });
+  }
+
+  async hasResult(id: string): Promise<boolean> {
+    return wrap('reading', this.location, () => this.db.prepare('SELECT 1 FROM results WHERE id = ?').get(id) !== undefined);
+  }
+
+  async *iterateResults(filter: ResultFilter = {}): AsyncIterable<StoredResult> {
+    const { where, params } = filterSql(filter);
+    // Keyset pagination on (started_at_ms, id): bounded memory, stable under concurrent inserts.
+    const keyset = where ? `${where} AND (started_at_ms, id) > (?, ?)` : 'WHERE (started_at_ms, id) > (?, ?)';
+    const page = this.db.prepare(`SELECT * FROM results ${keyset} ORDER BY started_at_ms, id LIMIT ${PAGE_ROWS}`);
+    let lastStarted = Number.MIN_SAFE_INTEGER;
+    let lastId = '';
+    for (;;) {
+      const rows = wrap('reading', this.location, () => page.all(...params, lastStarted, lastId)) as Record<string, unknown>[];
+      for (const row of rows) yield fromRow(row);
+      if (rows.length < PAGE_ROWS) return;
+      const last = rows[rows.length - 1]!;
+      lastStarted = Number(last.started_at_ms);
+      lastId = String(last.id);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

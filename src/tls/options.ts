@@ -1,0 +1,138 @@
+/**
+ * The one place TLS options are built. Both sides use mutual TLS with the project CA:
+ * `rejectUnauthorized` is always on, ALPN is `netprobe/1`, the minimum version defaults to TLS 1.3
+ * and TLS 1.2 (when allowed) is limited to ECDHE key exchange with AEAD ciphers.
+ */
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import { CertError, UsageError, errorCode, errorMessage } from '../errors.js';
+import { ALPN_PROTOCOL } from '../protocol/frame.js';
+
+export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
+
+export const DEFAULT_TLS_MIN_VERSION: TlsMinVersion = 'TLSv1.3';
+
+/** TLS 1.3 suites (all AEAD), then the TLS 1.2 ECDHE + AEAD suites for ECDSA and RSA certificates. */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** A server drops a connection whose handshake has not finished after this long. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** PEM contents: trusted CA certificate(s), own certificate chain, own private key. */
+export interface TlsMaterial {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
+export interface TlsMaterialPaths {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface ServerTlsConfig {
+  minVersion?: TlsMinVersion;
+  /** Ask clients for a certificate (mutual TLS). Default true; clients without one are refused. */
+  requestCert?: boolean;
+  handshakeTimeoutMs?: number;
+}
+
+export interface ClientTlsConfig {
+  host: string;
+  port: number;
+  minVersion?: TlsMinVersion;
+}
+
+async function readPem(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const reason = errorCode(err) === 'ENOENT' ? 'file not found' : errorMessage(err);
+    throw new CertError(`cannot read ${what} ${path}: ${reason}`, { cause: err });
+  }
+}
+
+/**
+ * Reads CA, certificate and key files and checks that OpenSSL accepts them together (parsable PEM,
+ * key matching the certificate), so a bad file is reported by name before any socket is opened.
+ */
+export async function loadTlsMaterial(paths: TlsMaterialPaths): Promise<TlsMaterial> {
+  const [ca, cert, key] = await Promise.all([
+    readPem(paths.ca, 'CA certificate'),
+    readPem(paths.cert, 'certificate'),
+    readPem(paths.key, 'private key'),
+  ]);
+  try {
+    createSecureContext({ ca, cert, key });
+  } catch (err) {
+    throw new CertError(
+      `unusable TLS material (ca ${paths.ca}, cert ${paths.cert}, key ${paths.key}): ${errorMessage(err)}`,
+      { cause: err },
+    );
+  }
+  return { ca, cert, key };
+}
+
+/** Options for `tls.createServer`: mutual TLS, only the project CA's client certificates accepted. */
+export function serverTlsOptions(material: TlsMaterial, config: ServerTlsConfig = {}): TlsOptions {
+  const requestCert = config.requestCert ?? true;
+  return {
+    key: material.key,
+    cert: material.cert,
+    ca: material.ca,
+    minVersion: config.minVersion ?? DEFAULT_TLS_MIN_VERSION,
+    ciphers: TLS_CIPHERS,
+    honorCipherOrder: true,
+    requestCert,
+    // Without requestCert there is no client certificate to reject.
+    rejectUnauthorized: requestCert,
+    ALPNProtocols: [ALPN_PROTOCOL],
+    handshakeTimeout: config.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  };
+}
+
+/**
+ * Options for `tls.connect`: verifies the server against the project CA and checks its name. SNI is
+ * sent only for host names; for an IP literal node checks the certificate's IP SANs instead.
+ */
+export function clientTlsOptions(material: TlsMaterial, config: ClientTlsConfig): ConnectionOptions {
+  return {
+    host: config.host,
+    port: config.port,
+    ...(isIP(config.host) === 0 ? { servername: config.host } : {}),
+    key: material.key,
+    cert: material.cert,
+    ca: material.ca,
+    minVersion: config.minVersion ?? DEFAULT_TLS_MIN_VERSION,
+    ciphers: TLS_CIPHERS,
+    rejectUnauthorized: true,
+    ALPNProtocols: [ALPN_PROTOCOL],
+  };
+}
+
+/** Accepts 1.2, 1.3, TLSv1.2 or TLSv1.3; older versions are refused. */
+export function parseTlsMinVersion(text: string): TlsMinVersion {
+  switch (text.trim()) {
+    case '1.2':
+    case 'TLSv1.2':
+      return 'TLSv1.2';
+    case '1.3':
+    case 'TLSv1.3':
+      return 'TLSv1.3';
+    default:
+      throw new UsageError(`unsupported minimum TLS version '${text}': use 1.2 or 1.3 (TLS 1.0 and 1.1 are not allowed)`);
+  }
+}
