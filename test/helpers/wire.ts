@@ -106,7 +106,11 @@ export class WireClient {
   /** GET_FILE; returns FILE_META (or BUSY/ERROR) and, for a file, the sha256 of the raw bytes. */
   async download(name: string): Promise<{ reply: Message | undefined; bytes: number; sha256: string }> {
     this.send({ type: 'GET_FILE', name });
-    const reply = await this.next();
+    return this.readFile(await this.next());
+  }
+
+  /** Reads the raw bytes that follow a FILE_META already taken with next(). */
+  async readFile(reply: Message | undefined): Promise<{ reply: Message | undefined; bytes: number; sha256: string }> {
     const hash = createHash('sha256');
     let bytes = 0;
     if (reply?.type === 'FILE_META') {

@@ -1,0 +1,58 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url));
+
+export interface CliProcess {
+  child: ChildProcess;
+  /** Parsed JSON log lines seen so far on stdout. */
+  lines: Record<string, unknown>[];
+  stderr: string[];
+  /** Resolves with the first log line matching, or rejects when the process exits first. */
+  waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs the built CLI (`npm test` builds first) and follows its JSON log lines. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  const stderr: string[] = [];
+  const watchers = new Set<() => void>();
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      lines.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      lines.push({ text: line });
+    }
+    for (const w of watchers) w();
+  });
+  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+      for (const w of watchers) w();
+    }),
+  );
+  let done = false;
+  void exited.then(() => (done = true));
+  const waitFor = (match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`timed out waiting for a log line; stderr: ${stderr.join('\n')}`)), timeoutMs);
+      const check = () => {
+        const hit = lines.find(match);
+        if (hit) finish(undefined, hit);
+        else if (done || child.exitCode !== null) finish(new Error(`process exited (${child.exitCode}); stderr: ${stderr.join('\n')}`));
+      };
+      const finish = (err?: Error, line?: Record<string, unknown>) => {
+        clearTimeout(timer);
+        watchers.delete(check);
+        if (err) reject(err);
+        else resolve(line!);
+      };
+      watchers.add(check);
+      check();
+    });
+  return { child, lines, stderr, waitFor, exited };
+}
