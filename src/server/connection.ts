@@ -150,7 +150,7 @@ export class Connection {
     const t0 = performance.now();
     let bytes = 0;
     let outcome = 'ok';
-    const hooks = { onBytes: (n: number) => { bytes += n; load.addBytes(n); }, shaper: this.ctx.shaper };
+    const hooks = { onBytes: (n: number) => { bytes += n; load.addBytes(n); }, shaper: this.ctx.shaperFor?.(this.client) };
     try {
       if (message.durationMs === undefined) await sendFile(this.socket, file, hooks);
       else await sendForDuration(this.socket, file, message.durationMs, hooks);

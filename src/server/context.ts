@@ -25,7 +25,8 @@ export interface ServerContext {
   load: LoadTracker;
   committer: GroupCommitter;
   metrics: ServerMetrics;
-  shaper: Shaper | undefined;
+  /** Outbound pacing for a client's transfers (the simulator's load model); none in production. */
+  shaperFor: ((client: string) => Shaper | undefined) | undefined;
   shuttingDown: boolean;
   /** Wall clock, ms since the epoch (the simulator injects its own). */
   now: () => number;

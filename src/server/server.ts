@@ -21,7 +21,7 @@ export interface ServerDeps {
   /** An open store (the server will not close a store it did not open). */
   store?: Store;
   catalogue?: Catalogue;
-  shaper?: Shaper;
+  shaperFor?: (client: string) => Shaper | undefined;
   now?: () => number;
 }
 
@@ -56,7 +56,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     load: new LoadTracker(now),
     committer: new GroupCommitter(store),
     metrics: { connections: 0, handshakeFailures: 0, busy: 0, resultsStored: 0, resultsDuplicate: 0, storageErrors: 0, errors: new Map() },
-    shaper: deps.shaper,
+    shaperFor: deps.shaperFor,
     shuttingDown: false,
     now,
     events,
