@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ErrorCodes, NetprobeError } from '../errors.js';
 import { registerCerts } from './certs.js';
+import { registerClient } from './client.js';
 import { registerServer } from './server.js';
+import { registerSimulate } from './simulate.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -24,17 +26,17 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`netprobe: ${text.replace(/^error: /, '')}`) });
 
   const stubs: [string, string, string][] = [
-    ['client', 'measure downloads on a schedule and report them', 'issue #4'],
     ['analyse', 'statistics, busiest hour and congestion episodes from stored results', 'issue #5'],
     ['report', 'write an HTML report with charts and exports', 'issue #6'],
-    ['simulate', 'run many virtual clients under a time-varying load profile', 'issue #7'],
     ['demo', 'certificates, a simulation, the analysis and the report in one go', 'issue #7'],
   ];
   for (const [name, description, issue] of stubs) {
     program.command(name).description(`${description} (not built yet)`).allowUnknownOption(false).action(notBuilt(name, issue));
   }
   registerServer(program);
+  registerClient(program);
   registerCerts(program);
+  registerSimulate(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,0 +1,95 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+export const execFileAsync = promisify(execFile);
+export const QUICK = process.argv.includes('--quick');
+export const RESULTS_DIR = new URL('./results/', import.meta.url).pathname;
+
+const CLK_TCK = 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Resident set size high-water mark (VmHWM) of a process, bytes. */
+export function peakRssBytes(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Runs a command under bash's `time`: its output and the CPU seconds it used. */
+export async function timed(cmd: string, args: readonly string[]): Promise<{ stdout: string; cpuSeconds: number }> {
+  const quoted = [cmd, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const { stdout, stderr } = await execFileAsync('bash', ['-c', `TIMEFORMAT='%U %S'; time ${quoted}`], { maxBuffer: 64 * 1024 * 1024 });
+  const [user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { stdout, cpuSeconds: user! + sys! };
+}
+
+export function machine(): Record<string, unknown> {
+  return { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+}
+
+export interface BenchRow {
+  bench: string;
+  metric: string;
+  netprobe: number;
+  reference?: number;
+  referenceName?: string;
+  /** netprobe ÷ reference (higher is better unless `lowerIsBetter`). */
+  ratio?: number;
+  unit: string;
+  target?: string;
+}
+
+export async function writeResult(name: string, rows: BenchRow[], details: Record<string, unknown> = {}): Promise<void> {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  await writeFile(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify({ bench: name, at: new Date().toISOString(), quick: QUICK, machine: machine(), rows, ...details }, null, 2)}\n`);
+}
+
+export function printTable(rows: readonly BenchRow[]): void {
+  const fmt = (n: number | undefined) => (n === undefined ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2));
+  const lines = [
+    '| bench | metric | netprobe | reference | ratio | unit | target |',
+    '| --- | --- | ---: | ---: | ---: | --- | --- |',
+    ...rows.map((r) => `| ${r.bench} | ${r.metric} | ${fmt(r.netprobe)} | ${r.reference === undefined ? '' : `${fmt(r.reference)} (${r.referenceName})`} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} | ${r.unit} | ${r.target ?? ''} |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Spawns a long-running process and waits until `ready` sees its first matching stdout line. */
+export async function spawnReady(cmd: string, args: readonly string[], ready: (line: string) => boolean, timeoutMs = 60_000): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let buffered = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} not ready after ${timeoutMs} ms: ${err}`)), timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      for (const line of buffered.split('\n')) {
+        if (ready(line)) {
+          clearTimeout(timer);
+          resolve({ child, line });
+          return;
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited (${code}) before it was ready: ${err}`));
+    });
+  });
+}

@@ -1,0 +1,150 @@
+/**
+ * Throughput over TLS on loopback: netprobe server → netprobe client against nginx (HTTPS, TLS 1.3,
+ * the same certificate) → curl, in the same run. One download and 8 at once; CPU seconds per GB.
+ */
+import { randomFillSync } from 'node:crypto';
+import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile, mkdir, open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BenchRow, QUICK, cpuSeconds, execFileAsync, median, printTable, spawnReady, timed, writeResult } from './lib.js';
+
+const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
+const SIZE = QUICK ? 128 * 2 ** 20 : 2 ** 30;
+const RUNS = QUICK ? 1 : 3;
+const PARALLEL = 8;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function writeRandomFile(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'w');
+  const chunk = Buffer.alloc(16 * 2 ** 20);
+  for (let done = 0; done < size; done += chunk.length) {
+    randomFillSync(chunk);
+    await fh.write(chunk, 0, Math.min(chunk.length, size - done));
+  }
+  await fh.close();
+}
+
+export async function benchThroughput(): Promise<BenchRow[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'netprobe-bench-tp-'));
+  const files = join(dir, 'files');
+  await mkdir(files);
+  await writeRandomFile(join(files, 'big.bin'), SIZE);
+  await execFileAsync(process.execPath, [CLI, 'certs', 'init', '--dir', join(dir, 'certs')]);
+  await execFileAsync(process.execPath, [CLI, 'certs', 'client', 'bench', '--dir', join(dir, 'certs')]);
+  const certs = join(dir, 'certs');
+
+  const server = await spawnReady(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--ca', join(certs, 'ca.crt'),
+    '--cert', join(certs, 'server.crt'), '--key', join(certs, 'server.key'), '--files', files, '--builtin-files', '',
+    '--store', join(dir, 'bench.db'), '--log-level', 'info', '--stats-interval', '0'], (l) => l.includes('"listening"'));
+  const npPort = (JSON.parse(server.line) as { port: number }).port;
+
+  const nginxPort = await freePort();
+  await mkdir(join(dir, 'nginx'));
+  await writeFile(join(dir, 'nginx', 'nginx.conf'), `
+user root;
+worker_processes auto;
+pid ${dir}/nginx/nginx.pid;
+error_log ${dir}/nginx/error.log;
+daemon off;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/nginx;
+  server {
+    listen 127.0.0.1:${nginxPort} ssl;
+    ssl_certificate ${certs}/server.crt;
+    ssl_certificate_key ${certs}/server.key;
+    ssl_protocols TLSv1.3;
+    root ${files};
+  }
+}
+`);
+  const nginx = (await import('node:child_process')).spawn('nginx', ['-c', join(dir, 'nginx', 'nginx.conf'), '-p', join(dir, 'nginx')], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      await execFileAsync('curl', ['-s', '-o', '/dev/null', '--cacert', join(certs, 'ca.crt'), `https://localhost:${nginxPort}/`]);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  // The master and its workers (the workers' command lines do not name the config file).
+  const nginxPids = async () => {
+    const children = (await execFileAsync('pgrep', ['-P', String(nginx.pid)]).catch(() => ({ stdout: '' }))).stdout.trim().split('\n').filter(Boolean).map(Number);
+    return [nginx.pid!, ...children];
+  };
+
+  const clientArgs = (outbox: string) => [CLI, 'client', '--once', '--json', '--server', `127.0.0.1:${npPort}`, '--ca', join(certs, 'ca.crt'),
+    '--cert', join(certs, 'clients', 'bench.crt'), '--key', join(certs, 'clients', 'bench.key'), '--file', 'big.bin', '--outbox', outbox, '--log-level', 'warn'];
+  const curlArgs = ['-s', '-o', '/dev/null', '--cacert', join(certs, 'ca.crt'), '--tlsv1.3', '-w', '%{size_download} %{time_starttransfer} %{time_total}', `https://localhost:${nginxPort}/big.bin`];
+
+  async function netprobeOnce(parallel: number) {
+    const serverCpu0 = cpuSeconds(server.child.pid!);
+    const t0 = performance.now();
+    const runs = await Promise.all(Array.from({ length: parallel }, (_, i) => timed(process.execPath, clientArgs(join(dir, `outbox-${i}.db`)))));
+    const wallS = (performance.now() - t0) / 1000;
+    const results = runs.map((r) => JSON.parse(r.stdout.trim().split('\n')[0]!) as { throughputMbps: number; bytes: number; error: unknown });
+    if (results.some((r) => r.error)) throw new Error(`netprobe download failed: ${JSON.stringify(results.find((r) => r.error))}`);
+    const bytes = results.reduce((n, r) => n + r.bytes, 0);
+    return {
+      mbps: parallel === 1 ? results[0]!.throughputMbps : (bytes * 8) / wallS / 1e6,
+      clientCpuPerGB: runs.reduce((n, r) => n + r.cpuSeconds, 0) / (bytes / 1e9),
+      serverCpuPerGB: (cpuSeconds(server.child.pid!) - serverCpu0) / (bytes / 1e9),
+    };
+  }
+  async function nginxOnce(parallel: number) {
+    const pids = await nginxPids();
+    const cpu0 = pids.reduce((n, p) => n + cpuSeconds(p), 0);
+    const t0 = performance.now();
+    const runs = await Promise.all(Array.from({ length: parallel }, () => timed('curl', curlArgs)));
+    const wallS = (performance.now() - t0) / 1000;
+    const parsed = runs.map((r) => r.stdout.trim().split(' ').map(Number) as [number, number, number]);
+    const bytes = parsed.reduce((n, [b]) => n + b, 0);
+    const [b0, start0, total0] = parsed[0]!;
+    return {
+      // First to last byte, as netprobe's throughput is defined.
+      mbps: parallel === 1 ? (b0 * 8) / (total0 - start0) / 1e6 : (bytes * 8) / wallS / 1e6,
+      clientCpuPerGB: runs.reduce((n, r) => n + r.cpuSeconds, 0) / (bytes / 1e9),
+      serverCpuPerGB: (pids.reduce((n, p) => n + cpuSeconds(p), 0) - cpu0) / (bytes / 1e9),
+    };
+  }
+
+  const rows: BenchRow[] = [];
+  try {
+    for (const parallel of [1, PARALLEL]) {
+      const np = [];
+      const ng = [];
+      for (let i = 0; i < RUNS; i++) {
+        np.push(await netprobeOnce(parallel));
+        ng.push(await nginxOnce(parallel));
+      }
+      const label = parallel === 1 ? `1 download of ${SIZE / 2 ** 20} MiB` : `${parallel} concurrent downloads (aggregate)`;
+      const npMbps = median(np.map((r) => r.mbps));
+      const ngMbps = median(ng.map((r) => r.mbps));
+      rows.push({ bench: 'throughput', metric: label, netprobe: npMbps, reference: ngMbps, referenceName: 'nginx+curl', ratio: npMbps / ngMbps, unit: 'Mbit/s', target: '≥ 1.0×' });
+      const npServer = median(np.map((r) => r.serverCpuPerGB));
+      const ngServer = median(ng.map((r) => r.serverCpuPerGB));
+      rows.push({ bench: 'throughput', metric: `server CPU per GB, ${parallel === 1 ? '1 download' : `${parallel} downloads`}`, netprobe: npServer, reference: ngServer, referenceName: 'nginx', ratio: npServer / ngServer, unit: 'CPU s/GB (lower is better)' });
+      const npClient = median(np.map((r) => r.clientCpuPerGB));
+      const ngClient = median(ng.map((r) => r.clientCpuPerGB));
+      rows.push({ bench: 'throughput', metric: `client CPU per GB, ${parallel === 1 ? '1 download' : `${parallel} downloads`}`, netprobe: npClient, reference: ngClient, referenceName: 'curl', ratio: npClient / ngClient, unit: 'CPU s/GB (lower is better)' });
+    }
+  } finally {
+    server.child.kill('SIGTERM');
+    nginx.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    await rm(dir, { recursive: true, force: true });
+  }
+  await writeResult('throughput', rows, { sizeBytes: SIZE, runs: RUNS });
+  return rows;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) printTable(await benchThroughput());

@@ -1,0 +1,201 @@
+/**
+ * The client: measurements on a schedule (one at a time), each stored in the outbox and then
+ * reported; failover between servers; a clean stop that finishes the measurement in progress
+ * and tries one last report.
+ */
+import { X509Certificate } from 'node:crypto';
+import { errorCode, errorMessage } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { Result } from '../protocol/result.js';
+import type { TlsMaterial, TlsMinVersion } from '../tls/options.js';
+import type { Lookup } from './connect.js';
+import { type Endpoint, formatEndpoint } from './endpoint.js';
+import { Outbox, OutboxFullError } from './outbox.js';
+import { ServerPool } from './pool.js';
+import { type ProbeConfig, probe } from './probe.js';
+import { type FlushOutcome, Reporter } from './reporter.js';
+import { type ScheduleSpec, Scheduler, type SchedulerStats, createPlan } from './schedule.js';
+import { type Session, openSession } from './session.js';
+import { type Timers, systemTimers } from './timers.js';
+
+export interface ClientOptions {
+  /** In preference order. */
+  servers: Endpoint[];
+  tls: TlsMaterial;
+  minVersion?: TlsMinVersion | undefined;
+  file: string;
+  durationMs?: number | undefined;
+  schedule: ScheduleSpec;
+  count?: number | undefined;
+  outboxPath: string;
+  outboxCapacity?: number | undefined;
+  batchSize?: number | undefined;
+  /** First wait before retrying a server that did not answer. */
+  serverRetryBaseMs?: number | undefined;
+  reportBackoffBaseMs?: number | undefined;
+  reportBackoffMaxMs?: number | undefined;
+  probe?: Pick<ProbeConfig, 'idlePings' | 'loadedPingIntervalMs' | 'timeouts' | 'maxBusyRetries' | 'maxBusyWaitMs'>;
+}
+
+export interface ClientDeps {
+  logger?: Logger;
+  timers?: Timers;
+  random?: () => number;
+  lookup?: Lookup;
+  /** BUSY waits (tests shorten them). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Every result, as soon as it is made (before it is stored). */
+  onResult?: (result: Result) => void;
+}
+
+/** CN of a PEM certificate (the identity the server sees), or undefined. */
+export function certificateCommonName(certPem: Buffer | string): string | undefined {
+  const subject = new X509Certificate(certPem).subject;
+  return /^CN=(.+)$/m.exec(subject)?.[1];
+}
+
+export class NetprobeClient {
+  readonly outbox: Outbox;
+  readonly pool: ServerPool;
+  readonly reporter: Reporter;
+  readonly clientName: string | undefined;
+  private readonly log: Logger;
+  private readonly timers: Timers;
+  private readonly random: () => number;
+  private scheduler: Scheduler | undefined;
+  private measuring: Promise<Result[]> | undefined;
+  private stopping: Promise<FlushOutcome> | undefined;
+
+  constructor(
+    private readonly options: ClientOptions,
+    private readonly deps: ClientDeps = {},
+  ) {
+    this.log = (deps.logger ?? silentLogger).child({ component: 'client' });
+    this.timers = deps.timers ?? systemTimers;
+    this.random = deps.random ?? Math.random;
+    this.clientName = certificateCommonName(options.tls.cert);
+    this.outbox = Outbox.open(options.outboxPath, { capacity: options.outboxCapacity, logger: this.log });
+    this.pool = new ServerPool(options.servers, { random: this.random, retryBaseMs: options.serverRetryBaseMs });
+    this.reporter = new Reporter({
+      outbox: this.outbox,
+      pool: this.pool,
+      open: (endpoint) => this.openSession(endpoint),
+      batchSize: options.batchSize,
+      backoffBaseMs: options.reportBackoffBaseMs,
+      backoffMaxMs: options.reportBackoffMaxMs,
+      timers: this.timers,
+      random: this.random,
+      logger: this.log,
+    });
+  }
+
+  private async openSession(endpoint: Endpoint): Promise<Session> {
+    const timeouts = this.options.probe?.timeouts;
+    const { session } = await openSession({
+      endpoint,
+      tls: this.options.tls,
+      minVersion: this.options.minVersion,
+      timeouts,
+      lookup: this.deps.lookup,
+      requestTimeoutMs: timeouts?.requestMs,
+    });
+    return session;
+  }
+
+  /**
+   * One measurement with failover: servers in preference order (skipping those waiting for a
+   * retry) until one answers. Returns every result made: the failed attempts, then the measurement.
+   * Each is in the outbox (unless it was full) before this resolves; reporting is started.
+   */
+  measure(): Promise<Result[]> {
+    if (this.measuring) throw new Error('measure() while a measurement is running');
+    this.measuring = this.measureOnce().finally(() => {
+      this.measuring = undefined;
+    });
+    return this.measuring;
+  }
+
+  private async measureOnce(): Promise<Result[]> {
+    const results: Result[] = [];
+    for (const endpoint of this.pool.candidates()) {
+      const { result, answered } = await probe(
+        { ...this.options.probe, endpoint, tls: this.options.tls, minVersion: this.options.minVersion, file: this.options.file, durationMs: this.options.durationMs, clientName: this.clientName },
+        {
+          wallNow: () => this.timers.now(),
+          random: this.random,
+          lookup: this.deps.lookup,
+          sleep: this.deps.sleep,
+          onWarning: (message, err) => this.log.warn({ server: formatEndpoint(endpoint), code: errorCode(err) }, message),
+        },
+      );
+      results.push(result);
+      this.store(result);
+      if (answered) {
+        this.pool.markUp(endpoint);
+        break;
+      }
+      const retryInMs = this.pool.markDown(endpoint);
+      this.log.warn({ server: result.server, code: result.error?.code, retryInMs: Math.round(retryInMs) }, 'server not answering: trying the next one');
+    }
+    this.reporter.kick();
+    return results;
+  }
+
+  private store(result: Result): void {
+    this.deps.onResult?.(result);
+    const summary = {
+      id: result.id, server: result.server, file: result.file, mode: result.mode, bytes: result.bytes,
+      connectMs: result.connectMs, tlsMs: result.tlsMs, idleRttMs: result.idleRttMs, responseMs: result.responseMs,
+      downloadMs: result.downloadMs, throughputMbps: result.throughputMbps, loadedRttMs: result.loadedRttMs,
+      clientLimited: result.clientLimited, busyRetries: result.busyRetries, code: result.error?.code,
+    };
+    if (result.error === null) this.log.info(summary, 'measurement');
+    else this.log.warn({ ...summary, err: result.error.message }, 'measurement failed');
+    try {
+      this.outbox.add(result);
+    } catch (err) {
+      // OutboxFullError was logged loudly by the outbox; anything else is logged here.
+      if (!(err instanceof OutboxFullError)) this.log.error({ id: result.id, code: errorCode(err), err: errorMessage(err) }, 'result not stored');
+    }
+  }
+
+  /** Reports what the outbox holds now (one attempt). */
+  flush(): Promise<FlushOutcome> {
+    return this.reporter.flush();
+  }
+
+  /** Measures on the schedule until `count` runs are done or stop() is called. */
+  async run(): Promise<SchedulerStats> {
+    if (this.stopping) return { runs: 0, skipped: 0 };
+    const pending = this.outbox.count();
+    if (pending > 0) this.log.info({ pending }, 'unsent results in the outbox: reporting them');
+    this.reporter.kick();
+    const { schedule } = this.options;
+    this.scheduler ??= new Scheduler(createPlan(schedule, this.timers.now(), this.random), async () => void (await this.measure()), {
+      timers: this.timers,
+      count: this.options.count,
+      onSkip: (missedAtMs, nextAtMs) =>
+        this.log.warn({ missedAt: new Date(missedAtMs).toISOString(), nextAt: new Date(nextAtMs).toISOString() }, 'measurement skipped: the previous one was still running'),
+      onError: (err, run) => this.log.error({ run: run.index, code: errorCode(err), err: errorMessage(err) }, 'measurement crashed'),
+    });
+    this.log.info({ servers: this.options.servers.map(formatEndpoint), schedule, count: this.options.count, file: this.options.file, durationMs: this.options.durationMs, outbox: this.outbox.path }, 'client started');
+    return this.scheduler.run();
+  }
+
+  /**
+   * Starts no new measurement, lets the running one finish, tries one last report, closes the
+   * outbox. Idempotent; resolves with the last report's outcome.
+   */
+  stop(): Promise<FlushOutcome> {
+    this.stopping ??= (async () => {
+      const stats = await this.scheduler?.stop();
+      await this.measuring?.catch(() => undefined);
+      await this.reporter.stop();
+      const outcome = await this.reporter.flush();
+      this.outbox.close();
+      this.log.info({ runs: stats?.runs, skipped: stats?.skipped, sent: outcome.sent, unsent: outcome.remaining }, 'client stopped');
+      return outcome;
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The client's one place for socket and TLS setup: DNS lookup, TCP connect and TLS handshake,
+ * each timed on the monotonic clock and bounded by its own timeout, with every failure normalised
+ * into a ConnectionError whose code names the phase that failed.
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import tls, { type TLSSocket } from 'node:tls';
+import { ConnectionError, ErrorCodes, errorCode, errorMessage } from '../errors.js';
+import { type TlsMaterial, type TlsMinVersion, clientTlsOptions } from '../tls/options.js';
+import { type Endpoint, formatEndpoint } from './endpoint.js';
+
+export interface ConnectTimeouts {
+  dnsMs: number;
+  connectMs: number;
+  tlsMs: number;
+}
+
+export const DEFAULT_CONNECT_TIMEOUTS: ConnectTimeouts = { dnsMs: 5_000, connectMs: 10_000, tlsMs: 10_000 };
+
+/** Phase durations in ms; null until the phase completed (dnsMs stays null for an IP literal). */
+export interface ConnectTimings {
+  dnsMs: number | null;
+  connectMs: number | null;
+  tlsMs: number | null;
+}
+
+export type Lookup = (host: string) => Promise<{ address: string; family: number }>;
+
+export interface ConnectOptions {
+  endpoint: Endpoint;
+  tls: TlsMaterial;
+  minVersion?: TlsMinVersion | undefined;
+  timeouts?: Partial<ConnectTimeouts> | undefined;
+  /** Written as each phase completes, so a failed attempt still reports the phases it finished. */
+  timings?: ConnectTimings | undefined;
+  /** Name resolution (default: the OS resolver through dns.lookup, as other programs see it). */
+  lookup?: Lookup | undefined;
+}
+
+export interface Connected {
+  socket: TLSSocket;
+  /** The address the TCP connection went to. */
+  address: string;
+  timings: { dnsMs: number | null; connectMs: number; tlsMs: number };
+  tlsVersion: string | null;
+  cipher: string | null;
+}
+
+/** Certificate verification failures (ours of the server's certificate, or the server's alert about ours). */
+const UNAUTHORIZED_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_PURPOSE',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+const UNAUTHORIZED_ALERT = /^ERR_SSL_.*ALERT_(BAD_CERTIFICATE|CERTIFICATE_|UNKNOWN_CA|ACCESS_DENIED|UNSUPPORTED_CERTIFICATE)/;
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'ENODATA', 'ESERVFAIL']);
+const CLOSED_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_DESTROYED', 'ERR_SOCKET_CLOSED']);
+
+export type Phase = 'dns' | 'connect' | 'tls' | 'session';
+
+/**
+ * Maps any socket-level error to a ConnectionError with a stable code. Verification failures are
+ * NETPROBE_TLS_UNAUTHORIZED in every phase: with TLS 1.3 the server's verdict on our certificate
+ * arrives after our handshake completed, as an alert on the first read.
+ */
+export function normaliseSocketError(err: unknown, endpoint: Endpoint, phase: Phase): ConnectionError {
+  if (err instanceof ConnectionError) return err;
+  const code = errorCode(err);
+  const where = formatEndpoint(endpoint);
+  const reason = `${errorMessage(err)}${code === ErrorCodes.internal ? '' : ` (${code})`}`;
+  if (UNAUTHORIZED_CODES.has(code) || UNAUTHORIZED_ALERT.test(code)) {
+    return new ConnectionError(ErrorCodes.tlsUnauthorized, `TLS authentication with ${where} failed: ${reason}`, { cause: err });
+  }
+  if (DNS_CODES.has(code)) {
+    return new ConnectionError(ErrorCodes.dns, `cannot resolve ${endpoint.host}: ${reason}`, { cause: err });
+  }
+  if (code === 'ECONNREFUSED') {
+    return new ConnectionError(ErrorCodes.connectRefused, `connection to ${where} refused`, { cause: err });
+  }
+  if (code === 'ETIMEDOUT' && phase === 'connect') {
+    return new ConnectionError(ErrorCodes.connectTimeout, `connecting to ${where} timed out (OS timeout)`, { cause: err });
+  }
+  if (phase === 'connect') {
+    return new ConnectionError(ErrorCodes.connect, `cannot connect to ${where}: ${reason}`, { cause: err });
+  }
+  if (phase === 'tls') {
+    return new ConnectionError(ErrorCodes.tlsHandshake, `TLS handshake with ${where} failed: ${reason}`, { cause: err });
+  }
+  if (CLOSED_CODES.has(code)) {
+    return new ConnectionError(ErrorCodes.closed, `connection to ${where} closed: ${reason}`, { cause: err });
+  }
+  if (code === 'ETIMEDOUT') return new ConnectionError(ErrorCodes.timeout, `connection to ${where} timed out: ${reason}`, { cause: err });
+  return new ConnectionError(ErrorCodes.connect, `connection to ${where} failed: ${reason}`, { cause: err });
+}
+
+/** Resolves on `event`; rejects on 'error', 'close' or the timeout, destroying `socket`. */
+function waitFor(
+  socket: net.Socket,
+  event: 'connect' | 'secureConnect',
+  timeoutMs: number,
+  onTimeout: () => ConnectionError,
+  onError: (err: unknown) => ConnectionError,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      socket.destroy();
+      reject(onTimeout());
+    }, timeoutMs);
+    const onEvent = () => {
+      cleanup();
+      resolve();
+    };
+    const onFail = (err: unknown) => {
+      cleanup();
+      socket.destroy();
+      reject(onError(err));
+    };
+    const onClose = () => onFail(Object.assign(new Error('socket closed during setup'), { code: 'ECONNRESET' }));
+    const cleanup = () => {
+      clearTimeout(timer);
+      socket.off(event, onEvent);
+      socket.off('error', onFail);
+      socket.off('close', onClose);
+    };
+    socket.once(event, onEvent);
+    socket.once('error', onFail);
+    socket.once('close', onClose);
+  });
+}
+
+async function resolve(endpoint: Endpoint, timeoutMs: number, lookup: Lookup): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ConnectionError(ErrorCodes.dns, `resolving ${endpoint.host} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    const { address } = await Promise.race([lookup(endpoint.host), timeout]);
+    return address;
+  } catch (err) {
+    throw normaliseSocketError(err, endpoint, 'dns');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const defaultLookup: Lookup = (host) => dnsLookup(host);
+
+/** DNS (unless `host` is an IP literal), TCP connect, TLS handshake; no application data has been read yet. */
+export async function connectTls(options: ConnectOptions): Promise<Connected> {
+  const { endpoint } = options;
+  const timeouts = { ...DEFAULT_CONNECT_TIMEOUTS, ...options.timeouts };
+  const timings = options.timings ?? { dnsMs: null, connectMs: null, tlsMs: null };
+  const where = formatEndpoint(endpoint);
+
+  let address = endpoint.host;
+  if (net.isIP(endpoint.host) === 0) {
+    const t = performance.now();
+    address = await resolve(endpoint, timeouts.dnsMs, options.lookup ?? defaultLookup);
+    timings.dnsMs = performance.now() - t;
+  }
+
+  const tConnect = performance.now();
+  const tcp = net.connect({ host: address, port: endpoint.port });
+  await waitFor(
+    tcp,
+    'connect',
+    timeouts.connectMs,
+    () => new ConnectionError(ErrorCodes.connectTimeout, `connecting to ${where} (${address}) timed out after ${timeouts.connectMs} ms`),
+    (err) => normaliseSocketError(err, endpoint, 'connect'),
+  );
+  const connectMs = performance.now() - tConnect;
+  timings.connectMs = connectMs;
+  tcp.setNoDelay(true);
+
+  const tTls = performance.now();
+  const socket = tls.connect({ ...clientTlsOptions(options.tls, { host: endpoint.host, port: endpoint.port, minVersion: options.minVersion }), socket: tcp });
+  await waitFor(
+    socket,
+    'secureConnect',
+    timeouts.tlsMs,
+    () => new ConnectionError(ErrorCodes.tlsHandshake, `TLS handshake with ${where} timed out after ${timeouts.tlsMs} ms`),
+    (err) => normaliseSocketError(err, endpoint, 'tls'),
+  ).catch((err: unknown) => {
+    tcp.destroy();
+    throw err;
+  });
+  const tlsMs = performance.now() - tTls;
+  timings.tlsMs = tlsMs;
+  return {
+    socket,
+    address,
+    timings: { dnsMs: timings.dnsMs, connectMs, tlsMs },
+    tlsVersion: socket.getProtocol() ?? null,
+    cipher: socket.getCipher()?.name ?? null,
+  };
+}

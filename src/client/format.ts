@@ -1,0 +1,56 @@
+/** Human output of `netprobe client --once`: one aligned table per result. */
+import type { Result } from '../protocol/result.js';
+
+function ms(value: number | null): string {
+  return value === null ? '-' : `${value.toFixed(value < 10 ? 3 : 1)} ms`;
+}
+
+function rate(value: number | null): string {
+  return value === null ? '-' : `${value.toFixed(value < 10 ? 3 : 1)} Mbit/s`;
+}
+
+function bytes(value: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = value;
+  let unit = 0;
+  while (v >= 1024 && unit < units.length - 1) {
+    v /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${v.toFixed(2)} ${units[unit]} (${value} B)`;
+}
+
+function spread(samples: readonly number[]): string {
+  if (samples.length === 0) return '-';
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return `${samples.length} × 250 ms: min ${at(0).toFixed(1)}, median ${at(0.5).toFixed(1)}, max ${at(1).toFixed(1)} Mbit/s`;
+}
+
+export function formatResultTable(result: Result): string {
+  const rows: [string, string][] = [
+    ['result', result.error === null ? 'ok' : `FAILED ${result.error.code}: ${result.error.message}`],
+    ['id', result.id],
+    ['server', result.server],
+    ['file', `${result.file} (${result.mode} mode)`],
+    ['started (UTC)', result.startedAt],
+    ['bytes', bytes(result.bytes)],
+    ['DNS', ms(result.dnsMs)],
+    ['TCP connect', ms(result.connectMs)],
+    ['TLS handshake', ms(result.tlsMs)],
+    ['TLS', result.tlsVersion === null ? '-' : `${result.tlsVersion} ${result.cipher ?? ''}`.trim()],
+    ['idle RTT', ms(result.idleRttMs)],
+    ['response', ms(result.responseMs)],
+    ['latency (download)', ms(result.downloadMs)],
+    ['transfer', ms(result.transferMs)],
+    ['throughput', rate(result.throughputMbps)],
+    ['goodput', rate(result.goodputMbps)],
+    ['loaded RTT', ms(result.loadedRttMs)],
+    ['samples', spread(result.samplesMbps)],
+    ['client CPU', result.cpuMs === null ? '-' : `${ms(result.cpuMs)}${result.clientLimited ? ' (client-limited)' : ''}`],
+    ['sha256', result.sha256Ok === null ? '-' : result.sha256Ok ? 'ok' : 'MISMATCH'],
+    ['busy retries', String(result.busyRetries)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}

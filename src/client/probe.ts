@@ -1,0 +1,230 @@
+/**
+ * One measurement against one server, always ending in a Result: connect (DNS, TCP, TLS timed),
+ * HELLO, idle RTT, a second connection for loaded RTT, GET_FILE (BUSY honoured), payload metered.
+ * A failed attempt is a Result too, with `error` set and the phases it completed filled in.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleepMs } from 'node:timers/promises';
+import { ErrorCodes, NetprobeError, RemoteError, errorCode, errorMessage } from '../errors.js';
+import { type Result, resultSchema } from '../protocol/result.js';
+import type { TlsMaterial, TlsMinVersion } from '../tls/options.js';
+import { type ConnectTimeouts, type ConnectTimings, DEFAULT_CONNECT_TIMEOUTS, type Lookup } from './connect.js';
+import { type Endpoint, formatEndpoint } from './endpoint.js';
+import { DEFAULT_LOADED_PING_INTERVAL_MS, LoadedPinger } from './loaded-rtt.js';
+import { TransferMeter, mbps, median, round3 } from './meter.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type Session, openSession } from './session.js';
+import { type TransferProgress, newTransferProgress } from './transfer.js';
+import { uuidv7 } from './uuid.js';
+
+export interface ProbeTimeouts extends ConnectTimeouts {
+  /** HELLO and PING answers. */
+  requestMs: number;
+  /** GET_FILE written to FILE_META. */
+  responseMs: number;
+  /** Longest silence while the payload flows. */
+  idleMs: number;
+  /** Whole download (duration mode: on top of the duration). */
+  totalMs: number;
+}
+
+export const DEFAULT_PROBE_TIMEOUTS: ProbeTimeouts = {
+  ...DEFAULT_CONNECT_TIMEOUTS,
+  requestMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  responseMs: 30_000,
+  idleMs: 30_000,
+  totalMs: 600_000,
+};
+
+export interface ProbeConfig {
+  endpoint: Endpoint;
+  tls: TlsMaterial;
+  minVersion?: TlsMinVersion | undefined;
+  /** File to download (file mode), or to stream from (duration mode). */
+  file: string;
+  /** Duration mode: the server streams for this long. */
+  durationMs?: number | undefined;
+  /** Our certificate's CN, put in `client` (the server refuses any other value). */
+  clientName?: string | undefined;
+  idlePings?: number;
+  /** 0 disables the second connection (loadedRttMs stays null). */
+  loadedPingIntervalMs?: number;
+  timeouts?: Partial<ProbeTimeouts>;
+  maxBusyRetries?: number;
+  /** Cap on one BUSY wait, whatever retryAfterMs says. */
+  maxBusyWaitMs?: number;
+}
+
+export interface ProbeDeps {
+  /** Wall clock for startedAt and the id (default Date.now). */
+  wallNow?: () => number;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  lookup?: Lookup;
+  /** Told when the loaded-RTT connection could not be used (the measurement goes on without it). */
+  onWarning?: (message: string, err: unknown) => void;
+}
+
+export interface ProbeOutcome {
+  result: Result;
+  /** The server answered HELLO: false means it is down or unreachable (try another one). */
+  answered: boolean;
+}
+
+const DEFAULT_IDLE_PINGS = 5;
+const DEFAULT_MAX_BUSY_RETRIES = 5;
+const DEFAULT_MAX_BUSY_WAIT_MS = 60_000;
+/** A BUSY wait is retryAfterMs plus up to this share of it, so clients told the same do not return together. */
+const BUSY_JITTER_SHARE = 0.5;
+
+function roundOrNull(value: number | null): number | null {
+  return value === null ? null : round3(value);
+}
+
+export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<ProbeOutcome> {
+  const timeouts = { ...DEFAULT_PROBE_TIMEOUTS, ...config.timeouts };
+  const random = deps.random ?? Math.random;
+  const sleep = deps.sleep ?? ((ms: number) => sleepMs(ms));
+  const wallStart = Math.floor((deps.wallNow ?? Date.now)());
+  const mode = config.durationMs === undefined ? 'file' : 'duration';
+  const result: Result = {
+    id: uuidv7(wallStart),
+    ...(config.clientName === undefined ? {} : { client: config.clientName }),
+    server: formatEndpoint(config.endpoint),
+    file: config.file,
+    mode,
+    startedAt: new Date(wallStart).toISOString(),
+    bytes: 0,
+    dnsMs: null,
+    connectMs: null,
+    tlsMs: null,
+    idleRttMs: null,
+    responseMs: null,
+    downloadMs: null,
+    transferMs: null,
+    throughputMbps: null,
+    goodputMbps: null,
+    loadedRttMs: null,
+    samplesMbps: [],
+    cpuMs: null,
+    clientLimited: false,
+    sha256Ok: null,
+    tlsVersion: null,
+    cipher: null,
+    busyRetries: 0,
+    error: null,
+  };
+  const timings: ConnectTimings = { dnsMs: null, connectMs: null, tlsMs: null };
+  const open = async (connectTimings?: ConnectTimings): Promise<Session> => {
+    const { session, connected } = await openSession({
+      endpoint: config.endpoint,
+      tls: config.tls,
+      minVersion: config.minVersion,
+      timeouts,
+      timings: connectTimings,
+      lookup: deps.lookup,
+      requestTimeoutMs: timeouts.requestMs,
+    });
+    if (connectTimings === timings) {
+      result.tlsVersion = connected.tlsVersion;
+      result.cipher = connected.cipher;
+    }
+    return session;
+  };
+
+  let answered = false;
+  let main: Session | undefined;
+  let loaded: Session | undefined;
+  let progress: TransferProgress = newTransferProgress();
+  let meter = new TransferMeter();
+  try {
+    main = await open(timings);
+    answered = true;
+
+    const idleRtts: number[] = [];
+    for (let i = 0; i < (config.idlePings ?? DEFAULT_IDLE_PINGS); i++) idleRtts.push((await main.ping()).rttMs);
+    result.idleRttMs = roundOrNull(median(idleRtts));
+
+    const pingIntervalMs = config.loadedPingIntervalMs ?? DEFAULT_LOADED_PING_INTERVAL_MS;
+    if (pingIntervalMs > 0) {
+      loaded = await open().catch((err: unknown) => {
+        deps.onWarning?.(`no loaded-RTT connection to ${result.server}: ${errorMessage(err)}`, err);
+        return undefined;
+      });
+    }
+
+    const request = { name: config.file, ...(config.durationMs === undefined ? {} : { durationMs: config.durationMs }) };
+    const maxBusyRetries = config.maxBusyRetries ?? DEFAULT_MAX_BUSY_RETRIES;
+    for (;;) {
+      progress = newTransferProgress();
+      meter = new TransferMeter();
+      const pinger = loaded === undefined ? undefined : new LoadedPinger(loaded, pingIntervalMs, timeouts.requestMs);
+      const sink = {
+        onMeta: (meta: Parameters<TransferMeter['onMeta']>[0]) => {
+          meter.onMeta(meta);
+          pinger?.start();
+        },
+        onPayload: meter.onPayload,
+      };
+      try {
+        await main.getFile(request, sink, { responseMs: timeouts.responseMs, idleMs: timeouts.idleMs, totalMs: timeouts.totalMs }, progress);
+        result.loadedRttMs = roundOrNull(median((await pinger?.stop()) ?? []));
+        break;
+      } catch (err) {
+        const rtts = (await pinger?.stop()) ?? [];
+        if (!(err instanceof RemoteError && err.code === ErrorCodes.busy) || result.busyRetries >= maxBusyRetries) {
+          result.loadedRttMs = roundOrNull(median(rtts));
+          throw err;
+        }
+        result.busyRetries++;
+        const retryAfterMs = err.retryAfterMs ?? 1_000;
+        await sleep(Math.min(config.maxBusyWaitMs ?? DEFAULT_MAX_BUSY_WAIT_MS, retryAfterMs * (1 + BUSY_JITTER_SHARE * random())));
+      }
+    }
+
+    const first = progress.firstPayloadAtMs;
+    const last = progress.lastPayloadAtMs ?? progress.firstByteAtMs ?? performance.now();
+    const reading = meter.finish(last);
+    fillProgress(result, progress);
+    result.downloadMs = round3(last - progress.requestedAtMs!);
+    result.transferMs = first === null ? 0 : round3(last - first);
+    result.throughputMbps = first !== null && last > first ? mbps(result.bytes, last - first) : null;
+    result.goodputMbps = result.downloadMs > 0 ? mbps(result.bytes, last - progress.requestedAtMs!) : null;
+    result.samplesMbps = reading.samplesMbps;
+    result.cpuMs = roundOrNull(reading.cpuMs);
+    result.clientLimited = reading.clientLimited;
+    if (mode === 'file') {
+      result.sha256Ok = reading.sha256 === progress.meta?.sha256;
+      if (!result.sha256Ok) {
+        result.error = {
+          code: ErrorCodes.integrity,
+          message: `SHA-256 of ${config.file} from ${result.server} is ${reading.sha256}, the server announced ${progress.meta?.sha256}`,
+        };
+      }
+    }
+  } catch (err) {
+    fillProgress(result, progress);
+    if (progress.firstPayloadAtMs !== null) result.samplesMbps = meter.samples(progress.lastPayloadAtMs ?? progress.firstPayloadAtMs);
+    result.error = { code: errorCode(err).slice(0, 64), message: errorMessage(err).slice(0, 1024) };
+    if (!(err instanceof NetprobeError)) result.error.message = `unexpected: ${result.error.message}`.slice(0, 1024);
+  } finally {
+    main?.close();
+    loaded?.close();
+  }
+  result.dnsMs = roundOrNull(timings.dnsMs);
+  result.connectMs = roundOrNull(timings.connectMs);
+  result.tlsMs = roundOrNull(timings.tlsMs);
+
+  const checked = resultSchema.safeParse(result);
+  if (!checked.success) {
+    throw new NetprobeError(ErrorCodes.internal, `probe built an invalid result (a bug): ${checked.error.message.slice(0, 2000)}`);
+  }
+  return { result: checked.data, answered };
+}
+
+/** Bytes and response time, known even when the transfer failed. */
+function fillProgress(result: Result, progress: TransferProgress): void {
+  result.bytes = progress.bytes;
+  if (progress.requestedAtMs !== null && progress.firstByteAtMs !== null) {
+    result.responseMs = round3(progress.firstByteAtMs - progress.requestedAtMs);
+  }
+}

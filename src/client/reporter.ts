@@ -1,0 +1,177 @@
+/**
+ * Sends the outbox to the first server that answers, in REPORT batches, deleting each batch only
+ * after its ACK. A failed flush (no server, NETPROBE_STORAGE, a timeout) is retried after an
+ * exponential back-off with jitter; results stay in the outbox meanwhile.
+ */
+import { ErrorCodes, ProtocolError, errorCode, errorMessage } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { Result } from '../protocol/result.js';
+import { type Endpoint, formatEndpoint } from './endpoint.js';
+import type { Outbox } from './outbox.js';
+import type { ServerPool } from './pool.js';
+import type { Session } from './session.js';
+import { type Timers, systemTimers } from './timers.js';
+
+export const DEFAULT_BATCH_SIZE = 500;
+export const DEFAULT_REPORT_BACKOFF_BASE_MS = 1_000;
+export const DEFAULT_REPORT_BACKOFF_MAX_MS = 300_000;
+
+export interface ReporterOptions {
+  outbox: Outbox;
+  pool: ServerPool;
+  /** Connects to a server and completes HELLO/WELCOME. */
+  open: (endpoint: Endpoint) => Promise<Session>;
+  batchSize?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  timers?: Timers;
+  random?: () => number;
+  logger?: Logger;
+}
+
+export interface FlushOutcome {
+  sent: number;
+  duplicates: number;
+  remaining: number;
+  /** Server that took the results. */
+  server: string | null;
+  error: { code: string; message: string } | null;
+}
+
+export class Reporter {
+  private readonly timers: Timers;
+  private readonly random: () => number;
+  private readonly log: Logger;
+  private failures = 0;
+  private retryTimer: unknown;
+  private running: Promise<FlushOutcome> | undefined;
+  private again = false;
+  private stopped = false;
+  /** Wall time (timers.now) of the next automatic attempt while backing off. */
+  retryAtMs: number | null = null;
+
+  constructor(private readonly options: ReporterOptions) {
+    this.timers = options.timers ?? systemTimers;
+    this.random = options.random ?? Math.random;
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /** Send soon: now, unless a back-off is running (then at its end). */
+  kick(): void {
+    if (this.stopped || this.retryAtMs !== null) return;
+    void this.flush();
+  }
+
+  /** One attempt to empty the outbox, ignoring any back-off. Concurrent calls share one pass. */
+  flush(): Promise<FlushOutcome> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.cancelRetry();
+    this.running = this.pass().finally(() => {
+      this.running = undefined;
+      if (this.again && !this.stopped && this.retryAtMs === null) {
+        this.again = false;
+        void this.flush();
+      }
+    });
+    return this.running;
+  }
+
+  /** Cancels automatic retries and waits for a flush in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelRetry();
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Back-off after `failures` consecutive failed flushes: base·2^(n-1), capped, times 0.5-1 (jitter). */
+  backoffMs(failures: number): number {
+    const base = this.options.backoffBaseMs ?? DEFAULT_REPORT_BACKOFF_BASE_MS;
+    const max = this.options.backoffMaxMs ?? DEFAULT_REPORT_BACKOFF_MAX_MS;
+    return Math.min(max, base * 2 ** Math.min(failures - 1, 30)) * (0.5 + 0.5 * this.random());
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.retryAtMs = null;
+  }
+
+  private async pass(): Promise<FlushOutcome> {
+    const { outbox, pool } = this.options;
+    const outcome: FlushOutcome = { sent: 0, duplicates: 0, remaining: outbox.count(), server: null, error: null };
+    if (outcome.remaining === 0) return outcome;
+    let lastError: unknown;
+    for (const endpoint of pool.candidates()) {
+      let session: Session;
+      try {
+        session = await this.options.open(endpoint);
+      } catch (err) {
+        lastError = err;
+        const retryInMs = pool.markDown(endpoint);
+        this.log.warn({ server: formatEndpoint(endpoint), code: errorCode(err), err: errorMessage(err), retryInMs: Math.round(retryInMs) }, 'server not answering: trying the next one');
+        continue;
+      }
+      pool.markUp(endpoint);
+      outcome.server = session.where;
+      try {
+        await this.sendAll(session, outcome);
+        lastError = undefined;
+      } catch (err) {
+        lastError = err;
+      } finally {
+        session.close();
+      }
+      break;
+    }
+    outcome.remaining = outbox.count();
+    if (lastError === undefined) {
+      this.failures = 0;
+      if (outcome.sent > 0) this.log.info({ server: outcome.server, sent: outcome.sent, duplicates: outcome.duplicates, remaining: outcome.remaining }, 'results reported');
+      return outcome;
+    }
+    outcome.error = { code: errorCode(lastError), message: errorMessage(lastError) };
+    this.failures++;
+    const waitMs = this.backoffMs(this.failures);
+    const level = outcome.error.code === ErrorCodes.identity ? 'error' : 'warn';
+    this.log[level](
+      { server: outcome.server, code: outcome.error.code, err: outcome.error.message, sent: outcome.sent, remaining: outcome.remaining, failures: this.failures, retryInMs: Math.round(waitMs) },
+      'reporting failed: results kept in the outbox',
+    );
+    if (!this.stopped) {
+      this.retryAtMs = this.timers.now() + waitMs;
+      this.retryTimer = this.timers.setTimeout(() => {
+        this.retryTimer = undefined;
+        this.retryAtMs = null;
+        void this.flush();
+      }, waitMs);
+    }
+    return outcome;
+  }
+
+  private async sendAll(session: Session, outcome: FlushOutcome): Promise<void> {
+    const { outbox } = this.options;
+    let batchSize = Math.min(this.options.batchSize ?? DEFAULT_BATCH_SIZE, session.welcome?.maxResultsPerReport ?? DEFAULT_BATCH_SIZE);
+    for (;;) {
+      const batch: Result[] = outbox.peek(batchSize);
+      if (batch.length === 0) return;
+      let ack: { ids: string[]; duplicates: number };
+      try {
+        ack = await session.report(batch);
+      } catch (err) {
+        if (errorCode(err) === ErrorCodes.frameTooLarge && batchSize > 1) {
+          batchSize = Math.ceil(batchSize / 2);
+          continue;
+        }
+        throw err;
+      }
+      const sentIds = new Set(batch.map((r) => r.id));
+      const deleted = outbox.delete(ack.ids.filter((id) => sentIds.has(id)));
+      if (deleted === 0) throw new ProtocolError(ErrorCodes.protocol, `${session.where} acknowledged none of the ${batch.length} results sent`);
+      outcome.sent += deleted;
+      outcome.duplicates += ack.duplicates;
+    }
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * A framed request/response session over an established TLS socket: HELLO, then one request at a
+ * time (PING, GET_FILE, REPORT). The only place the client feeds socket bytes into the decoder.
+ * Downloads are handled by ./transfer.ts.
+ */
+import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
+import { ConnectionError, ErrorCodes, NetprobeError, ProtocolError } from '../errors.js';
+import { FrameDecoder } from '../protocol/decoder.js';
+import { PROTOCOL_VERSION } from '../protocol/frame.js';
+import { type GetFile, type Message, type Welcome, encodeMessage, parseMessage } from '../protocol/messages.js';
+import type { Result } from '../protocol/result.js';
+import { type ConnectOptions, type Connected, connectTls, normaliseSocketError } from './connect.js';
+import { type Endpoint, formatEndpoint } from './endpoint.js';
+import { type Pending, type RequestHandlers, type Settle, remoteError } from './request.js';
+import { type TransferProgress, type TransferSink, type TransferTimeouts, newTransferProgress, transferHandlers } from './transfer.js';
+
+export const CLIENT_SOFTWARE = 'netprobe/0.1';
+export const CLIENT_CAPABILITIES = ['duration', 'report'];
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+export interface SessionOptions {
+  maxFrameBytes?: number;
+  requestTimeoutMs?: number;
+}
+
+export class Session {
+  readonly where: string;
+  private readonly decoder: FrameDecoder;
+  private readonly requestTimeoutMs: number;
+  private pending: Pending | undefined;
+  private failure: Error | undefined;
+  private seq = 0;
+  private receivedAny = false;
+  welcome: Welcome | undefined;
+
+  constructor(
+    readonly socket: TLSSocket,
+    readonly endpoint: Endpoint,
+    options: SessionOptions = {},
+  ) {
+    this.where = formatEndpoint(endpoint);
+    this.decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    socket.on('data', this.onData);
+    socket.on('error', (err) => this.terminate(normaliseSocketError(err, endpoint, 'session')));
+    socket.on('end', () => this.terminate(this.closedError()));
+    socket.on('close', () => this.terminate(this.closedError()));
+  }
+
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  private closedError(): ConnectionError {
+    if (this.pending?.what === 'HELLO' && !this.receivedAny) {
+      // With TLS 1.3 the server judges our certificate after our side of the handshake is done;
+      // a refusal reaches us as a close with no data (node sends no alert text we could read).
+      return new ConnectionError(
+        ErrorCodes.tlsUnauthorized,
+        `${this.where} closed the connection right after the TLS handshake without answering HELLO: it most likely refused our certificate (not signed by its CA, expired, or not a client certificate)`,
+      );
+    }
+    const during = this.pending ? ` during ${this.pending.what}` : '';
+    return new ConnectionError(ErrorCodes.closed, `${this.where} closed the connection${during}`);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    const atMs = performance.now();
+    this.receivedAny = true;
+    this.pending?.onChunk(atMs);
+    try {
+      for (const item of this.decoder.push(chunk)) {
+        const pending = this.pending;
+        if (item.kind === 'raw') {
+          if (pending === undefined) throw new ProtocolError(ErrorCodes.protocol, `raw bytes from ${this.where} with no download running`);
+          pending.onRaw(item.data, atMs);
+          continue;
+        }
+        const message = parseMessage(item);
+        if (pending !== undefined) pending.onMessage(message, atMs);
+        else if (message.type === 'ERROR') this.terminate(remoteError(message));
+        else throw new ProtocolError(ErrorCodes.unexpectedMessage, `unsolicited ${message.type} from ${this.where}`);
+      }
+    } catch (err) {
+      this.terminate(err instanceof NetprobeError ? err : normaliseSocketError(err, this.endpoint, 'session'));
+    }
+  };
+
+  /** Fails the outstanding request and every later one with `err`, and destroys the socket. */
+  terminate(err: Error): void {
+    if (this.failure === undefined) this.failure = err;
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.fail(err);
+    if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  /** Polite close: no request may follow. */
+  close(): void {
+    if (this.failure === undefined) this.failure = new ConnectionError(ErrorCodes.closed, `session with ${this.where} closed`);
+    this.pending?.fail(this.failure);
+    this.pending = undefined;
+    if (!this.socket.destroyed) this.socket.end();
+  }
+
+  /**
+   * Sends `message` and feeds the replies to the handlers `build` returns until they settle. One
+   * timer, re-armed from `deadline()` when it fires, enforces the timeouts: the per-chunk path only
+   * stores a number.
+   */
+  private request<T>(
+    message: Message,
+    what: string,
+    build: (settle: Settle<T>) => RequestHandlers,
+  ): Promise<T> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.pending !== undefined) return Promise.reject(new Error(`${what} while ${this.pending.what} is outstanding`));
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = () => {
+        clearTimeout(timer);
+        if (this.pending === pending) this.pending = undefined;
+      };
+      const handlers = build({
+        resolve: (value) => {
+          finish();
+          resolve(value);
+        },
+        reject: (err) => {
+          finish();
+          reject(err);
+        },
+      });
+      const pending: Pending = {
+        what,
+        onChunk: handlers.onChunk,
+        onMessage: handlers.onMessage,
+        onRaw: handlers.onRaw,
+        fail: (err) => {
+          finish();
+          reject(err);
+        },
+      };
+      const arm = () => {
+        const { atMs, error } = handlers.deadline();
+        const waitMs = atMs - performance.now();
+        if (waitMs <= 0) {
+          this.terminate(error());
+          return;
+        }
+        timer = setTimeout(arm, Math.ceil(waitMs));
+      };
+      this.pending = pending;
+      this.socket.write(encodeMessage(message));
+      handlers.onSent(performance.now());
+      arm();
+    });
+  }
+
+  /** A control request answered by one message of type `T` (or ERROR/BUSY, raised as RemoteError). */
+  private control<K extends Message['type']>(message: Message, expected: K, timeoutMs = this.requestTimeoutMs): Promise<Extract<Message, { type: K }>> {
+    let sentAtMs = 0;
+    return this.request<Extract<Message, { type: K }>>(message, message.type, ({ resolve, reject }) => ({
+      onSent: (atMs) => {
+        sentAtMs = atMs;
+      },
+      onChunk: () => undefined,
+      onRaw: () => this.terminate(new ProtocolError(ErrorCodes.protocol, `raw bytes from ${this.where} outside a download`)),
+      onMessage: (reply) => {
+        if (reply.type === expected) resolve(reply as Extract<Message, { type: K }>);
+        else if (reply.type === 'ERROR' || reply.type === 'BUSY') reject(remoteError(reply));
+        else this.terminate(new ProtocolError(ErrorCodes.unexpectedMessage, `expected ${expected} from ${this.where}, got ${reply.type}`));
+      },
+      deadline: () => ({
+        atMs: sentAtMs + timeoutMs,
+        error: () => new ConnectionError(ErrorCodes.timeout, `${this.where} did not answer ${message.type} within ${timeoutMs} ms`),
+      }),
+    }));
+  }
+
+  async hello(timeoutMs = this.requestTimeoutMs): Promise<Welcome> {
+    const reply = await this.control(
+      { type: 'HELLO', version: PROTOCOL_VERSION, software: CLIENT_SOFTWARE, capabilities: CLIENT_CAPABILITIES },
+      'WELCOME',
+      timeoutMs,
+    );
+    if (reply.version !== PROTOCOL_VERSION) {
+      const err = new ProtocolError(ErrorCodes.protocolVersion, `${this.where} speaks protocol version ${reply.version}, this client ${PROTOCOL_VERSION}`);
+      this.terminate(err);
+      throw err;
+    }
+    const { type: _type, ...welcome } = reply;
+    this.welcome = welcome;
+    return welcome;
+  }
+
+  /** Round-trip time of one PING, ms. */
+  async ping(timeoutMs = this.requestTimeoutMs): Promise<{ rttMs: number; serverTimeMs: number }> {
+    const seq = this.seq++;
+    const t = performance.now();
+    const pong = await this.control({ type: 'PING', seq }, 'PONG', timeoutMs);
+    const rttMs = performance.now() - t;
+    if (pong.seq !== seq) {
+      const err = new ProtocolError(ErrorCodes.protocol, `${this.where} answered PING ${seq} with PONG ${pong.seq}`);
+      this.terminate(err);
+      throw err;
+    }
+    return { rttMs, serverTimeMs: pong.serverTimeMs };
+  }
+
+  /** REPORT → ACK. Throws NETPROBE_FRAME_TOO_LARGE (nothing sent) when the batch exceeds the server's frame limit. */
+  async report(results: Result[], timeoutMs = this.requestTimeoutMs): Promise<{ ids: string[]; duplicates: number }> {
+    const message: Message = { type: 'REPORT', results };
+    const limit = this.welcome?.maxFrameBytes;
+    if (limit !== undefined) {
+      const size = encodeMessage(message).length;
+      if (size - 5 > limit) throw new ProtocolError(ErrorCodes.frameTooLarge, `REPORT of ${results.length} results is ${size} bytes; ${this.where} accepts ${limit}`);
+    }
+    const ack = await this.control(message, 'ACK', timeoutMs);
+    return { ids: ack.ids, duplicates: ack.duplicates };
+  }
+
+  /**
+   * GET_FILE, then the payload into `sink`: raw bytes in file mode, DATA frames until DATA_END in
+   * duration mode. BUSY rejects with RemoteError(NETPROBE_BUSY, retryAfterMs) and leaves the
+   * session usable; any other failure leaves `progress` describing what arrived.
+   */
+  getFile(request: GetFile, sink: TransferSink, timeouts: TransferTimeouts, progress: TransferProgress = newTransferProgress()): Promise<TransferProgress> {
+    const io = { where: this.where, expectRaw: (n: number) => this.decoder.expectRaw(n), terminate: (err: Error) => this.terminate(err) };
+    return this.request<TransferProgress>({ type: 'GET_FILE', ...request }, `GET_FILE ${request.name}`, (settle) =>
+      transferHandlers(request, sink, timeouts, progress, settle, io),
+    );
+  }
+}
+
+/** Connects (DNS, TCP, TLS) and completes HELLO/WELCOME; the session is ready for requests. */
+export async function openSession(options: ConnectOptions & { requestTimeoutMs?: number | undefined }): Promise<{ session: Session; connected: Connected }> {
+  const connected = await connectTls(options);
+  const session = new Session(connected.socket, options.endpoint, options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs });
+  try {
+    await session.hello();
+  } catch (err) {
+    session.terminate(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+  return { session, connected };
+}

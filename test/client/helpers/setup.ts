@@ -1,0 +1,53 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import { type TlsMaterial, loadTlsMaterial } from '../../../src/tls/options.js';
+import { makePki, type TestPki } from '../../helpers/pki.js';
+
+export interface ClientFixture {
+  pki: TestPki;
+  /** alice's client material. */
+  client: TlsMaterial;
+  server: TlsMaterial;
+  /** Material trusting another CA (the real server must be refused). */
+  strangerCa: TlsMaterial;
+  material(name: string): Promise<TlsMaterial>;
+  tempDir(): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+export async function clientFixture(names: readonly string[] = ['alice', 'bob']): Promise<ClientFixture> {
+  const pki = await makePki(names);
+  const dirs: string[] = [];
+  const material = (name: string) => loadTlsMaterial({ ca: pki.ca, ...pki.clients[name]! });
+  return {
+    pki,
+    client: await material(names[0]!),
+    server: await loadTlsMaterial({ ca: pki.ca, cert: pki.serverCert, key: pki.serverKey }),
+    strangerCa: await loadTlsMaterial({ ca: pki.stranger.ca, ...pki.clients[names[0]!]! }),
+    material,
+    tempDir: async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'netprobe-client-'));
+      dirs.push(dir);
+      return dir;
+    },
+    cleanup: async () => {
+      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+      await pki.cleanup();
+    },
+  };
+}
+
+/** A pino logger whose JSON lines land in `lines`. */
+export function captureLogs(): { lines: Record<string, unknown>[]; logger: Logger } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, logger: pino({ level: 'debug' }, stream) };
+}

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { Outbox, OutboxFullError } from '../../src/client/outbox.js';
+import { uuidv7 } from '../../src/client/uuid.js';
+import { sampleResult } from '../helpers/wire.js';
+import { captureLogs, clientFixture, type ClientFixture } from './helpers/setup.js';
+
+const result = (i: number) => sampleResult({ id: uuidv7(1_700_000_000_000 + i), bytes: i });
+
+describe('outbox', () => {
+  let fx: ClientFixture;
+  before(async () => {
+    fx = await clientFixture();
+  });
+  after(() => fx.cleanup());
+
+  test('results survive closing and reopening, oldest first', async (t) => {
+    const path = join(await fx.tempDir(), 'sub', 'outbox.db');
+    const first = Outbox.open(path);
+    for (let i = 0; i < 5; i++) first.add(result(i));
+    first.close();
+    const again = Outbox.open(path);
+    t.after(() => again.close());
+    assert.equal(again.count(), 5);
+    assert.deepEqual(again.peek(3).map((r) => r.bytes), [0, 1, 2]);
+  });
+
+  test('delete removes only the given ids', async (t) => {
+    const box = Outbox.open(join(await fx.tempDir(), 'o.db'));
+    t.after(() => box.close());
+    const rs = [result(1), result(2), result(3)];
+    rs.forEach((r) => box.add(r));
+    assert.equal(box.delete([rs[1]!.id, uuidv7()]), 1);
+    assert.deepEqual(box.peek(10).map((r) => r.id), [rs[0]!.id, rs[2]!.id]);
+  });
+
+  test('a full outbox refuses new results loudly and keeps the old ones', async (t) => {
+    const logs = captureLogs();
+    const box = Outbox.open(join(await fx.tempDir(), 'o.db'), { capacity: 2, logger: logs.logger });
+    t.after(() => box.close());
+    box.add(result(1));
+    box.add(result(2));
+    assert.throws(() => box.add(result(3)), (err: unknown) => err instanceof OutboxFullError && err.code === 'NETPROBE_LIMIT');
+    assert.deepEqual(box.peek(10).map((r) => r.bytes), [1, 2]);
+    const line = logs.lines.find((l) => l.level === 50);
+    assert.ok(line, 'an error-level log line');
+    assert.match(String(line.msg), /full .*NOT stored/);
+  });
+
+  test('an invalid result is a loud bug, never stored', async (t) => {
+    const box = Outbox.open(join(await fx.tempDir(), 'o.db'));
+    t.after(() => box.close());
+    assert.throws(() => box.add({ ...result(1), bytes: -1 }), { code: 'NETPROBE_INTERNAL' });
+    assert.equal(box.count(), 0);
+  });
+
+  test('a corrupt file is moved aside with an error log and a fresh outbox is created', async (t) => {
+    const dir = await fx.tempDir();
+    const path = join(dir, 'outbox.db');
+    await writeFile(path, randomBytes(8192));
+    const logs = captureLogs();
+    const box = Outbox.open(path, { logger: logs.logger, now: () => Date.parse('2025-01-02T03:04:05.678Z') });
+    t.after(() => box.close());
+    assert.equal(box.count(), 0);
+    box.add(result(1));
+    assert.equal(box.count(), 1);
+    const files = await readdir(dir);
+    assert.ok(files.includes('outbox.db.corrupt-2025-01-02T03-04-05-678Z'), files.join(','));
+    const line = logs.lines.find((l) => l.level === 50);
+    assert.match(String(line?.msg), /corrupt: moved it to .*corrupt-2025/);
+    assert.equal(line?.code, 'SQLITE_NOTADB');
+  });
+
+  test('a stored row that no longer validates is moved to outbox_rejected, not sent and not lost', async (t) => {
+    const path = join(await fx.tempDir(), 'o.db');
+    const logs = captureLogs();
+    const box = Outbox.open(path, { logger: logs.logger });
+    t.after(() => box.close());
+    box.add(result(1));
+    box.add(result(2));
+    const raw = new Database(path);
+    raw.prepare("UPDATE outbox SET body = '{\"broken\":true}' WHERE seq = 1").run();
+    raw.close();
+    assert.deepEqual(box.peek(10).map((r) => r.bytes), [2]);
+    assert.equal(box.count(), 1);
+    const check = new Database(path, { readonly: true });
+    t.after(() => check.close());
+    assert.equal((check.prepare('SELECT count(*) AS n FROM outbox_rejected').get() as { n: number }).n, 1);
+    assert.ok(logs.lines.some((l) => l.level === 50));
+  });
+});

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { BUILTIN_PROFILES } from '../../src/sim/profile.js';
+import { runSimulation } from '../../src/sim/run.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+
+test('a short simulation across an outage stores every measurement exactly once and writes truth.json', async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'netprobe-sim-'));
+  t.after(() => rm(out, { recursive: true, force: true }));
+  const store = join(out, 'sim.db');
+  // 12 s real = 1.5 simulated days; the outage profile takes the server down for simulated hours 2–4.
+  const summary = await runSimulation({
+    profile: BUILTIN_PROFILES.outage!, clients: 12, durationMs: 12_000, dayMs: 8_000, seed: 5, outDir: out, store,
+    file: '256KiB', peakRatePerHour: 1,
+  });
+  assert.equal(summary.outagesRun, 1);
+  assert.ok(summary.resultsMade > 30, `made ${summary.resultsMade}`);
+  assert.equal(summary.missing, 0);
+  assert.equal(summary.resultsStored, summary.resultsMade);
+
+  const truth = JSON.parse(await readFile(summary.truthPath, 'utf8')) as { busiestHour: number; outages: { start: string; end: string }[]; clients: { name: string; made: number }[] };
+  assert.equal(truth.busiestHour, 20);
+  assert.equal(truth.outages.length, 1);
+  const s = new SqliteStore(store, { readonly: true });
+  t.after(() => s.close());
+  const perClient = new Map<string, number>();
+  const failedInOutage: string[] = [];
+  const outage = { start: Date.parse(truth.outages[0]!.start), end: Date.parse(truth.outages[0]!.end) };
+  for await (const r of s.iterateResults()) {
+    perClient.set(r.client, (perClient.get(r.client) ?? 0) + 1);
+    const at = Date.parse(r.startedAt);
+    if (r.error && at >= outage.start && at < outage.end) failedInOutage.push(r.error.code);
+  }
+  for (const c of truth.clients) assert.equal(perClient.get(c.name) ?? 0, c.made, c.name);
+  // Measurements during the outage failed, were kept in the outboxes and delivered afterwards.
+  assert.ok(failedInOutage.length > 0, 'some measurements fell in the outage');
+  assert.ok(failedInOutage.every((code) => code === 'NETPROBE_CONNECT_REFUSED'), failedInOutage.join(','));
+});
