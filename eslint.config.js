@@ -14,4 +14,9 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The dashboard's browser code (bundled by scripts/build-web.mjs).
+    files: ['src/web/ui/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
 );

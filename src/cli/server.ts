@@ -44,6 +44,9 @@ export function registerServer(program: Command): void {
     .option('--shutdown-deadline <duration>', 'on SIGTERM, wait this long for transfers in flight (default 30s)', duration('shutdown deadline'))
     .option('--stats-interval <duration>', 'aggregate log line period, 0 = off (default 60s)', duration('stats interval'))
     .option('--synchronous <mode>', 'SQLite durability: full (default, survives power loss) or normal')
+    .option('--http <address>', 'serve the dashboard, /metrics and /healthz on host:port (a bare port binds 127.0.0.1)')
+    .option('--http-tls', "serve them over HTTPS with the server's certificate (required off loopback)")
+    .option('--http-token <token>', 'bearer token for the dashboard and /metrics (default: generated, logged once at start)')
     .option('--log-level <level>', 'fatal, error, warn, info (default), debug, trace, silent')
     .option('--log-file <file>', 'also append JSON log lines to this file')
     .action(async (opts: Record<string, unknown>) => {
@@ -59,6 +62,7 @@ export function registerServer(program: Command): void {
           maxResultsPerReport: opts.maxResultsPerReport, handshakeTimeoutMs: opts.handshakeTimeout,
           idleTimeoutMs: opts.idleTimeout, shutdownDeadlineMs: opts.shutdownDeadline, statsIntervalMs: opts.statsInterval,
           synchronous: opts.synchronous, logLevel: opts.logLevel, logFile: opts.logFile,
+          http: opts.http, httpTls: opts.httpTls, httpToken: opts.httpToken,
         },
       });
       const logger = createLogger({ level: config.logLevel, file: config.logFile });

@@ -26,6 +26,20 @@ export const serverConfigSchema = z.strictObject({
   shutdownDeadlineMs: z.number().int().min(0).default(30_000),
   statsIntervalMs: z.number().int().min(0).default(60_000),
   synchronous: z.enum(['full', 'normal']).default('full'),
+  /**
+   * Dashboard, /metrics and /healthz: 'host:port', or a bare port (then bound to 127.0.0.1).
+   * Off when unset. A number comes from NETPROBE_HTTP=9090.
+   */
+  http: z.union([z.string().min(1), z.number().int().min(0).max(65535)]).optional(),
+  /** Serve it over HTTPS with the server's certificate (required on a non-loopback address). */
+  httpTls: z.boolean().default(false),
+  /** Bearer token for the endpoint; generated at start (and logged once) when unset. */
+  httpToken: z
+    .string()
+    .min(16, 'httpToken must be at least 16 characters')
+    .max(256)
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'httpToken may use letters, digits and - . _ ~ + / (a bearer token)')
+    .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   logFile: z.string().min(1).optional(),
 });

@@ -1,10 +1,11 @@
 import type { TLSSocket } from 'node:tls';
 import { ErrorCodes, NetprobeError, ProtocolError, errorCode, errorMessage } from '../errors.js';
-import { FrameDecoder } from '../protocol/decoder.js';
-import { PROTOCOL_VERSION } from '../protocol/frame.js';
+import { type Frame, FrameDecoder } from '../protocol/decoder.js';
+import { FrameType, PROTOCOL_VERSION } from '../protocol/frame.js';
 import { type Message, type MessageOf, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
-import type { ServerContext } from './context.js';
+import type { TransferRecord } from '../store/types.js';
+import type { ActiveTransfer, ServerContext } from './context.js';
 import { prepareResults } from './ingest.js';
 import { sendFile, sendForDuration } from './transfer.js';
 
@@ -52,12 +53,22 @@ export class Connection {
     for (const item of this.decoder.push(chunk)) {
       if (item.kind !== 'frame') throw new ProtocolError(ErrorCodes.protocol, 'unexpected raw bytes from a client');
       this.busy = true;
-      await this.handle(parseMessage(item));
+      await this.handle(this.parse(item));
       this.busy = false;
       if (this.closing) {
         this.socket.end();
         return;
       }
+    }
+  }
+
+  /** parseMessage, counting a REPORT that fails validation as rejected. */
+  private parse(frame: Frame): Message {
+    try {
+      return parseMessage(frame);
+    } catch (err) {
+      if (frame.type === FrameType.REPORT) this.ctx.events.emit('reportRejected', { reason: errorCode(err), results: 0 });
+      throw err;
     }
   }
 
@@ -148,9 +159,10 @@ export class Connection {
     const { handle, concurrentAtStart } = load.start(this.client);
     const startedAtMs = this.ctx.now();
     const t0 = performance.now();
-    let bytes = 0;
+    const active: ActiveTransfer = { client: this.client, file: file.name, mode, startedAtMs, bytes: 0 };
     let outcome = 'ok';
-    const hooks = { onBytes: (n: number) => { bytes += n; load.addBytes(n); }, shaper: this.ctx.shaperFor?.(this.client) };
+    const hooks = { onBytes: (n: number) => { active.bytes += n; load.addBytes(n); }, shaper: this.ctx.shaperFor?.(this.client) };
+    this.ctx.events.emit('transferStart', active);
     try {
       if (message.durationMs === undefined) await sendFile(this.socket, file, hooks);
       else await sendForDuration(this.socket, file, message.durationMs, hooks);
@@ -160,27 +172,39 @@ export class Connection {
     } finally {
       load.finish(handle);
       const durationMs = performance.now() - t0;
-      this.ctx.committer.recordTransfer({ client: this.client, file: file.name, mode, bytes, startedAtMs, durationMs, concurrentAtStart, outcome });
+      const { bytes } = active;
+      const record: TransferRecord = { client: this.client, file: file.name, mode, bytes, startedAtMs, durationMs, concurrentAtStart, outcome };
+      this.ctx.committer.recordTransfer(record);
+      this.ctx.events.emit('transferEnd', active, record);
       this.log.info({ file: file.name, mode, bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome }, 'transfer');
     }
   }
 
   private async report(message: MessageOf<'REPORT'>): Promise<void> {
-    const { config } = this.ctx;
-    if (message.results.length > config.maxResultsPerReport) {
-      throw new NetprobeError(ErrorCodes.limit, `a REPORT may carry at most ${config.maxResultsPerReport} results`);
+    const { config, events } = this.ctx;
+    const results = message.results.length;
+    let rows;
+    try {
+      if (results > config.maxResultsPerReport) {
+        throw new NetprobeError(ErrorCodes.limit, `a REPORT may carry at most ${config.maxResultsPerReport} results`);
+      }
+      rows = prepareResults(this.client, message.results, this.ctx.load, this.ctx.now());
+    } catch (err) {
+      events.emit('reportRejected', { reason: errorCode(err), results });
+      throw err;
     }
-    const rows = prepareResults(this.client, message.results, this.ctx.load, this.ctx.now());
     let outcome;
     try {
       outcome = await this.ctx.committer.submit(rows);
     } catch (err) {
       this.ctx.metrics.storageErrors++;
+      events.emit('reportRejected', { reason: ErrorCodes.storage, results });
       this.log.error({ code: errorCode(err), results: rows.length, err: errorMessage(err) }, 'report not stored');
       return this.send({ type: 'ERROR', code: ErrorCodes.storage, message: 'the server could not store the results; keep them and retry later' });
     }
     this.ctx.metrics.resultsStored += outcome.inserted;
     this.ctx.metrics.resultsDuplicate += outcome.duplicates;
+    events.emit('report', { results, stored: outcome.inserted, duplicates: outcome.duplicates });
     this.ctx.emitResults(rows);
     this.log.info({ results: rows.length, stored: outcome.inserted, duplicates: outcome.duplicates }, 'report');
     this.send({ type: 'ACK', ids: rows.map((r) => r.id), duplicates: outcome.duplicates });

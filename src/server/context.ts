@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { StoredResult } from '../protocol/result.js';
+import type { TransferRecord } from '../store/types.js';
 import type { Catalogue } from './catalogue.js';
 import type { ServerConfig } from './config.js';
 import type { GroupCommitter } from './ingest.js';
@@ -7,7 +8,10 @@ import type { LoadTracker } from './load.js';
 import type { Shaper } from './transfer.js';
 
 export interface ServerMetrics {
+  /** Connections accepted since start (after the TLS handshake). */
   connections: number;
+  /** Connections open now (after the TLS handshake). */
+  openConnections: number;
   handshakeFailures: number;
   busy: number;
   resultsStored: number;
@@ -15,6 +19,32 @@ export interface ServerMetrics {
   storageErrors: number;
   /** Errors sent to clients, by code. */
   errors: Map<string, number>;
+}
+
+/** A transfer in progress; `bytes` grows as the transfer is sent. */
+export interface ActiveTransfer {
+  client: string;
+  file: string;
+  mode: 'file' | 'duration';
+  startedAtMs: number;
+  bytes: number;
+}
+
+/**
+ * What a server reports to observers (dashboard, /metrics). `reason` is a stable error code or
+ * OpenSSL verification code, never free text, so it can be a metric label.
+ */
+export interface ServerEvents {
+  /** Rows of one committed REPORT, duplicates included. */
+  results: [rows: StoredResult[]];
+  transferStart: [transfer: ActiveTransfer];
+  transferEnd: [transfer: ActiveTransfer, record: TransferRecord];
+  /** A REPORT was committed. */
+  report: [outcome: { results: number; stored: number; duplicates: number }];
+  /** A REPORT was refused and nothing of it stored; `results` is 0 when it could not be parsed. */
+  reportRejected: [rejection: { reason: string; results: number }];
+  handshakeFailed: [failure: { reason: string }];
+  connectionRefused: [refusal: { reason: 'max_connections' | 'per_client_limit' | 'no_identity' | 'shutting_down' }];
 }
 
 /** What every connection of one server shares. */
@@ -30,6 +60,6 @@ export interface ServerContext {
   shuttingDown: boolean;
   /** Wall clock, ms since the epoch (the simulator injects its own). */
   now: () => number;
-  events: EventEmitter;
+  events: EventEmitter<ServerEvents>;
   emitResults(rows: StoredResult[]): void;
 }

@@ -1,0 +1,124 @@
+/**
+ * The server's HTTP(S) endpoint: live dashboard (`/`), Prometheus metrics (`/metrics`) and a health
+ * check for load balancers (`/healthz`). Started by startServer when `http` is configured.
+ */
+import http, { type Server } from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { ErrorCodes, NetprobeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ServerContext } from '../server/context.js';
+import type { Store } from '../store/types.js';
+import { type TlsMaterial, serverTlsOptions } from '../tls/options.js';
+import { loadAssets } from './assets.js';
+import { Authenticator, generateToken } from './auth.js';
+import { resolveWebAddress, webUrl } from './endpoint.js';
+import { LiveFeed } from './live.js';
+import { createMetrics } from './metrics.js';
+import { createRoutes } from './routes.js';
+import { EventStream } from './sse.js';
+import { DashboardState } from './state.js';
+
+/** The chart, the medians and the congestion rule look at this much history. */
+export const DEFAULT_WINDOW_MS = 6 * 3_600_000;
+const MAX_VIEWERS = 64;
+/** A request must arrive in full within this long (SSE responses are not limited). */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface WebDeps {
+  store: Store;
+  material: TlsMaterial;
+  logger: Logger;
+  /** Front-end bundle folder (tests build their own). */
+  assetsDir?: string;
+  windowMs?: number;
+}
+
+export interface WebEndpoint {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /** The bearer token (configured or generated). */
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+export async function startWeb(ctx: ServerContext, deps: WebDeps): Promise<WebEndpoint> {
+  const { config } = ctx;
+  if (config.http === undefined) throw new NetprobeError(ErrorCodes.internal, 'startWeb needs the http setting');
+  const log = deps.logger.child({ component: 'web' });
+  const tls = config.httpTls;
+  const address = resolveWebAddress(config.http, tls);
+  const generated = config.httpToken === undefined;
+  const token = config.httpToken ?? generateToken();
+
+  const state = new DashboardState(deps.windowMs ?? DEFAULT_WINDOW_MS, ctx.now);
+  await state.load(deps.store);
+  const stream = new EventStream(MAX_VIEWERS);
+  const metrics = createMetrics(ctx, state, () => stream.size);
+  const live = new LiveFeed(ctx, state, stream, metrics);
+  const assets = await loadAssets(deps.assetsDir);
+  if (!assets) log.warn({}, 'dashboard front end not built (run `npm run build`): / answers 500, /metrics and /healthz work');
+
+  const server: Server = tls
+    ? https.createServer(
+        {
+          ...serverTlsOptions(deps.material, { minVersion: config.tlsMin }),
+          // A client certificate is one way in, the token the other: ask for a certificate, do not require it.
+          requestCert: true,
+          rejectUnauthorized: false,
+          ALPNProtocols: ['http/1.1'],
+        },
+      )
+    : http.createServer();
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  const stop = () => {
+    live.close();
+    metrics.close();
+    stream.close();
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(address.port, address.host, () => resolve());
+    });
+  } catch (err) {
+    stop();
+    throw new NetprobeError(ErrorCodes.config, `cannot listen on ${address.host}:${address.port} for the dashboard: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : address.port;
+  const url = webUrl(address, port, tls);
+  server.on('request', createRoutes({
+    auth: new Authenticator(token, `netprobe_token_${port}`, tls),
+    token, assets, registry: metrics.registry, live, stream, log,
+    shuttingDown: () => ctx.shuttingDown,
+  }));
+  // The one place the generated token is shown: in the message, which pino does not redact.
+  log.info(
+    { url, tls, loopback: address.loopback, tokenGenerated: generated },
+    generated ? `dashboard: open ${url}?token=${token}` : `dashboard: ${url} (token from the configuration)`,
+  );
+
+  let closed: Promise<void> | undefined;
+  return {
+    url, host: address.host, port, tls, token,
+    close() {
+      closed ??= new Promise<void>((resolve) => {
+        stop();
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      return closed;
+    },
+  };
+}

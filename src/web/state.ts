@@ -1,0 +1,102 @@
+import type { StoredResult } from '../protocol/result.js';
+import type { Store } from '../store/types.js';
+import type { Point, Summary } from './api-types.js';
+import { type ClientMeta, buildSummary } from './summary.js';
+
+/** What the chart can show at most; the oldest results are dropped first. */
+export const MAX_POINTS = 50_000;
+
+export function toPoint(r: StoredResult): Point {
+  return {
+    id: r.id,
+    client: r.client,
+    t: Date.parse(r.startedAt),
+    mbps: r.error === null ? r.throughputMbps : null,
+    responseMs: r.responseMs,
+    error: r.error?.code ?? null,
+  };
+}
+
+/**
+ * The results of the last `windowMs` in memory (loaded from the store at start, then fed by the
+ * server's 'results' events), plus what is known of every client seen since.
+ */
+export class DashboardState {
+  /** In start-time order. */
+  private points: Point[] = [];
+  private readonly ids = new Set<string>();
+  private readonly metas = new Map<string, ClientMeta>();
+
+  constructor(
+    readonly windowMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /** Reads the window's results from the store (paged; bounded by MAX_POINTS). */
+  async load(store: Store): Promise<void> {
+    const since = this.now() - this.windowMs;
+    const loaded: StoredResult[] = [];
+    for await (const r of store.iterateResults({ sinceMs: since })) {
+      loaded.push(r);
+      if (loaded.length >= 2 * MAX_POINTS) loaded.splice(0, loaded.length - MAX_POINTS);
+    }
+    this.add(loaded);
+  }
+
+  /** Adds results (ids already known are ignored); returns the new points. */
+  add(rows: readonly StoredResult[]): Point[] {
+    const fresh: Point[] = [];
+    for (const r of rows) {
+      if (this.ids.has(r.id)) continue;
+      const p = toPoint(r);
+      this.ids.add(p.id);
+      fresh.push(p);
+      this.remember(p, Date.parse(r.receivedAt));
+    }
+    if (fresh.length === 0) return fresh;
+    const last = this.points.at(-1);
+    this.points.push(...fresh);
+    // Results mostly arrive in order; an outbox replay of old ones needs a sort.
+    if ((last && fresh[0]!.t < last.t) || fresh.some((p, i) => i > 0 && p.t < fresh[i - 1]!.t)) this.points.sort((a, b) => a.t - b.t);
+    this.prune();
+    return fresh;
+  }
+
+  private remember(p: Point, receivedAtMs: number): void {
+    const meta = this.metas.get(p.client);
+    if (!meta) {
+      this.metas.set(p.client, {
+        lastSeenMs: receivedAtMs, lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastError: p.error,
+      });
+      return;
+    }
+    meta.lastSeenMs = Math.max(meta.lastSeenMs, receivedAtMs);
+    if (p.t >= meta.lastStartedMs) {
+      Object.assign(meta, { lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastError: p.error });
+    }
+  }
+
+  private prune(): void {
+    const since = this.now() - this.windowMs;
+    let drop = 0;
+    while (drop < this.points.length && (this.points[drop]!.t < since || this.points.length - drop > MAX_POINTS)) drop++;
+    if (drop === 0) return;
+    for (const p of this.points.slice(0, drop)) this.ids.delete(p.id);
+    this.points = this.points.slice(drop);
+  }
+
+  /** The window's results, oldest first. */
+  windowPoints(): readonly Point[] {
+    this.prune();
+    return this.points;
+  }
+
+  /** Every client seen since start (or in the window loaded at start). */
+  clients(): ReadonlyMap<string, ClientMeta> {
+    return this.metas;
+  }
+
+  summary(): Summary {
+    return buildSummary(this.windowPoints(), this.metas, this.now(), this.windowMs);
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The dashboard page: draws a snapshot once, then follows the server's Server-Sent Events
+ * (`result`, `summary`, `load`). The session cookie set after `/?token=…` authenticates both.
+ */
+import './styles.css';
+import type { LoadSnapshot, Point, Snapshot, Summary } from '../api-types.js';
+import { ThroughputChart } from './chart.js';
+import { byId } from './dom.js';
+import { clientColors } from './palette.js';
+import { prependFeed, renderAlerts, renderClients, renderFeed, renderKpis, renderTransfers, setConnection } from './view.js';
+
+/** Relative times ("12 s ago") are refreshed this often between events. */
+const TICK_MS = 5_000;
+/** A stream the browser gave up on is reopened after this long. */
+const RETRY_MS = 5_000;
+
+class Dashboard {
+  private summary!: Summary;
+  private load!: LoadSnapshot;
+  private points: Point[] = [];
+  private selected: string | null = null;
+  private readonly chart = new ThroughputChart(byId('chart'));
+
+  apply(snapshot: Snapshot): void {
+    byId('server-id').textContent = snapshot.serverId;
+    document.title = `netprobe · ${snapshot.serverId}`;
+    this.points = snapshot.points;
+    this.summary = snapshot.summary;
+    this.load = snapshot.load;
+    this.chart.setPoints(this.points);
+    this.chart.setSummary(this.summary);
+    renderFeed(this.points, this.medians());
+    this.render();
+  }
+
+  private medians(): Map<string, number | null> {
+    return new Map(this.summary.clients.map((c) => [c.client, c.medianMbps]));
+  }
+
+  onResult(p: Point): void {
+    if (this.points.some((q) => q.id === p.id)) return;
+    this.points.push(p);
+    this.chart.addPoint(p);
+    prependFeed(p, this.medians().get(p.client) ?? null);
+    // The client's row shows the new result now; its status follows with the next summary.
+    const row = this.summary.clients.find((c) => c.client === p.client);
+    if (row && p.t >= row.lastStartedMs) {
+      Object.assign(row, { lastStartedMs: p.t, lastSeenMs: Date.now(), lastMbps: p.mbps, lastResponseMs: p.responseMs, lastError: p.error });
+      this.render();
+    }
+  }
+
+  onSummary(summary: Summary): void {
+    this.summary = summary;
+    const since = summary.atMs - summary.windowMs;
+    this.points = this.points.filter((p) => p.t >= since);
+    this.chart.setSummary(summary);
+    this.render();
+  }
+
+  onLoad(load: LoadSnapshot): void {
+    this.load = load;
+    renderKpis(this.summary, load, this.points.length);
+    renderTransfers(load);
+  }
+
+  private select = (client: string): void => {
+    this.selected = this.selected === client ? null : client;
+    this.chart.select(this.selected);
+    byId('chart-hint').textContent = this.selected ? `highlighted: ${this.selected} (click the row again to clear)` : 'click a client to highlight it';
+    this.render();
+  };
+
+  render(): void {
+    const now = Date.now();
+    renderKpis(this.summary, this.load, this.points.length);
+    renderAlerts(this.summary.alerts, now);
+    renderClients(this.summary.clients, now, this.selected, clientColors(this.summary.clients.map((c) => c.client)), this.select);
+    renderTransfers(this.load);
+  }
+}
+
+async function fetchSnapshot(): Promise<Snapshot | 'unauthorized'> {
+  const res = await fetch('/api/snapshot', { headers: { accept: 'application/json' }, cache: 'no-store' });
+  if (res.status === 401) return 'unauthorized';
+  if (!res.ok) throw new Error(`snapshot: HTTP ${res.status}`);
+  return (await res.json()) as Snapshot;
+}
+
+function signedOut(): void {
+  setConnection('offline', 'signed out');
+  const box = byId('alerts');
+  box.hidden = false;
+  box.textContent = 'This page is no longer signed in (the server restarted with a new token, or the browser session ended). Open the dashboard URL with ?token=… from the server log.';
+  box.className = 'alerts signed-out';
+}
+
+/**
+ * Follows /api/events. The browser reconnects a broken stream by itself; a stream it gave up on
+ * (HTTP error, e.g. 401 after a restart with a new token) is reopened here unless signed out.
+ * After any break a fresh snapshot catches up on what was missed.
+ */
+function follow(dashboard: Dashboard): void {
+  const events = new EventSource('/api/events');
+  let broken = false;
+  const catchUp = () =>
+    fetchSnapshot().then(
+      (s) => {
+        if (s === 'unauthorized') return signedOut();
+        dashboard.apply(s);
+        return undefined;
+      },
+      () => setConnection('offline', 'server unreachable'),
+    );
+  events.addEventListener('open', () => {
+    setConnection('live', 'live');
+    if (broken) void catchUp();
+    broken = false;
+  });
+  events.addEventListener('error', () => {
+    broken = true;
+    if (events.readyState !== EventSource.CLOSED) return setConnection('connecting', 'reconnecting…');
+    setConnection('offline', 'disconnected');
+    void fetchSnapshot().then(
+      (s) => (s === 'unauthorized' ? signedOut() : setTimeout(() => follow(dashboard), RETRY_MS)),
+      () => setTimeout(() => follow(dashboard), RETRY_MS),
+    );
+  });
+  const on = <T>(name: string, handle: (data: T) => void) =>
+    events.addEventListener(name, (e) => handle(JSON.parse((e as MessageEvent<string>).data) as T));
+  on<Point>('result', (p) => dashboard.onResult(p));
+  on<Summary>('summary', (s) => dashboard.onSummary(s));
+  on<LoadSnapshot>('load', (l) => dashboard.onLoad(l));
+}
+
+async function main(): Promise<void> {
+  const dashboard = new Dashboard();
+  const first = await fetchSnapshot();
+  if (first === 'unauthorized') return signedOut();
+  dashboard.apply(first);
+  follow(dashboard);
+  setInterval(() => dashboard.render(), TICK_MS);
+}
+
+main().catch((err: unknown) => {
+  setConnection('offline', 'error');
+  console.error(err);
+});

@@ -1,0 +1,155 @@
+/** Renders the dashboard's panels from the API's data (the chart lives in chart.ts). */
+import type { Alert, ClientRow, ClientStatus, LoadSnapshot, Point, Summary } from '../api-types.js';
+import { CONGESTED_RATIO } from '../api-types.js';
+import { byId, h } from './dom.js';
+import { ago, bytes, clock, duration, hourRange, mbps, ms, percent, rate } from './format.js';
+
+const STATUS_LABEL: Record<ClientStatus, string> = { ok: 'ok', congested: 'congested', failing: 'failing', silent: 'silent' };
+/** Entries kept in the live feed. */
+const FEED_LENGTH = 40;
+
+function badge(status: ClientStatus | 'failed'): HTMLElement {
+  return h('span', { class: `badge ${status}` }, status === 'failed' ? 'failed' : STATUS_LABEL[status]);
+}
+
+function swatch(color: string | undefined): HTMLElement | null {
+  if (!color) return null;
+  const el = h('span', { class: 'swatch', 'aria-hidden': 'true' });
+  el.style.background = color;
+  return el;
+}
+
+function kpi(label: string, value: string, sub: string, tone = ''): HTMLElement {
+  return h('div', { class: `kpi ${tone}` }, h('div', { class: 'kpi-label' }, label), h('div', { class: 'kpi-value' }, value), h('div', { class: 'kpi-sub' }, sub));
+}
+
+export function renderKpis(summary: Summary, load: LoadSnapshot, points: number): void {
+  const counts = new Map<ClientStatus, number>();
+  for (const c of summary.clients) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
+  const problems = (['silent', 'failing', 'congested'] as const)
+    .filter((s) => counts.get(s))
+    .map((s) => `${counts.get(s)} ${s}`);
+  const busiest = summary.busiestHour;
+  const load01 = load.maxConcurrentTransfers > 0 ? load.activeTransfers / load.maxConcurrentTransfers : 0;
+  byId('kpis').replaceChildren(
+    kpi('Clients', String(summary.clients.length), problems.length ? problems.join(' · ') : 'all ok', problems.length ? 'warn' : 'good'),
+    kpi(
+      'Throughput vs usual',
+      percent(summary.recentRatio),
+      summary.recentRatio === null ? 'no result in 30 min' : 'last 30 min, per client',
+      summary.recentRatio !== null && summary.recentRatio < CONGESTED_RATIO ? 'bad' : summary.recentRatio !== null && summary.recentRatio < 0.8 ? 'warn' : '',
+    ),
+    kpi('Results / min', String(load.resultsPerMinute), `${points} in ${Math.round(summary.windowMs / 3_600_000)} h · ${load.openConnections} connected`),
+    kpi('Transfers now', `${load.activeTransfers} / ${load.maxConcurrentTransfers}`, load01 >= 0.8 ? 'near the BUSY limit' : 'concurrent / limit', load01 >= 0.8 ? 'warn' : ''),
+    kpi('Server outbound', mbps(load.outboundMbps), 'last 5 s'),
+    busiest
+      ? kpi(
+          'Busiest hour',
+          hourRange(busiest.startMs),
+          busiest.ratio === null ? `${busiest.results} downloads` : `${busiest.results} downloads · ${percent(busiest.ratio)} of usual`,
+          busiest.ratio !== null && busiest.ratio < CONGESTED_RATIO ? 'bad' : '',
+        )
+      : kpi('Busiest hour', '–', 'needs 3 results in an hour'),
+  );
+}
+
+export function renderAlerts(alerts: readonly Alert[], nowMs: number): void {
+  const box = byId('alerts');
+  box.hidden = alerts.length === 0;
+  box.replaceChildren(
+    ...alerts.map((a) =>
+      h('div', { class: `alert ${a.severity}`, role: 'status' },
+        h('span', { class: 'alert-kind' }, a.kind.replace('-', ' ')),
+        h('span', { class: 'alert-text' }, a.message),
+        h('span', { class: 'alert-since' }, `since ${clock(a.sinceMs)} (${ago(a.sinceMs, nowMs)})`),
+      ),
+    ),
+  );
+}
+
+export function renderClients(
+  rows: readonly ClientRow[],
+  nowMs: number,
+  selected: string | null,
+  colors: ReadonlyMap<string, string>,
+  onSelect: (client: string) => void,
+): void {
+  const body = byId('clients-body');
+  if (rows.length === 0) {
+    body.replaceChildren(h('tr', {}, h('td', { colspan: '8', class: 'empty' }, 'No results yet: clients appear here with their first report.')));
+    return;
+  }
+  body.replaceChildren(
+    ...rows.map((c) => {
+      const ratio = c.lastMbps !== null && c.medianMbps ? c.lastMbps / c.medianMbps : null;
+      const tr = h('tr', { class: c.client === selected ? 'selected' : undefined, 'data-client': c.client, tabindex: '0' },
+        h('td', {}, badge(c.status)),
+        h('td', { class: 'name' }, swatch(colors.get(c.client)), c.client),
+        h('td', { class: 'when', title: `measured ${new Date(c.lastStartedMs).toLocaleString()}, received ${new Date(c.lastSeenMs).toLocaleString()}` }, ago(c.lastStartedMs, nowMs)),
+        h('td', { class: `num ${ratio !== null && ratio < CONGESTED_RATIO ? 'low' : ''}` }, c.lastError ? c.lastError.replace(/^NETPROBE_/, '') : rate(c.lastMbps)),
+        h('td', { class: 'num' }, rate(c.medianMbps)),
+        h('td', { class: 'num wide' }, ms(c.lastResponseMs)),
+        h('td', { class: 'num wide' }, c.failures ? `${c.results} (${c.failures} failed)` : String(c.results)),
+        h('td', { class: 'num wide' }, String(c.episodes)),
+      );
+      tr.addEventListener('click', () => onSelect(c.client));
+      tr.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') onSelect(c.client);
+      });
+      return tr;
+    }),
+  );
+}
+
+export function renderTransfers(load: LoadSnapshot): void {
+  const body = byId('transfers-body');
+  byId('transfers-hint').textContent = load.activeTransfers > load.transfers.length ? `showing ${load.transfers.length} of ${load.activeTransfers}` : '';
+  if (load.transfers.length === 0) {
+    body.replaceChildren(h('tr', {}, h('td', { colspan: '5', class: 'empty' }, 'No transfer running.')));
+    return;
+  }
+  body.replaceChildren(
+    ...load.transfers.map((t) => {
+      const elapsedMs = Math.max(1, load.atMs - t.startedAtMs);
+      return h('tr', {},
+        h('td', { class: 'name' }, t.client),
+        h('td', {}, `${t.file} · ${t.mode}`),
+        h('td', { class: 'num' }, duration(elapsedMs)),
+        h('td', { class: 'num' }, bytes(t.bytes)),
+        h('td', { class: 'num' }, mbps((t.bytes * 8) / (elapsedMs * 1000))),
+      );
+    }),
+  );
+}
+
+/** A result as one line of the live feed; `median` is its client's, for the congestion mark. */
+function feedItem(p: Point, median: number | null, fresh: boolean): HTMLElement {
+  const congested = p.mbps !== null && median !== null && p.mbps < CONGESTED_RATIO * median;
+  const status = p.error !== null ? 'failed' : congested ? 'congested' : 'ok';
+  return h('li', { class: fresh ? 'new' : undefined, 'data-id': p.id },
+    h('span', { class: 'feed-time' }, clock(p.t)),
+    h('span', { class: 'name' }, p.client),
+    h('span', { class: 'num' }, p.error !== null ? p.error.replace(/^NETPROBE_/, '') : mbps(p.mbps)),
+    h('span', { class: 'num feed-rt' }, ms(p.responseMs)),
+    badge(status),
+  );
+}
+
+export function renderFeed(points: readonly Point[], medians: ReadonlyMap<string, number | null>): void {
+  const latest = [...points].sort((a, b) => b.t - a.t).slice(0, FEED_LENGTH);
+  byId('feed').replaceChildren(...latest.map((p) => feedItem(p, medians.get(p.client) ?? null, false)));
+  byId('feed-empty').hidden = latest.length > 0;
+}
+
+export function prependFeed(p: Point, median: number | null): void {
+  const feed = byId('feed');
+  feed.prepend(feedItem(p, median, true));
+  while (feed.children.length > FEED_LENGTH) feed.lastElementChild?.remove();
+  byId('feed-empty').hidden = true;
+}
+
+export function setConnection(state: 'live' | 'connecting' | 'offline', text: string): void {
+  const el = byId('conn');
+  el.className = `conn ${state}`;
+  byId('conn-text').textContent = text;
+}
