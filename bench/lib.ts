@@ -30,12 +30,19 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+export const shellQuote = (args: readonly string[]): string => args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+
+/** Runs a shell pipeline under bash's `time`: stdout, stderr (less the timing) and the CPU seconds of the whole pipeline. */
+export async function timedShell(script: string): Promise<{ stdout: string; stderr: string; cpuSeconds: number }> {
+  const { stdout, stderr } = await execFileAsync('bash', ['-c', `TIMEFORMAT='%U %S'; time { ${script} ; }`], { maxBuffer: 64 * 1024 * 1024 });
+  const lines = stderr.trim().split('\n');
+  const [user, sys] = lines.pop()!.split(' ').map(Number);
+  return { stdout, stderr: lines.join('\n'), cpuSeconds: user! + sys! };
+}
+
 /** Runs a command under bash's `time`: its output and the CPU seconds it used. */
 export async function timed(cmd: string, args: readonly string[]): Promise<{ stdout: string; cpuSeconds: number }> {
-  const quoted = [cmd, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const { stdout, stderr } = await execFileAsync('bash', ['-c', `TIMEFORMAT='%U %S'; time ${quoted}`], { maxBuffer: 64 * 1024 * 1024 });
-  const [user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number);
-  return { stdout, cpuSeconds: user! + sys! };
+  return timedShell(shellQuote([cmd, ...args]));
 }
 
 export function machine(): Record<string, unknown> {
