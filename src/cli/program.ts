@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ErrorCodes, NetprobeError } from '../errors.js';
 import { registerCerts } from './certs.js';
+import { registerAnalyse } from './analyse.js';
 import { registerClient } from './client.js';
 import { registerServer } from './server.js';
 import { registerSimulate } from './simulate.js';
@@ -26,7 +27,6 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`netprobe: ${text.replace(/^error: /, '')}`) });
 
   const stubs: [string, string, string][] = [
-    ['analyse', 'statistics, busiest hour and congestion episodes from stored results', 'issue #5'],
     ['report', 'write an HTML report with charts and exports', 'issue #6'],
     ['demo', 'certificates, a simulation, the analysis and the report in one go', 'issue #7'],
   ];
@@ -35,6 +35,7 @@ export function buildProgram(): Command {
   }
   registerServer(program);
   registerClient(program);
+  registerAnalyse(program);
   registerCerts(program);
   registerSimulate(program);
   for (const command of program.commands) command.exitOverride();

@@ -4,8 +4,13 @@ import { FrameType, MAX_DATA_CHUNK_BYTES, encodeHeader } from '../protocol/frame
 import { encodeMessage } from '../protocol/messages.js';
 import type { TestFile } from './catalogue.js';
 
-/** Bytes handed to the socket per write: large enough to keep TLS busy, small enough to pace. */
+/** Bytes handed to the socket per write: large enough to keep TLS busy. */
 const WRITE_SLICE_BYTES = 256 * 1024;
+/**
+ * With a shaper, pacing happens per slice: slices must be small against the file, or the wait for a
+ * slice comes before its first byte and the transfer itself runs unshaped.
+ */
+const SHAPED_SLICE_BYTES = 16 * 1024;
 
 /** Optional outbound pacing (the simulator's shared token bucket): ms to wait before sending `bytes`. */
 export interface Shaper {
@@ -53,9 +58,10 @@ async function pace(hooks: TransferHooks, bytes: number): Promise<void> {
 /** FILE_META, then exactly file.data.length raw bytes, sliced from the shared Buffer (no copy). */
 export async function sendFile(socket: Socket, file: TestFile, hooks: TransferHooks): Promise<number> {
   await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: file.data.length, sha256: file.sha256, mode: 'file' }));
+  const sliceBytes = hooks.shaper ? SHAPED_SLICE_BYTES : WRITE_SLICE_BYTES;
   let sent = 0;
   while (sent < file.data.length) {
-    const slice = file.data.subarray(sent, Math.min(sent + WRITE_SLICE_BYTES, file.data.length));
+    const slice = file.data.subarray(sent, Math.min(sent + sliceBytes, file.data.length));
     await pace(hooks, slice.length);
     const pending = write(socket, slice);
     sent += slice.length;
@@ -69,7 +75,7 @@ export async function sendFile(socket: Socket, file: TestFile, hooks: TransferHo
 export async function sendForDuration(socket: Socket, file: TestFile, durationMs: number, hooks: TransferHooks): Promise<number> {
   const now = hooks.monoNow ?? (() => performance.now());
   await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: 0, sha256: null, mode: 'duration' }));
-  const chunk = Math.min(MAX_DATA_CHUNK_BYTES, file.data.length);
+  const chunk = Math.min(hooks.shaper ? SHAPED_SLICE_BYTES : MAX_DATA_CHUNK_BYTES, file.data.length);
   const deadline = now() + durationMs;
   let sent = 0;
   let offset = 0;

@@ -71,7 +71,7 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
   const spanMs = (o.durationMs / o.dayMs) * DAY_MS;
   const startMs = o.startMs ?? Math.floor(Date.now() / DAY_MS) * DAY_MS - Math.ceil(spanMs / DAY_MS) * DAY_MS;
   const clock = new SimClock(startMs, o.dayMs);
-  const sharedMbps = o.sharedMbps ?? Math.max(50, o.clients * 4);
+  const sharedMbps = o.sharedMbps ?? Math.max(100, o.clients * 10);
   const plans = planFleet(o.profile, {
     clients: o.clients, seed: o.seed, startMs, spanMs,
     peakRatePerHour: o.peakRatePerHour ?? 2, capMinMbps: o.capMinMbps ?? 10, capMaxMbps: o.capMaxMbps ?? 500,
@@ -87,8 +87,8 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
   await writeFile(join(certDir, 'server.key'), serverPem.keyPem, { mode: 0o600 });
 
   // The load model: a shared link whose capacity follows the profile, behind each client's access cap.
-  const shared = new TokenBucket(() => mbpsToBytesPerSec(sharedMbps * o.profile.capacity[SimClock.hourOf(clock.now())]!), 256 * 1024);
-  const access = new Map(plans.map((p) => [p.name, new PathShaper([new TokenBucket(() => mbpsToBytesPerSec(p.capMbps), 256 * 1024), shared])]));
+  const shared = new TokenBucket(() => mbpsToBytesPerSec(sharedMbps * o.profile.capacity[SimClock.hourOf(clock.now())]!), 64 * 1024);
+  const access = new Map(plans.map((p) => [p.name, new PathShaper([new TokenBucket(() => mbpsToBytesPerSec(p.capMbps), 32 * 1024), shared])]));
   const store: Store = await openStore(o.store, { synchronous: 'normal' });
   const file = o.file ?? '1MiB';
   const serverConfig = {

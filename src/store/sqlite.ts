@@ -1,6 +1,16 @@
 import Database from 'better-sqlite3';
 import { StorageError } from '../errors.js';
 import type { StoredResult } from '../protocol/result.js';
+import type {
+  ClientLastSeen,
+  ClientMeasurements,
+  LocalTimeProfile,
+  ProfileQuery,
+  ResultSpan,
+  ServerLoad,
+  TimeWindow,
+} from './analysis-types.js';
+import * as analysis from './sqlite-analysis.js';
 import { RESULT_COLUMNS, fromRow, toRow } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import type { InsertOutcome, ResultFilter, Store, TransferRecord } from './types.js';
@@ -136,6 +146,31 @@ export class SqliteStore implements Store {
       lastStarted = Number(last.started_at_ms);
       lastId = String(last.id);
     }
+  }
+
+  async resultSpan(filter: ResultFilter = {}): Promise<ResultSpan> {
+    return wrap('reading', this.location, () => analysis.resultSpan(this.db, filterSql(filter)));
+  }
+
+  async *clientMeasurements(filter: ResultFilter = {}): AsyncIterable<ClientMeasurements> {
+    const clients = wrap('reading', this.location, () => analysis.clientMeasurements(this.db, filterSql(filter)));
+    for (;;) {
+      const next = wrap('reading', this.location, () => clients.next());
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+
+  async localTimeProfile(filter: ResultFilter, query: ProfileQuery): Promise<LocalTimeProfile> {
+    return wrap('reading', this.location, () => analysis.localTimeProfile(this.db, filterSql(filter), query));
+  }
+
+  async serverLoad(windows: readonly TimeWindow[]): Promise<ServerLoad[]> {
+    return wrap('reading', this.location, () => analysis.serverLoad(this.db, windows));
+  }
+
+  async lastSeenBefore(beforeMs: number, clients?: readonly string[]): Promise<ClientLastSeen[]> {
+    return wrap('reading', this.location, () => analysis.lastSeenBefore(this.db, beforeMs, clients));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,13 @@
 import type { StoredResult } from '../protocol/result.js';
+import type {
+  ClientLastSeen,
+  ClientMeasurements,
+  LocalTimeProfile,
+  ProfileQuery,
+  ResultSpan,
+  ServerLoad,
+  TimeWindow,
+} from './analysis-types.js';
 
 /** One download the server served, as the server saw it. */
 export interface TransferRecord {
@@ -45,4 +54,16 @@ export interface Store {
   iterateResults(filter?: ResultFilter): AsyncIterable<StoredResult>;
   hasResult(id: string): Promise<boolean>;
   close(): Promise<void>;
+
+  // Read queries of the analysis (src/store/analysis-types.ts has the shapes and the rules).
+  /** Number of results in the filter and the first and last start time. */
+  resultSpan(filter?: ResultFilter): Promise<ResultSpan>;
+  /** Each client's results in the filter as columns, clients in ascending order; one client in memory at a time. */
+  clientMeasurements(filter?: ResultFilter): AsyncIterable<ClientMeasurements>;
+  /** Counts and percentiles per local hour of day and per weekday-hour, local time given by `query.offsets`. */
+  localTimeProfile(filter: ResultFilter, query: ProfileQuery): Promise<LocalTimeProfile>;
+  /** Server load annotations of all clients' results started in each window, in window order. */
+  serverLoad(windows: readonly TimeWindow[]): Promise<ServerLoad[]>;
+  /** Each client's latest result start before `beforeMs` (only `clients` when given), by client. */
+  lastSeenBefore(beforeMs: number, clients?: readonly string[]): Promise<ClientLastSeen[]>;
 }

@@ -1,0 +1,71 @@
+/**
+ * The I/O edge of the analysis: asks the store for its aggregates (one client's columns at a
+ * time, the local-time profile, server load per episode) and hands them to the pure modules.
+ * Memory holds one client's results plus small per-client summaries, never the whole store.
+ */
+import type { ResultFilter, Store } from '../store/types.js';
+import { analyseClient, type ClientAnalysis } from './client.js';
+import { PROFILE_QUERY } from './hours.js';
+import { networkEpisodes } from './network.js';
+import { type AnalyseOptions, compareText, resolveOptions } from './options.js';
+import { chooseBucketMs } from './series.js';
+import { assembleSummary, emptyProfile } from './summary.js';
+import { LocalClock, offsetSpans } from './timezone.js';
+import type { AnalysisSummary } from './types.js';
+
+export type { AnalyseOptions } from './options.js';
+
+/** Analyses the results in `store` (see AnalyseOptions); throws UsageError for bad options. */
+export async function analyse(store: Store, options: AnalyseOptions = {}): Promise<AnalysisSummary> {
+  const o = resolveOptions(options);
+  const t = o.thresholds;
+  const filter: ResultFilter = {
+    ...(o.sinceMs !== null && { sinceMs: o.sinceMs }),
+    ...(o.untilMs !== null && { untilMs: o.untilMs }),
+    ...(o.clients.length > 0 && { clients: o.clients }),
+  };
+  const span = await store.resultSpan(filter);
+  const { firstMs, lastMs } = span;
+  const windowEndMs = o.untilMs ?? lastMs;
+  const windowStartMs = o.sinceMs ?? firstMs;
+  const bucketMs = o.bucketMs === 'auto' ? chooseBucketMs((windowEndMs ?? 0) - (windowStartMs ?? 0)) : o.bucketMs;
+
+  let profile = emptyProfile();
+  const clients: ClientAnalysis[] = [];
+  if (firstMs !== null && lastMs !== null && windowEndMs !== null) {
+    const offsets = offsetSpans(o.timeZone, firstMs, lastMs);
+    profile = await store.localTimeProfile(filter, { offsets, ...PROFILE_QUERY });
+    const context = { thresholds: t, clock: new LocalClock(offsets), windowEndMs, bucketMs };
+    for await (const m of store.clientMeasurements(filter)) clients.push(analyseClient(m, context));
+  }
+  clients.sort((a, b) => compareText(a.summary.client, b.summary.client));
+
+  const episodes = clients
+    .flatMap((c) => c.episodes)
+    .sort((a, b) => a.startMs - b.startMs || compareText(a.client, b.client));
+  const active = clients.flatMap((c) => (c.active ? [c.active] : []));
+  const network = networkEpisodes(episodes, active, t);
+  const windows = [...episodes, ...network].map((e) => ({ fromMs: e.startMs, toMs: e.endMs }));
+  const loads = windows.length > 0 ? await store.serverLoad(windows) : [];
+
+  const seen = new Set(clients.map((c) => c.summary.client));
+  const before = o.sinceMs !== null ? await store.lastSeenBefore(o.sinceMs, o.clients) : [];
+  const absent = [
+    ...before.filter((b) => !seen.has(b.client)),
+    ...o.clients.filter((c) => !seen.has(c) && !before.some((b) => b.client === c)).map((client) => ({ client, lastMs: null })),
+  ].sort((a, b) => compareText(a.client, b.client));
+
+  return assembleSummary({
+    options: o,
+    firstMs,
+    lastMs,
+    windowEndMs,
+    bucketMs,
+    profile,
+    clients,
+    episodes,
+    network,
+    loads: { episodes: loads.slice(0, episodes.length), network: loads.slice(episodes.length) },
+    absent,
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * Everything about one client that can be known from its own results: statistics, schedule,
+ * baselines, episodes, hour-of-day levels, buckets, trend and level changes. Pure; one client's
+ * columns in, plain objects out.
+ */
+import type { ClientMeasurements, SumCount } from '../store/analysis-types.js';
+import { clientEpisodes, type RawEpisode } from './episodes.js';
+import { analyseSchedule } from './gaps.js';
+import type { ActiveSpan } from './network.js';
+import type { Thresholds } from './options.js';
+import { iso, r3, r3n, r4, r4n, ratio } from './round.js';
+import { type Bucket, clientBuckets, levelChanges, trend } from './series.js';
+import { mean, median, percentileSelect, percentileSorted, sampleStdDev } from './stats.js';
+import type { LocalClock } from './timezone.js';
+import type { ClientSummary, ThroughputStats } from './types.js';
+
+export interface ClientContext {
+  thresholds: Thresholds;
+  clock: LocalClock;
+  /** --until, else the last result of the whole analysis. */
+  windowEndMs: number;
+  bucketMs: number;
+}
+
+export interface ClientAnalysis {
+  summary: ClientSummary;
+  episodes: RawEpisode[];
+  /** Null when the client has no baseline (it cannot be judged, so it is not counted as active). */
+  active: ActiveSpan | null;
+  /** Per local hour: median throughput there over the baseline, or null. */
+  hourRatios: (number | null)[];
+  buckets: Bucket[];
+  baselineMbps: number | null;
+  /** The server's load annotations of this client's results, for the usual server load. */
+  serverLoad: { results: number; concurrentTransfers: SumCount; outboundMbps: SumCount };
+}
+
+/** Values of successful results (in result order). */
+function successful(m: ClientMeasurements, column: Float64Array): Float64Array {
+  const out = new Float64Array(column.length);
+  let n = 0;
+  for (let i = 0; i < column.length; i++) if (m.failed[i] === 0 && !Number.isNaN(column[i]!)) out[n++] = column[i]!;
+  return out.subarray(0, n);
+}
+
+function throughputStats(sorted: Float64Array): ThroughputStats {
+  const avg = mean(sorted);
+  const sd = sampleStdDev(sorted);
+  return {
+    mean: r3n(avg),
+    min: r3n(sorted[0] ?? null),
+    max: r3n(sorted[sorted.length - 1] ?? null),
+    median: r3n(median(sorted)),
+    p5: r3n(percentileSorted(sorted, 0.05)),
+    p95: r3n(percentileSorted(sorted, 0.95)),
+    stddev: r3n(sd),
+    cv: r4n(sd !== null && avg ? sd / avg : null),
+  };
+}
+
+const meanOf = (s: SumCount): number | null => r3n(s.count > 0 ? s.sum / s.count : null);
+
+function hourRatios(m: ClientMeasurements, clock: LocalClock, baseline: number | null, t: Thresholds): (number | null)[] {
+  if (baseline === null) return Array.from({ length: 24 }, () => null);
+  const byHour: number[][] = Array.from({ length: 24 }, () => []);
+  for (let i = 0; i < m.startedAtMs.length; i++) {
+    const tp = m.throughputMbps[i]!;
+    if (m.failed[i] === 0 && !Number.isNaN(tp)) byHour[clock.hour(m.startedAtMs[i]!)]!.push(tp);
+  }
+  return byHour.map((values) => (values.length >= t.minClientHourSamples ? percentileSelect(Float64Array.from(values), 0.5)! / baseline : null));
+}
+
+export function analyseClient(m: ClientMeasurements, ctx: ClientContext): ClientAnalysis {
+  const t = ctx.thresholds;
+  const total = m.startedAtMs.length;
+  let failed = 0;
+  for (let i = 0; i < total; i++) failed += m.failed[i]!;
+  const rates = successful(m, m.throughputMbps).sort();
+  // Download and response times need only a few percentiles: selection, not sorting.
+  const latencies = successful(m, m.downloadMs);
+  const responses = successful(m, m.responseMs);
+  const baseRate = rates.length >= t.minBaselineSamples ? percentileSorted(rates, t.baselinePercentile) : null;
+  const baselineMbps = baseRate !== null && baseRate > 0 ? baseRate : null;
+  const latencyMs = latencies.length >= t.minBaselineSamples ? percentileSelect(latencies, t.latencyBaselinePercentile) : null;
+  const schedule = analyseSchedule(m.startedAtMs, ctx.windowEndMs, t);
+  const episodes =
+    baselineMbps === null ? [] : clientEpisodes(m, { throughputMbps: baselineMbps, latencyMs }, schedule.expectedIntervalMs, t);
+  const buckets = clientBuckets(m, ctx.bucketMs);
+  const firstMs = m.startedAtMs[0]!;
+  const lastMs = m.startedAtMs[total - 1]!;
+  const summary: ClientSummary = {
+    client: m.client,
+    downloads: { total, succeeded: total - failed, failed, failureRate: r4(failed / total) },
+    throughputMbps: throughputStats(rates),
+    latencyMs: { mean: r3n(mean(latencies)), p95: r3n(percentileSelect(latencies, 0.95)) },
+    responseMs: { mean: r3n(mean(responses)), p95: r3n(percentileSelect(responses, 0.95)) },
+    rttMs: { idle: meanOf(m.idleRttMs), loaded: meanOf(m.loadedRttMs), bufferbloat: meanOf(m.bufferbloatMs) },
+    clientLimitedShare: r4n(ratio(m.clientLimited, total - failed)),
+    bytes: m.bytes,
+    firstSeen: iso(firstMs),
+    lastSeen: iso(lastMs),
+    schedule: {
+      expectedIntervalMs: r3n(schedule.expectedIntervalMs),
+      gaps: schedule.gaps,
+      longestGapMs: r3n(schedule.longestGapMs),
+      missedEstimate: schedule.missedEstimate,
+      silent: schedule.silent,
+      silentForMs: r3(schedule.silentForMs),
+    },
+    baseline: { throughputMbps: r3n(baselineMbps), latencyMs: r3n(latencyMs) },
+    trend: trend(buckets, ctx.bucketMs, t),
+    changePoints: levelChanges(buckets, ctx.bucketMs, t),
+    episodes: episodes.length,
+  };
+  return {
+    summary,
+    episodes,
+    active: baselineMbps === null ? null : { client: m.client, fromMs: firstMs, toMs: lastMs },
+    hourRatios: hourRatios(m, ctx.clock, baselineMbps, t),
+    buckets,
+    baselineMbps,
+    serverLoad: { results: total, concurrentTransfers: m.serverConcurrentTransfers, outboundMbps: m.serverOutboundMbps },
+  };
+}
