@@ -4,6 +4,7 @@ import { ErrorCodes, NetprobeError } from '../errors.js';
 import { registerCerts } from './certs.js';
 import { registerAnalyse } from './analyse.js';
 import { registerClient } from './client.js';
+import { registerDemo } from './demo.js';
 import { registerServer } from './server.js';
 import { registerSimulate } from './simulate.js';
 
@@ -28,7 +29,6 @@ export function buildProgram(): Command {
 
   const stubs: [string, string, string][] = [
     ['report', 'write an HTML report with charts and exports', 'issue #6'],
-    ['demo', 'certificates, a simulation, the analysis and the report in one go', 'issue #7'],
   ];
   for (const [name, description, issue] of stubs) {
     program.command(name).description(`${description} (not built yet)`).allowUnknownOption(false).action(notBuilt(name, issue));
@@ -38,6 +38,7 @@ export function buildProgram(): Command {
   registerAnalyse(program);
   registerCerts(program);
   registerSimulate(program);
+  registerDemo(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { BUILTIN_PROFILES } from '../../src/sim/profile.js';
 import { runSimulation } from '../../src/sim/run.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { analyse } from '../../src/analysis/analyse.js';
 
 test('a short simulation across an outage stores every measurement exactly once and writes truth.json', async (t) => {
   const out = await mkdtemp(join(tmpdir(), 'netprobe-sim-'));
@@ -38,4 +39,26 @@ test('a short simulation across an outage stores every measurement exactly once 
   // Measurements during the outage failed, were kept in the outboxes and delivered afterwards.
   assert.ok(failedInOutage.length > 0, 'some measurements fell in the outage');
   assert.ok(failedInOutage.every((code) => code === 'NETPROBE_CONNECT_REFUSED'), failedInOutage.join(','));
+});
+
+test('the analyser recovers the busiest and the congested hours the simulator was told (tolerance one hour)', async (t) => {
+  const out = await mkdtemp(join(tmpdir(), 'netprobe-sim-truth-'));
+  t.after(() => rm(out, { recursive: true, force: true }));
+  const store = join(out, 'sim.db');
+  const summary = await runSimulation({
+    profile: BUILTIN_PROFILES['evening-peak']!, clients: 30, durationMs: 30_000, dayMs: 15_000, seed: 11, outDir: out, store,
+    file: '256KiB', peakRatePerHour: 0.6,
+  });
+  assert.equal(summary.missing, 0);
+  const truth = JSON.parse(await readFile(summary.truthPath, 'utf8')) as { busiestHour: number; mostCongestedHour: number; congestedHours: number[] };
+  const s = new SqliteStore(store, { readonly: true });
+  t.after(() => s.close());
+  const analysis = await analyse(s, {});
+  const hourDistance = (a: number, b: number) => Math.min(Math.abs(a - b), 24 - Math.abs(a - b));
+  assert.ok(analysis.busiestHour.hour !== null && hourDistance(analysis.busiestHour.hour, truth.busiestHour) <= 1,
+    `busiest ${analysis.busiestHour.hour} vs truth ${truth.busiestHour}: ${analysis.busiestHour.reason}`);
+  const congested = analysis.mostCongestedHour.hour;
+  assert.ok(congested !== null && truth.congestedHours.some((h) => hourDistance(h, congested) <= 1),
+    `most congested ${congested} vs truth ${truth.congestedHours.join(',')}: ${analysis.mostCongestedHour.reason}`);
+  assert.ok(hourDistance(congested, truth.mostCongestedHour) <= 1, `most congested ${congested} vs ${truth.mostCongestedHour}`);
 });
