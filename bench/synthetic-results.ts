@@ -11,6 +11,7 @@
 import Database from 'better-sqlite3';
 import { RESULT_COLUMNS } from '../src/store/rows.js';
 import { migrateSqlite } from '../src/store/sqlite.js';
+import { seededRandom } from '../src/sim/random.js';
 
 export interface FleetShape {
   results: number;
@@ -23,16 +24,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /** Deterministic PRNG (mulberry32): the same store every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const random = seededRandom;
 
 /** UUID-shaped, ascending with i (the store's primary key is text). */
 function idOf(i: number): string {

@@ -10,7 +10,7 @@ import { checkTimeZone } from '../analysis/timezone.js';
 import { UsageError } from '../errors.js';
 import { openStore } from '../store/open.js';
 import { parseDurationMs } from '../units.js';
-import { asArg } from './server.js';
+import { asArg } from './args.js';
 
 export interface AnalyseIo {
   stdout: { write(text: string): unknown };

@@ -1,4 +1,5 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { asArg, durationArg, intArg } from './args.js';
 import { pino } from 'pino';
 import { NetprobeClient } from '../client/client.js';
 import { clientConfigSchema, clientOptionsFromConfig } from '../client/config.js';
@@ -6,21 +7,11 @@ import { formatResultTable } from '../client/format.js';
 import { createLogger } from '../log.js';
 import type { Result } from '../protocol/result.js';
 import { loadTlsMaterial, parseTlsMinVersion } from '../tls/options.js';
-import { parseDurationMs, parseFraction, parseInteger } from '../units.js';
+import { parseFraction } from '../units.js';
 import { readEnv, resolveConfig } from './config.js';
 
-/** commander parser wrappers: a bad value is a usage error (exit 2). */
-function asArg<T>(parse: (text: string) => T): (text: string) => T {
-  return (text) => {
-    try {
-      return parse(text);
-    } catch (err) {
-      throw new InvalidArgumentError((err as Error).message);
-    }
-  };
-}
-const int = (what: string, min = 0, max?: number) => asArg((t) => parseInteger(t, what, min, max));
-const duration = (what: string) => asArg((t) => parseDurationMs(t, what));
+const int = intArg;
+const duration = durationArg;
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').filter(Boolean)];
 
 export function registerClient(program: Command): void {

@@ -8,7 +8,7 @@ import type { AnalysisSummary } from '../analysis/types.js';
 import { UsageError } from '../errors.js';
 import { openStore } from '../store/open.js';
 import { parseDurationMs, parseInteger } from '../units.js';
-import { asArg } from './server.js';
+import { asArg } from './args.js';
 import { simulate } from './simulate.js';
 
 /** Marks a folder as the demo's own, so a second run may wipe it and nothing else. */

@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { loadProfile } from '../sim/profile.js';
 import { runSimulation, type SimSummary } from '../sim/run.js';
 import { parseDurationMs, parseInteger } from '../units.js';
-import { asArg } from './server.js';
+import { asArg } from './args.js';
 
 export interface SimulateFlags {
   clients: number;

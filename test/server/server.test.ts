@@ -2,27 +2,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { pino } from 'pino';
 import { encodeFrame, FrameType } from '../../src/protocol/frame.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { captureLogs } from '../helpers/logs.js';
 import { makePki, type TestPki } from '../helpers/pki.js';
 import { WireClient, sampleResult } from '../helpers/wire.js';
 import { makeRandomFile } from '../../src/server/catalogue.js';
 
-/** Collects JSON log lines so tests can assert what the server logged. */
-function captureLogs() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: pino({ level: 'debug' }, stream) };
-}
 
 describe('server', () => {
   let pki: TestPki;

@@ -1,8 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
 import { type TlsMaterial, loadTlsMaterial } from '../../../src/tls/options.js';
 import { makePki, type TestPki } from '../../helpers/pki.js';
 
@@ -40,14 +38,4 @@ export async function clientFixture(names: readonly string[] = ['alice', 'bob'])
   };
 }
 
-/** A pino logger whose JSON lines land in `lines`. */
-export function captureLogs(): { lines: Record<string, unknown>[]; logger: Logger } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: pino({ level: 'debug' }, stream) };
-}
+export { captureLogs } from '../../helpers/logs.js';
