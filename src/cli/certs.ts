@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { initCa, issueClientCert } from '../tls/ca.js';
+import { initCa, issueClientCert, refreshCrl, revokeClientCert } from '../tls/ca.js';
+import { DEFAULT_CRL_VALID_DAYS } from '../tls/crl.js';
+import { parseInteger } from '../units.js';
 
 const DEFAULT_DIR = 'certs';
 
@@ -13,6 +15,13 @@ interface ClientOptions {
   dir: string;
   force: boolean;
 }
+
+interface CrlCommandOptions {
+  dir: string;
+  days: number;
+}
+
+const days = (text: string): number => parseInteger(text, 'CRL validity (days)', 1, 36_500);
 
 /** --host may be repeated and may hold a comma-separated list. */
 function collectHosts(value: string, previous: string[]): string[] {
@@ -57,5 +66,30 @@ export function registerCerts(program: Command): void {
     .action(async (name: string, options: ClientOptions) => {
       const paths = await issueClientCert({ dir: options.dir, name, force: options.force });
       printWritten([paths.cert, paths.key]);
+    });
+
+  certs
+    .command('revoke')
+    .description('revoke clients/NAME.crt: add it to crl.pem (signed by the CA); a server run with --crl reloads it on SIGHUP')
+    .argument('<name>', 'client name (CN)')
+    .option('--dir <dir>', 'certificate directory holding ca.crt and ca.key', DEFAULT_DIR)
+    .option('--days <n>', `CRL validity in days; every client is refused once it lapses (default ${DEFAULT_CRL_VALID_DAYS})`, days, DEFAULT_CRL_VALID_DAYS)
+    .exitOverride()
+    .action(async (name: string, options: CrlCommandOptions) => {
+      const r = await revokeClientCert({ dir: options.dir, name, validDays: options.days });
+      printWritten([r.crl]);
+      process.stdout.write(`revoked ${name}: serial ${r.serialNumber}, sha256 ${r.fingerprint256} (${r.revoked} revoked in all)\n`);
+    });
+
+  certs
+    .command('crl')
+    .description('create or re-sign crl.pem with the certificates it already lists (renews its validity)')
+    .option('--dir <dir>', 'certificate directory holding ca.crt and ca.key', DEFAULT_DIR)
+    .option('--days <n>', `CRL validity in days (default ${DEFAULT_CRL_VALID_DAYS})`, days, DEFAULT_CRL_VALID_DAYS)
+    .exitOverride()
+    .action(async (options: CrlCommandOptions) => {
+      const r = await refreshCrl({ dir: options.dir, validDays: options.days });
+      printWritten([r.crl]);
+      process.stdout.write(`${r.revoked} revoked certificate(s) listed\n`);
     });
 }

@@ -1,23 +1,14 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { asArg, durationArg, intArg } from './args.js';
+import { errorCode, errorMessage } from '../errors.js';
 import { createLogger } from '../log.js';
 import { serverConfigSchema } from '../server/config.js';
 import { startServer } from '../server/server.js';
-import { parseDurationMs, parseInteger } from '../units.js';
 import { parseTlsMinVersion } from '../tls/options.js';
 import { readEnv, resolveConfig } from './config.js';
 
-/** commander parser wrappers: a bad value is a usage error (exit 2). */
-export function asArg<T>(parse: (text: string) => T): (text: string) => T {
-  return (text) => {
-    try {
-      return parse(text);
-    } catch (err) {
-      throw new InvalidArgumentError((err as Error).message);
-    }
-  };
-}
-const int = (what: string, min = 0, max?: number) => asArg((t) => parseInteger(t, what, min, max));
-const duration = (what: string) => asArg((t) => parseDurationMs(t, what));
+const int = intArg;
+const duration = durationArg;
 
 export function registerServer(program: Command): void {
   program
@@ -30,7 +21,10 @@ export function registerServer(program: Command): void {
     .option('--key <file>', 'server private key (default certs/server.key)')
     .option('--ca <file>', 'CA that signs client certificates (default certs/ca.crt)')
     .option('--tls-min <version>', 'lowest TLS version: 1.3 (default) or 1.2', asArg(parseTlsMinVersion))
-    .option('--store <location>', 'SQLite file (default ./netprobe.db)')
+    .option('--deny-list <file>', 'revoked client certificates: SHA-256 fingerprints, one per line (reloaded on SIGHUP)')
+    .option('--crl <file>', 'revocation list signed by the CA, from `netprobe certs revoke` (reloaded on SIGHUP)')
+    .option('--store <location>', 'SQLite file or postgres://user@host/db[?schema=NAME] (default ./netprobe.db)')
+    .option('--store-busy-timeout <duration>', 'wait this long for a locked database before answering NETPROBE_STORAGE (default 5s)', duration('store busy timeout'))
     .option('--files <dir>', 'also serve the regular files in this directory')
     .option('--builtin-files <sizes>', 'built-in random files, comma-separated (default 1MiB,10MiB,100MiB)', (v: string) => v.split(',').filter(Boolean))
     .option('--server-id <id>', 'name reported to clients (default hostname:port)')
@@ -41,6 +35,7 @@ export function registerServer(program: Command): void {
     .option('--max-results-per-report <n>', 'results in one REPORT (default 1000)', int('max results per report', 1, 1000))
     .option('--handshake-timeout <duration>', 'TLS handshake deadline (default 10s)', duration('handshake timeout'))
     .option('--idle-timeout <duration>', 'close connections idle this long (default 60s)', duration('idle timeout'))
+    .option('--frame-timeout <duration>', 'a frame must arrive in full within this long once it started (default 60s)', duration('frame timeout'))
     .option('--shutdown-deadline <duration>', 'on SIGTERM, wait this long for transfers in flight (default 30s)', duration('shutdown deadline'))
     .option('--stats-interval <duration>', 'aggregate log line period, 0 = off (default 60s)', duration('stats interval'))
     .option('--synchronous <mode>', 'SQLite durability: full (default, survives power loss) or normal')
@@ -56,6 +51,7 @@ export function registerServer(program: Command): void {
         env: readEnv(keys, ['builtinFiles']),
         flags: {
           host: opts.host, port: opts.port, cert: opts.cert, key: opts.key, ca: opts.ca, tlsMin: opts.tlsMin,
+          denyList: opts.denyList, crl: opts.crl, storeBusyTimeoutMs: opts.storeBusyTimeout, frameTimeoutMs: opts.frameTimeout,
           store: opts.store, files: opts.files, builtinFiles: opts.builtinFiles, serverId: opts.serverId,
           maxConnections: opts.maxConnections, maxConnectionsPerClient: opts.maxConnectionsPerClient,
           maxConcurrentTransfers: opts.maxConcurrentTransfers, maxFrameBytes: opts.maxFrameBytes,
@@ -66,7 +62,18 @@ export function registerServer(program: Command): void {
         },
       });
       const logger = createLogger({ level: config.logLevel, file: config.logFile });
-      const server = await startServer(config, { logger });
+      const server = await startServer(config, {
+        logger,
+        // The one place a generated dashboard token appears: the operator's terminal, never the log.
+        announceToken: (url, token) => process.stderr.write(`netprobe: dashboard: open ${url}?token=${token}\n`),
+      });
+      const onHangup = () => {
+        logger.info({ denyList: config.denyList ?? null, crl: config.crl ?? null }, 'SIGHUP: reloading revocations');
+        server.reloadRevocations().catch((err: unknown) =>
+          logger.error({ code: errorCode(err), err: errorMessage(err) }, 'revocations not reloaded: the previous lists stay in force'),
+        );
+      };
+      process.on('SIGHUP', onHangup);
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals) => {
         signals++;

@@ -8,7 +8,13 @@ export const serverConfigSchema = z.strictObject({
   key: z.string().min(1).default('certs/server.key'),
   ca: z.string().min(1).default('certs/ca.crt'),
   tlsMin: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.3'),
+  /** Revoked client certificates: SHA-256 fingerprints, one per line ('#' comments). Reloaded on SIGHUP. */
+  denyList: z.string().min(1).optional(),
+  /** PEM CRL signed by the CA (`netprobe certs revoke`). Reloaded on SIGHUP. */
+  crl: z.string().min(1).optional(),
   store: z.string().min(1).default('./netprobe.db'),
+  /** How long a write waits for a locked SQLite database before the REPORT gets NETPROBE_STORAGE. */
+  storeBusyTimeoutMs: z.number().int().min(0).max(60_000).default(5_000),
   /** Extra test files: every regular file in this directory with a plain name. */
   files: z.string().min(1).optional(),
   /** Built-in random test files, named by size. */
@@ -18,6 +24,8 @@ export const serverConfigSchema = z.strictObject({
   maxResultsPerReport: z.number().int().min(1).max(1000).default(1000),
   handshakeTimeoutMs: z.number().int().min(100).default(10_000),
   idleTimeoutMs: z.number().int().min(100).default(60_000),
+  /** A frame whose first byte arrived must be complete within this long (one byte a second never is). */
+  frameTimeoutMs: z.number().int().min(100).default(60_000),
   maxConnections: z.number().int().min(1).default(10_000),
   maxConnectionsPerClient: z.number().int().min(1).default(16),
   /** Above this many concurrent transfers new GET_FILEs get BUSY. */

@@ -9,6 +9,16 @@ import type { ActiveTransfer, ServerContext } from './context.js';
 import { prepareResults } from './ingest.js';
 import { sendFile, sendForDuration } from './transfer.js';
 
+/** After our FIN a peer gets this long to read what is left and close; then the socket is destroyed. */
+export const CLOSE_GRACE_MS = 2_000;
+
+/** end(), then destroy if the peer has not closed within the grace period (a peer that never reads never lets 'finish' happen). */
+export function endGracefully(socket: TLSSocket, data?: Buffer): void {
+  if (socket.destroyed) return;
+  if (data === undefined) socket.end();
+  else socket.end(data);
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+}
 
 /**
  * One client connection after the TLS handshake: HELLO first, then requests one at a time
@@ -20,6 +30,8 @@ export class Connection {
   /** A request is being served (transfer or commit); shutdown waits for it. */
   busy = false;
   private readonly log: Logger;
+  /** Armed while part of a frame is buffered: the rest must arrive within frameTimeoutMs. */
+  private frameTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: TLSSocket,
@@ -39,6 +51,7 @@ export class Connection {
       this.socket.pause();
       this.process(chunk).then(
         () => {
+          this.watchPartialFrame();
           if (!this.closing && !this.socket.destroyed) this.socket.resume();
         },
         (err: unknown) => {
@@ -47,6 +60,24 @@ export class Connection {
         },
       );
     });
+    this.socket.once('close', () => clearTimeout(this.frameTimer));
+  }
+
+  /** A peer that sends a frame a byte at a time would otherwise hold the connection forever (each byte resets the idle timer). */
+  private watchPartialFrame(): void {
+    if (this.decoder.bufferedBytes === 0) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+      return;
+    }
+    if (this.frameTimer !== undefined || this.socket.destroyed) return;
+    const { frameTimeoutMs } = this.ctx.config;
+    this.frameTimer = setTimeout(() => {
+      this.frameTimer = undefined;
+      if (this.decoder.bufferedBytes > 0 && !this.busy) {
+        this.fail(new NetprobeError(ErrorCodes.timeout, `a frame did not arrive in full within ${frameTimeoutMs} ms (${this.decoder.bufferedBytes} bytes of it so far)`));
+      }
+    }, frameTimeoutMs);
   }
 
   private async process(chunk: Buffer): Promise<void> {
@@ -56,7 +87,7 @@ export class Connection {
       await this.handle(this.parse(item));
       this.busy = false;
       if (this.closing) {
-        this.socket.end();
+        endGracefully(this.socket);
         return;
       }
     }
@@ -75,7 +106,8 @@ export class Connection {
   /** Close once idle: used by shutdown. */
   closeWhenIdle(): void {
     this.closing = true;
-    if (!this.busy) this.socket.end();
+    // Said, not just done: a client that sees a bare close cannot tell shutdown from refusal.
+    if (!this.busy) endGracefully(this.socket, encodeMessage({ type: 'ERROR', code: ErrorCodes.shuttingDown, message: 'the server is shutting down' }));
   }
 
   private send(message: Message): void {
@@ -92,7 +124,7 @@ export class Connection {
     this.ctx.metrics.errors.set(code, (this.ctx.metrics.errors.get(code) ?? 0) + 1);
     this.log.warn({ code, err: known ? undefined : err }, known ? errorMessage(err) : 'internal error');
     this.send({ type: 'ERROR', code: known ? code : ErrorCodes.internal, message: known ? errorMessage(err).slice(0, 1024) : 'internal error' });
-    this.socket.end();
+    endGracefully(this.socket);
   }
 
   private async handle(message: Message): Promise<void> {

@@ -8,6 +8,8 @@ import type { LoadTracker } from './load.js';
 import type { Shaper } from './transfer.js';
 
 export interface ServerMetrics {
+  /** TCP connections open now, TLS handshakes in progress included. */
+  sockets: number;
   /** Connections accepted since start (after the TLS handshake). */
   connections: number;
   /** Connections open now (after the TLS handshake). */
@@ -44,7 +46,7 @@ export interface ServerEvents {
   /** A REPORT was refused and nothing of it stored; `results` is 0 when it could not be parsed. */
   reportRejected: [rejection: { reason: string; results: number }];
   handshakeFailed: [failure: { reason: string }];
-  connectionRefused: [refusal: { reason: 'max_connections' | 'per_client_limit' | 'no_identity' | 'shutting_down' }];
+  connectionRefused: [refusal: { reason: 'max_connections' | 'per_client_limit' | 'no_identity' | 'revoked' | 'shutting_down' }];
 }
 
 /** What every connection of one server shares. */

@@ -4,14 +4,16 @@
  *   ca.crt, ca.key            self-signed CA (keys 0600, certificates 0644)
  *   server.crt, server.key    server certificate (serverAuth; localhost, 127.0.0.1, ::1 + --host)
  *   clients/NAME.crt, .key    client certificates (clientAuth, CN = NAME)
+ *   crl.pem                   revocation list signed by the CA (`certs revoke`, `certs crl`)
  *
  * Certificates are made in memory by ./pki.ts; this module only reads and writes files.
  */
 import { join } from 'node:path';
 import { CertError } from '../errors.js';
-import { CERT_FILE_MODE, KEY_FILE_MODE, ensureDir, readTextIfExists, writePemFiles } from './files.js';
+import { type RevokedEntry, createCrl, fingerprint256, normaliseSerial, readCrl } from './crl.js';
+import { CERT_FILE_MODE, KEY_FILE_MODE, ensureDir, readTextIfExists, writePemFile, writePemFiles } from './files.js';
 import { assertClientName, serverAltNames } from './names.js';
-import { DEFAULT_CA_VALID_DAYS, DEFAULT_LEAF_VALID_DAYS, createCa, issueCert, loadCa } from './pki.js';
+import { DEFAULT_CA_VALID_DAYS, DEFAULT_LEAF_VALID_DAYS, certInfo, createCa, issueCert, loadCa } from './pki.js';
 import type { Ca } from './pki.js';
 
 export {
@@ -136,4 +138,56 @@ export async function issueClientCert(options: IssueClientCertOptions): Promise<
     options.force ?? false,
   );
   return paths;
+}
+
+export function crlPath(dir: string): string {
+  return join(dir, 'crl.pem');
+}
+
+export interface CrlOptions {
+  dir: string;
+  validDays?: number;
+  now?: Date;
+}
+
+export interface RevokeResult {
+  crl: string;
+  serialNumber: string;
+  fingerprint256: string;
+  /** Serials listed in the new CRL. */
+  revoked: number;
+}
+
+/** The entries of `dir/crl.pem` (checked against the CA), or none when there is no CRL yet. */
+async function currentEntries(dir: string, ca: Ca): Promise<RevokedEntry[]> {
+  const path = crlPath(dir);
+  const pem = await readTextIfExists(path);
+  return pem === undefined ? [] : (await readCrl(pem, ca.certPem, path)).entries;
+}
+
+/** (Re-)signs `dir/crl.pem` with the serials it already lists: creates an empty one, or renews nextUpdate. */
+export async function refreshCrl(options: CrlOptions): Promise<{ crl: string; revoked: number }> {
+  const ca = await readCa(options.dir);
+  const entries = await currentEntries(options.dir, ca);
+  const pem = await createCrl(ca, entries, { now: options.now, validDays: options.validDays });
+  await writePemFile({ path: crlPath(options.dir), contents: pem, mode: CERT_FILE_MODE }, true);
+  return { crl: crlPath(options.dir), revoked: entries.length };
+}
+
+/**
+ * Adds `clients/NAME.crt` to `dir/crl.pem` (creating it) and re-signs the list. A server started
+ * with `--crl` picks it up on SIGHUP. Revoking twice is harmless.
+ */
+export async function revokeClientCert(options: CrlOptions & { name: string }): Promise<RevokeResult> {
+  const paths = clientCertPaths(options.dir, options.name);
+  const certPem = await readTextIfExists(paths.cert);
+  if (certPem === undefined) throw new CertError(`no certificate for client '${options.name}' (${paths.cert} is missing)`);
+  const ca = await readCa(options.dir);
+  const info = certInfo(certPem);
+  const serialNumber = normaliseSerial(info.serialNumber);
+  const entries = await currentEntries(options.dir, ca);
+  if (!entries.some((e) => e.serialNumber === serialNumber)) entries.push({ serialNumber, revokedAt: options.now ?? new Date() });
+  const pem = await createCrl(ca, entries, { now: options.now, validDays: options.validDays });
+  await writePemFile({ path: crlPath(options.dir), contents: pem, mode: CERT_FILE_MODE }, true);
+  return { crl: crlPath(options.dir), serialNumber, fingerprint256: fingerprint256(certPem), revoked: entries.length };
 }

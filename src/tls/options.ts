@@ -27,6 +27,12 @@ export const TLS_CIPHERS = [
   'ECDHE-RSA-CHACHA20-POLY1305',
 ].join(':');
 
+/**
+ * Key exchange groups a server accepts: elliptic curves only (OpenSSL's default list would also
+ * take the finite-field ffdhe2048 group, 112-bit strength).
+ */
+export const TLS_GROUPS = 'X25519:P-256:P-384';
+
 /** A server drops a connection whose handshake has not finished after this long. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -48,6 +54,11 @@ export interface ServerTlsConfig {
   /** Ask clients for a certificate (mutual TLS). Default true; clients without one are refused. */
   requestCert?: boolean;
   handshakeTimeoutMs?: number;
+  /**
+   * PEM revocation list(s) of the CA: OpenSSL then refuses a listed client certificate during the
+   * handshake (CERT_REVOKED), and every client while the list is past its nextUpdate.
+   */
+  crl?: Buffer | undefined;
 }
 
 export interface ClientTlsConfig {
@@ -95,12 +106,14 @@ export function serverTlsOptions(material: TlsMaterial, config: ServerTlsConfig 
     ca: material.ca,
     minVersion: config.minVersion ?? DEFAULT_TLS_MIN_VERSION,
     ciphers: TLS_CIPHERS,
+    ecdhCurve: TLS_GROUPS,
     honorCipherOrder: true,
     requestCert,
     // Without requestCert there is no client certificate to reject.
     rejectUnauthorized: requestCert,
     ALPNProtocols: [ALPN_PROTOCOL],
     handshakeTimeout: config.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    ...(config.crl === undefined ? {} : { crl: config.crl }),
   };
 }
 

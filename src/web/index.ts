@@ -32,6 +32,8 @@ export interface WebDeps {
   /** Front-end bundle folder (tests build their own). */
   assetsDir?: string;
   windowMs?: number;
+  /** Shows a generated token to the operator (the CLI: once on stderr); it is never logged. */
+  announceToken?: ((url: string, token: string) => void) | undefined;
 }
 
 export interface WebEndpoint {
@@ -103,11 +105,15 @@ export async function startWeb(ctx: ServerContext, deps: WebDeps): Promise<WebEn
     token, assets, registry: metrics.registry, live, stream, log,
     shuttingDown: () => ctx.shuttingDown,
   }));
-  // The one place the generated token is shown: in the message, which pino does not redact.
+  // No log line carries the token: log files travel (collectors, tickets). A generated one is
+  // handed to announceToken, which the CLI prints once on stderr.
   log.info(
     { url, tls, loopback: address.loopback, tokenGenerated: generated },
-    generated ? `dashboard: open ${url}?token=${token}` : `dashboard: ${url} (token from the configuration)`,
+    generated
+      ? `dashboard: ${url} (generated token: ${deps.announceToken ? 'printed once on stderr' : 'see web.token'}; set httpToken to choose one)`
+      : `dashboard: ${url} (token from the configuration)`,
   );
+  if (generated) deps.announceToken?.(url, token);
 
   let closed: Promise<void> | undefined;
   return {

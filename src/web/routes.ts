@@ -37,7 +37,7 @@ form{background:#18202a;padding:24px 28px;border-radius:10px;max-width:360px;wid
 h1{font-size:18px;margin:0 0 8px}p{color:#8b97a6;margin:0 0 16px}input,button{font:inherit;width:100%;box-sizing:border-box;
 padding:8px 10px;border-radius:6px;border:1px solid #2c3846;background:#0f141a;color:inherit}button{margin-top:10px;background:#2f81f7;border:0;color:#fff}
 </style></head><body><form method="get" action="/"><h1>netprobe dashboard</h1>
-<p>Enter the access token (printed once in the server log at start, or set with --http-token).</p>
+<p>Enter the access token (printed once on the server's stderr at start, or set with --http-token).</p>
 <input name="token" type="password" autocomplete="off" aria-label="token" autofocus><button>Open</button></form></body></html>`;
 
 function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void {
