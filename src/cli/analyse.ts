@@ -67,7 +67,7 @@ export function registerAnalyse(program: Command, io: AnalyseIo = { stdout: proc
     .command('analyse')
     .alias('analyze')
     .description('statistics, busiest hour, congestion episodes and trends from stored results')
-    .option('--store <location>', 'SQLite file of the server', './netprobe.db')
+    .option('--store <location>', 'SQLite file of the server, or postgres://…', './netprobe.db')
     .option('--since <time>', 'results started at or after: 2025-03-30, 2025-03-30T06:00 (in --tz), 2025-03-30T04:00:00Z, or 7d (ago)', asArg((t) => parseTimeSpec(t, '--since')))
     .option('--until <time>', 'results started before (same forms as --since)', asArg((t) => parseTimeSpec(t, '--until')))
     .option('--client <name>', 'only this client; repeatable or comma-separated', collectClients)

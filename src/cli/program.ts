@@ -7,6 +7,7 @@ import { registerClient } from './client.js';
 import { registerDemo } from './demo.js';
 import { registerServer } from './server.js';
 import { registerSimulate } from './simulate.js';
+import { registerStore } from './store.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerCerts(program);
   registerSimulate(program);
   registerDemo(program);
+  registerStore(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -58,7 +58,7 @@ export function registerSimulate(program: Command): void {
     .option('--profile <name|file>', 'flat, evening-peak, business-hours, double-peak, outage, or a JSON/YAML file', 'evening-peak')
     .option('--seed <n>', 'seed for schedules and access-link caps', asArg((t) => parseInteger(t, 'seed')), 42)
     .option('--out <dir>', 'truth.json, certificates, client outboxes, sim.log', 'sim')
-    .option('--store <location>', 'SQLite file for the results (default OUT/netprobe.db)')
+    .option('--store <location>', 'SQLite file or postgres://… URL for the results (default OUT/netprobe.db)')
     .option('--file <name>', 'test file the clients download', '1MiB')
     .option('--shared-mbps <n>', 'shared link capacity at full availability (default 4 per client, at least 50)', asArg((t) => parseInteger(t, 'shared Mbit/s', 1)))
     .option('--log-level <level>', 'log level of OUT/sim.log', 'info')

@@ -1,21 +1,31 @@
 import { UsageError } from '../errors.js';
+import { POSTGRES_LOCATION, redactPassword } from './postgres-location.js';
+import { PostgresStore } from './postgres.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type { Store } from './types.js';
 
+export interface StoreOptions extends SqliteStoreOptions {
+  /** PostgreSQL: connections in the pool (default 8). */
+  poolSize?: number;
+}
+
 /**
- * Opens a store from a location: `postgres://…`/`postgresql://…` (scale-out), `sqlite:PATH`, or a
- * plain file path (SQLite, the embedded default).
+ * Opens a store from a location: `postgres://…`/`postgresql://…` (scale-out; `?schema=NAME` puts
+ * the tables in that schema), `sqlite:PATH`, or a plain file path (SQLite, the embedded default).
+ * `readonly` applies to both; the SQLite durability options only to SQLite.
  */
-export async function openStore(location: string, options: SqliteStoreOptions = {}): Promise<Store> {
-  if (/^postgres(ql)?:\/\//i.test(location)) {
-    throw new UsageError(`PostgreSQL stores are not supported yet (${redact(location)}); use a SQLite file path`);
+export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
+  if (isPostgresLocation(location)) {
+    return PostgresStore.open(location, { readonly: options.readonly, poolSize: options.poolSize });
   }
   const path = location.startsWith('sqlite:') ? location.slice('sqlite:'.length) : location;
   if (path.length === 0) throw new UsageError('empty store location');
   return new SqliteStore(path, options);
 }
 
+export const isPostgresLocation = (location: string): boolean => POSTGRES_LOCATION.test(location);
+
 /** A store location fit for logs: passwords removed. */
 export function redact(location: string): string {
-  return location.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+  return redactPassword(location);
 }

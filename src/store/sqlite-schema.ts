@@ -41,4 +41,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX transfers_started ON transfers (started_at_ms);
   `,
+  // 2: progress markers of `netprobe store migrate` (key: the source; value: JSON).
+  `
+  CREATE TABLE import_progress (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

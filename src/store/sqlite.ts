@@ -11,9 +11,10 @@ import type {
   TimeWindow,
 } from './analysis-types.js';
 import * as analysis from './sqlite-analysis.js';
+import * as maintenance from './sqlite-maintenance.js';
 import { RESULT_COLUMNS, fromRow, toRow } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
-import type { InsertOutcome, ResultFilter, Store, TransferRecord } from './types.js';
+import type { ImportBatch, InsertOutcome, PruneOutcome, ResultFilter, Store, TransferRecord } from './types.js';
 
 export interface SqliteStoreOptions {
   /** 'full' survives power loss; 'normal' survives a process crash (WAL). */
@@ -35,13 +36,19 @@ function wrap<T>(what: string, location: string, fn: () => T): T {
   }
 }
 
-export function migrateSqlite(db: Database.Database, location: string): void {
+/** The file's schema version; refuses one newer than this code knows. */
+function schemaVersion(db: Database.Database, location: string): number {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SQLITE_MIGRATIONS.length) {
     throw new StorageError(
       `store ${location} has schema version ${version}, newer than this netprobe knows (${SQLITE_MIGRATIONS.length}); upgrade netprobe`,
     );
   }
+  return version;
+}
+
+export function migrateSqlite(db: Database.Database, location: string): void {
+  const version = schemaVersion(db, location);
   for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(SQLITE_MIGRATIONS[v]!);
@@ -86,6 +93,8 @@ export class SqliteStore implements Store {
         db.pragma('journal_mode = WAL');
         db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
         migrateSqlite(db, location);
+      } else {
+        schemaVersion(db, location);
       }
       return db;
     });
@@ -171,6 +180,35 @@ export class SqliteStore implements Store {
 
   async lastSeenBefore(beforeMs: number, clients?: readonly string[]): Promise<ClientLastSeen[]> {
     return wrap('reading', this.location, () => analysis.lastSeenBefore(this.db, beforeMs, clients));
+  }
+
+  async *iterateTransfers(filter: ResultFilter = {}): AsyncIterable<TransferRecord> {
+    const transfers = maintenance.iterateTransfers(this.db, filterSql(filter));
+    for (;;) {
+      const next = wrap('reading', this.location, () => transfers.next());
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+
+  async prune(beforeMs: number): Promise<PruneOutcome> {
+    return wrap('pruning', this.location, () => maintenance.prune(this.db, beforeMs));
+  }
+
+  async importBatch(batch: ImportBatch): Promise<InsertOutcome> {
+    return wrap('importing', this.location, () =>
+      this.db.transaction(() => {
+        let inserted = 0;
+        for (const r of batch.results) inserted += this.insertResult.run(toRow(r)).changes;
+        for (const t of batch.transfers) this.insertTransfer.run(t);
+        maintenance.writeProgress(this.db, batch.progress.key, batch.progress.value);
+        return { inserted, duplicates: batch.results.length - inserted };
+      })(),
+    );
+  }
+
+  async importProgress(key: string): Promise<string | null> {
+    return wrap('reading', this.location, () => maintenance.readProgress(this.db, key));
   }
 
   async close(): Promise<void> {

@@ -30,6 +30,21 @@ export interface InsertOutcome {
   duplicates: number;
 }
 
+/** What `prune` deleted. */
+export interface PruneOutcome {
+  results: number;
+  transfers: number;
+}
+
+/** One step of `netprobe store migrate`: rows and the progress they bring, written in one transaction. */
+export interface ImportBatch {
+  /** Stored when their id is new (as insertResults). */
+  results: readonly StoredResult[];
+  transfers: readonly TransferRecord[];
+  /** Progress marker of the import, replaced in the same transaction. */
+  progress: { key: string; value: string };
+}
+
 export interface ResultFilter {
   sinceMs?: number;
   untilMs?: number;
@@ -66,4 +81,14 @@ export interface Store {
   serverLoad(windows: readonly TimeWindow[]): Promise<ServerLoad[]>;
   /** Each client's latest result start before `beforeMs` (only `clients` when given), by client. */
   lastSeenBefore(beforeMs: number, clients?: readonly string[]): Promise<ClientLastSeen[]>;
+
+  // Maintenance (`netprobe store`).
+  /** Transfers started in the filter's time range (`clients` applies too), by start time, then in insertion order; paged. */
+  iterateTransfers(filter?: ResultFilter): AsyncIterable<TransferRecord>;
+  /** Deletes the results and transfers that started before `beforeMs`. */
+  prune(beforeMs: number): Promise<PruneOutcome>;
+  /** Stores an import step atomically: a crash leaves the rows and the progress marker consistent. */
+  importBatch(batch: ImportBatch): Promise<InsertOutcome>;
+  /** The progress marker last written by importBatch under `key`, or null. */
+  importProgress(key: string): Promise<string | null>;
 }

@@ -134,8 +134,10 @@ describe('netprobe analyse (CLI)', () => {
     }
     const missing = await runAnalyse(['--store', '/nonexistent/netprobe.db']);
     assert.deepEqual([missing.code, /store '\/nonexistent\/netprobe.db' does not exist/.test(missing.stderr)], [2, true]);
-    const postgres = await runAnalyse(['--store', 'postgres://user:secret@db/netprobe']);
-    assert.equal(postgres.code, 2);
+    // A PostgreSQL store that cannot be reached is a storage failure (1); the password is never shown.
+    const postgres = await runAnalyse(['--store', 'postgres://user:secret@127.0.0.1:1/netprobe']);
+    assert.equal(postgres.code, 1);
+    assert.match(postgres.stderr, /postgres:\/\/user:\*\*\*@127\.0\.0\.1:1\/netprobe.*NETPROBE_STORAGE/);
     assert.doesNotMatch(postgres.stderr, /secret/);
   });
 
