@@ -7,7 +7,6 @@ export const ErrorCodes = {
   internal: 'NETPROBE_INTERNAL',
   usage: 'NETPROBE_USAGE',
   config: 'NETPROBE_CONFIG',
-  notImplemented: 'NETPROBE_NOT_IMPLEMENTED',
   protocol: 'NETPROBE_PROTOCOL',
   protocolVersion: 'NETPROBE_PROTOCOL_VERSION',
   frameTooLarge: 'NETPROBE_FRAME_TOO_LARGE',

@@ -1,16 +1,15 @@
-import { existsSync } from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { analyse } from '../analysis/analyse.js';
 import { CSV_TABLES, checkCsvTable, renderCsv } from '../analysis/csv.js';
 import { toStableJson } from '../analysis/json.js';
-import { THRESHOLD_NAMES, type Thresholds } from '../analysis/options.js';
+import type { Thresholds } from '../analysis/options.js';
 import { renderSummaryTables } from '../analysis/table.js';
 import { type TimeSpec, parseTimeSpec, resolveTimeSpec } from '../analysis/timespec.js';
 import { checkTimeZone } from '../analysis/timezone.js';
 import { UsageError } from '../errors.js';
 import { openStore } from '../store/open.js';
-import { parseDurationMs } from '../units.js';
 import { asArg } from './args.js';
+import { collectClients, collectThreshold, parseBucket, storePathMissing } from './analysis-args.js';
 
 export interface AnalyseIo {
   stdout: { write(text: string): unknown };
@@ -28,37 +27,6 @@ interface AnalyseFlags {
   threshold?: Partial<Thresholds>;
   json?: boolean;
   csv?: true | string;
-}
-
-function collectClients(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((c) => c.trim()).filter((c) => c !== '')];
-}
-
-/** 'name=value'; …Ms thresholds take durations (15m), the others numbers or percentages (50%). */
-function collectThreshold(text: string, previous: Partial<Thresholds> = {}): Partial<Thresholds> {
-  const m = /^([A-Za-z]+)=(.+)$/.exec(text.trim());
-  if (!m) throw new InvalidArgumentError(`'${text}' is not name=value (example: gapFactor=4)`);
-  const [, name, raw] = m as unknown as [string, keyof Thresholds, string];
-  if (!THRESHOLD_NAMES.includes(name)) throw new InvalidArgumentError(`unknown threshold '${name}' (known: ${THRESHOLD_NAMES.join(', ')})`);
-  let value: number;
-  if (name.endsWith('Ms')) {
-    value = asArg((t) => parseDurationMs(t, name))(raw);
-  } else {
-    const percent = /^(-?\d+(?:\.\d+)?)%$/.exec(raw);
-    value = percent ? Number(percent[1]) / 100 : Number(raw);
-    if (!Number.isFinite(value)) throw new InvalidArgumentError(`threshold ${name}: '${raw}' is not a number`);
-  }
-  return { ...previous, [name]: value };
-}
-
-function parseBucket(text: string): number | 'auto' {
-  return text === 'auto' ? 'auto' : parseDurationMs(text, 'bucket');
-}
-
-function storePathMissing(location: string): boolean {
-  if (/^postgres(ql)?:\/\//i.test(location)) return false;
-  const path = location.startsWith('sqlite:') ? location.slice('sqlite:'.length) : location;
-  return path !== '' && !existsSync(path);
 }
 
 /** `netprobe analyse`: reads the store, prints tables, JSON or CSV. */

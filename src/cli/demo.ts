@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { analyse } from '../analysis/analyse.js';
-import { toStableJson } from '../analysis/json.js';
 import type { AnalysisSummary } from '../analysis/types.js';
 import { UsageError } from '../errors.js';
+import { writeReport } from '../report/report.js';
 import { openStore } from '../store/open.js';
 import { parseDurationMs, parseInteger } from '../units.js';
 import { asArg } from './args.js';
@@ -74,17 +73,17 @@ export function registerDemo(program: Command): void {
         out: join(dir, 'sim'), store: join(dir, 'netprobe.db'), file: '256KiB', logLevel: 'info',
       });
       out(`   ${sim.resultsMade} measurements made, ${sim.resultsStored} stored, ${sim.missing} missing; certificates in ${join(dir, 'sim', 'certs')}`);
-      out('2. analysing');
+      out('2. analysing and writing the report');
       const store = await openStore(join(dir, 'netprobe.db'), { readonly: true });
       let summary: AnalysisSummary;
       try {
-        summary = await analyse(store, {});
+        ({ summary } = await writeReport(store, { outDir: join(dir, 'report') }));
       } finally {
         await store.close();
       }
-      await writeFile(join(dir, 'summary.json'), toStableJson(summary));
       out(headline(summary).split('\n').map((l) => `   ${l}`).join('\n'));
       out(`   truth (what the simulator was told): ${join(dir, 'sim', 'truth.json')}`);
+      out(`3. report: ${join(dir, 'report', 'index.html')} (charts in report/charts, summary.json, results.csv)`);
       out(`\nnext: netprobe analyse --store ${join(dir, 'netprobe.db')}`);
       if (sim.missing > 0) process.exitCode = 1;
     });

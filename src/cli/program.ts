@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { ErrorCodes, NetprobeError } from '../errors.js';
 import { registerCerts } from './certs.js';
 import { registerAnalyse } from './analyse.js';
 import { registerClient } from './client.js';
 import { registerDemo } from './demo.js';
+import { registerReport } from './report.js';
 import { registerServer } from './server.js';
 import { registerSimulate } from './simulate.js';
 import { registerStore } from './store.js';
@@ -12,12 +12,6 @@ import { registerStore } from './store.js';
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export const VERSION = pkg.version;
-
-function notBuilt(name: string, issue: string): () => never {
-  return () => {
-    throw new NetprobeError(ErrorCodes.notImplemented, `'netprobe ${name}' is not built yet (${issue})`);
-  };
-}
 
 /** The command tree. Each command lives in its own file and only parses options and calls a module. */
 export function buildProgram(): Command {
@@ -28,15 +22,10 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`netprobe: ${text.replace(/^error: /, '')}`) });
 
-  const stubs: [string, string, string][] = [
-    ['report', 'write an HTML report with charts and exports', 'issue #6'],
-  ];
-  for (const [name, description, issue] of stubs) {
-    program.command(name).description(`${description} (not built yet)`).allowUnknownOption(false).action(notBuilt(name, issue));
-  }
   registerServer(program);
   registerClient(program);
   registerAnalyse(program);
+  registerReport(program);
   registerCerts(program);
   registerSimulate(program);
   registerDemo(program);

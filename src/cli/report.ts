@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import type { Thresholds } from '../analysis/options.js';
+import { type TimeSpec, parseTimeSpec, resolveTimeSpec } from '../analysis/timespec.js';
+import { checkTimeZone } from '../analysis/timezone.js';
+import { UsageError } from '../errors.js';
+import { type ReportProgress, writeReport } from '../report/report.js';
+import { openStore } from '../store/open.js';
+import { parseInteger } from '../units.js';
+import { asArg } from './args.js';
+import { collectClients, collectThreshold, parseBucket, storePathMissing } from './analysis-args.js';
+
+export interface ReportIo {
+  stdout: { write(text: string): unknown };
+  /** Where the progress bar goes; it is drawn only when this is a terminal. */
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** The clock for relative --since/--until ('24h' = 24 hours before now). */
+  now: () => number;
+}
+
+interface ReportFlags {
+  store: string;
+  since?: TimeSpec;
+  until?: TimeSpec;
+  client?: string[];
+  tz: string;
+  bucket: number | 'auto';
+  threshold?: Partial<Thresholds>;
+  out: string;
+  pngScale: number;
+}
+
+/** Shares of the bar: the main thread's stages, then results.csv (written alongside) counts for half. */
+const STAGES: Record<ReportProgress['stage'], [from: number, to: number, label: string]> = {
+  analyse: [0, 0.7, 'analysing'],
+  data: [0.7, 0.75, 'reading the featured clients'],
+  charts: [0.75, 0.97, 'drawing charts'],
+  page: [0.97, 1, 'writing index.html'],
+};
+
+function progressBar(stream: ReportIo['stderr']): { update(p: ReportProgress): void; stop(): void } | undefined {
+  if (!stream.isTTY) return undefined;
+  const bar = new cliProgress.SingleBar(
+    { format: 'report {bar} {percentage}% | {stage}', hideCursor: true, stream, clearOnComplete: true },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(1000, 0, { stage: 'starting' });
+  return {
+    update(p) {
+      const [from, to, label] = STAGES[p.stage];
+      const main = from + (to - from) * (p.total > 0 ? Math.min(1, p.done / p.total) : 0);
+      const csv = p.csvTotal > 0 ? p.csvRows / p.csvTotal : 1;
+      bar.update(Math.round(500 * main + 500 * csv), { stage: `${label} · results.csv ${Math.round(csv * 100)} %` });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/** `netprobe report`: the analysis as a self-contained HTML page with charts, plus JSON and CSV exports. */
+export function registerReport(program: Command, io: ReportIo = { stdout: process.stdout, stderr: process.stderr, now: Date.now }): void {
+  program
+    .command('report')
+    .description('write a report: index.html with the findings, a client table and charts; charts as SVG and PNG; summary.json; results.csv')
+    .option('--store <location>', 'the server\'s store: SQLite file or postgres:// URL', './netprobe.db')
+    .option('--since <time>', 'results started at or after: 2025-03-30, 2025-03-30T06:00 (in --tz), 2025-03-30T04:00:00Z, or 7d (ago)', asArg((t) => parseTimeSpec(t, '--since')))
+    .option('--until <time>', 'results started before (same forms as --since)', asArg((t) => parseTimeSpec(t, '--until')))
+    .option('--client <name>', 'only this client; repeatable or comma-separated', collectClients)
+    .option('--tz <zone>', 'IANA time zone of hours, weekdays and the times shown', asArg(checkTimeZone), 'UTC')
+    .option('--bucket <size>', 'series bucket: auto, or a duration such as 5m, 1h, 1d', asArg(parseBucket), 'auto')
+    .option('--threshold <name=value>', 'change an analysis threshold, repeatable (docs/analysis.md)', collectThreshold)
+    .option('--out <dir>', 'directory to write the report into', 'report')
+    .option('--png-scale <n>', 'PNG pixels per SVG pixel (1 to 4)', asArg((t) => parseInteger(t, 'PNG scale', 1, 4)), 2)
+    .action(async (flags: ReportFlags) => {
+      const now = io.now();
+      const at = (spec: TimeSpec | undefined) => (spec === undefined ? undefined : resolveTimeSpec(spec, flags.tz, now));
+      if (storePathMissing(flags.store)) throw new UsageError(`store '${flags.store}' does not exist (give --store the server's SQLite file)`);
+      const options = {
+        sinceMs: at(flags.since),
+        untilMs: at(flags.until),
+        clients: flags.client,
+        timeZone: flags.tz,
+        bucketMs: flags.bucket,
+        thresholds: flags.threshold,
+        outDir: flags.out,
+        pngScale: flags.pngScale,
+        now: io.now,
+      };
+      const store = await openStore(flags.store, { readonly: true });
+      const bar = progressBar(io.stderr);
+      try {
+        const result = await writeReport(store, { ...options, onProgress: (p) => bar?.update(p) });
+        bar?.stop();
+        const s = result.summary;
+        io.stdout.write(
+          `report: ${join(result.outDir, 'index.html')}\n` +
+            `  ${s.totals.downloads.toLocaleString('en-US')} results from ${s.totals.clients} clients; ` +
+            `${result.charts.length} charts (SVG and PNG) in ${join(result.outDir, 'charts')}; summary.json; results.csv (${result.csvRows.toLocaleString('en-US')} rows)\n`,
+        );
+      } finally {
+        bar?.stop();
+        await store.close();
+      }
+    });
+}

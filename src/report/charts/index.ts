@@ -1,0 +1,12 @@
+/** The report's charts, in the order the page shows them. */
+import { BUFFERBLOAT } from './bufferbloat.js';
+import { HEATMAP } from './heatmap.js';
+import { HOURS } from './hours.js';
+import { LATENCY } from './latency.js';
+import { SMOKE } from './smoke.js';
+import { THROUGHPUT } from './throughput.js';
+import type { ChartSpec } from './types.js';
+
+export type { BuiltChart, ChartInput, ChartSpec } from './types.js';
+
+export const CHARTS: readonly ChartSpec[] = [THROUGHPUT, HOURS, HEATMAP, LATENCY, BUFFERBLOAT, SMOKE];
