@@ -1,8 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
 export const execFileAsync = promisify(execFile);
@@ -45,6 +47,20 @@ export async function timed(cmd: string, args: readonly string[]): Promise<{ std
   return timedShell(shellQuote([cmd, ...args]));
 }
 
+/** Writes `size` incompressible bytes to `path`. */
+export async function writeRandomFile(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'w');
+  const chunk = Buffer.alloc(16 * 2 ** 20);
+  try {
+    for (let done = 0; done < size; done += chunk.length) {
+      randomFillSync(chunk);
+      await fh.write(chunk, 0, Math.min(chunk.length, size - done));
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 export function machine(): Record<string, unknown> {
   return { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
 }
@@ -76,27 +92,33 @@ export function printTable(rows: readonly BenchRow[]): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** Spawns a long-running process and waits until `ready` sees its first matching stdout line. */
-export async function spawnReady(cmd: string, args: readonly string[], ready: (line: string) => boolean, timeoutMs = 60_000): Promise<{ child: ChildProcess; line: string }> {
+/**
+ * Spawns a long-running process and waits until `ready` sees its first matching stdout line. Later
+ * lines go to `onLine` (or are dropped), so a chatty process never fills its pipe.
+ */
+export async function spawnReady(
+  cmd: string,
+  args: readonly string[],
+  ready: (line: string) => boolean,
+  timeoutMs = 60_000,
+  onLine?: (line: string) => void,
+): Promise<{ child: ChildProcess; line: string }> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let buffered = '';
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-64 * 1024)));
   return new Promise((resolve, reject) => {
+    let isReady = false;
     const timer = setTimeout(() => reject(new Error(`${cmd} not ready after ${timeoutMs} ms: ${err}`)), timeoutMs);
-    child.stdout!.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      for (const line of buffered.split('\n')) {
-        if (ready(line)) {
-          clearTimeout(timer);
-          resolve({ child, line });
-          return;
-        }
-      }
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (isReady) return onLine?.(line);
+      if (!ready(line)) return;
+      isReady = true;
+      clearTimeout(timer);
+      resolve({ child, line });
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${cmd} exited (${code}) before it was ready: ${err}`));
+      if (!isReady) reject(new Error(`${cmd} exited (${code}) before it was ready: ${err}`));
     });
   });
 }

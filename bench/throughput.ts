@@ -2,12 +2,11 @@
  * Throughput over TLS on loopback: netprobe server → netprobe client against nginx (HTTPS, TLS 1.3,
  * the same certificate) → curl, in the same run. One download and 8 at once; CPU seconds per GB.
  */
-import { randomFillSync } from 'node:crypto';
 import { createServer } from 'node:net';
-import { mkdtemp, rm, writeFile, mkdir, open } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BenchRow, QUICK, cpuSeconds, execFileAsync, median, printTable, shellQuote, spawnReady, timed, timedShell, writeResult } from './lib.js';
+import { type BenchRow, QUICK, cpuSeconds, execFileAsync, median, printTable, shellQuote, spawnReady, timed, timedShell, writeRandomFile, writeResult } from './lib.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 const SIZE = QUICK ? 128 * 2 ** 20 : 2 ** 30;
@@ -20,16 +19,6 @@ async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise((r) => s.close(r));
   return port;
-}
-
-async function writeRandomFile(path: string, size: number): Promise<void> {
-  const fh = await open(path, 'w');
-  const chunk = Buffer.alloc(16 * 2 ** 20);
-  for (let done = 0; done < size; done += chunk.length) {
-    randomFillSync(chunk);
-    await fh.write(chunk, 0, Math.min(chunk.length, size - done));
-  }
-  await fh.close();
 }
 
 export async function benchThroughput(): Promise<BenchRow[]> {
@@ -91,7 +80,7 @@ http {
     const t0 = performance.now();
     const runs = await Promise.all(Array.from({ length: parallel }, (_, i) => timed(process.execPath, clientArgs(join(dir, `outbox-${i}.db`)))));
     const wallS = (performance.now() - t0) / 1000;
-    const results = runs.map((r) => JSON.parse(r.stdout.trim().split('\n')[0]!) as { throughputMbps: number; bytes: number; error: unknown });
+    const results = runs.map((r) => JSON.parse(r.stdout.trim().split('\n')[0]!) as { throughputMbps: number; bytes: number; cpuMs: number; error: unknown });
     if (results.some((r) => r.error)) throw new Error(`netprobe download failed: ${JSON.stringify(results.find((r) => r.error))}`);
     const bytes = results.reduce((n, r) => n + r.bytes, 0);
     return {
@@ -100,6 +89,8 @@ http {
       mbps: results.reduce((n, r) => n + r.throughputMbps, 0),
       wallMbps: (bytes * 8) / wallS / 1e6,
       clientCpuPerGB: runs.reduce((n, r) => n + r.cpuSeconds, 0) / (bytes / 1e9),
+      // The client's own cpuMs: first to last payload byte, without node's start-up and the report.
+      clientTransferCpuPerGB: results.reduce((n, r) => n + r.cpuMs / 1000, 0) / (bytes / 1e9),
       serverCpuPerGB: (cpuSeconds(server.child.pid!) - serverCpu0) / (bytes / 1e9),
     };
   }
@@ -145,6 +136,8 @@ http {
       const npClient = median(np.map((r) => r.clientCpuPerGB));
       const ngClient = median(ng.map((r) => r.clientCpuPerGB));
       rows.push({ bench: 'throughput', metric: `client CPU per GB, ${parallel === 1 ? '1 download' : `${parallel} downloads`}`, netprobe: npClient, reference: ngClient, referenceName: 'curl', ratio: npClient / ngClient, unit: 'CPU s/GB (lower is better)' });
+      const npTransfer = median(np.map((r) => r.clientTransferCpuPerGB));
+      rows.push({ bench: 'throughput', metric: `client CPU per GB during the transfer (no start-up), ${parallel === 1 ? '1 download' : `${parallel} downloads`}`, netprobe: npTransfer, reference: ngClient, referenceName: 'curl, whole process', ratio: npTransfer / ngClient, unit: 'CPU s/GB (lower is better)' });
     }
   } finally {
     server.child.kill('SIGTERM');

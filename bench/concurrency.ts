@@ -1,0 +1,290 @@
+/**
+ * 1,000 concurrent clients (100 with --quick), each with its own certificate, doing one 1 MiB
+ * measurement (probe(): connect, TLS, HELLO, 5 idle PINGs, a second connection for loaded RTT, the
+ * download with its SHA-256) and one REPORT on a third connection, all released at once. The
+ * clients run in WORKERS child processes, started and ready before the round starts.
+ *
+ * Per round: time from release to the last ACK, failures (target 0), the server process's peak RSS
+ * (VmHWM, fresh server per round) and CPU. Reference in the same run: the same number of 1 MiB
+ * downloads with curl against nginx (HTTPS, TLS 1.3, same certificate), `xargs -P N` → ratio of
+ * round times. Full mode adds one round at the server's default --max-concurrent-transfers (256),
+ * to show BUSY at work: refused transfers come back after the jittered retry-after.
+ *
+ *   node --import tsx bench/concurrency.ts [--quick]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { probe } from '../src/client/probe.js';
+import { openSession } from '../src/client/session.js';
+import { createCa, issueCert } from '../src/tls/pki.js';
+import { type BenchRow, QUICK, cpuSeconds, execFileAsync, median, peakRssBytes, printTable, shellQuote, spawnReady, timedShell, writeRandomFile, writeResult } from './lib.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli/index.js', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+/** NETPROBE_BENCH_CLIENTS overrides the fleet size (profiling, smaller machines). */
+const CLIENTS = Number(process.env.NETPROBE_BENCH_CLIENTS) || (QUICK ? 100 : 1000);
+const RUNS = QUICK ? 1 : 3;
+const WORKERS = 2;
+const FILE = '1MiB';
+const MiB = 2 ** 20;
+
+interface ClientOutcome {
+  ok: boolean;
+  code: string | null;
+  busyRetries: number;
+  ms: number;
+}
+
+interface WorkerReport {
+  outcomes: ClientOutcome[];
+  /** CPU the worker process used from "go" to its last ACK, s. */
+  cpuS: number;
+}
+
+interface Pki {
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clients: { name: string; cert: string; key: string }[];
+}
+
+/** In a worker process: one probe + REPORT per client of its share, all at once after "go". */
+async function worker(pkiPath: string, port: number, from: number, to: number): Promise<void> {
+  const pki = JSON.parse(await readFile(pkiPath, 'utf8')) as Pki;
+  const ca = Buffer.from(pki.ca);
+  const clients = pki.clients.slice(from, to).map((c) => ({ name: c.name, tls: { ca, cert: Buffer.from(c.cert), key: Buffer.from(c.key) } }));
+  const endpoint = { host: '127.0.0.1', port };
+  const lines = createInterface({ input: process.stdin });
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+  lines.close();
+  const cpu0 = process.cpuUsage();
+  const outcomes = await Promise.all(
+    clients.map(async (c): Promise<ClientOutcome> => {
+      const t0 = performance.now();
+      // The client's defaults throughout (timeouts, BUSY retries): failures are what a fleet would see.
+      const { result } = await probe({ endpoint, tls: c.tls, file: FILE, clientName: c.name });
+      let code = result.error?.code ?? null;
+      try {
+        const { session } = await openSession({ endpoint, tls: c.tls });
+        try {
+          const ack = await session.report([result]);
+          if (!ack.ids.includes(result.id)) code ??= 'REPORT_NOT_ACKED';
+        } finally {
+          session.close();
+        }
+      } catch (err) {
+        code ??= `REPORT_${(err as { code?: string }).code ?? 'FAILED'}`;
+      }
+      return { ok: code === null, code, busyRetries: result.busyRetries, ms: performance.now() - t0 };
+    }),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(`${JSON.stringify({ outcomes, cpuS: (cpu.user + cpu.system) / 1e6 } satisfies WorkerReport)}\n`);
+}
+
+function startWorker(pkiPath: string, port: number, from: number, to: number): { child: ChildProcess; ready: Promise<void>; report: Promise<WorkerReport> } {
+  // NETPROBE_BENCH_PROFILE=DIR writes CPU profiles of the workers and the server there.
+  const profile = process.env.NETPROBE_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.NETPROBE_BENCH_PROFILE] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', SELF, '--worker', pkiPath, String(port), String(from), String(to)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  let markReady: () => void = () => undefined;
+  let markDone: (r: WorkerReport) => void = () => undefined;
+  let fail: (err: Error) => void = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    fail = reject;
+  });
+  const report = new Promise<WorkerReport>((resolve, reject) => {
+    markDone = resolve;
+    const prev = fail;
+    fail = (err) => {
+      prev(err);
+      reject(err);
+    };
+  });
+  report.catch(() => undefined);
+  lines.on('line', (line) => {
+    if (line === 'ready') markReady();
+    else if (line.startsWith('{')) markDone(JSON.parse(line) as WorkerReport);
+  });
+  child.once('exit', (code) => fail(new Error(`concurrency worker exited (${code})`)));
+  return { child, ready, report };
+}
+
+interface Round {
+  limit: number | 'default';
+  roundS: number;
+  failures: number;
+  codes: Record<string, number>;
+  busyRetries: number;
+  clientP50S: number;
+  clientMaxS: number;
+  serverPeakRssMiB: number;
+  serverCpuS: number;
+  clientCpuS: number;
+}
+
+async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurrentTransfers: number | 'default'): Promise<Round> {
+  const limits = maxConcurrentTransfers === 'default' ? [] : ['--max-concurrent-transfers', String(maxConcurrentTransfers)];
+  await rm(join(dir, 'server.db'), { force: true });
+  const profile = process.env.NETPROBE_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.NETPROBE_BENCH_PROFILE] : [];
+  const server = await spawnReady(process.execPath, [...profile, CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--ca', join(dir, 'ca.crt'),
+    '--cert', join(dir, 'server.crt'), '--key', join(dir, 'server.key'), '--builtin-files', FILE, '--store', join(dir, 'server.db'),
+    '--max-connections', String(CLIENTS * 4), '--stats-interval', '0', ...limits], (l) => l.includes('"listening"'));
+  const pid = server.child.pid!;
+  try {
+    const port = (JSON.parse(server.line) as { port: number }).port;
+    const share = Math.ceil(CLIENTS / WORKERS);
+    const workers = Array.from({ length: WORKERS }, (_, i) => startWorker(pkiPath, port, i * share, Math.min(CLIENTS, (i + 1) * share)));
+    await Promise.all(workers.map((w) => w.ready));
+    const cpu0 = cpuSeconds(pid);
+    const t0 = performance.now();
+    for (const w of workers) w.child.stdin!.end('go\n');
+    const reports = await Promise.all(workers.map((w) => w.report));
+    const roundS = (performance.now() - t0) / 1000;
+    const outcomes = reports.flatMap((r) => r.outcomes);
+    if (outcomes.length !== pki.clients.length) throw new Error(`${outcomes.length} outcomes for ${pki.clients.length} clients`);
+    const codes: Record<string, number> = {};
+    for (const o of outcomes) if (o.code !== null) codes[o.code] = (codes[o.code] ?? 0) + 1;
+    const times = outcomes.map((o) => o.ms / 1000);
+    return {
+      limit: maxConcurrentTransfers,
+      roundS,
+      failures: outcomes.filter((o) => !o.ok).length,
+      codes,
+      busyRetries: outcomes.reduce((n, o) => n + o.busyRetries, 0),
+      clientP50S: median(times),
+      clientMaxS: Math.max(...times),
+      serverPeakRssMiB: peakRssBytes(pid) / MiB,
+      serverCpuS: cpuSeconds(pid) - cpu0,
+      clientCpuS: reports.reduce((n, r) => n + r.cpuS, 0),
+    };
+  } finally {
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+  }
+}
+
+async function curlRounds(dir: string): Promise<{ roundS: number; failures: number; curlCpuS: number; nginxCpuS: number }[]> {
+  await mkdir(join(dir, 'www'));
+  await writeRandomFile(join(dir, 'www', FILE), MiB);
+  await writeFile(join(dir, 'nginx.conf'), `
+user root;
+worker_processes auto;
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log;
+daemon off;
+events { worker_connections ${CLIENTS * 2}; }
+http {
+  access_log off;
+  client_body_temp_path ${dir};
+  server {
+    listen 127.0.0.1:0 ssl;
+    ssl_certificate ${dir}/server.crt;
+    ssl_certificate_key ${dir}/server.key;
+    ssl_protocols TLSv1.3;
+    root ${dir}/www;
+  }
+}
+`);
+  // nginx cannot listen on port 0: pick a free port by binding one briefly.
+  const { createServer } = await import('node:net');
+  const probeServer = createServer();
+  await new Promise<void>((r) => probeServer.listen(0, '127.0.0.1', () => r()));
+  const port = (probeServer.address() as { port: number }).port;
+  await new Promise((r) => probeServer.close(r));
+  await writeFile(join(dir, 'nginx.conf'), (await readFile(join(dir, 'nginx.conf'), 'utf8')).replace('127.0.0.1:0', `127.0.0.1:${port}`));
+  const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  try {
+    const url = `https://localhost:${port}/${FILE}`;
+    const curl = ['curl', '-s', '-o', '/dev/null', '--cacert', join(dir, 'ca.crt'), '--tlsv1.3', '-w', '%{http_code}\\n', url];
+    for (let i = 0; ; i++) {
+      try {
+        await execFileAsync(curl[0]!, curl.slice(1));
+        break;
+      } catch (err) {
+        if (i > 100) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    // The master and its workers (pgrep -P: the workers' command lines do not name the config).
+    const pids = [nginx.pid!, ...(await execFileAsync('pgrep', ['-P', String(nginx.pid)])).stdout.trim().split('\n').filter(Boolean).map(Number)];
+    const nginxCpu = () => pids.reduce((n, p) => n + cpuSeconds(p), 0);
+    const rounds = [];
+    for (let i = 0; i < RUNS; i++) {
+      const cpu0 = nginxCpu();
+      const t0 = performance.now();
+      const { stdout, cpuSeconds: curlCpuS } = await timedShell(`seq ${CLIENTS} | xargs -P ${CLIENTS} -I{} ${shellQuote(curl)}`);
+      const roundS = (performance.now() - t0) / 1000;
+      const codes = stdout.trim().split('\n');
+      rounds.push({ roundS, failures: CLIENTS - codes.filter((c) => c === '200').length, curlCpuS, nginxCpuS: nginxCpu() - cpu0 });
+    }
+    return rounds;
+  } finally {
+    nginx.kill('SIGTERM');
+    await new Promise((r) => nginx.once('exit', r));
+  }
+}
+
+export async function benchConcurrency(): Promise<BenchRow[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'netprobe-bench-conc-'));
+  try {
+    process.stderr.write(`concurrency: issuing ${CLIENTS} client certificates …\n`);
+    const ca = await createCa();
+    const server = await issueCert(ca, { commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const clients = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      const c = await issueCert(ca, { commonName: `c${i}`, usage: 'client' });
+      clients.push({ name: `c${i}`, cert: c.certPem, key: c.keyPem });
+    }
+    const pki: Pki = { ca: ca.certPem, serverCert: server.certPem, serverKey: server.keyPem, clients };
+    const pkiPath = join(dir, 'pki.json');
+    await writeFile(pkiPath, JSON.stringify(pki), { mode: 0o600 });
+    await writeFile(join(dir, 'ca.crt'), ca.certPem);
+    await writeFile(join(dir, 'server.crt'), server.certPem);
+    await writeFile(join(dir, 'server.key'), server.keyPem, { mode: 0o600 });
+
+    const rounds: Round[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      process.stderr.write(`concurrency: netprobe round ${i + 1}/${RUNS} …\n`);
+      rounds.push(await netprobeRound(dir, pkiPath, pki, CLIENTS));
+    }
+    const busyRound = QUICK ? undefined : (process.stderr.write('concurrency: netprobe round at the default transfer limit …\n'), await netprobeRound(dir, pkiPath, pki, 'default'));
+    process.stderr.write('concurrency: curl rounds …\n');
+    const curl = await curlRounds(dir);
+
+    const npRoundS = median(rounds.map((r) => r.roundS));
+    const curlRoundS = median(curl.map((r) => r.roundS));
+    const label = `${CLIENTS} clients × 1 MiB`;
+    const rows: BenchRow[] = [
+      { bench: 'concurrency', metric: `round time, ${label} (+ REPORT each)`, netprobe: npRoundS, reference: curlRoundS, referenceName: `curl, xargs -P ${CLIENTS}`, ratio: npRoundS / curlRoundS, unit: 's (lower is better)' },
+      { bench: 'concurrency', metric: `failures, ${label}`, netprobe: rounds.reduce((n, r) => n + r.failures, 0), reference: curl.reduce((n, r) => n + r.failures, 0), referenceName: 'curl', unit: `of ${CLIENTS * RUNS}`, target: '0' },
+      { bench: 'concurrency', metric: `server peak RSS (VmHWM), ${label}`, netprobe: median(rounds.map((r) => r.serverPeakRssMiB)), unit: 'MiB' },
+      { bench: 'concurrency', metric: `server CPU per round, ${label}`, netprobe: median(rounds.map((r) => r.serverCpuS)), reference: median(curl.map((r) => r.nginxCpuS)), referenceName: 'nginx', ratio: median(rounds.map((r) => r.serverCpuS)) / median(curl.map((r) => r.nginxCpuS)), unit: 'CPU s (lower is better)' },
+      { bench: 'concurrency', metric: `client CPU per round, ${label}`, netprobe: median(rounds.map((r) => r.clientCpuS)), reference: median(curl.map((r) => r.curlCpuS)), referenceName: `${CLIENTS} curl processes`, ratio: median(rounds.map((r) => r.clientCpuS)) / median(curl.map((r) => r.curlCpuS)), unit: 'CPU s (lower is better)' },
+      { bench: 'concurrency', metric: `client time p50 / max, ${label}`, netprobe: median(rounds.map((r) => r.clientP50S)), reference: median(rounds.map((r) => r.clientMaxS)), referenceName: 'max', unit: 's' },
+    ];
+    if (busyRound) {
+      rows.push({
+        bench: 'concurrency', metric: `round time at the default limit (256 transfers; ${busyRound.busyRetries} BUSY retries, ${busyRound.failures} failures)`,
+        netprobe: busyRound.roundS, reference: npRoundS, referenceName: `limit ${CLIENTS}`, ratio: busyRound.roundS / npRoundS, unit: 's (lower is better)',
+      });
+    }
+    await writeResult('concurrency', rows, { clients: CLIENTS, workers: WORKERS, runs: RUNS, rounds, busyRound, curl });
+    return rows;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--worker') {
+  const [pkiPath, port, from, to] = process.argv.slice(3);
+  await worker(pkiPath!, Number(port), Number(from), Number(to));
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  printTable(await benchConcurrency());
+}

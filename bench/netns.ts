@@ -1,0 +1,193 @@
+/**
+ * A throwaway network namespace joined to the host by a veth pair, for accuracy measurements over
+ * a link shaped by the kernel (`tbf`; `netem` is not available on these machines). Used by
+ * bench/accuracy.ts and test/accuracy/netns.test.ts. Not a bench itself.
+ *
+ *   host  <hostIf 10.213.a.b/30> ── veth ── <nsIf 10.213.a.b+1/30>  namespace (servers run here)
+ *
+ * Names carry the pid (namespace `np<tag><pid>`, interfaces ≤ 15 characters), the /30 is derived
+ * from the pid too, so parallel runs do not collide. Cleanup (processes started inside, the veth
+ * pair, the namespace) runs from `cleanup()`, and again from a process 'exit' handler in case the
+ * caller never got there; both are idempotent. Needs root and iproute2.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileAsync } from './lib.js';
+
+export interface Shape {
+  rateMbps: number;
+  /**
+   * Bucket size, bytes; default: 2 ms at the rate, at least 16 KiB. A smaller bucket loses tokens
+   * whenever the qdisc's timer fires late on a busy machine (1 Gbit/s then delivers 2–5 % less).
+   */
+  burstBytes?: number;
+  /** Longest queueing delay the qdisc allows (its `limit` in bytes is derived from it), ms. */
+  queueMs: number;
+  /** `htb` (one class over a bfifo) instead of `tbf`. tbf with a 2 ms bucket held its rate at 10–1000 Mbit/s here. */
+  qdisc?: 'tbf' | 'htb';
+}
+
+export interface Netns {
+  name: string;
+  hostIf: string;
+  nsIf: string;
+  hostAddr: string;
+  nsAddr: string;
+  /** Starts a long-running process inside the namespace; killed by cleanup(). */
+  spawn(cmd: string, args: readonly string[]): ChildProcess;
+  /** Runs a command inside the namespace and returns its stdout. */
+  exec(cmd: string, args: readonly string[]): Promise<string>;
+  /** Shapes the namespace's egress (the direction served files flow), replacing any earlier shape. */
+  shape(shape: Shape): Promise<{ limitBytes: number; burstBytes: number }>;
+  cleanup(): Promise<void>;
+}
+
+/** Why netns tests cannot run here, or undefined when they can. */
+export async function netnsUnavailable(): Promise<string | undefined> {
+  if (process.platform !== 'linux') return `needs Linux (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, tc)';
+  try {
+    await execFileAsync('ip', ['-V']);
+    await execFileAsync('tc', ['-V']);
+  } catch {
+    return 'needs iproute2 (ip, tc): apt-get install iproute2';
+  }
+  const probeName = `npchk${process.pid}`;
+  try {
+    await execFileAsync('ip', ['netns', 'add', probeName]);
+  } catch (err) {
+    return `cannot create a network namespace (no CAP_NET_ADMIN?): ${String((err as { stderr?: string }).stderr ?? err).trim()}`;
+  } finally {
+    await execFileAsync('ip', ['netns', 'del', probeName]).catch(() => undefined);
+  }
+  return undefined;
+}
+
+const live = new Set<() => void>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const cleanup of [...live]) cleanup();
+  });
+}
+
+/** /30 inside 10.213.0.0/16 from the pid and a per-process index. */
+function subnet(index: number): { hostAddr: string; nsAddr: string } {
+  const block = ((process.pid * 4 + index) % 16_384) * 4;
+  const prefix = `10.213.${block >> 8}`;
+  return { hostAddr: `${prefix}.${(block & 255) + 1}`, nsAddr: `${prefix}.${(block & 255) + 2}` };
+}
+
+let created = 0;
+
+/** Creates the namespace and the veth pair, addresses them, brings them up. */
+export async function createNetns(tag: string): Promise<Netns> {
+  if (!/^[a-z]{1,3}$/.test(tag)) throw new Error(`netns tag must be 1–3 lowercase letters: ${tag}`);
+  const index = created++;
+  const id = `${tag}${process.pid}${index > 0 ? `x${index}` : ''}`;
+  const name = `np${id}`;
+  const hostIf = `${id}h`.slice(-15);
+  const nsIf = `${id}n`.slice(-15);
+  const { hostAddr, nsAddr } = subnet(index);
+  const children = new Set<ChildProcess>();
+  let cleaned = false;
+
+  const cleanupSync = () => {
+    if (cleaned) return;
+    cleaned = true;
+    live.delete(cleanupSync);
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // Whatever those started inside (nginx workers outlive a killed master).
+    try {
+      for (const pid of execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Exited meanwhile.
+        }
+      }
+    } catch {
+      // No such namespace.
+    }
+    // Deleting one end removes both; the namespace goes once nothing runs inside it.
+    for (const args of [['link', 'del', hostIf], ['netns', 'del', name]]) {
+      try {
+        execFileSync('ip', args, { stdio: 'ignore' });
+      } catch {
+        // Already gone (or never made).
+      }
+    }
+  };
+  installExitHook();
+  live.add(cleanupSync);
+
+  const ip = (...args: string[]) => execFileAsync('ip', args);
+  const inNs = (...args: string[]) => execFileAsync('ip', ['netns', 'exec', name, ...args]);
+  try {
+    await ip('netns', 'add', name);
+    await ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
+    await ip('link', 'set', nsIf, 'netns', name);
+    await ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
+    await ip('link', 'set', hostIf, 'up');
+    await inNs('ip', 'addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
+    await inNs('ip', 'link', 'set', nsIf, 'up');
+    await inNs('ip', 'link', 'set', 'lo', 'up');
+  } catch (err) {
+    cleanupSync();
+    throw err;
+  }
+
+  return {
+    name,
+    hostIf,
+    nsIf,
+    hostAddr,
+    nsAddr,
+    spawn(cmd, args) {
+      const child = spawn('ip', ['netns', 'exec', name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      return child;
+    },
+    async exec(cmd, args) {
+      return (await inNs(cmd, ...args)).stdout;
+    },
+    async shape(shape) {
+      const bytesPerMs = (shape.rateMbps * 1e6) / 8 / 1000;
+      const burstBytes = shape.burstBytes ?? Math.max(16 * 1024, Math.round(2 * bytesPerMs));
+      const limitBytes = Math.round(bytesPerMs * shape.queueMs);
+      const rate = `${shape.rateMbps}mbit`;
+      await inNs('tc', 'qdisc', 'del', 'dev', nsIf, 'root').catch(() => undefined);
+      if ((shape.qdisc ?? 'tbf') === 'tbf') {
+        // tbf's limit counts the bytes waiting for tokens: the queue, so limit ÷ rate is its delay.
+        await inNs('tc', 'qdisc', 'add', 'dev', nsIf, 'root', 'handle', '1:', 'tbf', 'rate', rate, 'burst', String(burstBytes), 'limit', String(limitBytes));
+      } else {
+        await inNs('tc', 'qdisc', 'add', 'dev', nsIf, 'root', 'handle', '1:', 'htb', 'default', '10');
+        await inNs('tc', 'class', 'add', 'dev', nsIf, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate, 'burst', String(burstBytes), 'cburst', String(burstBytes));
+        // A byte FIFO under the class bounds the queue (and its delay) as tbf's limit does. htb does
+        // not split GSO packets (up to 64 KiB on veth), so the FIFO must hold a few of them.
+        await inNs('tc', 'qdisc', 'add', 'dev', nsIf, 'parent', '1:10', 'handle', '10:', 'bfifo', 'limit', String(Math.max(limitBytes, 4 * 65_536)));
+      }
+      return { limitBytes: (shape.qdisc ?? 'tbf') === 'tbf' ? limitBytes : Math.max(limitBytes, 4 * 65_536), burstBytes };
+    },
+    async cleanup() {
+      for (const child of children) {
+        if (child.exitCode !== null || child.signalCode !== null) continue;
+        child.kill('SIGTERM');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            resolve();
+          }, 3_000);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      cleanupSync();
+    },
+  };
+}
