@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import type { StoredResult } from '../../src/protocol/result.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { sampleResult } from '../helpers/wire.js';
+import { seededRandom as random } from '../../src/sim/random.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 /** Monday 2025-01-06 00:00 UTC. */
@@ -54,17 +55,8 @@ export function stored(m: Measure): StoredResult {
   };
 }
 
-/** A deterministic PRNG (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A deterministic PRNG (mulberry32), shared with the simulator. */
+export { random };
 
 /**
  * A fleet measuring every `everyMs` for `days`: each client at its own speed, 60 % of it in the
