@@ -26,8 +26,12 @@ const RATES_MBPS = QUICK ? [100] : [10, 100, 1000];
 const RUNS = QUICK ? 1 : 3;
 /** Each download lasts about this long at the shaped rate. */
 const SECONDS = QUICK ? 2 : 4;
-/** tbf queue: at most this much delay (its `limit` is rate × QUEUE_MS). */
-const QUEUE_MS = 25;
+/**
+ * tbf queue: at most this much delay (its `limit` is rate × QUEUE_MS), as a modem's buffer would
+ * hold. With 25 ms (31 KB at 10 Mbit/s) drops were frequent enough that iperf3's BBR sender lost up
+ * to 10 % of its rate on a loaded machine; netprobe and curl did not.
+ */
+const QUEUE_MS = 50;
 /** Share of the link rate left for TCP payload: 1448 payload bytes per 1514-byte frame (TCP timestamps on). */
 const PAYLOAD_SHARE = 1448 / 1514;
 const NP_PORT = 7443;
@@ -176,13 +180,13 @@ http {
       // First to last byte of the body, as netprobe defines throughput.
       return { tool: 'curl', mbps: (bytes * 8) / (total - start) / 1e6 };
     };
-    const iperf = async (): Promise<Sample> => {
-      const { stdout } = await retry('iperf3', () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-R', '-t', String(SECONDS), '-J']), 10);
-      const report = JSON.parse(stdout) as { intervals: { sum: { bytes: number; seconds: number } }[] };
-      // Steady state: the 1 s intervals after the first (iperf3's total also counts its start-up
-      // and leaves out the bytes still queued when the sender stops: −3 % at 10 Mbit/s over 4 s).
-      const steady = report.intervals.slice(1).map((i) => i.sum);
-      return { tool: 'iperf3', mbps: (steady.reduce((n, s) => n + s.bytes, 0) * 8) / steady.reduce((n, s) => n + s.seconds, 0) / 1e6 };
+    const iperf = async (rate: number): Promise<Sample> => {
+      // The same byte count as the file (-n): the receiver's rate is then bytes over first to last
+      // byte, as for the others (with -t the bytes still queued when the sender stops are lost to it).
+      const bytes = Math.round((rate * 1e6 * SECONDS) / 8);
+      const { stdout } = await retry('iperf3', () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-R', '-n', String(bytes), '-J']), 10);
+      const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } };
+      return { tool: 'iperf3', mbps: report.end.sum_received.bits_per_second / 1e6 };
     };
 
     for (const rate of RATES_MBPS) {
@@ -193,7 +197,7 @@ http {
       for (let i = 0; i < RUNS; i++) {
         list.push(await netprobe(rate));
         list.push(await curl(rate));
-        list.push(await iperf());
+        list.push(await iperf(rate));
       }
       if (rate === RATES_MBPS[0]) for (let i = 0; i < RUNS; i++) list.push(await netprobe(rate, SECONDS * 1000));
     }

@@ -137,10 +137,11 @@ async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurre
     '--cert', join(dir, 'server.crt'), '--key', join(dir, 'server.key'), '--builtin-files', FILE, '--store', join(dir, 'server.db'),
     '--max-connections', String(CLIENTS * 4), '--stats-interval', '0', ...limits], (l) => l.includes('"listening"'));
   const pid = server.child.pid!;
+  let workers: ReturnType<typeof startWorker>[] = [];
   try {
     const port = (JSON.parse(server.line) as { port: number }).port;
     const share = Math.ceil(CLIENTS / WORKERS);
-    const workers = Array.from({ length: WORKERS }, (_, i) => startWorker(pkiPath, port, i * share, Math.min(CLIENTS, (i + 1) * share)));
+    workers = Array.from({ length: WORKERS }, (_, i) => startWorker(pkiPath, port, i * share, Math.min(CLIENTS, (i + 1) * share)));
     await Promise.all(workers.map((w) => w.ready));
     const cpu0 = cpuSeconds(pid);
     const t0 = performance.now();
@@ -165,8 +166,11 @@ async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurre
       clientCpuS: reports.reduce((n, r) => n + r.cpuS, 0),
     };
   } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.once('exit', r));
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    if (server.child.exitCode === null && server.child.signalCode === null) {
+      server.child.kill('SIGTERM');
+      await new Promise((r) => server.child.once('exit', r));
+    }
   }
 }
 
@@ -226,8 +230,10 @@ http {
     }
     return rounds;
   } finally {
-    nginx.kill('SIGTERM');
-    await new Promise((r) => nginx.once('exit', r));
+    if (nginx.exitCode === null && nginx.signalCode === null) {
+      nginx.kill('SIGTERM');
+      await new Promise((r) => nginx.once('exit', r));
+    }
   }
 }
 

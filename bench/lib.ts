@@ -108,7 +108,11 @@ export async function spawnReady(
   child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-64 * 1024)));
   return new Promise((resolve, reject) => {
     let isReady = false;
-    const timer = setTimeout(() => reject(new Error(`${cmd} not ready after ${timeoutMs} ms: ${err}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not ours to keep: a process that never got ready would outlive the bench.
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} not ready after ${timeoutMs} ms: ${err}`));
+    }, timeoutMs);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (isReady) return onLine?.(line);
       if (!ready(line)) return;

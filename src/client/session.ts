@@ -227,7 +227,12 @@ export class Session {
    * session usable; any other failure leaves `progress` describing what arrived.
    */
   getFile(request: GetFile, sink: TransferSink, timeouts: TransferTimeouts, progress: TransferProgress = newTransferProgress()): Promise<TransferProgress> {
-    const io = { where: this.where, expectRaw: (n: number) => this.decoder.expectRaw(n), terminate: (err: Error) => this.terminate(err) };
+    const io = {
+      where: this.where,
+      expectRaw: (n: number) => this.decoder.expectRaw(n),
+      buffered: () => this.decoder.bufferedBytes,
+      terminate: (err: Error) => this.terminate(err),
+    };
     return this.request<TransferProgress>({ type: 'GET_FILE', ...request }, `GET_FILE ${request.name}`, (settle) =>
       transferHandlers(request, sink, timeouts, progress, settle, io),
     );

@@ -41,6 +41,8 @@ export function newTransferProgress(): TransferProgress {
 /** What the transfer needs from its session. */
 export interface TransferIo {
   where: string;
+  /** Bytes the decoder holds beyond the frames handled so far. */
+  buffered(): number;
   expectRaw(sizeBytes: number): void;
   terminate(err: Error): void;
 }
@@ -61,11 +63,20 @@ export function transferHandlers(
   const totalMs = timeouts.totalMs + (request.durationMs ?? 0);
   let sentAtMs = 0;
   let lastActivityMs = 0;
+  /**
+   * Duration mode: arrival of the first chunk holding DATA bytes. A DATA frame is handled once it
+   * is complete (up to 256 KiB, 0.2 s at 10 Mbit/s), so timing the transfer from the first frame's
+   * completion would leave that frame's bytes out of the time and overstate the rate.
+   */
+  let dataStartAtMs: number | null = null;
   const payload = (data: Buffer, atMs: number) => {
-    if (progress.firstPayloadAtMs === null) progress.firstPayloadAtMs = atMs;
+    let sinkAtMs = atMs;
+    if (progress.firstPayloadAtMs === null) {
+      progress.firstPayloadAtMs = sinkAtMs = dataStartAtMs ?? atMs;
+    }
     progress.lastPayloadAtMs = atMs;
     progress.bytes += data.length;
-    sink.onPayload(data, atMs);
+    sink.onPayload(data, sinkAtMs);
   };
   const unexpected = (what: string) => io.terminate(new ProtocolError(ErrorCodes.unexpectedMessage, `${what} from ${io.where} during GET_FILE`));
   return {
@@ -76,6 +87,7 @@ export function transferHandlers(
     },
     onChunk: (atMs) => {
       if (progress.firstByteAtMs === null) progress.firstByteAtMs = atMs;
+      if (dataStartAtMs === null && progress.meta?.mode === 'duration') dataStartAtMs = atMs;
       lastActivityMs = atMs;
     },
     onRaw: (data, atMs) => {
@@ -96,6 +108,9 @@ export function transferHandlers(
           if (mode === 'file') {
             if (fileMeta.sizeBytes === 0) return resolve(progress);
             io.expectRaw(fileMeta.sizeBytes);
+          } else if (io.buffered() > 0) {
+            // The rest of this chunk starts the first DATA frame.
+            dataStartAtMs = atMs;
           }
           return;
         }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { FrameType, encodeHeader } from '../../src/protocol/frame.js';
 import { type ProbeConfig, probe } from '../../src/client/probe.js';
 import { uuidv7TimeMs } from '../../src/client/uuid.js';
 import { resultSchema } from '../../src/protocol/result.js';
@@ -172,6 +173,28 @@ describe('probe', () => {
     assert.equal(answered, false);
     assert.equal(result.error?.code, 'NETPROBE_SHUTTING_DOWN');
     assert.equal(typeof result.tlsMs, 'number');
+  });
+
+  test('duration mode: the transfer is timed from the first DATA byte, not from the first complete frame', async (t) => {
+    const frameBytes = 64 * 1024;
+    const s = await server(t, {
+      onGetFile: async (_m, conn) => {
+        conn.send({ type: 'FILE_META', name: FILE.name, sizeBytes: 0, sha256: null, mode: 'duration' });
+        conn.socket.write(encodeHeader(FrameType.DATA, frameBytes));
+        // One DATA frame trickling in over ~400 ms: its bytes belong to those 400 ms.
+        for (let sent = 0; sent < frameBytes; sent += 8 * 1024) {
+          await new Promise((r) => setTimeout(r, 50));
+          conn.socket.write(FILE.data.subarray(sent, sent + 8 * 1024));
+        }
+        conn.send({ type: 'DATA_END', bytes: frameBytes });
+      },
+    });
+    const { result } = await probe(config(s, { durationMs: 400, loadedPingIntervalMs: 0 }));
+    assert.equal(result.error, null, JSON.stringify(result.error));
+    assert.equal(result.bytes, frameBytes);
+    assert.ok(result.transferMs !== null && result.transferMs >= 300, `transferMs ${result.transferMs}`);
+    const expectedMbps = (frameBytes * 8) / result.transferMs / 1000;
+    assert.ok(result.throughputMbps !== null && Math.abs(result.throughputMbps - expectedMbps) / expectedMbps < 0.01);
   });
 
   test('duration mode: DATA frames until DATA_END, no hash, samples every 250 ms', async (t) => {

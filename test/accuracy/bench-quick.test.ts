@@ -1,0 +1,64 @@
+/**
+ * The benchmark suite in its --quick form (about a minute on 2 cores), so the benches never rot.
+ * Runs only when CI=true or NETPROBE_BENCH_QUICK=1; skipped with the reason otherwise. The full
+ * results in bench/results/ are put back afterwards (the quick run overwrites them meanwhile).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RESULTS = join(ROOT, 'bench', 'results');
+const enabled = process.env.CI === 'true' || process.env.NETPROBE_BENCH_QUICK === '1';
+const reason = 'set CI=true or NETPROBE_BENCH_QUICK=1 to run `bench/run.ts --quick` (about a minute)';
+
+function snapshot(): Map<string, string> {
+  const files = new Map<string, string>();
+  if (!existsSync(RESULTS)) return files;
+  for (const f of readdirSync(RESULTS)) if (f.endsWith('.json') || f.endsWith('.md')) files.set(f, readFileSync(join(RESULTS, f), 'utf8'));
+  return files;
+}
+
+test('npm run bench -- --quick: every bench runs, exit 0, summary written', { timeout: 5 * 60_000 }, async (t) => {
+  if (!enabled) {
+    process.stdout.write(`# bench quick test skipped: ${reason}\n`);
+    t.skip(reason);
+    return;
+  }
+  const before = snapshot();
+  t.after(() => {
+    // Put the full run's files back; drop files the quick run added.
+    for (const f of snapshot().keys()) if (!before.has(f)) rmSync(join(RESULTS, f), { force: true });
+    for (const [f, text] of before) writeFileSync(join(RESULTS, f), text);
+  });
+  const startedAt = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--quick'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const seconds = (Date.now() - startedAt) / 1000;
+  t.diagnostic(`bench/run.ts --quick: exit ${code} in ${seconds.toFixed(0)} s`);
+  assert.equal(code, 0, `bench/run.ts --quick failed:\n${out.slice(-5_000)}\n${err}`);
+
+  const summary = JSON.parse(readFileSync(join(RESULTS, 'summary.json'), 'utf8')) as {
+    at: string;
+    quick: boolean;
+    benches: { name: string; status: string }[];
+    rows: { bench: string; netprobe: number }[];
+  };
+  assert.ok(Date.parse(summary.at) >= startedAt, 'summary.json written by this run');
+  assert.equal(summary.quick, true);
+  for (const name of ['throughput', 'accuracy', 'concurrency']) {
+    assert.ok(summary.benches.some((b) => b.name === name), `${name} ran`);
+  }
+  // A bench's own target missed on a loaded CI machine is a finding, not rot.
+  for (const b of summary.benches) assert.ok(['ok', 'skipped', 'target missed'].includes(b.status), `${b.name}: ${b.status}`);
+  assert.ok(summary.rows.some((r) => r.bench === 'throughput' && r.netprobe > 0), 'throughput rows collected');
+  assert.ok(readFileSync(join(RESULTS, 'summary.md'), 'utf8').includes('| bench | metric |'));
+  assert.ok(seconds < 180, `--quick took ${seconds.toFixed(0)} s; it is meant to stay under 2 minutes`);
+});
