@@ -25,6 +25,7 @@ export function registerClient(program: Command): void {
     .option('--key <file>', 'this client private key')
     .option('--tls-min <version>', 'lowest TLS version: 1.3 (default) or 1.2', asArg(parseTlsMinVersion))
     .option('--file <name>', 'test file to download (default 10MiB)')
+    .option('--verify <check>', 'file mode: sha256 (default) checks every download, none relies on TLS alone (for links above ~5 Gbit/s)')
     .option('--duration <duration>', 'duration mode: stream for this long instead of one file download', duration('duration'))
     .option('--interval <duration>', 'measure every this long (default 60s)', duration('interval'))
     .option('--jitter <percent>', 'delay each run by a random share of the interval (default 10%)', asArg((t) => parseFraction(t, 'jitter')))
@@ -51,7 +52,7 @@ export function registerClient(program: Command): void {
         file: opts.config as string | undefined,
         env: readEnv(keys, ['server']),
         flags: {
-          server: opts.server, ca: opts.ca, cert: opts.cert, key: opts.key, tlsMin: opts.tlsMin, file: opts.file,
+          server: opts.server, ca: opts.ca, cert: opts.cert, key: opts.key, tlsMin: opts.tlsMin, file: opts.file, verify: opts.verify,
           durationMs: opts.duration, intervalMs: opts.interval, jitter: opts.jitter, schedule: opts.schedule,
           meanMs: opts.mean, cron: opts.cron, timezone: opts.timezone, count: opts.count, once: opts.once, json: opts.json,
           outbox: opts.outbox, outboxMax: opts.outboxMax, batchSize: opts.batchSize,

@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { serverConfigSchema } from '../server/config.js';
 import { startServer } from '../server/server.js';
 import { parseTlsMinVersion } from '../tls/options.js';
+import { parseInteger } from '../units.js';
 import { readEnv, resolveConfig } from './config.js';
 
 const int = intArg;
@@ -28,6 +29,7 @@ export function registerServer(program: Command): void {
     .option('--files <dir>', 'also serve the regular files in this directory')
     .option('--builtin-files <sizes>', 'built-in random files, comma-separated (default 1MiB,10MiB,100MiB)', (v: string) => v.split(',').filter(Boolean))
     .option('--server-id <id>', 'name reported to clients (default hostname:port)')
+    .option('--workers <n>', 'processes serving TLS: a number, or auto for one per core (default 1)', asArg((v: string) => (v === 'auto' ? 'auto' : parseInteger(v, 'workers', 1, 64))))
     .option('--max-connections <n>', 'open connections in total (default 10000)', int('max connections', 1))
     .option('--max-connections-per-client <n>', 'open connections per client certificate (default 16)', int('max connections per client', 1))
     .option('--max-concurrent-transfers <n>', 'transfers at once before answering BUSY (default 256)', int('max concurrent transfers', 1))
@@ -52,7 +54,7 @@ export function registerServer(program: Command): void {
         flags: {
           host: opts.host, port: opts.port, cert: opts.cert, key: opts.key, ca: opts.ca, tlsMin: opts.tlsMin,
           denyList: opts.denyList, crl: opts.crl, storeBusyTimeoutMs: opts.storeBusyTimeout, frameTimeoutMs: opts.frameTimeout,
-          store: opts.store, files: opts.files, builtinFiles: opts.builtinFiles, serverId: opts.serverId,
+          store: opts.store, workers: opts.workers, files: opts.files, builtinFiles: opts.builtinFiles, serverId: opts.serverId,
           maxConnections: opts.maxConnections, maxConnectionsPerClient: opts.maxConnectionsPerClient,
           maxConcurrentTransfers: opts.maxConcurrentTransfers, maxFrameBytes: opts.maxFrameBytes,
           maxResultsPerReport: opts.maxResultsPerReport, handshakeTimeoutMs: opts.handshakeTimeout,

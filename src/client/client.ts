@@ -34,7 +34,7 @@ export interface ClientOptions {
   serverRetryBaseMs?: number | undefined;
   reportBackoffBaseMs?: number | undefined;
   reportBackoffMaxMs?: number | undefined;
-  probe?: Pick<ProbeConfig, 'idlePings' | 'loadedPingIntervalMs' | 'timeouts' | 'maxBusyRetries' | 'maxBusyWaitMs'>;
+  probe?: Pick<ProbeConfig, 'idlePings' | 'loadedPingIntervalMs' | 'timeouts' | 'maxBusyRetries' | 'maxBusyWaitMs' | 'verify'>;
 }
 
 export interface ClientDeps {

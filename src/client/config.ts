@@ -44,6 +44,8 @@ export const clientConfigSchema = z.strictObject({
   file: z.string().min(1).max(128).default('10MiB'),
   /** Duration mode: stream for this long instead of downloading the file once. */
   durationMs: ms('duration').pipe(z.number().int().min(1).max(600_000)).optional(),
+  /** File mode: check the SHA-256 of every download ('none': TLS's own integrity only). */
+  verify: z.enum(['sha256', 'none']).default('sha256'),
   schedule: z.enum(['interval', 'poisson', 'cron']).default('interval'),
   intervalMs: ms('interval').pipe(z.number().int().min(1)).default(60_000),
   jitter: fraction.default(0.1),
@@ -103,6 +105,7 @@ export function clientOptionsFromConfig(config: ClientConfig, tls: TlsMaterial):
       idlePings: config.idlePings,
       loadedPingIntervalMs: config.loadedPingIntervalMs,
       maxBusyRetries: config.maxBusyRetries,
+      verify: config.verify,
       timeouts: {
         dnsMs: config.dnsTimeoutMs,
         connectMs: config.connectTimeoutMs,

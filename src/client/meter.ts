@@ -54,12 +54,16 @@ export class TransferMeter implements TransferSink {
   private cpuStartMs: number | null = null;
   private mainThreadStartMs: number | null = null;
 
-  constructor(private readonly cpu: CpuClocks = systemCpuClocks) {}
+  /** `verify`: hash file-mode payload with SHA-256 (off: `sha256` stays null). */
+  constructor(
+    private readonly cpu: CpuClocks = systemCpuClocks,
+    private readonly verify = true,
+  ) {}
   /** Payload bytes per 250 ms window, from the first payload byte; at most MAX_SAMPLES windows. */
   private readonly windowBytes: number[] = [];
 
   readonly onMeta = (meta: FileMeta): void => {
-    if (meta.mode === 'file') this.hash = createHash('sha256');
+    if (meta.mode === 'file' && this.verify) this.hash = createHash('sha256');
   };
 
   readonly onPayload = (data: Buffer, atMs: number): void => {

@@ -1,4 +1,4 @@
-import { createHash, randomFillSync } from 'node:crypto';
+import { createCipheriv, createHash, randomFillSync } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, ErrorCodes, NetprobeError } from '../errors.js';
@@ -25,10 +25,21 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
-/** Incompressible content (random bytes), so TLS and any link compression cannot inflate throughput. */
-export function makeRandomFile(name: string, sizeBytes: number): TestFile {
-  const data = Buffer.allocUnsafe(sizeBytes);
-  randomFillSync(data);
+/**
+ * Incompressible content (random bytes), so TLS and any link compression cannot inflate throughput.
+ * With a `seed` the bytes are an AES-256-CTR keystream keyed by seed and name: the worker processes
+ * of one server, given the same seed, serve identical files (same SHA-256) without sharing memory.
+ */
+export function makeRandomFile(name: string, sizeBytes: number, seed?: Buffer): TestFile {
+  let data: Buffer;
+  if (seed === undefined) {
+    data = Buffer.allocUnsafe(sizeBytes);
+    randomFillSync(data);
+  } else {
+    const key = createHash('sha256').update(seed).update(name).digest();
+    const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+    data = Buffer.concat([cipher.update(Buffer.alloc(sizeBytes)), cipher.final()]);
+  }
   return { name, data, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
@@ -54,9 +65,9 @@ export class Catalogue {
 }
 
 /** Built-in random files named by their size ('1MiB', '10MiB', …) plus the regular files in `dir`. */
-export async function buildCatalogue(builtin: readonly string[], dir?: string): Promise<Catalogue> {
+export async function buildCatalogue(builtin: readonly string[], dir?: string, seed?: Buffer): Promise<Catalogue> {
   const catalogue = new Catalogue();
-  for (const name of builtin) catalogue.add(makeRandomFile(name, parseSize(name)));
+  for (const name of builtin) catalogue.add(makeRandomFile(name, parseSize(name), seed));
   if (dir) {
     let entries: string[];
     try {

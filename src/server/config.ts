@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /** Everything `netprobe server` can be told, with defaults. Flags > environment > config file > defaults. */
@@ -20,6 +21,12 @@ export const serverConfigSchema = z.strictObject({
   /** Built-in random test files, named by size. */
   builtinFiles: z.array(z.string()).default(['1MiB', '10MiB', '100MiB']),
   serverId: z.string().min(1).max(128).optional(),
+  /**
+   * Processes serving TLS. 1: everything in one process. Above 1 (or 'auto': one per core): a
+   * primary owns the store, the dashboard and /metrics; the workers accept connections and send
+   * their results to it to be committed (see docs/ARCHITECTURE.md).
+   */
+  workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
   maxFrameBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   maxResultsPerReport: z.number().int().min(1).max(1000).default(1000),
   handshakeTimeoutMs: z.number().int().min(100).default(10_000),
@@ -54,3 +61,8 @@ export const serverConfigSchema = z.strictObject({
 
 export type ServerConfig = z.infer<typeof serverConfigSchema>;
 export type ServerConfigInput = z.input<typeof serverConfigSchema>;
+
+/** `workers` as a process count: 'auto' is one per core the machine offers. */
+export function resolveWorkers(workers: ServerConfig['workers']): number {
+  return workers === 'auto' ? Math.max(1, availableParallelism()) : workers;
+}

@@ -1,10 +1,11 @@
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import type { StoredResult } from '../protocol/result.js';
 import type { TransferRecord } from '../store/types.js';
 import type { Catalogue } from './catalogue.js';
 import type { ServerConfig } from './config.js';
-import type { GroupCommitter } from './ingest.js';
-import type { LoadTracker } from './load.js';
+import type { Committer } from './ingest.js';
+import { LoadTracker } from './load.js';
 import type { Shaper } from './transfer.js';
 
 export interface ServerMetrics {
@@ -55,7 +56,7 @@ export interface ServerContext {
   serverId: string;
   catalogue: Catalogue;
   load: LoadTracker;
-  committer: GroupCommitter;
+  committer: Committer;
   metrics: ServerMetrics;
   /** Outbound pacing for a client's transfers (the simulator's load model); none in production. */
   shaperFor: ((client: string) => Shaper | undefined) | undefined;
@@ -64,4 +65,28 @@ export interface ServerContext {
   now: () => number;
   events: EventEmitter<ServerEvents>;
   emitResults(rows: StoredResult[]): void;
+}
+
+export function newMetrics(): ServerMetrics {
+  return { sockets: 0, connections: 0, openConnections: 0, handshakeFailures: 0, busy: 0, resultsStored: 0, resultsDuplicate: 0, storageErrors: 0, errors: new Map() };
+}
+
+export function createContext(
+  config: ServerConfig,
+  parts: { catalogue: Catalogue; committer: Committer; now: () => number; shaperFor?: ((client: string) => Shaper | undefined) | undefined },
+): ServerContext {
+  const events = new EventEmitter<ServerEvents>();
+  return {
+    config,
+    serverId: config.serverId ?? `${hostname()}:${config.port}`,
+    catalogue: parts.catalogue,
+    load: new LoadTracker(parts.now),
+    committer: parts.committer,
+    metrics: newMetrics(),
+    shaperFor: parts.shaperFor,
+    shuttingDown: false,
+    now: parts.now,
+    events,
+    emitResults: (rows) => events.emit('results', rows),
+  };
 }

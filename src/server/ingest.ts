@@ -12,12 +12,21 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/** Where a connection hands its results and transfer records (a worker's goes to its primary). */
+export interface Committer {
+  /** Resolves once the rows are durably stored (an ACK may then be sent). */
+  submit(rows: StoredResult[]): Promise<InsertOutcome>;
+  recordTransfer(record: TransferRecord): void;
+  /** Resolves when everything submitted so far has been written (or has failed). */
+  drain(): Promise<void>;
+}
+
 /**
  * Group commit: every REPORT that arrives while a commit is being prepared joins the same
  * transaction. A REPORT's promise resolves only after that transaction committed, so an ACK
  * always means "durably stored".
  */
-export class GroupCommitter {
+export class GroupCommitter implements Committer {
   private queue: Pending[] = [];
   private transfers: TransferRecord[] = [];
   private scheduled = false;

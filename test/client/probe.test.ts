@@ -95,6 +95,14 @@ describe('probe', () => {
     assert.equal(typeof result.throughputMbps, 'number');
   });
 
+  test("verify 'none': no hash is taken, sha256Ok stays null, the download counts on TLS alone", async (t) => {
+    const s = await server(t, { onGetFile: (m, conn) => conn.serveFile(m.name, { sha256: 'ab'.repeat(32) }) });
+    const { result } = await probe(config(s, { verify: 'none' }));
+    assert.equal(result.error, null, JSON.stringify(result.error));
+    assert.equal(result.sha256Ok, null);
+    assert.equal(result.bytes, FILE.data.length);
+  });
+
   test('a refused connection is a failed result NETPROBE_CONNECT_REFUSED, not an exception', async () => {
     const listener = net.createServer().listen(0, '127.0.0.1');
     await once(listener, 'listening');

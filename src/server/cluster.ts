@@ -1,0 +1,292 @@
+/**
+ * The primary of a multi-process server (`workers` > 1, node:cluster). Workers accept and serve
+ * the TLS connections (the listening socket is shared; the kernel spreads connections over them)
+ * and hand every REPORT to the primary, which alone owns the store: one group committer, one
+ * writer, so exactly-once storage and the ACK-after-commit rule hold as in a single process. The
+ * primary also keeps the server-wide load (transfers and bytes of every worker, used to annotate
+ * results), the counters, the dashboard and /metrics. A worker that dies is replaced; when the
+ * primary dies its workers exit, and clients keep their unacknowledged results for a retry.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ConfigError, NetprobeError, errorCode, errorMessage } from '../errors.js';
+import { silentLogger } from '../log.js';
+import { openStore } from '../store/open.js';
+import { loadTlsMaterial } from '../tls/options.js';
+import { startWeb, type WebEndpoint } from '../web/index.js';
+import { Catalogue } from './catalogue.js';
+import type { ServerConfig } from './config.js';
+import { type ActiveTransfer, createContext } from './context.js';
+import { GroupCommitter } from './ingest.js';
+import type { LoadTracker } from './load.js';
+import { type ToPrimary, type ToWorker, WORKER_SETUP_ENV, type WorkerMetrics, type WorkerSetup } from './ipc.js';
+import type { RevocationSummary } from './listener.js';
+import { loadRevocations } from './revocation.js';
+import type { RunningServer, ServerDeps } from './server.js';
+import { listeningDetails, startStatsLog } from './stats.js';
+
+/** How long a worker may take to start (it generates the built-in files and reads `files`). */
+const START_TIMEOUT_MS = 60_000;
+const RELOAD_TIMEOUT_MS = 10_000;
+/** After the shutdown deadline, workers get this long to finish their last commits before SIGKILL. */
+const EXIT_GRACE_MS = 10_000;
+
+interface WorkerState {
+  index: number;
+  worker: Worker;
+  metrics: WorkerMetrics;
+  transfers: Map<number, { active: ActiveTransfer; handle: ReturnType<LoadTracker['start']> }>;
+  exited: Promise<void>;
+}
+
+const zeroMetrics = (): WorkerMetrics => ({ sockets: 0, connections: 0, openConnections: 0, handshakeFailures: 0, busy: 0, errors: [] });
+
+function workerEntry(): { exec: string; execArgv: string[] } {
+  const ts = import.meta.url.endsWith('.ts');
+  const exec = new URL(ts ? './worker-main.ts' : './worker-main.js', import.meta.url).pathname;
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--cpu-prof') && !a.startsWith('--inspect'));
+  if (ts && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
+  return { exec, execArgv };
+}
+
+export async function startCluster(config: ServerConfig, workerCount: number, deps: ServerDeps): Promise<RunningServer> {
+  if (!cluster.isPrimary) throw new ConfigError('a server worker cannot start workers of its own');
+  const logger = deps.logger ?? silentLogger;
+  const log = logger.child({ component: 'server' });
+  // Checked here first, so a bad file is one clear error rather than one per worker.
+  const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
+  const revocationFiles = { denyList: config.denyList, crl: config.crl };
+  const revocations = await loadRevocations(revocationFiles, material.ca);
+  const store = await openStore(config.store, { synchronous: config.synchronous, busyTimeoutMs: config.storeBusyTimeoutMs });
+  const ctx = createContext(config, { catalogue: new Catalogue(), committer: new GroupCommitter(store), now: Date.now });
+  const { load, metrics, events } = ctx;
+
+  const workerConfig: ServerConfig = {
+    ...config,
+    workers: 1,
+    http: undefined,
+    // The transfer limit is the server's: each worker admits its share.
+    maxConcurrentTransfers: Math.max(1, Math.ceil(config.maxConcurrentTransfers / workerCount)),
+    maxConnections: Math.max(1, Math.ceil(config.maxConnections / workerCount)),
+  };
+  const seed = randomBytes(32).toString('hex');
+  const states = new Map<Worker, WorkerState>();
+  /** Counters of workers that are gone (counters never go down). */
+  const retired = zeroMetrics();
+  let shuttingDown = false;
+
+  const recomputeMetrics = () => {
+    const all = [retired, ...[...states.values()].map((s) => s.metrics)];
+    metrics.sockets = all.slice(1).reduce((n, m) => n + m.sockets, 0);
+    metrics.openConnections = all.slice(1).reduce((n, m) => n + m.openConnections, 0);
+    metrics.connections = all.reduce((n, m) => n + m.connections, 0);
+    metrics.handshakeFailures = all.reduce((n, m) => n + m.handshakeFailures, 0);
+    metrics.busy = all.reduce((n, m) => n + m.busy, 0);
+    const errors = new Map<string, number>();
+    for (const m of all) for (const [code, n] of m.errors) errors.set(code, (errors.get(code) ?? 0) + n);
+    metrics.errors = errors;
+  };
+
+  const endTransfer = (state: WorkerState, id: number, bytes: number, record: Parameters<GroupCommitter['recordTransfer']>[0]) => {
+    const entry = state.transfers.get(id);
+    if (entry === undefined) return;
+    state.transfers.delete(id);
+    entry.active.bytes += bytes;
+    load.addBytes(bytes);
+    load.finish(entry.handle.handle);
+    // The server-wide concurrency, not the worker's own.
+    const full = { ...record, concurrentAtStart: entry.handle.concurrentAtStart };
+    ctx.committer.recordTransfer(full);
+    events.emit('transferEnd', entry.active, full);
+  };
+
+  const reply = (state: WorkerState, message: ToWorker) => {
+    if (state.worker.isConnected()) state.worker.send(message);
+  };
+
+  const onMessage = (state: WorkerState, message: ToPrimary) => {
+    switch (message.t) {
+      case 'submit': {
+        const rows = message.rows.map((r) => ({ ...r, ...load.annotate(r.client, Date.parse(r.startedAt)) }));
+        ctx.committer.submit(rows).then(
+          (outcome) => {
+            metrics.resultsStored += outcome.inserted;
+            metrics.resultsDuplicate += outcome.duplicates;
+            events.emit('report', { results: rows.length, stored: outcome.inserted, duplicates: outcome.duplicates });
+            ctx.emitResults(rows);
+            reply(state, { t: 'stored', id: message.id, outcome });
+          },
+          (err: unknown) => {
+            // The worker answers its client NETPROBE_STORAGE and reports the rejection.
+            metrics.storageErrors++;
+            reply(state, { t: 'notStored', id: message.id, code: errorCode(err), message: errorMessage(err) });
+          },
+        );
+        return;
+      }
+      case 'event':
+        events.emit(message.name, message.payload as never);
+        return;
+      case 'transferStart': {
+        const handle = load.start(message.transfer.client);
+        const active = { ...message.transfer };
+        state.transfers.set(message.id, { active, handle });
+        events.emit('transferStart', active);
+        return;
+      }
+      case 'progress':
+        for (const [id, bytes] of message.bytes) {
+          const entry = state.transfers.get(id);
+          if (entry !== undefined) entry.active.bytes += bytes;
+          load.addBytes(bytes);
+        }
+        state.metrics = message.metrics;
+        recomputeMetrics();
+        return;
+      case 'transferEnd':
+        endTransfer(state, message.id, message.bytes, message.record);
+        return;
+      default:
+        // listening, failed, reloaded, reloadFailed: awaited where they are asked for.
+        return;
+    }
+  };
+
+  const { exec, execArgv } = workerEntry();
+  cluster.setupPrimary({ exec, execArgv, args: [], serialization: 'advanced' });
+  /** Crash times of the last minute: restarts back off when workers keep dying. */
+  let crashes: number[] = [];
+
+  const fork = (index: number): WorkerState => {
+    const setup: WorkerSetup = { index, config: workerConfig, seed };
+    const worker = cluster.fork({ [WORKER_SETUP_ENV]: JSON.stringify(setup) });
+    const state: WorkerState = {
+      index, worker, metrics: zeroMetrics(), transfers: new Map(),
+      exited: new Promise((resolve) => worker.once('exit', () => resolve())),
+    };
+    states.set(worker, state);
+    worker.on('message', (m: ToPrimary) => onMessage(state, m));
+    worker.once('exit', (code, signal) => {
+      states.delete(worker);
+      for (const key of ['connections', 'handshakeFailures', 'busy'] as const) retired[key] += state.metrics[key];
+      retired.errors.push(...state.metrics.errors);
+      const now = Date.now();
+      for (const [id, entry] of [...state.transfers]) {
+        endTransfer(state, id, 0, { client: entry.active.client, file: entry.active.file, mode: entry.active.mode, bytes: entry.active.bytes,
+          startedAtMs: entry.active.startedAtMs, durationMs: now - entry.active.startedAtMs, concurrentAtStart: 0, outcome: 'NETPROBE_INTERNAL' });
+      }
+      recomputeMetrics();
+      if (shuttingDown || !started) return;
+      crashes = [...crashes.filter((t) => now - t < 60_000), now];
+      const delayMs = Math.min(30_000, 250 * 2 ** (crashes.length - 1));
+      log.error({ worker: index, pid: worker.process.pid, code, signal, restartInMs: delayMs }, 'server worker exited: starting a new one');
+      setTimeout(() => {
+        if (shuttingDown) return;
+        const next = fork(index);
+        void firstMessage(next, 'listening').catch((err: unknown) => log.error({ worker: index, err: errorMessage(err) }, 'server worker failed to start'));
+      }, delayMs).unref();
+    });
+    return state;
+  };
+
+  /** The worker's first `listening` (or `failed`): its start-up verdict. */
+  const firstMessage = (state: WorkerState, _: 'listening') =>
+    new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new NetprobeError('NETPROBE_INTERNAL', `server worker ${state.index} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      const onMessage = (m: ToPrimary) => {
+        if (m.t === 'listening') done(() => resolve(m.port));
+        else if (m.t === 'failed') done(() => reject(new NetprobeError(m.code, m.message)));
+      };
+      const onExit = (code: number | null) => done(() => reject(new NetprobeError('NETPROBE_INTERNAL', `server worker ${state.index} exited (${code}) while starting`)));
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        state.worker.off('message', onMessage);
+        state.worker.off('exit', onExit);
+        settle();
+      };
+      state.worker.on('message', onMessage);
+      state.worker.once('exit', onExit);
+    });
+
+  let started = false;
+  let web: WebEndpoint | undefined;
+  let port: number;
+  try {
+    if (config.http !== undefined) {
+      web = await startWeb(ctx, { store, material, logger, assetsDir: deps.webAssetsDir, announceToken: deps.announceToken });
+    }
+    const initial = Array.from({ length: workerCount }, (_, i) => fork(i));
+    const ports = await Promise.all(initial.map((s) => firstMessage(s, 'listening')));
+    port = ports[0]!;
+    started = true;
+  } catch (err) {
+    shuttingDown = true;
+    for (const s of states.values()) s.worker.process.kill('SIGKILL');
+    await Promise.all([...states.values()].map((s) => s.exited));
+    await web?.close();
+    await store.close();
+    throw err;
+  }
+  if (config.serverId === undefined) ctx.serverId = `${hostname()}:${port}`;
+  log.info({ ...listeningDetails(config, [], store.location, revocations), port, workers: workerCount }, 'listening');
+
+  let reloads = 0;
+  const reloadRevocations = async (): Promise<RevocationSummary> => {
+    // Read here first: a bad file fails once, before any worker has changed its lists.
+    const next = await loadRevocations(revocationFiles, material.ca);
+    const req = ++reloads;
+    const answers = await Promise.all([...states.values()].map((state) => new Promise<RevocationSummary>((resolve, reject) => {
+      const timer = setTimeout(() => done(() => reject(new NetprobeError('NETPROBE_INTERNAL', `server worker ${state.index} did not reload within ${RELOAD_TIMEOUT_MS / 1000} s`))), RELOAD_TIMEOUT_MS);
+      const onMessage = (m: ToPrimary) => {
+        if (m.t === 'reloaded' && m.req === req) done(() => resolve(m.summary));
+        else if (m.t === 'reloadFailed' && m.req === req) done(() => reject(new NetprobeError(m.code, m.message)));
+      };
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        state.worker.off('message', onMessage);
+        settle();
+      };
+      state.worker.on('message', onMessage);
+      reply(state, { t: 'reload', req });
+    })));
+    const summary = {
+      fingerprints: next.fingerprints.size, serials: next.serials.size, crlNextUpdate: next.crlNextUpdate?.toISOString() ?? null,
+      closed: answers.reduce((n, a) => n + a.closed, 0),
+    };
+    log.info(summary, 'revocations reloaded');
+    return summary;
+  };
+
+  const stopStats = startStatsLog(ctx, log);
+  let closed: Promise<void> | undefined;
+  const close = (deadlineMs = config.shutdownDeadlineMs): Promise<void> => {
+    closed ??= (async () => {
+      shuttingDown = true;
+      ctx.shuttingDown = true;
+      stopStats();
+      const running = [...states.values()];
+      for (const state of running) reply(state, { t: 'shutdown', deadlineMs });
+      const killer = setTimeout(() => {
+        for (const state of states.values()) {
+          log.warn({ worker: state.index }, 'server worker did not stop in time: killing it');
+          state.worker.process.kill('SIGKILL');
+        }
+      }, deadlineMs + EXIT_GRACE_MS);
+      await Promise.all(running.map((s) => s.exited));
+      clearTimeout(killer);
+      await ctx.committer.drain();
+      await web?.close();
+      await store.close();
+      log.info({}, 'stopped');
+    })();
+    return closed;
+  };
+
+  return {
+    host: config.host, port, context: ctx, store, web, workers: workerCount, reloadRevocations, close,
+    get workerPids() {
+      return [...states.keys()].map((w) => w.process.pid!).filter((pid) => pid !== undefined);
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * Messages between the primary of a multi-process server and its workers (node:cluster IPC with
+ * the 'advanced' serialization). Workers serve TLS; the primary owns the store, the server-wide
+ * load and the metrics, so every result is committed by one process.
+ */
+import type { StoredResult } from '../protocol/result.js';
+import type { InsertOutcome, TransferRecord } from '../store/types.js';
+import type { ActiveTransfer, ServerEvents } from './context.js';
+import type { RevocationSummary } from './listener.js';
+
+/** Counters and gauges a worker keeps; the primary sums them over its workers. */
+export interface WorkerMetrics {
+  sockets: number;
+  connections: number;
+  openConnections: number;
+  handshakeFailures: number;
+  busy: number;
+  errors: [code: string, count: number][];
+}
+
+/** Worker events the primary re-emits as they are (the rest it derives itself). */
+export type ForwardedEvent = 'handshakeFailed' | 'connectionRefused' | 'reportRejected';
+
+export type ToPrimary =
+  | { t: 'listening'; port: number }
+  | { t: 'failed'; code: string; message: string }
+  | { t: 'submit'; id: number; rows: StoredResult[] }
+  | { t: 'event'; name: ForwardedEvent; payload: ServerEvents[ForwardedEvent][0] }
+  | { t: 'transferStart'; id: number; transfer: ActiveTransfer }
+  /** Payload bytes sent since the previous message, per transfer id, and the worker's counters. */
+  | { t: 'progress'; bytes: [id: number, bytes: number][]; metrics: WorkerMetrics }
+  | { t: 'transferEnd'; id: number; bytes: number; record: TransferRecord }
+  | { t: 'reloaded'; req: number; summary: RevocationSummary }
+  | { t: 'reloadFailed'; req: number; code: string; message: string };
+
+export type ToWorker =
+  | { t: 'stored'; id: number; outcome: InsertOutcome }
+  | { t: 'notStored'; id: number; code: string; message: string }
+  | { t: 'reload'; req: number }
+  | { t: 'shutdown'; deadlineMs: number };
+
+/** How a worker is started: passed in its environment. */
+export interface WorkerSetup {
+  index: number;
+  /** The worker's configuration: `workers` 1, no `http`, its share of the transfer limit. */
+  config: unknown;
+  /** Hex seed of the built-in files, the same for every worker. */
+  seed: string;
+}
+
+export const WORKER_SETUP_ENV = 'NETPROBE_WORKER_SETUP';
+
+/** How often a worker reports bytes sent and its counters (and so how stale the primary's view may be). */
+export const PROGRESS_INTERVAL_MS = 250;

@@ -1,0 +1,203 @@
+/**
+ * The TLS side of a server: accepts connections, verifies the client's identity (certificate, CRL,
+ * deny list, per-client limit) and hands each verified connection to a `Connection`. Used by a
+ * single-process server and by every worker of a multi-process one; storage is behind `ctx`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
+import { ErrorCodes, NetprobeError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { encodeMessage } from '../protocol/messages.js';
+import { type TlsMaterial, serverTlsOptions } from '../tls/options.js';
+import type { ServerConfig } from './config.js';
+import { Connection, endGracefully } from './connection.js';
+import type { ServerContext } from './context.js';
+import { type RevocationFiles, type Revocations, loadRevocations, revokedBy } from './revocation.js';
+
+export interface RevocationSummary {
+  fingerprints: number;
+  serials: number;
+  crlNextUpdate: string | null;
+  /** Open connections closed because their certificate is now revoked. */
+  closed: number;
+}
+
+export interface TlsListener {
+  readonly port: number;
+  /** Verified connections open now. */
+  readonly connections: number;
+  /**
+   * Re-reads the deny list and CRL, closes open connections whose certificate is now revoked and
+   * invalidates TLS session tickets. On an error the previous lists stay in force.
+   */
+  reloadRevocations(): Promise<RevocationSummary>;
+  /** Stops accepting, closes connections once idle; after `deadlineMs` destroys what is left. */
+  close(deadlineMs: number): Promise<void>;
+}
+
+/** Common name of the peer's verified certificate; the only identity a client has. */
+function peerName(cert: PeerCertificate | undefined): string | undefined {
+  const cn = cert?.subject?.CN as unknown;
+  return typeof cn === 'string' && cn.length > 0 ? cn : undefined;
+}
+
+interface Identity {
+  client: string;
+  fingerprint256: string;
+  serialNumber: string;
+  socket: TLSSocket;
+}
+
+function tlsOptions(material: TlsMaterial, config: ServerConfig, revocations: Revocations): tls.TlsOptions {
+  return serverTlsOptions(material, { minVersion: config.tlsMin, handshakeTimeoutMs: config.handshakeTimeoutMs, crl: revocations.crlPem });
+}
+
+/**
+ * The peer address of a socket node may already have destroyed (a refused certificate): the TLS
+ * socket forgets it, the TCP socket under it (`_parent`, read in 'connection') keeps it.
+ */
+function peerAddress(socket: TLSSocket): string | undefined {
+  return socket.remoteAddress ?? (socket as unknown as { _parent?: Socket })._parent?.remoteAddress;
+}
+
+/** An OpenSSL or node error code usable as a metric label; anything else is 'other'. */
+function reasonCode(value: unknown): string {
+  return typeof value === 'string' && /^[A-Za-z0-9_]{1,64}$/.test(value) ? value : 'other';
+}
+
+export async function listenTls(
+  ctx: ServerContext,
+  material: TlsMaterial,
+  revocationFiles: RevocationFiles,
+  initialRevocations: Revocations,
+  log: Logger,
+): Promise<TlsListener> {
+  const { config, events } = ctx;
+  let revocations = initialRevocations;
+  const connections = new Map<Connection, Identity>();
+  const perClient = new Map<string, number>();
+  const rawSockets = new Set<Socket>();
+
+  const server = tls.createServer(tlsOptions(material, config, revocations));
+
+  server.on('connection', (socket: Socket) => {
+    if (rawSockets.size >= config.maxConnections || ctx.shuttingDown) {
+      events.emit('connectionRefused', { reason: ctx.shuttingDown ? 'shutting_down' : 'max_connections' });
+      log.warn({ peer: socket.remoteAddress, open: rawSockets.size }, 'connection refused: connection limit');
+      socket.destroy();
+      return;
+    }
+    // Read now, while the handle is open: net caches it for the handshake-failure log line.
+    void socket.remoteAddress;
+    rawSockets.add(socket);
+    ctx.metrics.sockets = rawSockets.size;
+    socket.once('close', () => {
+      rawSockets.delete(socket);
+      ctx.metrics.sockets = rawSockets.size;
+    });
+  });
+
+  server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+    ctx.metrics.handshakeFailures++;
+    // For a certificate from another CA node reports only a reset; the verdict is authorizationError.
+    const reason = socket.authorizationError ? String(socket.authorizationError) : err.message;
+    events.emit('handshakeFailed', { reason: reasonCode(socket.authorizationError ?? err.code) });
+    log.warn({ peer: peerAddress(socket), code: err.code ?? ErrorCodes.tlsHandshake, reason }, 'TLS handshake refused');
+    // With a 'tlsClientError' listener node leaves the socket open (a handshake timeout included).
+    socket.destroy();
+  });
+
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const cert = socket.getPeerCertificate();
+    const client = peerName(cert);
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (!socket.authorized || client === undefined) {
+      events.emit('connectionRefused', { reason: 'no_identity' });
+      log.warn({ peer, reason: socket.authorizationError ?? 'no CN' }, 'client refused: no valid identity');
+      socket.destroy();
+      return;
+    }
+    const revoked = revokedBy(revocations, cert);
+    if (revoked !== undefined) {
+      events.emit('connectionRefused', { reason: 'revoked' });
+      log.warn({ peer, client, reason: 'revoked', by: revoked, fingerprint256: cert.fingerprint256 }, 'client refused: certificate revoked');
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const count = (perClient.get(client) ?? 0) + 1;
+    perClient.set(client, count);
+    ctx.metrics.connections++;
+    ctx.metrics.openConnections++;
+    const conn = new Connection(socket, client, ctx, log);
+    connections.set(conn, { socket, client, fingerprint256: cert.fingerprint256, serialNumber: cert.serialNumber });
+    log.info({ peer, client, tlsVersion: socket.getProtocol(), cipher: socket.getCipher().name }, 'connection');
+    socket.setTimeout(config.idleTimeoutMs, () => {
+      log.info({ peer, client }, 'idle timeout');
+      endGracefully(socket, encodeMessage({ type: 'ERROR', code: ErrorCodes.timeout, message: `idle for ${config.idleTimeoutMs} ms` }));
+    });
+    socket.on('error', (err) => log.debug({ peer, client, err: errorMessage(err) }, 'socket error'));
+    socket.once('close', () => {
+      ctx.metrics.openConnections--;
+      connections.delete(conn);
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left <= 0) perClient.delete(client);
+      else perClient.set(client, left);
+    });
+    if (count > config.maxConnectionsPerClient) {
+      events.emit('connectionRefused', { reason: 'per_client_limit' });
+      log.warn({ peer, client, open: count }, 'connection refused: per-client limit');
+      endGracefully(socket, encodeMessage({ type: 'ERROR', code: ErrorCodes.limit, message: `at most ${config.maxConnectionsPerClient} connections per client` }));
+      return;
+    }
+    conn.start();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new NetprobeError(ErrorCodes.config, `cannot listen on ${config.host}:${config.port}: ${err.message}`, { cause: err })),
+    );
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+
+  const reloadRevocations = async (): Promise<RevocationSummary> => {
+    const next = await loadRevocations(revocationFiles, material.ca);
+    // New handshakes use the new CRL; tickets issued before cannot resume a session past it.
+    server.setSecureContext(tlsOptions(material, config, next));
+    server.setTicketKeys(randomBytes(48));
+    revocations = next;
+    let closed = 0;
+    for (const [conn, id] of connections) {
+      const by = revokedBy(next, id);
+      if (by === undefined) continue;
+      closed++;
+      log.warn({ client: conn.client, reason: 'revoked', by, fingerprint256: id.fingerprint256 }, 'connection closed: certificate revoked');
+      id.socket.destroy();
+    }
+    return { fingerprints: next.fingerprints.size, serials: next.serials.size, crlNextUpdate: next.crlNextUpdate?.toISOString() ?? null, closed };
+  };
+
+  const close = async (deadlineMs: number): Promise<void> => {
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const conn of connections.keys()) conn.closeWhenIdle();
+    const deadline = new Promise<'deadline'>((resolve) => setTimeout(() => resolve('deadline'), deadlineMs).unref());
+    const finished = await Promise.race([stopped.then(() => 'done' as const), deadline]);
+    if (finished === 'deadline') {
+      log.warn({ open: rawSockets.size }, 'shutdown deadline reached: closing remaining connections');
+      for (const s of rawSockets) s.destroy();
+      await stopped;
+    }
+  };
+
+  return {
+    port,
+    get connections() {
+      return connections.size;
+    },
+    reloadRevocations,
+    close,
+  };
+}

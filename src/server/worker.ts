@@ -1,0 +1,168 @@
+/**
+ * One worker process of a multi-process server: serves TLS connections exactly as a single-process
+ * server does, but owns no store. Results go to the primary (`submit`) and a REPORT is ACKed only
+ * after the primary's commit; transfers, bytes and counters are reported so the primary's load
+ * annotation, dashboard and /metrics cover every worker.
+ */
+import { hostname } from 'node:os';
+import { StorageError, errorCode, errorMessage } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import type { StoredResult } from '../protocol/result.js';
+import type { InsertOutcome } from '../store/types.js';
+import { loadTlsMaterial } from '../tls/options.js';
+import { buildCatalogue } from './catalogue.js';
+import { type ServerConfig, serverConfigSchema } from './config.js';
+import { type ActiveTransfer, type ServerContext, type ServerEvents, createContext } from './context.js';
+import type { Committer } from './ingest.js';
+import { type ForwardedEvent, PROGRESS_INTERVAL_MS, type ToPrimary, type ToWorker, WORKER_SETUP_ENV, type WorkerSetup } from './ipc.js';
+import { listenTls } from './listener.js';
+import { loadRevocations } from './revocation.js';
+
+function send(message: ToPrimary): void {
+  if (process.connected) process.send!(message);
+}
+
+/** Submits results to the primary; resolves with its commit's outcome. */
+class RemoteCommitter implements Committer {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (o: InsertOutcome) => void; reject: (e: unknown) => void }>();
+  private idle: (() => void) | undefined;
+
+  constructor(private readonly beforeSubmit: () => void) {}
+
+  submit(rows: StoredResult[]): Promise<InsertOutcome> {
+    if (!process.connected) return Promise.reject(new StorageError('the server primary is gone: results cannot be stored'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // The primary annotates the rows with the load it knows: bring it up to date first.
+      this.beforeSubmit();
+      send({ t: 'submit', id, rows });
+    });
+  }
+
+  /** The transfer record reaches the primary with the transferEnd message. */
+  recordTransfer(): void {}
+
+  settle(message: Extract<ToWorker, { t: 'stored' | 'notStored' }>): void {
+    const p = this.pending.get(message.id);
+    if (p === undefined) return;
+    this.pending.delete(message.id);
+    if (message.t === 'stored') p.resolve(message.outcome);
+    else p.reject(new StorageError(message.message));
+    if (this.pending.size === 0) this.idle?.();
+  }
+
+  /** The primary will not answer any more: fail whatever waits for it. */
+  abandon(): void {
+    for (const p of this.pending.values()) p.reject(new StorageError('the server primary is gone: results were not stored'));
+    this.pending.clear();
+    this.idle?.();
+  }
+
+  drain(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idle = resolve));
+  }
+}
+
+/** Forwards transfers, payload bytes and counters to the primary. */
+function forwardActivity(ctx: ServerContext): { flush(): void; stop(): void } {
+  const ids = new Map<ActiveTransfer, { id: number; sent: number }>();
+  let nextId = 1;
+  ctx.events.on('transferStart', (transfer) => {
+    const id = nextId++;
+    ids.set(transfer, { id, sent: 0 });
+    send({ t: 'transferStart', id, transfer: { ...transfer, bytes: 0 } });
+  });
+  ctx.events.on('transferEnd', (transfer, record) => {
+    const entry = ids.get(transfer);
+    if (entry === undefined) return;
+    ids.delete(transfer);
+    send({ t: 'transferEnd', id: entry.id, bytes: transfer.bytes - entry.sent, record });
+  });
+  const forward = (name: ForwardedEvent) => (payload: ServerEvents[ForwardedEvent][0]) => send({ t: 'event', name, payload });
+  ctx.events.on('handshakeFailed', forward('handshakeFailed'));
+  ctx.events.on('connectionRefused', forward('connectionRefused'));
+  ctx.events.on('reportRejected', forward('reportRejected'));
+  const flush = () => {
+    const bytes: [number, number][] = [];
+    for (const [transfer, entry] of ids) {
+      if (transfer.bytes === entry.sent) continue;
+      bytes.push([entry.id, transfer.bytes - entry.sent]);
+      entry.sent = transfer.bytes;
+    }
+    const m = ctx.metrics;
+    send({ t: 'progress', bytes, metrics: {
+      sockets: m.sockets, connections: m.connections, openConnections: m.openConnections,
+      handshakeFailures: m.handshakeFailures, busy: m.busy, errors: [...m.errors],
+    } });
+  };
+  const timer = setInterval(flush, PROGRESS_INTERVAL_MS);
+  timer.unref();
+  return { flush, stop: () => clearInterval(timer) };
+}
+
+export async function runWorker(): Promise<void> {
+  const setup = JSON.parse(process.env[WORKER_SETUP_ENV] ?? 'null') as WorkerSetup | null;
+  if (setup === null || !process.connected) throw new Error(`a server worker is started by its primary (${WORKER_SETUP_ENV} and an IPC channel)`);
+  const config: ServerConfig = serverConfigSchema.parse(setup.config);
+  const logger: Logger = createLogger({ level: config.logLevel, file: config.logFile }).child({ worker: setup.index });
+  const log = logger.child({ component: 'server' });
+  // The primary decides when to stop; a signal to the whole process group must not cut a worker short.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
+
+  let activity: { flush(): void; stop(): void } | undefined;
+  const committer = new RemoteCommitter(() => activity?.flush());
+  let listener: Awaited<ReturnType<typeof listenTls>> | undefined;
+  let ctx: ServerContext | undefined;
+
+  const shutdown = async (deadlineMs: number) => {
+    if (ctx === undefined || ctx.shuttingDown) return;
+    ctx.shuttingDown = true;
+    await listener?.close(deadlineMs);
+    await committer.drain();
+    activity?.flush();
+    activity?.stop();
+    logger.flush(() => process.exit(0));
+  };
+
+  process.on('message', (message: ToWorker) => {
+    switch (message.t) {
+      case 'stored':
+      case 'notStored':
+        return committer.settle(message);
+      case 'reload':
+        if (listener === undefined) return;
+        listener.reloadRevocations().then(
+          (summary) => send({ t: 'reloaded', req: message.req, summary }),
+          (err: unknown) => send({ t: 'reloadFailed', req: message.req, code: errorCode(err), message: errorMessage(err) }),
+        );
+        return;
+      case 'shutdown':
+        void shutdown(message.deadlineMs);
+        return;
+    }
+  });
+  // The primary died: nothing can be stored any more, and clients retry elsewhere or later.
+  process.on('disconnect', () => {
+    committer.abandon();
+    log.error({}, 'the server primary is gone: worker exiting');
+    logger.flush(() => process.exit(1));
+  });
+
+  try {
+    const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
+    const revocationFiles = { denyList: config.denyList, crl: config.crl };
+    const revocations = await loadRevocations(revocationFiles, material.ca);
+    const catalogue = await buildCatalogue(config.builtinFiles, config.files, Buffer.from(setup.seed, 'hex'));
+    ctx = createContext(config, { catalogue, committer, now: Date.now });
+    activity = forwardActivity(ctx);
+    listener = await listenTls(ctx, material, revocationFiles, revocations, log);
+    if (config.serverId === undefined) ctx.serverId = `${hostname()}:${listener.port}`;
+    send({ t: 'listening', port: listener.port });
+  } catch (err) {
+    send({ t: 'failed', code: errorCode(err), message: errorMessage(err) });
+    logger.flush(() => process.exit(1));
+  }
+}
