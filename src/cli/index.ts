@@ -4,8 +4,8 @@ import { buildProgram } from './program.js';
 import { NetprobeError, UsageError, errorMessage } from '../errors.js';
 
 /** Exit statuses: 0 ok, 1 runtime failure, 2 usage error (as commander and most CLIs do). */
-const program = buildProgram();
 try {
+  const program = await buildProgram(process.argv);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {

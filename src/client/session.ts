@@ -10,7 +10,7 @@ import { FrameDecoder } from '../protocol/decoder.js';
 import { PROTOCOL_VERSION } from '../protocol/frame.js';
 import { type GetFile, type Message, type Welcome, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Result } from '../protocol/result.js';
-import { type ConnectOptions, type Connected, connectTls, normaliseSocketError } from './connect.js';
+import { type ChunkReader, type ConnectOptions, type Connected, connectTls, normaliseSocketError } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { type Pending, type RequestHandlers, type Settle, remoteError } from './request.js';
 import { type TransferProgress, type TransferSink, type TransferTimeouts, newTransferProgress, transferHandlers } from './transfer.js';
@@ -34,15 +34,18 @@ export class Session {
   private receivedAny = false;
   welcome: Welcome | undefined;
 
+  /** `reader`: the connection's byte source when it reads through `onread` (connectTls); else 'data' events. */
   constructor(
     readonly socket: TLSSocket,
     readonly endpoint: Endpoint,
     options: SessionOptions = {},
+    reader?: ChunkReader,
   ) {
     this.where = formatEndpoint(endpoint);
     this.decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    socket.on('data', this.onData);
+    if (reader === undefined) socket.on('data', this.onData);
+    else reader.attach(this.onData);
     socket.on('error', (err) => this.terminate(normaliseSocketError(err, endpoint, 'session')));
     socket.on('end', () => this.terminate(this.closedError()));
     socket.on('close', () => this.terminate(this.closedError()));
@@ -85,6 +88,8 @@ export class Session {
     } catch (err) {
       this.terminate(err instanceof NetprobeError ? err : normaliseSocketError(err, this.endpoint, 'session'));
     }
+    // The chunk's memory is reused for the next read: what the decoder keeps must be its own.
+    this.decoder.detach(chunk);
   };
 
   /** Fails the outstanding request and every later one with `err`, and destroys the socket. */
@@ -242,7 +247,7 @@ export class Session {
 /** Connects (DNS, TCP, TLS) and completes HELLO/WELCOME; the session is ready for requests. */
 export async function openSession(options: ConnectOptions & { requestTimeoutMs?: number | undefined }): Promise<{ session: Session; connected: Connected }> {
   const connected = await connectTls(options);
-  const session = new Session(connected.socket, options.endpoint, options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs });
+  const session = new Session(connected.socket, options.endpoint, options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }, connected.reader);
   try {
     await session.hello();
   } catch (err) {

@@ -91,6 +91,17 @@ export class FrameDecoder {
     }
   }
 
+  /**
+   * Copies whatever the decoder still holds of `chunk` (the rest of a frame that has not arrived in
+   * full), so the caller may reuse the chunk's memory. Call after iterating `push(chunk)`.
+   */
+  detach(chunk: Buffer): void {
+    for (let i = 0; i < this.chunks.length; i++) {
+      const held = this.chunks[i]!;
+      if (held.buffer === chunk.buffer) this.chunks[i] = Buffer.from(held);
+    }
+  }
+
   /** Throws if the stream ended inside a frame or inside the raw bytes. */
   end(): void {
     if (this.failed) return;

@@ -157,3 +157,33 @@ describe('FILE_META followed by raw bytes', () => {
     }
   });
 });
+
+describe('chunks in one reused buffer (the client reads through node onread)', () => {
+  /** Feeds `stream` through a single buffer overwritten by every read, as the client does. */
+  function decodeThroughOneBuffer(chunkBytes: number, detach: boolean): Message[] {
+    const decoder = new FrameDecoder();
+    const shared = Buffer.alloc(chunkBytes);
+    const messages: Message[] = [];
+    for (let at = 0; at < stream.length; at += chunkBytes) {
+      const n = stream.copy(shared, 0, at, at + chunkBytes);
+      const chunk = shared.subarray(0, n);
+      for (const item of decoder.push(chunk)) {
+        // Like the client, use a DATA payload before the read returns (here: copy it).
+        const m = parseMessage(item as Frame);
+        messages.push(m.type === 'DATA' ? { ...m, payload: Buffer.from(m.payload) } : m);
+      }
+      if (detach) decoder.detach(chunk);
+      // The next read overwrites the memory: scribble over it now to make any kept slice visible.
+      shared.fill(0xee);
+    }
+    return messages;
+  }
+
+  test('detach() after each push: every message decodes as sent, at every chunk size', () => {
+    for (const size of [1, 2, 3, 5, 7, 16, 64, 1000]) assert.deepEqual(decodeThroughOneBuffer(size, true), fixtureMessages, `chunks of ${size}`);
+  });
+
+  test('without detach() a reused buffer corrupts partial frames (what detach() is for)', () => {
+    assert.throws(() => assert.deepEqual(decodeThroughOneBuffer(7, false), fixtureMessages));
+  });
+});
