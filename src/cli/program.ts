@@ -36,7 +36,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .configureOutput({ outputError: (text, write) => write(`netprobe: ${text.replace(/^error: /, '')}`) });
 
   const named = argv?.slice(2).find((a) => !a.startsWith('-'));
-  const wanted = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
+  const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
   for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program);
   for (const command of program.commands) command.exitOverride();
   return program;

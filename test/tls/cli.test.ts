@@ -71,3 +71,15 @@ test('certs init with an unknown option exits 2', async () => {
   assert.equal(result.exitCode, 2);
   assert.match(result.stderr, /unknown option '--bogus'/);
 });
+
+test('the CLI loads only the command it runs; --help still lists every command; unknown names exit 2', async () => {
+  const help = await runCli(['--help']);
+  assert.equal(help.exitCode, 0);
+  for (const name of ['server', 'client', 'analyse', 'report', 'certs', 'simulate', 'demo', 'store']) assert.match(help.stdout, new RegExp(`\\n  ${name}\\b`));
+  // A name every object has (Object.prototype) must not be taken for a command.
+  for (const name of ['bogus', 'toString', 'constructor']) {
+    const result = await runCli([name]);
+    assert.equal(result.exitCode, 2, `${name}: ${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`unknown command '${name}'`));
+  }
+});
