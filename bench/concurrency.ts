@@ -14,7 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -129,8 +129,9 @@ interface Round {
   clientCpuS: number;
 }
 
-async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurrentTransfers: number | 'default'): Promise<Round> {
+async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurrentTransfers: number | 'default', serverWorkers: 1 | 'auto' = 1): Promise<Round> {
   const limits = maxConcurrentTransfers === 'default' ? [] : ['--max-concurrent-transfers', String(maxConcurrentTransfers)];
+  if (serverWorkers !== 1) limits.push('--workers', String(serverWorkers));
   await rm(join(dir, 'server.db'), { force: true });
   const profile = process.env.NETPROBE_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.NETPROBE_BENCH_PROFILE] : [];
   const server = await spawnReady(process.execPath, [...profile, CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--ca', join(dir, 'ca.crt'),
@@ -143,7 +144,11 @@ async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurre
     const share = Math.ceil(CLIENTS / WORKERS);
     workers = Array.from({ length: WORKERS }, (_, i) => startWorker(pkiPath, port, i * share, Math.min(CLIENTS, (i + 1) * share)));
     await Promise.all(workers.map((w) => w.ready));
-    const cpu0 = cpuSeconds(pid);
+    // With --workers: the primary and its worker processes together.
+    const children = (await execFileAsync('pgrep', ['-P', String(pid)]).catch(() => ({ stdout: '' }))).stdout.trim().split('\n').filter(Boolean).map(Number);
+    const serverPids = [pid, ...children];
+    const serverCpu = () => serverPids.reduce((n, p) => n + cpuSeconds(p), 0);
+    const cpu0 = serverCpu();
     const t0 = performance.now();
     for (const w of workers) w.child.stdin!.end('go\n');
     const reports = await Promise.all(workers.map((w) => w.report));
@@ -161,8 +166,8 @@ async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurre
       busyRetries: outcomes.reduce((n, o) => n + o.busyRetries, 0),
       clientP50S: median(times),
       clientMaxS: Math.max(...times),
-      serverPeakRssMiB: peakRssBytes(pid) / MiB,
-      serverCpuS: cpuSeconds(pid) - cpu0,
+      serverPeakRssMiB: serverPids.reduce((n, p) => n + peakRssBytes(p), 0) / MiB,
+      serverCpuS: serverCpu() - cpu0,
       clientCpuS: reports.reduce((n, r) => n + r.cpuS, 0),
     };
   } finally {
@@ -261,6 +266,7 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       rounds.push(await netprobeRound(dir, pkiPath, pki, CLIENTS));
     }
     const busyRound = QUICK ? undefined : (process.stderr.write('concurrency: netprobe round at the default transfer limit …\n'), await netprobeRound(dir, pkiPath, pki, 'default'));
+    const multiRound = QUICK ? undefined : (process.stderr.write('concurrency: netprobe round with --workers auto …\n'), await netprobeRound(dir, pkiPath, pki, CLIENTS, 'auto'));
     process.stderr.write('concurrency: curl rounds …\n');
     const curl = await curlRounds(dir);
 
@@ -281,7 +287,17 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
         netprobe: busyRound.roundS, reference: npRoundS, referenceName: `limit ${CLIENTS}`, ratio: busyRound.roundS / npRoundS, unit: 's (lower is better)',
       });
     }
-    await writeResult('concurrency', rows, { clients: CLIENTS, workers: WORKERS, runs: RUNS, rounds, busyRound, curl });
+    if (multiRound) {
+      rows.push({
+        bench: 'concurrency', metric: `round time with server --workers auto (${availableParallelism()} worker processes; ${multiRound.failures} failures)`,
+        netprobe: multiRound.roundS, reference: npRoundS, referenceName: 'one process', ratio: multiRound.roundS / npRoundS, unit: 's (lower is better)',
+      });
+      rows.push({
+        bench: 'concurrency', metric: 'server CPU per round / peak RSS with --workers auto (primary + workers)',
+        netprobe: multiRound.serverCpuS, reference: multiRound.serverPeakRssMiB, referenceName: 'MiB peak RSS', unit: 'CPU s',
+      });
+    }
+    await writeResult('concurrency', rows, { clients: CLIENTS, workers: WORKERS, runs: RUNS, rounds, busyRound, multiRound, curl });
     return rows;
   } finally {
     await rm(dir, { recursive: true, force: true });

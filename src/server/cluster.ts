@@ -22,7 +22,7 @@ import { GroupCommitter } from './ingest.js';
 import type { LoadTracker } from './load.js';
 import { type ToPrimary, type ToWorker, WORKER_SETUP_ENV, type WorkerMetrics, type WorkerSetup } from './ipc.js';
 import type { RevocationSummary } from './listener.js';
-import { loadRevocations } from './revocation.js';
+import { loadRevocations, revokedBy } from './revocation.js';
 import type { RunningServer, ServerDeps } from './server.js';
 import { listeningDetails, startStatsLog } from './stats.js';
 
@@ -57,7 +57,7 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
   // Checked here first, so a bad file is one clear error rather than one per worker.
   const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
   const revocationFiles = { denyList: config.denyList, crl: config.crl };
-  const revocations = await loadRevocations(revocationFiles, material.ca);
+  let revocations = await loadRevocations(revocationFiles, material.ca);
   const store = await openStore(config.store, { synchronous: config.synchronous, busyTimeoutMs: config.storeBusyTimeoutMs });
   const ctx = createContext(config, { catalogue: new Catalogue(), committer: new GroupCommitter(store), now: Date.now });
   const { load, metrics, events } = ctx;
@@ -214,7 +214,10 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
   let port: number;
   try {
     if (config.http !== undefined) {
-      web = await startWeb(ctx, { store, material, logger, assetsDir: deps.webAssetsDir, announceToken: deps.announceToken });
+      web = await startWeb(ctx, {
+        store, material, logger, assetsDir: deps.webAssetsDir, announceToken: deps.announceToken,
+        revokedBy: (cert) => revokedBy(revocations, cert),
+      });
     }
     const initial = Array.from({ length: workerCount }, (_, i) => fork(i));
     const ports = await Promise.all(initial.map((s) => firstMessage(s, 'listening')));
@@ -235,6 +238,8 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
   const reloadRevocations = async (): Promise<RevocationSummary> => {
     // Read here first: a bad file fails once, before any worker has changed its lists.
     const next = await loadRevocations(revocationFiles, material.ca);
+    // The dashboard's certificate login follows the primary's copy.
+    revocations = next;
     const req = ++reloads;
     const answers = await Promise.all([...states.values()].map((state) => new Promise<RevocationSummary>((resolve, reject) => {
       const timer = setTimeout(() => done(() => reject(new NetprobeError('NETPROBE_INTERNAL', `server worker ${state.index} did not reload within ${RELOAD_TIMEOUT_MS / 1000} s`))), RELOAD_TIMEOUT_MS);

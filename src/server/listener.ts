@@ -25,6 +25,8 @@ export interface RevocationSummary {
 
 export interface TlsListener {
   readonly port: number;
+  /** The deny list and CRL in force (replaced by a successful reload). */
+  readonly revocations: Revocations;
   /** Verified connections open now. */
   readonly connections: number;
   /**
@@ -194,6 +196,9 @@ export async function listenTls(
 
   return {
     port,
+    get revocations() {
+      return revocations;
+    },
     get connections() {
       return connections.size;
     },

@@ -11,7 +11,7 @@ import { type ServerConfig, type ServerConfigInput, resolveWorkers, serverConfig
 import { type ServerContext, createContext } from './context.js';
 import { GroupCommitter } from './ingest.js';
 import { type RevocationSummary, type TlsListener, listenTls } from './listener.js';
-import { loadRevocations } from './revocation.js';
+import { loadRevocations, revokedBy } from './revocation.js';
 import { listeningDetails, startStatsLog } from './stats.js';
 import type { Shaper } from './transfer.js';
 
@@ -80,10 +80,14 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
   });
 
   let web: WebEndpoint | undefined;
-  let listener: TlsListener;
+  let listener: TlsListener | undefined;
   try {
     if (config.http !== undefined) {
-      web = await startWeb(ctx, { store, material, logger: deps.logger ?? silentLogger, assetsDir: deps.webAssetsDir, announceToken: deps.announceToken });
+      web = await startWeb(ctx, {
+        store, material, logger: deps.logger ?? silentLogger, assetsDir: deps.webAssetsDir, announceToken: deps.announceToken,
+        // Until the listener exists nobody can log in; then its lists, reloads included.
+        revokedBy: (cert) => revokedBy(listener?.revocations ?? revocations, cert),
+      });
     }
     listener = await listenTls(ctx, material, revocationFiles, revocations, log);
   } catch (err) {

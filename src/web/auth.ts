@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 
 /** 256 random bits, base64url (a valid RFC 6750 token and cookie value). */
 export function generateToken(): string {
@@ -14,7 +14,8 @@ const digest = (text: string): Buffer => createHash('sha256').update(text).diges
 /**
  * Who may read the endpoint: a request with the bearer token (Authorization header, or the cookie
  * the page gets after opening `/?token=…` once), or one that came over HTTPS with a client
- * certificate signed by the project CA. Tokens are compared in constant time.
+ * certificate signed by the project CA and not revoked (the server's current CRL and deny list, so
+ * a SIGHUP reload applies at once). Tokens are compared in constant time.
  */
 export class Authenticator {
   private readonly expected: Buffer;
@@ -24,6 +25,8 @@ export class Authenticator {
     /** Cookies are not separated by port: the name carries it so two servers on one host do not clash. */
     readonly cookieName: string,
     private readonly secure: boolean,
+    /** Why a client certificate is revoked (deny list or CRL), or undefined when it is not. */
+    private readonly revokedBy: (cert: PeerCertificate) => string | undefined = () => undefined,
   ) {
     this.expected = digest(token);
   }
@@ -40,7 +43,9 @@ export class Authenticator {
     }
     if (this.matches(readCookie(req.headers.cookie, this.cookieName))) return 'cookie';
     const socket = req.socket as Partial<TLSSocket>;
-    if (socket.encrypted === true && socket.authorized === true) return 'certificate';
+    if (socket.encrypted === true && socket.authorized === true && socket.getPeerCertificate !== undefined) {
+      return this.revokedBy(socket.getPeerCertificate()) === undefined ? 'certificate' : null;
+    }
     return null;
   }
 

@@ -1,3 +1,4 @@
+import type { PeerCertificate } from 'node:tls';
 /**
  * The server's HTTP(S) endpoint: live dashboard (`/`), Prometheus metrics (`/metrics`) and a health
  * check for load balancers (`/healthz`). Started by startServer when `http` is configured.
@@ -34,6 +35,8 @@ export interface WebDeps {
   windowMs?: number;
   /** Shows a generated token to the operator (the CLI: once on stderr); it is never logged. */
   announceToken?: ((url: string, token: string) => void) | undefined;
+  /** The server's current revocation verdict for a client certificate (HTTPS certificate login). */
+  revokedBy?: (cert: PeerCertificate) => string | undefined;
 }
 
 export interface WebEndpoint {
@@ -101,7 +104,7 @@ export async function startWeb(ctx: ServerContext, deps: WebDeps): Promise<WebEn
   const port = typeof bound === 'object' && bound ? bound.port : address.port;
   const url = webUrl(address, port, tls);
   server.on('request', createRoutes({
-    auth: new Authenticator(token, `netprobe_token_${port}`, tls),
+    auth: new Authenticator(token, `netprobe_token_${port}`, tls, deps.revokedBy),
     token, assets, registry: metrics.registry, live, stream, log,
     shuttingDown: () => ctx.shuttingDown,
   }));

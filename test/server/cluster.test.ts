@@ -19,6 +19,7 @@ import { runCli } from '../helpers/process.js';
 import { WireClient, sampleResult } from '../helpers/wire.js';
 import { readFile } from 'node:fs/promises';
 
+const TOKEN = 'cluster-test-token-0123456789';
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -52,6 +53,7 @@ describe('server with worker processes', () => {
     server = await startServer({
       host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, workers: 2,
       store: join(work, 'results.db'), builtinFiles: ['1MiB'], statsIntervalMs: 0, denyList, logLevel: 'silent',
+      http: '127.0.0.1:0', httpToken: TOKEN,
     });
   });
   after(async () => {
@@ -106,6 +108,20 @@ describe('server with worker processes', () => {
     assert.equal(ctx.metrics.resultsDuplicate, 40);
     await until('worker counters to reach the primary', () => ctx.metrics.connections >= 40 && ctx.load.totalTransfers === 40 && ctx.load.active === 0);
     assert.ok(ctx.load.totalBytes >= 40 * 2 ** 20, `bytes ${ctx.load.totalBytes}`);
+  });
+
+  test("the primary's /metrics adds up every worker's transfers, connections and stored results", async () => {
+    const metric = async (name: string) => {
+      const text = await (await fetch(`${server.web!.url}metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      const line = text.split('\n').find((l) => l.startsWith(name));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    };
+    assert.equal(await metric('netprobe_results_stored_total'), 40);
+    assert.equal(await metric('netprobe_results_duplicate_total'), 40);
+    assert.equal(await metric('netprobe_transfers_total{mode="file",outcome="ok"}'), 40);
+    assert.ok((await metric('netprobe_bytes_sent_total'))! >= 40 * 2 ** 20);
+    assert.ok((await metric('netprobe_connections_accepted_total'))! >= 40);
+    assert.equal(await metric('netprobe_concurrent_transfers'), 0);
   });
 
   test('a deny-list reload reaches every worker and closes the revoked client everywhere', async () => {

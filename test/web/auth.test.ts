@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fingerprint256 } from '../../src/tls/crl.js';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
@@ -96,6 +100,27 @@ describe('web endpoint access (HTTPS)', () => {
     const r = await request(`${f.web.url}?token=a-configured-token-0123456789`, { tls: { ca: f.pki.ca } });
     assert.match(r.headers['set-cookie']?.[0] ?? '', /; Secure/);
   });
+});
+
+test('HTTPS certificate login honours the deny list and the CRL, reloads included', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'netprobe-web-revoked-'));
+  const denyList = join(dir, 'deny.txt');
+  // The fixture's PKI is made inside startWebFixture: start with an empty list, then revoke.
+  await writeFile(denyList, '# none yet\n');
+  const f = await startWebFixture(['alice', 'bob'], { httpTls: true, httpToken: 'a-configured-token-0123456789', denyList });
+  t.after(async () => {
+    await f.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const url = `${f.web.url}metrics`;
+  const as = (name: string) => request(url, { tls: { ca: f.pki.ca, ...f.pki.clients[name]! } });
+  assert.equal((await as('bob')).status, 200);
+  await writeFile(denyList, `${fingerprint256(await readFile(f.pki.clients.bob!.cert))}\n`);
+  await f.server.reloadRevocations();
+  assert.equal((await as('bob')).status, 401, 'a revoked certificate no longer opens the dashboard');
+  assert.equal((await as('alice')).status, 200);
+  // The token still works for the operator.
+  assert.equal((await request(url, { tls: { ca: f.pki.ca, ...f.pki.clients.bob! }, headers: bearer('a-configured-token-0123456789') })).status, 200);
 });
 
 test('/healthz is 503 while the server shuts down', async (t) => {
