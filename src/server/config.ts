@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
+const WORKERS_ERROR = { error: "workers is a whole number from 1 to 64, or 'auto' (one per core)" };
+
 /** Everything `netprobe server` can be told, with defaults. Flags > environment > config file > defaults. */
 export const serverConfigSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
@@ -26,7 +28,7 @@ export const serverConfigSchema = z.strictObject({
    * primary owns the store, the dashboard and /metrics; the workers accept connections and send
    * their results to it to be committed (see docs/ARCHITECTURE.md).
    */
-  workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
+  workers: z.union([z.literal('auto'), z.number().int(WORKERS_ERROR).min(1, WORKERS_ERROR).max(64, WORKERS_ERROR)], WORKERS_ERROR).default(1),
   maxFrameBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   maxResultsPerReport: z.number().int().min(1).max(1000).default(1000),
   handshakeTimeoutMs: z.number().int().min(100).default(10_000),

@@ -109,7 +109,8 @@ describe('connectTls', () => {
       assert.equal((c as Error & { code?: string }).code, 'NETPROBE_TLS_UNAUTHORIZED');
       return;
     }
-    const session = new Session((c as Awaited<ReturnType<typeof connectTls>>).socket, server.endpoint);
+    const connected = c as Awaited<ReturnType<typeof connectTls>>;
+    const session = new Session(connected.socket, server.endpoint, {}, connected.reader);
     t.after(() => session.close());
     await assert.rejects(session.hello(), { code: 'NETPROBE_TLS_UNAUTHORIZED' });
   });

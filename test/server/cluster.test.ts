@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { resolveWorkers, serverConfigSchema } from '../../src/server/config.js';
 import { type RunningServer, startServer } from '../../src/server/server.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { fingerprint256 } from '../../src/tls/crl.js';
@@ -197,4 +198,25 @@ test('netprobe server --workers 2: SIGKILL of the primary takes its workers down
   assert.deepEqual(await second.cli.exited, { code: 0, signal: null });
   await until('workers to exit after SIGTERM', () => second.workers.every((pid) => !alive(pid)));
   assert.ok(second.cli.lines.some((l) => l.msg === 'stopped'));
+});
+
+test("workers: a number from 1 to 64 or 'auto' (one per core); an injected store, catalogue or shaper needs one process", async () => {
+  assert.equal(resolveWorkers('auto'), availableParallelism());
+  assert.equal(resolveWorkers(3), 3);
+  for (const bad of ['many', 0, 65, 1.5]) {
+    const parsed = serverConfigSchema.safeParse({ workers: bad });
+    assert.equal(parsed.success, false, String(bad));
+    assert.match(JSON.stringify(parsed.error?.issues), /workers is a whole number from 1 to 64, or 'auto'/);
+  }
+  const pki = await makePki([]);
+  try {
+    const store = new SqliteStore(':memory:');
+    await assert.rejects(
+      startServer({ host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, workers: 2 }, { store }),
+      { code: 'NETPROBE_CONFIG', message: /workers: 2 cannot be combined with an in-process store/ },
+    );
+    store.close();
+  } finally {
+    await pki.cleanup();
+  }
 });
