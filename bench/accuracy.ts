@@ -133,7 +133,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     await execFileAsync(process.execPath, [CLI, 'certs', 'init', '--dir', certs, '--host', ns.nsAddr]);
     await execFileAsync(process.execPath, [CLI, 'certs', 'client', 'bench', '--dir', certs]);
 
-    const server = ns.spawn(process.execPath, [CLI, 'server', '--host', ns.nsAddr, '--port', String(NP_PORT), '--ca', join(certs, 'ca.crt'),
+    const server = ns.spawn(process.execPath, [CLI, 'server', '--workers', '1', '--host', ns.nsAddr, '--port', String(NP_PORT), '--ca', join(certs, 'ca.crt'),
       '--cert', join(certs, 'server.crt'), '--key', join(certs, 'server.key'), '--files', files, '--builtin-files', '',
       '--store', join(dir, 'server.db'), '--stats-interval', '0']);
     await waitForLine(server, (l) => l.includes('"listening"'));

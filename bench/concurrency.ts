@@ -131,7 +131,8 @@ interface Round {
 
 async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurrentTransfers: number | 'default', serverWorkers: 1 | 'auto' = 1): Promise<Round> {
   const limits = maxConcurrentTransfers === 'default' ? [] : ['--max-concurrent-transfers', String(maxConcurrentTransfers)];
-  if (serverWorkers !== 1) limits.push('--workers', String(serverWorkers));
+  // `netprobe server` uses every core by default; the main rounds measure one process.
+  limits.push('--workers', String(serverWorkers));
   await rm(join(dir, 'server.db'), { force: true });
   const profile = process.env.NETPROBE_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.NETPROBE_BENCH_PROFILE] : [];
   const server = await spawnReady(process.execPath, [...profile, CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--ca', join(dir, 'ca.crt'),

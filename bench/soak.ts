@@ -75,7 +75,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await writeFile(files.key, serverPem.keyPem, { mode: 0o600 });
     const store = join(dir, 'soak.db');
 
-    const child = spawn(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--ca', files.ca, '--cert', files.cert, '--key', files.key,
+    const child = spawn(process.execPath, [CLI, 'server', '--workers', '1', '--host', '127.0.0.1', '--port', '0', '--ca', files.ca, '--cert', files.cert, '--key', files.key,
       '--store', store, '--builtin-files', o.file ?? '64KiB', '--stats-interval', '10s', '--max-connections-per-client', '16'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let serverErrorLines = 0;
     const port = await new Promise<number>((resolve, reject) => {

@@ -46,11 +46,17 @@ export function readEnv(keys: readonly string[], lists: readonly string[] = [], 
  */
 export function resolveConfig<S extends z.ZodType>(
   schema: S,
-  layers: { file?: string | undefined; env: Record<string, unknown>; flags: Record<string, unknown> },
+  layers: {
+    file?: string | undefined;
+    env: Record<string, unknown>;
+    flags: Record<string, unknown>;
+    /** The command's own defaults, below the file (where they differ from the schema's). */
+    defaults?: Record<string, unknown>;
+  },
 ): z.infer<S> {
   const fromFile = layers.file ? readConfigFile(layers.file) : {};
   const flags = Object.fromEntries(Object.entries(layers.flags).filter(([, v]) => v !== undefined));
-  const merged = { ...fromFile, ...layers.env, ...flags };
+  const merged = { ...layers.defaults, ...fromFile, ...layers.env, ...flags };
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(`invalid configuration${layers.file ? ` (file ${layers.file})` : ''}:\n${z.prettifyError(parsed.error)}`);

@@ -29,7 +29,7 @@ export function registerServer(program: Command): void {
     .option('--files <dir>', 'also serve the regular files in this directory')
     .option('--builtin-files <sizes>', 'built-in random files, comma-separated (default 1MiB,10MiB,100MiB)', (v: string) => v.split(',').filter(Boolean))
     .option('--server-id <id>', 'name reported to clients (default hostname:port)')
-    .option('--workers <n>', 'processes serving TLS: a number, or auto for one per core (default 1)', asArg((v: string) => (v === 'auto' ? 'auto' : parseInteger(v, 'workers', 1, 64))))
+    .option('--workers <n>', 'processes serving TLS: a number, or auto for one per core (default auto)', asArg((v: string) => (v === 'auto' ? 'auto' : parseInteger(v, 'workers', 1, 64))))
     .option('--max-connections <n>', 'open connections in total (default 10000)', int('max connections', 1))
     .option('--max-connections-per-client <n>', 'open connections per client certificate (default 16)', int('max connections per client', 1))
     .option('--max-concurrent-transfers <n>', 'transfers at once before answering BUSY (default 256)', int('max concurrent transfers', 1))
@@ -50,6 +50,8 @@ export function registerServer(program: Command): void {
       const keys = Object.keys(serverConfigSchema.shape);
       const config = resolveConfig(serverConfigSchema, {
         file: opts.config as string | undefined,
+        // The command uses every core unless told otherwise (the library's default is one process).
+        defaults: { workers: 'auto' },
         env: readEnv(keys, ['builtinFiles']),
         flags: {
           host: opts.host, port: opts.port, cert: opts.cert, key: opts.key, ca: opts.ca, tlsMin: opts.tlsMin,

@@ -192,10 +192,10 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
 
   /** The worker's first `listening` (or `failed`): its start-up verdict. */
   const firstMessage = (state: WorkerState, _: 'listening') =>
-    new Promise<number>((resolve, reject) => {
+    new Promise<{ port: number; files: string[] }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new NetprobeError('NETPROBE_INTERNAL', `server worker ${state.index} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
       const onMessage = (m: ToPrimary) => {
-        if (m.t === 'listening') done(() => resolve(m.port));
+        if (m.t === 'listening') done(() => resolve({ port: m.port, files: m.files }));
         else if (m.t === 'failed') done(() => reject(new NetprobeError(m.code, m.message)));
       };
       const onExit = (code: number | null) => done(() => reject(new NetprobeError('NETPROBE_INTERNAL', `server worker ${state.index} exited (${code}) while starting`)));
@@ -212,6 +212,7 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
   let started = false;
   let web: WebEndpoint | undefined;
   let port: number;
+  let files: string[];
   try {
     if (config.http !== undefined) {
       web = await startWeb(ctx, {
@@ -220,8 +221,8 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
       });
     }
     const initial = Array.from({ length: workerCount }, (_, i) => fork(i));
-    const ports = await Promise.all(initial.map((s) => firstMessage(s, 'listening')));
-    port = ports[0]!;
+    const answers = await Promise.all(initial.map((s) => firstMessage(s, 'listening')));
+    ({ port, files } = answers[0]!);
     started = true;
   } catch (err) {
     shuttingDown = true;
@@ -232,7 +233,7 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     throw err;
   }
   if (config.serverId === undefined) ctx.serverId = `${hostname()}:${port}`;
-  log.info({ ...listeningDetails(config, [], store.location, revocations), port, workers: workerCount }, 'listening');
+  log.info({ ...listeningDetails(config, files, store.location, revocations), port, workers: workerCount }, 'listening');
 
   let reloads = 0;
   const reloadRevocations = async (): Promise<RevocationSummary> => {

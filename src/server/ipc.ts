@@ -22,7 +22,7 @@ export interface WorkerMetrics {
 export type ForwardedEvent = 'handshakeFailed' | 'connectionRefused' | 'reportRejected';
 
 export type ToPrimary =
-  | { t: 'listening'; port: number }
+  | { t: 'listening'; port: number; files: string[] }
   | { t: 'failed'; code: string; message: string }
   | { t: 'submit'; id: number; rows: StoredResult[] }
   | { t: 'event'; name: ForwardedEvent; payload: ServerEvents[ForwardedEvent][0] }

@@ -160,7 +160,7 @@ export async function runWorker(): Promise<void> {
     activity = forwardActivity(ctx);
     listener = await listenTls(ctx, material, revocationFiles, revocations, log);
     if (config.serverId === undefined) ctx.serverId = `${hostname()}:${listener.port}`;
-    send({ t: 'listening', port: listener.port });
+    send({ t: 'listening', port: listener.port, files: catalogue.names() });
   } catch (err) {
     send({ t: 'failed', code: errorCode(err), message: errorMessage(err) });
     logger.flush(() => process.exit(1));
