@@ -4,8 +4,9 @@
  * download with its SHA-256) and one REPORT on a third connection, all released at once. The
  * clients run in WORKERS child processes, started and ready before the round starts.
  *
- * Per round: time from release to the last ACK, failures (target 0), the server process's peak RSS
- * (VmHWM, fresh server per round) and CPU. Reference in the same run: the same number of 1 MiB
+ * Per round: time from release to the last ACK, failures (target 0), the server's peak RSS (VmHWM of
+ * the primary and its workers summed, fresh server per round) and CPU, with `netprobe server`'s
+ * default `--workers auto`; one more round with `--workers 1` (one process) for comparison. Reference in the same run: the same number of 1 MiB
  * downloads with curl against nginx (HTTPS, TLS 1.3, same certificate), `xargs -P N` → ratio of
  * round times. Full mode adds one round at the server's default --max-concurrent-transfers (256),
  * to show BUSY at work: refused transfers come back after the jittered retry-after.
@@ -129,9 +130,9 @@ interface Round {
   clientCpuS: number;
 }
 
-async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurrentTransfers: number | 'default', serverWorkers: 1 | 'auto' = 1): Promise<Round> {
+async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurrentTransfers: number | 'default', serverWorkers: 1 | 'auto' = 'auto'): Promise<Round> {
   const limits = maxConcurrentTransfers === 'default' ? [] : ['--max-concurrent-transfers', String(maxConcurrentTransfers)];
-  // `netprobe server` uses every core by default; the main rounds measure one process.
+  // The default of `netprobe server` is 'auto'; said anyway, so the one-process round differs only here.
   limits.push('--workers', String(serverWorkers));
   await rm(join(dir, 'server.db'), { force: true });
   const profile = process.env.NETPROBE_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.NETPROBE_BENCH_PROFILE] : [];
@@ -267,7 +268,7 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       rounds.push(await netprobeRound(dir, pkiPath, pki, CLIENTS));
     }
     const busyRound = QUICK ? undefined : (process.stderr.write('concurrency: netprobe round at the default transfer limit …\n'), await netprobeRound(dir, pkiPath, pki, 'default'));
-    const multiRound = QUICK ? undefined : (process.stderr.write('concurrency: netprobe round with --workers auto …\n'), await netprobeRound(dir, pkiPath, pki, CLIENTS, 'auto'));
+    const singleRound = QUICK ? undefined : (process.stderr.write('concurrency: netprobe round with --workers 1 …\n'), await netprobeRound(dir, pkiPath, pki, CLIENTS, 1));
     process.stderr.write('concurrency: curl rounds …\n');
     const curl = await curlRounds(dir);
 
@@ -277,7 +278,7 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
     const rows: BenchRow[] = [
       { bench: 'concurrency', metric: `round time, ${label} (+ REPORT each)`, netprobe: npRoundS, reference: curlRoundS, referenceName: `curl, xargs -P ${CLIENTS}`, ratio: npRoundS / curlRoundS, unit: 's (lower is better)' },
       { bench: 'concurrency', metric: `failures, ${label}`, netprobe: rounds.reduce((n, r) => n + r.failures, 0), reference: curl.reduce((n, r) => n + r.failures, 0), referenceName: 'curl', unit: `of ${CLIENTS * RUNS}`, target: '0' },
-      { bench: 'concurrency', metric: `server peak RSS (VmHWM), ${label}`, netprobe: median(rounds.map((r) => r.serverPeakRssMiB)), unit: 'MiB' },
+      { bench: 'concurrency', metric: `server peak RSS (VmHWM, primary + workers), ${label}`, netprobe: median(rounds.map((r) => r.serverPeakRssMiB)), unit: 'MiB' },
       { bench: 'concurrency', metric: `server CPU per round, ${label}`, netprobe: median(rounds.map((r) => r.serverCpuS)), reference: median(curl.map((r) => r.nginxCpuS)), referenceName: 'nginx', ratio: median(rounds.map((r) => r.serverCpuS)) / median(curl.map((r) => r.nginxCpuS)), unit: 'CPU s (lower is better)' },
       { bench: 'concurrency', metric: `client CPU per round, ${label}`, netprobe: median(rounds.map((r) => r.clientCpuS)), reference: median(curl.map((r) => r.curlCpuS)), referenceName: `${CLIENTS} curl processes`, ratio: median(rounds.map((r) => r.clientCpuS)) / median(curl.map((r) => r.curlCpuS)), unit: 'CPU s (lower is better)' },
       { bench: 'concurrency', metric: `client time p50 / max, ${label}`, netprobe: median(rounds.map((r) => r.clientP50S)), reference: median(rounds.map((r) => r.clientMaxS)), referenceName: 'max', unit: 's' },
@@ -288,17 +289,17 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
         netprobe: busyRound.roundS, reference: npRoundS, referenceName: `limit ${CLIENTS}`, ratio: busyRound.roundS / npRoundS, unit: 's (lower is better)',
       });
     }
-    if (multiRound) {
+    if (singleRound) {
       rows.push({
-        bench: 'concurrency', metric: `round time with server --workers auto (${availableParallelism()} worker processes; ${multiRound.failures} failures)`,
-        netprobe: multiRound.roundS, reference: npRoundS, referenceName: 'one process', ratio: multiRound.roundS / npRoundS, unit: 's (lower is better)',
+        bench: 'concurrency', metric: `round time with server --workers 1 (one process; ${singleRound.failures} failures${Object.keys(singleRound.codes).length > 0 ? `: ${Object.keys(singleRound.codes).join(', ')}` : ''})`,
+        netprobe: singleRound.roundS, reference: npRoundS, referenceName: `--workers auto (${availableParallelism()} workers)`, ratio: singleRound.roundS / npRoundS, unit: 's (lower is better)',
       });
       rows.push({
-        bench: 'concurrency', metric: 'server CPU per round / peak RSS with --workers auto (primary + workers)',
-        netprobe: multiRound.serverCpuS, reference: multiRound.serverPeakRssMiB, referenceName: 'MiB peak RSS', unit: 'CPU s',
+        bench: 'concurrency', metric: 'server CPU per round / peak RSS with --workers 1',
+        netprobe: singleRound.serverCpuS, reference: singleRound.serverPeakRssMiB, referenceName: 'MiB peak RSS', unit: 'CPU s',
       });
     }
-    await writeResult('concurrency', rows, { clients: CLIENTS, workers: WORKERS, runs: RUNS, rounds, busyRound, multiRound, curl });
+    await writeResult('concurrency', rows, { clients: CLIENTS, workers: WORKERS, serverWorkers: availableParallelism(), runs: RUNS, rounds, busyRound, singleRound, curl });
     return rows;
   } finally {
     await rm(dir, { recursive: true, force: true });
