@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { probe } from '../src/client/probe.js';
 import { openSession } from '../src/client/session.js';
 import { createCa, issueCert } from '../src/tls/pki.js';
-import { type BenchRow, QUICK, cpuSeconds, execFileAsync, median, peakRssBytes, printTable, shellQuote, spawnReady, timedShell, writeRandomFile, writeResult } from './lib.js';
+import { type BenchRow, QUICK, execFileAsync, median, peakRssBytes, printTable, processTree, shellQuote, spawnReady, timedShell, totalCpuSeconds, writeRandomFile, writeResult } from './lib.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/index.js', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -147,9 +147,8 @@ async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurre
     workers = Array.from({ length: WORKERS }, (_, i) => startWorker(pkiPath, port, i * share, Math.min(CLIENTS, (i + 1) * share)));
     await Promise.all(workers.map((w) => w.ready));
     // With --workers: the primary and its worker processes together.
-    const children = (await execFileAsync('pgrep', ['-P', String(pid)]).catch(() => ({ stdout: '' }))).stdout.trim().split('\n').filter(Boolean).map(Number);
-    const serverPids = [pid, ...children];
-    const serverCpu = () => serverPids.reduce((n, p) => n + cpuSeconds(p), 0);
+    const serverPids = await processTree(pid);
+    const serverCpu = () => totalCpuSeconds(serverPids);
     const cpu0 = serverCpu();
     const t0 = performance.now();
     for (const w of workers) w.child.stdin!.end('go\n');
@@ -224,8 +223,8 @@ http {
       }
     }
     // The master and its workers (pgrep -P: the workers' command lines do not name the config).
-    const pids = [nginx.pid!, ...(await execFileAsync('pgrep', ['-P', String(nginx.pid)])).stdout.trim().split('\n').filter(Boolean).map(Number)];
-    const nginxCpu = () => pids.reduce((n, p) => n + cpuSeconds(p), 0);
+    const pids = await processTree(nginx.pid!);
+    const nginxCpu = () => totalCpuSeconds(pids);
     const rounds = [];
     for (let i = 0; i < RUNS; i++) {
       const cpu0 = nginxCpu();

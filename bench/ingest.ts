@@ -20,7 +20,7 @@ import type { Result, StoredResult } from '../src/protocol/result.js';
 import { openStore } from '../src/store/open.js';
 import { makePki } from '../test/helpers/pki.js';
 import { WireClient, sampleResult } from '../test/helpers/wire.js';
-import { type BenchRow, QUICK, cpuSeconds, execFileAsync, printTable, spawnReady, writeResult } from './lib.js';
+import { type BenchRow, QUICK, printTable, processTree, spawnReady, totalCpuSeconds, writeResult } from './lib.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 const BATCH = 500;
@@ -139,9 +139,8 @@ async function endToEnd(backend: Backend, batches: readonly Result[][], pki: Awa
       return c;
     }));
     // With --workers: the primary and its workers together.
-    const children = (await execFileAsync('pgrep', ['-P', String(server.child.pid)]).catch(() => ({ stdout: '' }))).stdout.trim().split('\n').filter(Boolean).map(Number);
-    const pids = [server.child.pid!, ...children];
-    const serverCpu = () => pids.reduce((n, p) => n + cpuSeconds(p), 0);
+    const pids = await processTree(server.child.pid!);
+    const serverCpu = () => totalCpuSeconds(pids);
     const cpuBefore = serverCpu();
     let next = 0;
     let acked = 0;

@@ -26,6 +26,18 @@ export function peakRssBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+/**
+ * A process and its direct children (an nginx master and its workers, a netprobe server's primary
+ * and its workers), whose CPU and memory belong together.
+ */
+export async function processTree(pid: number): Promise<number[]> {
+  const { stdout } = await execFileAsync('pgrep', ['-P', String(pid)]).catch(() => ({ stdout: '' }));
+  return [pid, ...stdout.trim().split('\n').filter(Boolean).map(Number)];
+}
+
+/** CPU seconds of several processes together. */
+export const totalCpuSeconds = (pids: readonly number[]): number => pids.reduce((n, p) => n + cpuSeconds(p), 0);
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BenchRow, QUICK, cpuSeconds, execFileAsync, median, printTable, shellQuote, spawnReady, timed, timedShell, writeRandomFile, writeResult } from './lib.js';
+import { type BenchRow, QUICK, execFileAsync, median, processTree, printTable, shellQuote, spawnReady, timed, timedShell, totalCpuSeconds, writeRandomFile, writeResult } from './lib.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 const SIZE = QUICK ? 128 * 2 ** 20 : 2 ** 30;
@@ -38,10 +38,7 @@ export async function benchThroughput(): Promise<BenchRow[]> {
     '--cert', join(certs, 'server.crt'), '--key', join(certs, 'server.key'), '--files', files, '--builtin-files', '',
     '--store', join(dir, 'bench.db'), '--log-level', 'info', '--stats-interval', '0', '--workers', 'auto'], (l) => l.includes('"listening"'));
   const npPort = (JSON.parse(server.line) as { port: number }).port;
-  const serverPids = async () => {
-    const children = (await execFileAsync('pgrep', ['-P', String(server.child.pid)]).catch(() => ({ stdout: '' }))).stdout.trim().split('\n').filter(Boolean).map(Number);
-    return [server.child.pid!, ...children];
-  };
+  const serverPids = () => processTree(server.child.pid!);
 
   const nginxPort = await freePort();
   await mkdir(join(dir, 'nginx'));
@@ -74,10 +71,7 @@ http {
     }
   }
   // The master and its workers (the workers' command lines do not name the config file).
-  const nginxPids = async () => {
-    const children = (await execFileAsync('pgrep', ['-P', String(nginx.pid)]).catch(() => ({ stdout: '' }))).stdout.trim().split('\n').filter(Boolean).map(Number);
-    return [nginx.pid!, ...children];
-  };
+  const nginxPids = () => processTree(nginx.pid!);
 
   const clientArgs = (outbox: string, verify: Verify) => [CLI, 'client', '--once', '--json', '--verify', verify, '--server', `127.0.0.1:${npPort}`, '--ca', join(certs, 'ca.crt'),
     '--cert', join(certs, 'clients', 'bench.crt'), '--key', join(certs, 'clients', 'bench.key'), '--file', 'big.bin', '--outbox', outbox, '--log-level', 'warn'];
@@ -85,7 +79,7 @@ http {
 
   async function netprobeOnce(parallel: number, verify: Verify) {
     const pids = await serverPids();
-    const serverCpu0 = pids.reduce((n, p) => n + cpuSeconds(p), 0);
+    const serverCpu0 = totalCpuSeconds(pids);
     const t0 = performance.now();
     const runs = await Promise.all(Array.from({ length: parallel }, (_, i) => timed(process.execPath, clientArgs(join(dir, `outbox-${i}.db`), verify))));
     const wallS = (performance.now() - t0) / 1000;
@@ -100,14 +94,14 @@ http {
       clientCpuPerGB: runs.reduce((n, r) => n + r.cpuSeconds, 0) / (bytes / 1e9),
       // The client's own cpuMs: first to last payload byte, without node's start-up and the report.
       clientTransferCpuPerGB: results.reduce((n, r) => n + r.cpuMs / 1000, 0) / (bytes / 1e9),
-      serverCpuPerGB: (pids.reduce((n, p) => n + cpuSeconds(p), 0) - serverCpu0) / (bytes / 1e9),
+      serverCpuPerGB: (totalCpuSeconds(pids) - serverCpu0) / (bytes / 1e9),
     };
   }
   // With `hash`, curl's output goes through sha256sum: the same integrity work netprobe's client does.
   const hashedCurl = shellQuote(['curl', ...curlArgs.map((a) => (a.startsWith('%{size') ? `%{stderr}${a}\\n` : a === '/dev/null' ? '-' : a))]) + ' | sha256sum >/dev/null';
   async function nginxOnce(parallel: number, hash = false) {
     const pids = await nginxPids();
-    const cpu0 = pids.reduce((n, p) => n + cpuSeconds(p), 0);
+    const cpu0 = totalCpuSeconds(pids);
     const t0 = performance.now();
     const runs = await Promise.all(Array.from({ length: parallel }, () => (hash ? timedShell(hashedCurl).then((r) => ({ stdout: r.stderr, cpuSeconds: r.cpuSeconds })) : timed('curl', curlArgs))));
     const wallS = (performance.now() - t0) / 1000;
@@ -118,7 +112,7 @@ http {
       mbps: parsed.reduce((n, [b, start, total]) => n + (b * 8) / (total - start) / 1e6, 0),
       wallMbps: (bytes * 8) / wallS / 1e6,
       clientCpuPerGB: runs.reduce((n, r) => n + r.cpuSeconds, 0) / (bytes / 1e9),
-      serverCpuPerGB: (pids.reduce((n, p) => n + cpuSeconds(p), 0) - cpu0) / (bytes / 1e9),
+      serverCpuPerGB: (totalCpuSeconds(pids) - cpu0) / (bytes / 1e9),
     };
   }
 

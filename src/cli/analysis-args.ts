@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { THRESHOLD_NAMES, type Thresholds } from '../analysis/options.js';
+import { type TimeSpec, parseTimeSpec, resolveTimeSpec } from '../analysis/timespec.js';
+import { checkTimeZone } from '../analysis/timezone.js';
+import { UsageError } from '../errors.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
 import { parseDurationMs } from '../units.js';
 import { asArg } from './args.js';
 
@@ -37,4 +42,46 @@ export function storePathMissing(location: string): boolean {
   if (/^postgres(ql)?:\/\//i.test(location)) return false;
   const path = location.startsWith('sqlite:') ? location.slice('sqlite:'.length) : location;
   return path !== '' && !existsSync(path);
+}
+
+/** What `analyse` and `report` select their results with. */
+export interface SelectionFlags {
+  store: string;
+  since?: TimeSpec;
+  until?: TimeSpec;
+  client?: string[];
+  tz: string;
+  bucket: number | 'auto';
+  threshold?: Partial<Thresholds>;
+}
+
+/** Adds the selection options to `command`; `tzHelp` says what the time zone applies to there. */
+export function addSelectionOptions(command: Command, tzHelp: string): Command {
+  return command
+    .option('--store <location>', "the server's store: SQLite file or postgres:// URL", './netprobe.db')
+    .option('--since <time>', 'results started at or after: 2025-03-30, 2025-03-30T06:00 (in --tz), 2025-03-30T04:00:00Z, or 7d (ago)', asArg((t) => parseTimeSpec(t, '--since')))
+    .option('--until <time>', 'results started before (same forms as --since)', asArg((t) => parseTimeSpec(t, '--until')))
+    .option('--client <name>', 'only this client; repeatable or comma-separated', collectClients)
+    .option('--tz <zone>', tzHelp, asArg(checkTimeZone), 'UTC')
+    .option('--bucket <size>', 'series bucket: auto, or a duration such as 5m, 1h, 1d', asArg(parseBucket), 'auto')
+    .option('--threshold <name=value>', 'change a threshold, repeatable (names and defaults: docs/analysis.md)', collectThreshold);
+}
+
+/** The analysis options the flags select, relative times resolved against `now`. */
+export function selectionOptions(flags: SelectionFlags, now: number) {
+  const at = (spec: TimeSpec | undefined) => (spec === undefined ? undefined : resolveTimeSpec(spec, flags.tz, now));
+  return {
+    sinceMs: at(flags.since),
+    untilMs: at(flags.until),
+    clients: flags.client,
+    timeZone: flags.tz,
+    bucketMs: flags.bucket,
+    thresholds: flags.threshold,
+  };
+}
+
+/** Opens the store read-only; a SQLite file that does not exist is a usage error, not an empty store. */
+export async function openSelectedStore(location: string): Promise<Store> {
+  if (storePathMissing(location)) throw new UsageError(`store '${location}' does not exist (give --store the server's SQLite file)`);
+  return openStore(location, { readonly: true });
 }

@@ -1,15 +1,10 @@
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import type { Thresholds } from '../analysis/options.js';
-import { type TimeSpec, parseTimeSpec, resolveTimeSpec } from '../analysis/timespec.js';
-import { checkTimeZone } from '../analysis/timezone.js';
-import { UsageError } from '../errors.js';
 import { type ReportProgress, writeReport } from '../report/report.js';
-import { openStore } from '../store/open.js';
 import { parseInteger } from '../units.js';
 import { asArg } from './args.js';
-import { collectClients, collectThreshold, parseBucket, storePathMissing } from './analysis-args.js';
+import { type SelectionFlags, addSelectionOptions, openSelectedStore, selectionOptions } from './analysis-args.js';
 
 export interface ReportIo {
   stdout: { write(text: string): unknown };
@@ -19,14 +14,7 @@ export interface ReportIo {
   now: () => number;
 }
 
-interface ReportFlags {
-  store: string;
-  since?: TimeSpec;
-  until?: TimeSpec;
-  client?: string[];
-  tz: string;
-  bucket: number | 'auto';
-  threshold?: Partial<Thresholds>;
+interface ReportFlags extends SelectionFlags {
   out: string;
   pngScale: number;
 }
@@ -59,34 +47,17 @@ function progressBar(stream: ReportIo['stderr']): { update(p: ReportProgress): v
 
 /** `netprobe report`: the analysis as a self-contained HTML page with charts, plus JSON and CSV exports. */
 export function registerReport(program: Command, io: ReportIo = { stdout: process.stdout, stderr: process.stderr, now: Date.now }): void {
-  program
-    .command('report')
-    .description('write a report: index.html with the findings, a client table and charts; charts as SVG and PNG; summary.json; results.csv')
-    .option('--store <location>', 'the server\'s store: SQLite file or postgres:// URL', './netprobe.db')
-    .option('--since <time>', 'results started at or after: 2025-03-30, 2025-03-30T06:00 (in --tz), 2025-03-30T04:00:00Z, or 7d (ago)', asArg((t) => parseTimeSpec(t, '--since')))
-    .option('--until <time>', 'results started before (same forms as --since)', asArg((t) => parseTimeSpec(t, '--until')))
-    .option('--client <name>', 'only this client; repeatable or comma-separated', collectClients)
-    .option('--tz <zone>', 'IANA time zone of hours, weekdays and the times shown', asArg(checkTimeZone), 'UTC')
-    .option('--bucket <size>', 'series bucket: auto, or a duration such as 5m, 1h, 1d', asArg(parseBucket), 'auto')
-    .option('--threshold <name=value>', 'change an analysis threshold, repeatable (docs/analysis.md)', collectThreshold)
+  addSelectionOptions(
+    program
+      .command('report')
+      .description('write a report: index.html with the findings, a client table and charts; charts as SVG and PNG; summary.json; results.csv'),
+    'IANA time zone of hours, weekdays and the times shown',
+  )
     .option('--out <dir>', 'directory to write the report into', 'report')
     .option('--png-scale <n>', 'PNG pixels per SVG pixel (1 to 4)', asArg((t) => parseInteger(t, 'PNG scale', 1, 4)), 2)
     .action(async (flags: ReportFlags) => {
-      const now = io.now();
-      const at = (spec: TimeSpec | undefined) => (spec === undefined ? undefined : resolveTimeSpec(spec, flags.tz, now));
-      if (storePathMissing(flags.store)) throw new UsageError(`store '${flags.store}' does not exist (give --store the server's SQLite file)`);
-      const options = {
-        sinceMs: at(flags.since),
-        untilMs: at(flags.until),
-        clients: flags.client,
-        timeZone: flags.tz,
-        bucketMs: flags.bucket,
-        thresholds: flags.threshold,
-        outDir: flags.out,
-        pngScale: flags.pngScale,
-        now: io.now,
-      };
-      const store = await openStore(flags.store, { readonly: true });
+      const options = { ...selectionOptions(flags, io.now()), outDir: flags.out, pngScale: flags.pngScale, now: io.now };
+      const store = await openSelectedStore(flags.store);
       const bar = progressBar(io.stderr);
       try {
         const result = await writeReport(store, { ...options, onProgress: (p) => bar?.update(p) });
