@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { registerReport } from '../../src/cli/report.js';
-import { NetprobeError, UsageError, errorMessage } from '../../src/errors.js';
+import { exitFor } from '../../src/cli/exit.js';
 import { T0, fleet, storeWith, tempDir } from './helpers.js';
 
 interface CliRun {
@@ -31,10 +31,8 @@ async function runReport(args: readonly string[], isTTY = false): Promise<CliRun
     await program.parseAsync(['node', 'netprobe', 'report', ...args]);
     return { code: 0, stdout, stderr };
   } catch (err) {
-    if (err instanceof CommanderError) return { code: err.exitCode === 0 ? 0 : 2, stdout, stderr };
-    if (err instanceof UsageError) return { code: 2, stdout, stderr: `${stderr}netprobe: ${err.message}\n` };
-    if (err instanceof NetprobeError) return { code: 1, stdout, stderr: `${stderr}netprobe: ${err.message} (${err.code})\n` };
-    return { code: 1, stdout, stderr: `${stderr}netprobe: unexpected error: ${errorMessage(err)}\n` };
+    const { code, message } = exitFor(err);
+    return { code, stdout, stderr: stderr + message };
   }
 }
 

@@ -1,6 +1,6 @@
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { registerAnalyse } from '../../../src/cli/analyse.js';
-import { NetprobeError, UsageError, errorMessage } from '../../../src/errors.js';
+import { exitFor } from '../../../src/cli/exit.js';
 
 export interface CliRun {
   code: number;
@@ -9,7 +9,7 @@ export interface CliRun {
 }
 
 /**
- * Runs `netprobe analyse ARGS` in-process the way src/cli/index.ts does (same exit statuses:
+ * Runs `netprobe analyse ARGS` in-process the way src/cli/index.ts does (its exitFor:
  * 0 ok, 1 runtime failure, 2 usage error), capturing what it prints.
  */
 export async function runAnalyse(args: readonly string[], now: () => number = Date.now): Promise<CliRun> {
@@ -28,9 +28,7 @@ export async function runAnalyse(args: readonly string[], now: () => number = Da
     await program.parseAsync(['node', 'netprobe', 'analyse', ...args]);
     return { code: 0, stdout, stderr };
   } catch (err) {
-    if (err instanceof CommanderError) return { code: err.exitCode === 0 ? 0 : 2, stdout, stderr };
-    if (err instanceof UsageError) return { code: 2, stdout, stderr: `${stderr}netprobe: ${err.message}\n` };
-    if (err instanceof NetprobeError) return { code: 1, stdout, stderr: `${stderr}netprobe: ${err.message} (${err.code})\n` };
-    return { code: 1, stdout, stderr: `${stderr}netprobe: unexpected error: ${errorMessage(err)}\n` };
+    const { code, message } = exitFor(err);
+    return { code, stdout, stderr: stderr + message };
   }
 }
