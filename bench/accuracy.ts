@@ -13,12 +13,12 @@
  *   node --import tsx bench/accuracy.ts [--quick]
  */
 import { type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type BenchRow, QUICK, execFileAsync, median, printTable, writeRandomFile, writeResult } from './lib.js';
+import { type BenchRow, QUICK, execFileAsync, median, printTable, writeNginxConfig, writeRandomFile, writeResult } from './lib.js';
 import { type Netns, createNetns, netnsUnavailable } from './netns.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
@@ -137,27 +137,11 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       '--cert', join(certs, 'server.crt'), '--key', join(certs, 'server.key'), '--files', files, '--builtin-files', '',
       '--store', join(dir, 'server.db'), '--stats-interval', '0']);
     await waitForLine(server, (l) => l.includes('"listening"'));
-    await mkdir(join(dir, 'nginx'));
-    await writeFile(join(dir, 'nginx', 'nginx.conf'), `
-user root;
-worker_processes 1;
-pid ${dir}/nginx/nginx.pid;
-error_log ${dir}/nginx/error.log;
-daemon off;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/nginx;
-  server {
-    listen ${ns.nsAddr}:${NGINX_PORT} ssl;
-    ssl_certificate ${certs}/server.crt;
-    ssl_certificate_key ${certs}/server.key;
-    ssl_protocols TLSv1.3;
-    root ${files};
-  }
-}
-`);
-    ns.spawn('nginx', ['-c', join(dir, 'nginx', 'nginx.conf'), '-p', join(dir, 'nginx')]);
+    const nginxArgs = await writeNginxConfig({
+      prefix: join(dir, 'nginx'), listen: `${ns.nsAddr}:${NGINX_PORT}`, cert: join(certs, 'server.crt'), key: join(certs, 'server.key'),
+      root: files, workers: 1, connections: 64,
+    });
+    ns.spawn('nginx', nginxArgs);
     ns.spawn('iperf3', ['-s', '-B', ns.nsAddr, '-p', String(IPERF_PORT)]);
     const curlBase = ['-s', '-o', '/dev/null', '--cacert', join(certs, 'ca.crt'), '--tlsv1.3'];
     await retry('nginx', () => execFileAsync('curl', [...curlBase, `https://${ns!.nsAddr}:${NGINX_PORT}/`]).catch((err: { code?: number }) => {

@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { probe } from '../src/client/probe.js';
 import { openSession } from '../src/client/session.js';
 import { createCa, issueCert } from '../src/tls/pki.js';
-import { type BenchRow, QUICK, execFileAsync, median, peakRssBytes, printTable, processTree, shellQuote, spawnReady, timedShell, totalCpuSeconds, writeRandomFile, writeResult } from './lib.js';
+import { type BenchRow, QUICK, execFileAsync, freePort, median, peakRssBytes, printTable, processTree, shellQuote, spawnReady, timedShell, totalCpuSeconds, writeNginxConfig, writeRandomFile, writeResult } from './lib.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/index.js', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -183,33 +183,12 @@ async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurre
 async function curlRounds(dir: string): Promise<{ roundS: number; failures: number; curlCpuS: number; nginxCpuS: number }[]> {
   await mkdir(join(dir, 'www'));
   await writeRandomFile(join(dir, 'www', FILE), MiB);
-  await writeFile(join(dir, 'nginx.conf'), `
-user root;
-worker_processes auto;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log;
-daemon off;
-events { worker_connections ${CLIENTS * 2}; }
-http {
-  access_log off;
-  client_body_temp_path ${dir};
-  server {
-    listen 127.0.0.1:0 ssl;
-    ssl_certificate ${dir}/server.crt;
-    ssl_certificate_key ${dir}/server.key;
-    ssl_protocols TLSv1.3;
-    root ${dir}/www;
-  }
-}
-`);
-  // nginx cannot listen on port 0: pick a free port by binding one briefly.
-  const { createServer } = await import('node:net');
-  const probeServer = createServer();
-  await new Promise<void>((r) => probeServer.listen(0, '127.0.0.1', () => r()));
-  const port = (probeServer.address() as { port: number }).port;
-  await new Promise((r) => probeServer.close(r));
-  await writeFile(join(dir, 'nginx.conf'), (await readFile(join(dir, 'nginx.conf'), 'utf8')).replace('127.0.0.1:0', `127.0.0.1:${port}`));
-  const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  const port = await freePort();
+  const nginxArgs = await writeNginxConfig({
+    prefix: join(dir, 'nginx'), listen: `127.0.0.1:${port}`, cert: join(dir, 'server.crt'), key: join(dir, 'server.key'),
+    root: join(dir, 'www'), workers: 'auto', connections: CLIENTS * 2,
+  });
+  const nginx = spawn('nginx', nginxArgs, { stdio: 'ignore' });
   try {
     const url = `https://localhost:${port}/${FILE}`;
     const curl = ['curl', '-s', '-o', '/dev/null', '--cacert', join(dir, 'ca.crt'), '--tlsv1.3', '-w', '%{http_code}\\n', url];

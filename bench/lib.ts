@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -137,4 +138,50 @@ export async function spawnReady(
       if (!isReady) reject(new Error(`${cmd} exited (${code}) before it was ready: ${err}`));
     });
   });
+}
+
+/** A TCP port free on 127.0.0.1 right now (for servers that cannot listen on port 0, as nginx). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/**
+ * The reference HTTPS server's configuration: nginx serving `root` over TLS 1.3 only on `listen`
+ * with the given certificate, logs and state under `prefix` (created). Returns nginx's arguments.
+ */
+export async function writeNginxConfig(options: {
+  prefix: string;
+  listen: string;
+  cert: string;
+  key: string;
+  root: string;
+  workers: number | 'auto';
+  connections: number;
+}): Promise<string[]> {
+  const { prefix } = options;
+  await mkdir(prefix, { recursive: true });
+  await writeFile(join(prefix, 'nginx.conf'), `
+user root;
+worker_processes ${options.workers};
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log;
+daemon off;
+events { worker_connections ${options.connections}; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix};
+  server {
+    listen ${options.listen} ssl;
+    ssl_certificate ${options.cert};
+    ssl_certificate_key ${options.key};
+    ssl_protocols TLSv1.3;
+    root ${options.root};
+  }
+}
+`);
+  return ['-c', join(prefix, 'nginx.conf'), '-p', prefix];
 }

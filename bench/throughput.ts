@@ -5,25 +5,17 @@
  * `worker_processes auto`); its CPU is summed over the primary and the workers. Like for like:
  * `--verify none` (TLS's integrity only) against curl, `--verify sha256` against curl | sha256sum.
  */
-import { createServer } from 'node:net';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BenchRow, QUICK, execFileAsync, median, processTree, printTable, shellQuote, spawnReady, timed, timedShell, totalCpuSeconds, writeRandomFile, writeResult } from './lib.js';
+import { type BenchRow, QUICK, execFileAsync, freePort, median, processTree, printTable, shellQuote, spawnReady, timed, timedShell, totalCpuSeconds, writeNginxConfig, writeRandomFile, writeResult } from './lib.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 const SIZE = QUICK ? 128 * 2 ** 20 : 2 ** 30;
 const RUNS = QUICK ? 1 : 3;
 const PARALLEL = 8;
 type Verify = 'sha256' | 'none';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 export async function benchThroughput(): Promise<BenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-bench-tp-'));
@@ -41,27 +33,11 @@ export async function benchThroughput(): Promise<BenchRow[]> {
   const serverPids = () => processTree(server.child.pid!);
 
   const nginxPort = await freePort();
-  await mkdir(join(dir, 'nginx'));
-  await writeFile(join(dir, 'nginx', 'nginx.conf'), `
-user root;
-worker_processes auto;
-pid ${dir}/nginx/nginx.pid;
-error_log ${dir}/nginx/error.log;
-daemon off;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/nginx;
-  server {
-    listen 127.0.0.1:${nginxPort} ssl;
-    ssl_certificate ${certs}/server.crt;
-    ssl_certificate_key ${certs}/server.key;
-    ssl_protocols TLSv1.3;
-    root ${files};
-  }
-}
-`);
-  const nginx = (await import('node:child_process')).spawn('nginx', ['-c', join(dir, 'nginx', 'nginx.conf'), '-p', join(dir, 'nginx')], { stdio: 'ignore' });
+  const nginxArgs = await writeNginxConfig({
+    prefix: join(dir, 'nginx'), listen: `127.0.0.1:${nginxPort}`, cert: join(certs, 'server.crt'), key: join(certs, 'server.key'),
+    root: files, workers: 'auto', connections: 1024,
+  });
+  const nginx = spawn('nginx', nginxArgs, { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     try {
       await execFileAsync('curl', ['-s', '-o', '/dev/null', '--cacert', join(certs, 'ca.crt'), `https://localhost:${nginxPort}/`]);
