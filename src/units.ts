@@ -36,3 +36,15 @@ export function parseHostPort(text: string, defaultPort: number): { host: string
   const port = m[2] === undefined ? defaultPort : parseInteger(m[2], 'port', 1, 65535);
   return { host: m[1]!, port };
 }
+
+/** A byte count in decimal units, one decimal: 1234567 → "1.2 MB". */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -6,6 +6,7 @@
 import { formatDuration } from './round.js';
 import { offsetAt } from './timezone.js';
 import type { AnalysisSummary, ServerLoadVerdict } from './types.js';
+import { formatBytes as bytes } from '../units.js';
 
 type Align = 'l' | 'r';
 
@@ -34,17 +35,6 @@ export function localTime(isoTime: string | null, zone: string): string {
   const minutes = Math.abs(offset) / 60_000;
   const sign = offset < 0 ? '-' : '+';
   return `${wall}${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-}
-
-function bytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function load(v: ServerLoadVerdict): string {
