@@ -48,10 +48,11 @@ test('systemd-analyze verify accepts both units without a warning', async (t) =>
   for (const unit of [SERVER, CLIENT]) await copyFile(join(UNITS, unit), join(root, 'etc', 'systemd', 'system', unit));
 
   for (const unit of [SERVER, 'netprobe-client@alice.service']) {
-    const { stdout, stderr } = await run(analyze, ['verify', `--root=${root}`, unit]).catch((err: { stdout: string; stderr: string; code: number }) => {
-      assert.fail(`systemd-analyze verify ${unit} exited ${err.code}:\n${err.stderr}${err.stdout}`);
-    });
-    assert.equal(`${stdout}${stderr}`.trim(), '', `systemd-analyze verify ${unit} printed warnings`);
+    const out: string = await run(analyze, ['verify', `--root=${root}`, unit]).then(
+      (r) => `${r.stdout}${r.stderr}`,
+      (err: { stdout: string; stderr: string; code: number }) => assert.fail(`systemd-analyze verify ${unit} exited ${err.code}:\n${err.stderr}${err.stdout}`),
+    );
+    assert.equal(out.trim(), '', `systemd-analyze verify ${unit} printed warnings`);
   }
 
   // The check can fail: a misspelt value is reported.
