@@ -4,7 +4,7 @@
  * before now ('24h', '7d'). Parsing needs no zone; resolving does (and the clock, for 'ago').
  */
 import { UsageError } from '../errors.js';
-import { parseDurationMs } from '../units.js';
+import { needsDurationUnit, parseDurationMs } from '../units.js';
 import { localToUtc } from './timezone.js';
 
 export type TimeSpec = { kind: 'instant'; ms: number } | { kind: 'local'; wallClockMs: number } | { kind: 'ago'; ms: number };
@@ -29,6 +29,8 @@ export function parseTimeSpec(text: string, what: string): TimeSpec {
     if (Number.isNaN(ms)) throw new UsageError(`${what} '${text}' is not a valid date or time`);
     return { kind: 'instant', ms };
   }
+  // A bare number is neither: say which unit it needs ('7' → 7d, 7h, …).
+  if (/^\d+(\.\d+)?$/.test(value) && !/^0+$/.test(value)) throw new UsageError(needsDurationUnit(value, what));
   try {
     return { kind: 'ago', ms: parseDurationMs(value, what) };
   } catch {

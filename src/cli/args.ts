@@ -1,5 +1,4 @@
 import { InvalidArgumentError } from 'commander';
-import { parseDurationMs, parseInteger } from '../units.js';
 
 /** Wraps a parser for commander: a value it rejects is a usage error (exit 2) with its message. */
 export function asArg<T>(parse: (text: string) => T): (text: string) => T {
@@ -11,6 +10,3 @@ export function asArg<T>(parse: (text: string) => T): (text: string) => T {
     }
   };
 }
-
-export const intArg = (what: string, min = 0, max?: number) => asArg((t) => parseInteger(t, what, min, max));
-export const durationArg = (what: string) => asArg((t) => parseDurationMs(t, what));

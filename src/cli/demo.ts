@@ -6,8 +6,9 @@ import type { AnalysisSummary } from '../analysis/types.js';
 import { UsageError } from '../errors.js';
 import { writeReport } from '../report/report.js';
 import { openStore } from '../store/open.js';
-import { parseDurationMs, parseInteger } from '../units.js';
-import { asArg } from './args.js';
+import { demoTable } from './options/sim.js';
+import { resolveOptions } from './options/resolve.js';
+import { addOptions } from './options/table.js';
 import { simulate } from './simulate.js';
 
 /** Marks a folder as the demo's own, so a second run may wipe it and nothing else. */
@@ -16,8 +17,8 @@ const MARKER = '.netprobe-demo';
 interface DemoFlags {
   dir: string;
   clients: number;
-  duration: number;
-  day: number;
+  durationMs: number;
+  dayMs: number;
   seed: number;
 }
 
@@ -54,22 +55,21 @@ export function headline(s: AnalysisSummary): string {
 }
 
 export function registerDemo(program: Command): void {
-  program
-    .command('demo')
-    .description('the whole system in about a minute: certificates, a simulated fleet on a real server, the analysis and the report')
-    .option('--dir <dir>', 'work folder (replaced on each run)', 'netprobe-demo')
-    .option('--clients <n>', 'virtual clients', asArg((t) => parseInteger(t, 'clients', 1, 2000)), 50)
-    .option('--duration <duration>', 'real run time of the simulation', asArg((t) => parseDurationMs(t, 'duration')), 60_000)
-    .option('--day <duration>', 'real time of one simulated day', asArg((t) => parseDurationMs(t, 'day')), 20_000)
-    .option('--seed <n>', 'seed of the simulation', asArg((t) => parseInteger(t, 'seed')), 42)
-    .action(async (flags: DemoFlags) => {
+  addOptions(
+    program
+      .command('demo')
+      .description('the whole system in about a minute: certificates, a simulated fleet on a real server, the analysis and the report'),
+    demoTable,
+  )
+    .action(async (opts: Record<string, unknown>) => {
+      const flags = resolveOptions(demoTable, { flags: opts }) as unknown as DemoFlags;
       const dir = resolve(flags.dir);
       await prepareDir(dir);
       const out = (text: string) => process.stdout.write(`${text}\n`);
       out(`netprobe demo in ${dir}`);
-      out(`1. simulating ${flags.clients} clients for ${flags.duration / 1000} s (${(flags.duration / flags.day).toFixed(1)} simulated days, profile evening-peak): a real TLS server and the real client code on loopback`);
+      out(`1. simulating ${flags.clients} clients for ${flags.durationMs / 1000} s (${(flags.durationMs / flags.dayMs).toFixed(1)} simulated days, profile evening-peak): a real TLS server and the real client code on loopback`);
       const sim = await simulate({
-        clients: flags.clients, duration: flags.duration, day: flags.day, profile: 'evening-peak', seed: flags.seed,
+        clients: flags.clients, durationMs: flags.durationMs, dayMs: flags.dayMs, profile: 'evening-peak', seed: flags.seed,
         out: join(dir, 'sim'), store: join(dir, 'netprobe.db'), file: '256KiB', logLevel: 'info',
       });
       out(`   ${sim.resultsMade} measurements made, ${sim.resultsStored} stored, ${sim.missing} missing; certificates in ${join(dir, 'sim', 'certs')}`);

@@ -32,8 +32,8 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     .description('Secure network performance monitor: scheduled TLS downloads, measured, collected and analysed.')
     .version(VERSION, '-V, --version')
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (text, write) => write(`netprobe: ${text.replace(/^error: /, '')}`) });
+    // One line for a usage mistake, the pointer to --help on it (no second line to miss).
+    .configureOutput({ outputError: (text, write) => write(`netprobe: ${text.replace(/^error: /, '').trimEnd()} (run with --help for usage)\n`) });
 
   const named = argv?.slice(2).find((a) => !a.startsWith('-'));
   const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);

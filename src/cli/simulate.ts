@@ -4,13 +4,14 @@ import cliProgress from 'cli-progress';
 import { createLogger } from '../log.js';
 import { loadProfile } from '../sim/profile.js';
 import { runSimulation, type SimSummary } from '../sim/run.js';
-import { parseDurationMs, parseInteger } from '../units.js';
-import { asArg } from './args.js';
+import { simulateTable } from './options/sim.js';
+import { resolveOptions } from './options/resolve.js';
+import { addOptions } from './options/table.js';
 
 export interface SimulateFlags {
   clients: number;
-  duration: number;
-  day: number;
+  durationMs: number;
+  dayMs: number;
   profile: string;
   seed: number;
   out: string;
@@ -34,7 +35,7 @@ export async function simulate(flags: SimulateFlags): Promise<SimSummary> {
   bar?.start(100, 0, { simTime: '', active: 0, stored: 0 });
   try {
     const summary = await runSimulation({
-      profile, clients: flags.clients, durationMs: flags.duration, dayMs: flags.day, seed: flags.seed, outDir: flags.out,
+      profile, clients: flags.clients, durationMs: flags.durationMs, dayMs: flags.dayMs, seed: flags.seed, outDir: flags.out,
       store: flags.store ?? join(flags.out, 'netprobe.db'), file: flags.file, sharedMbps: flags.sharedMbps, logger,
       onProgress: (p) => bar?.update(Math.round(p.fraction * 100), {
         simTime: new Date(p.simNowMs).toISOString().slice(0, 16).replace('T', ' '), active: p.activeClients, stored: p.resultsStored,
@@ -49,20 +50,14 @@ export async function simulate(flags: SimulateFlags): Promise<SimSummary> {
 }
 
 export function registerSimulate(program: Command): void {
-  program
-    .command('simulate')
-    .description('run many virtual clients (the real client code) against a real server under a time-varying load profile')
-    .option('--clients <n>', 'virtual clients', asArg((t) => parseInteger(t, 'clients', 1, 5000)), 50)
-    .option('--duration <duration>', 'real run time', asArg((t) => parseDurationMs(t, 'duration')), 180_000)
-    .option('--day <duration>', 'real time of one simulated day', asArg((t) => parseDurationMs(t, 'day')), 60_000)
-    .option('--profile <name|file>', 'flat, evening-peak, business-hours, double-peak, outage, or a JSON/YAML file', 'evening-peak')
-    .option('--seed <n>', 'seed for schedules and access-link caps', asArg((t) => parseInteger(t, 'seed')), 42)
-    .option('--out <dir>', 'truth.json, certificates, client outboxes, sim.log', 'sim')
-    .option('--store <location>', 'SQLite file or postgres://… URL for the results (default OUT/netprobe.db)')
-    .option('--file <name>', 'test file the clients download', '1MiB')
-    .option('--shared-mbps <n>', 'shared link capacity at full availability (default 4 per client, at least 50)', asArg((t) => parseInteger(t, 'shared Mbit/s', 1)))
-    .option('--log-level <level>', 'log level of OUT/sim.log', 'info')
-    .action(async (flags: SimulateFlags) => {
+  addOptions(
+    program
+      .command('simulate')
+      .description('run many virtual clients (the real client code) against a real server under a time-varying load profile'),
+    simulateTable,
+  )
+    .action(async (opts: Record<string, unknown>) => {
+      const flags = resolveOptions(simulateTable, { flags: opts }) as unknown as SimulateFlags;
       const s = await simulate(flags);
       process.stdout.write(
         `${s.clients} virtual clients: ${s.resultsMade} measurements made (${s.skipped} skipped while busy), ` +

@@ -1,16 +1,34 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { type CopyProgress, copyStore } from '../store/migrate.js';
 import { isPostgresLocation, openStore, redact } from '../store/open.js';
 import type { Store } from '../store/types.js';
-import { durationArg, intArg } from './args.js';
+import { storeMigrateTable, storePruneTable } from './options/store.js';
+import { resolveOptions } from './options/resolve.js';
+import { addOptions } from './options/table.js';
 
 export interface StoreIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown; isTTY?: boolean };
+  stdin: { isTTY?: boolean };
+  /** Asks on the terminal; true only for an explicit yes. */
+  confirm: (question: string) => Promise<boolean>;
   now: () => number;
+}
+
+const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+
+/** Asks on stderr, reads one line from stdin. */
+async function confirmOnTerminal(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 /** A SQLite path from a location, or null for PostgreSQL. */
@@ -46,19 +64,18 @@ async function withStores<T>(from: string, to: string, fn: (source: Store, desti
 }
 
 /** `netprobe store migrate` and `netprobe store prune`. */
-export function registerStore(program: Command, io: StoreIo = { stdout: process.stdout, stderr: process.stderr, now: Date.now }): void {
+export function registerStore(program: Command, io: StoreIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, confirm: confirmOnTerminal, now: Date.now }): void {
   const store = program
     .command('store')
     .description('store maintenance: copy a store into another (SQLite → PostgreSQL), delete old results')
     .exitOverride();
 
-  store
-    .command('migrate')
-    .description('copy results and transfers from one store into another; streamed, resumable, idempotent')
-    .requiredOption('--from <location>', 'source store: sqlite:PATH, a file path, or postgres://…')
-    .requiredOption('--to <location>', 'destination store: postgres://…[?schema=NAME], sqlite:PATH or a file path')
-    .option('--batch <n>', 'rows per destination transaction', intArg('batch', 1, 100_000), 5_000)
-    .action(async (flags: { from: string; to: string; batch: number }) => {
+  addOptions(
+    store.command('migrate').description('copy results and transfers from one store into another; streamed, resumable, idempotent'),
+    storeMigrateTable,
+  )
+    .action(async (opts: Record<string, unknown>) => {
+      const flags = resolveOptions(storeMigrateTable, { flags: opts }) as { from: string; to: string; batch: number };
       mustExist(flags.from, 'source store');
       const fromPath = sqlitePath(flags.from);
       const toPath = sqlitePath(flags.to);
@@ -80,21 +97,36 @@ export function registerStore(program: Command, io: StoreIo = { stdout: process.
       });
     });
 
-  store
-    .command('prune')
-    .description('delete results and transfers that started longer ago than --older-than')
-    .requiredOption('--older-than <duration>', 'age, e.g. 90d', durationArg('--older-than'))
-    .option('--store <location>', 'SQLite file or postgres://… URL', './netprobe.db')
-    .action(async (flags: { olderThan: number; store: string }) => {
-      if (flags.olderThan <= 0) throw new UsageError('--older-than must be longer than 0');
+  addOptions(
+    store
+      .command('prune')
+      .description('delete results and transfers that started longer ago than --older-than (asks first; --dry-run shows what would go)'),
+    storePruneTable,
+  )
+    .action(async (opts: Record<string, unknown>) => {
+      const flags = resolveOptions(storePruneTable, { flags: opts }) as { olderThanMs: number; store: string; dryRun?: boolean; yes?: boolean };
       mustExist(flags.store, 'store');
-      const beforeMs = io.now() - flags.olderThan;
-      const target = await openStore(flags.store);
+      if (!flags.dryRun && !flags.yes && !io.stdin.isTTY) {
+        throw new UsageError('store prune deletes results: add --yes to confirm (or --dry-run to see what would go)');
+      }
+      const beforeMs = io.now() - flags.olderThanMs;
+      const before = new Date(beforeMs).toISOString();
+      const target = await openStore(flags.store, { readonly: flags.dryRun === true });
       try {
+        const span = await target.resultSpan({ untilMs: beforeMs });
+        const what = span.count === 0
+          ? `no results started before ${before} in ${target.location}`
+          : `${span.count} results started before ${before} in ${target.location} (oldest ${iso(span.firstMs)}, newest ${iso(span.lastMs)}) and the transfers of that time`;
+        if (flags.dryRun) {
+          io.stdout.write(`dry run: would delete ${what}\n`);
+          return;
+        }
+        if (!flags.yes && !(await io.confirm(`delete ${what}? [y/N] `))) {
+          io.stdout.write('nothing deleted\n');
+          return;
+        }
         const pruned = await target.prune(beforeMs);
-        io.stdout.write(
-          `pruned ${pruned.results} results and ${pruned.transfers} transfers started before ${new Date(beforeMs).toISOString()} from ${target.location}\n`,
-        );
+        io.stdout.write(`pruned ${pruned.results} results and ${pruned.transfers} transfers started before ${before} from ${target.location}\n`);
       } finally {
         await target.close();
       }

@@ -120,10 +120,13 @@ describe('netprobe analyse (CLI)', () => {
       [['--threshold', 'nope=1'], /unknown threshold 'nope'/],
       [['--threshold', 'gapFactor'], /'gapFactor' is not name=value/],
       [['--threshold', 'gapFactor=0.5'], /threshold gapFactor=0.5: /],
-      [['--threshold', 'minEpisodeMs=soon'], /minEpisodeMs 'soon' is not a duration/],
+      [['--threshold', 'minEpisodeMs=soon'], /minEpisodeMs: 'soon' is not a duration/],
+      [['--threshold', 'minEpisodeMs=15'], /minEpisodeMs: '15' needs a unit: 15d, 15h, 15m, 15s or 15ms/],
+      [['--since', '7'], /--since: '7' needs a unit: 7d, 7h, 7m, 7s or 7ms/],
       [['--json', '--csv'], /choose one of --json and --csv/],
       [['--csv', 'nonsense'], /unknown CSV table 'nonsense'/],
-      [['--bucket', '10'], /bucket must be 'auto' or at least 1s/],
+      [['--bucket', '10'], /bucket: '10' needs a unit/],
+      [['--bucket', '10ms'], /bucket must be 'auto' or at least 1s/],
       [['--frobnicate'], /unknown option '--frobnicate'/],
     ];
     for (const [args, message] of cases) {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { readEnv, resolveConfig } from '../../src/cli/config.js';
+import { clientTable } from '../../src/cli/options/client.js';
+import { resolveOptions } from '../../src/cli/options/resolve.js';
 import { clientConfigSchema, clientOptionsFromConfig, scheduleFromConfig } from '../../src/client/config.js';
 import { type ClientFixture, clientFixture } from './helpers/setup.js';
 
@@ -12,13 +13,11 @@ before(async () => {
 });
 after(() => fx.cleanup());
 
-const keys = Object.keys(clientConfigSchema.shape);
-
 test('flags > environment > config file > defaults; durations and percentages in either form', async () => {
   const file = join(await fx.tempDir(), 'client.yaml');
-  await writeFile(file, 'server: [a.example:7443]\ncert: file.crt\nkey: file.key\nintervalMs: 5m\njitter: 20%\ncount: 4\n');
-  const env = readEnv(keys, ['server'], { NETPROBE_SERVER: 'b.example:1,c.example', NETPROBE_KEY: 'env.key', NETPROBE_COUNT: '9' });
-  const config = resolveConfig(clientConfigSchema, { file, env, flags: { count: 2, cert: undefined } });
+  await writeFile(file, 'server: [a.example:7443]\ncert: file.crt\nkey: file.key\ninterval: 5m\njitter: 20%\ncount: 4\n');
+  const env = { NETPROBE_SERVER: 'b.example:1,c.example', NETPROBE_KEY: 'env.key', NETPROBE_COUNT: '9' };
+  const config = clientConfigSchema.parse(resolveOptions(clientTable, { env, flags: { config: file, count: '2', cert: undefined } }));
   assert.deepEqual(config.server, ['b.example:1', 'c.example']);
   assert.equal(config.cert, 'file.crt');
   assert.equal(config.key, 'env.key');
@@ -43,8 +42,8 @@ test('schedules: poisson with a mean, cron implied by an expression, cron withou
 
 test('missing server, certificate and key are named in one configuration error', () => {
   assert.throws(
-    () => resolveConfig(clientConfigSchema, { env: {}, flags: {} }),
-    (err: Error & { code?: string }) => err.code === 'NETPROBE_CONFIG' && /server is required/.test(err.message) && /--cert/.test(err.message) && /--key/.test(err.message),
+    () => resolveOptions(clientTable, { env: {}, flags: {} }),
+    (err: Error & { code?: string }) => err.code === 'NETPROBE_USAGE' && /missing --server, --cert, --key/.test(err.message) && /NETPROBE_CERT/.test(err.message),
   );
   assert.throws(() => clientConfigSchema.parse({ server: ['x:1'], cert: 'c', key: 'k', jitter: '150%' }));
   assert.throws(() => clientConfigSchema.parse({ server: ['x:1'], cert: 'c', key: 'k', durationMs: '20m' }), 'above the protocol maximum of 10 minutes');

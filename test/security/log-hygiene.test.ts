@@ -156,7 +156,7 @@ describe('log hygiene', () => {
     ];
     for (const r of runs) assert.notEqual((await r.exited).code, 0);
     const sources = Object.fromEntries(runs.map((r, i) => [`run${i}`, [...r.stderr, ...r.lines.map((l) => JSON.stringify(l))]]));
-    assert.match(sources.run0!.join('\n'), /httpToken must be at least 16 characters/);
+    assert.match(sources.run0!.join('\n'), /--http-token: a bearer token of 16 to 256 characters is needed/);
     assert.match(sources.run1!.join('\n'), /unusable TLS material/);
     assert.deepEqual(linesWith(sources, badToken), []);
     assert.deepEqual(linesWith(sources, 'PRIVATE KEY'), []);

@@ -125,12 +125,12 @@ for (const backend of BACKENDS) {
     await store.insertTransfers(rows.map((r) => ({ client: 'a', file: 'f', mode: 'file', bytes: 1, startedAtMs: Date.parse(r.startedAt), durationMs: 1, concurrentAtStart: 0, outcome: 'ok' })));
     await store.close();
     const old = rows.filter((r) => Date.parse(r.startedAt) < now - 90 * DAY).length;
-    const run = await netprobe(['store', 'prune', '--older-than', '90d', '--store', location]);
+    const run = await netprobe(['store', 'prune', '--older-than', '90d', '--store', location, '--yes']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`^pruned ${old} results and ${old} transfers started before `));
     const after = await openFor(t, location, { readonly: true });
     assert.equal(await after.countResults(), rows.length - old);
-    const refused = await netprobe(['store', 'prune', '--older-than', 'soon', '--store', location]);
+    const refused = await netprobe(['store', 'prune', '--older-than', 'soon', '--store', location, '--yes']);
     assert.equal(refused.code, 2);
   });
 }

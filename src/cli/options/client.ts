@@ -1,0 +1,45 @@
+/** `netprobe client`: every setting, once (flags, config-file keys and NETPROBE_* names come from here). */
+import { choice, duration, fraction, integer, list, string } from './kinds.js';
+import { configOption, logFileOption, logLevelOption, switchOption, tlsMinOption } from './common.js';
+import type { CommandTable } from './table.js';
+
+export const clientTable: CommandTable = {
+  command: 'client',
+  configurable: true,
+  options: [
+    configOption,
+    { key: 'server', short: 's', arg: '<host:port>', type: list(), repeatable: true, required: true, help: 'server to measure against and report to; repeat (or comma-separate) for failover, first preferred' },
+    { key: 'ca', arg: '<file>', type: string(), default: 'certs/ca.crt', help: 'CA certificate that signed the server' },
+    { key: 'cert', arg: '<file>', type: string(), required: true, help: 'this client certificate (its CN is the client name)' },
+    { key: 'key', arg: '<file>', type: string(), required: true, help: 'this client private key' },
+    tlsMinOption,
+    { key: 'file', arg: '<name>', type: string(128), default: '10MiB', help: 'test file to download (a name the server serves)' },
+    { key: 'verify', arg: '<check>', type: choice(['sha256', 'none']), default: 'sha256', help: 'file mode: sha256 checks every download, none relies on TLS alone (for links above ~5 Gbit/s)' },
+    { key: 'duration', arg: '<duration>', type: duration({ min: 1, max: 600_000 }), to: 'durationMs', was: 'durationMs', help: 'duration mode: stream for this long instead of one file download (at most 10m)' },
+    { key: 'schedule', arg: '<kind>', type: choice(['interval', 'poisson', 'cron']), default: 'interval', help: 'interval, poisson (exponential gaps, --mean) or cron (--cron)' },
+    { key: 'interval', arg: '<duration>', type: duration({ min: 1 }), default: '60s', to: 'intervalMs', was: 'intervalMs', help: 'measure every this long' },
+    { key: 'jitter', arg: '<percent>', type: fraction, default: '10%', help: 'delay each run by a random share of the interval' },
+    { key: 'mean', arg: '<duration>', type: duration({ min: 1 }), default: '5m', to: 'meanMs', was: 'meanMs', help: 'mean gap of the poisson schedule' },
+    { key: 'cron', arg: '<expression>', type: string(), help: 'cron schedule, e.g. "*/5 * * * *" (implies --schedule cron)' },
+    { key: 'timezone', arg: '<tz>', type: string(), defaultText: 'local', help: 'time zone of the cron expression' },
+    { key: 'count', arg: '<n>', type: integer({ min: 1 }), help: 'stop after this many measurements' },
+    switchOption('once', 'one measurement, printed as a table, then report it and exit (status 1 if it failed)'),
+    switchOption('json', 'print results as JSON lines on stdout (logs go to stderr)'),
+    { key: 'outbox', arg: '<file>', type: string(), default: './netprobe-outbox.db', help: 'SQLite outbox of unsent results' },
+    { key: 'outboxMax', arg: '<n>', type: integer({ min: 1 }), default: '100000', help: 'results the outbox holds before refusing new ones' },
+    { key: 'batchSize', arg: '<n>', type: integer({ min: 1, max: 1000 }), default: '500', help: 'results per REPORT' },
+    { key: 'idlePings', arg: '<n>', type: integer({ min: 1, max: 100 }), default: '5', help: 'PINGs before the transfer (their median is the idle RTT)' },
+    { key: 'loadedPingInterval', arg: '<duration>', type: duration(), default: '100ms', to: 'loadedPingIntervalMs', was: 'loadedPingIntervalMs', help: 'PING period on the loaded-RTT connection; 0 = no second connection' },
+    { key: 'dnsTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '5s', to: 'dnsTimeoutMs', was: 'dnsTimeoutMs', help: 'name resolution deadline' },
+    { key: 'connectTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '10s', to: 'connectTimeoutMs', was: 'connectTimeoutMs', help: 'TCP connect deadline' },
+    { key: 'tlsTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '10s', to: 'tlsTimeoutMs', was: 'tlsTimeoutMs', help: 'TLS handshake deadline' },
+    { key: 'requestTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '10s', to: 'requestTimeoutMs', was: 'requestTimeoutMs', help: 'deadline for answers to HELLO and PING' },
+    { key: 'responseTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '30s', to: 'responseTimeoutMs', was: 'responseTimeoutMs', help: 'GET_FILE to first answer deadline' },
+    { key: 'idleTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '30s', to: 'idleTimeoutMs', was: 'idleTimeoutMs', help: 'longest silence during a transfer' },
+    { key: 'transferTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '10m', to: 'transferTimeoutMs', was: 'transferTimeoutMs', help: 'whole download deadline' },
+    { key: 'maxBusyRetries', arg: '<n>', type: integer({ min: 0, max: 100 }), default: '5', help: 'BUSY answers honoured (waiting as told) before the run counts as failed' },
+    { key: 'serverRetry', arg: '<duration>', type: duration({ min: 1 }), default: '30s', to: 'serverRetryMs', was: 'serverRetryMs', help: 'first wait before retrying a server that did not answer (doubles, up to 10m)' },
+    logLevelOption,
+    logFileOption,
+  ],
+};

@@ -1,0 +1,58 @@
+/** `netprobe server`: every setting, once (flags, config-file keys and NETPROBE_* names come from here). */
+import { choice, duration, fromParser, integer, list, size, string } from './kinds.js';
+import { configOption, logFileOption, logLevelOption, switchOption, tlsMinOption } from './common.js';
+import type { CommandTable } from './table.js';
+
+const workers = fromParser((raw) => {
+  const text = String(raw).trim();
+  if (text === 'auto') return 'auto';
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= 64)) throw new Error(`'${text}' is not a whole number from 1 to 64, or 'auto' (one per core)`);
+  return n;
+});
+
+const token = fromParser((raw) => {
+  const text = String(raw);
+  if (text.length < 16 || text.length > 256) throw new Error('a bearer token of 16 to 256 characters is needed');
+  if (!/^[A-Za-z0-9._~+/-]+=*$/.test(text)) throw new Error('a bearer token may use letters, digits and - . _ ~ + /');
+  return text;
+});
+
+export const serverTable: CommandTable = {
+  command: 'server',
+  configurable: true,
+  options: [
+    configOption,
+    { key: 'host', arg: '<host>', type: string(), default: '0.0.0.0', help: 'listen address' },
+    { key: 'port', short: 'p', arg: '<port>', type: integer({ min: 0, max: 65535 }), default: '7443', help: 'listen port (0 = any free port, logged)' },
+    { key: 'cert', arg: '<file>', type: string(), default: 'certs/server.crt', help: 'server certificate' },
+    { key: 'key', arg: '<file>', type: string(), default: 'certs/server.key', help: 'server private key' },
+    { key: 'ca', arg: '<file>', type: string(), default: 'certs/ca.crt', help: 'CA certificate that signs client certificates' },
+    tlsMinOption,
+    { key: 'denyList', arg: '<file>', type: string(), help: 'revoked client certificates: SHA-256 fingerprints, one per line (reloaded on SIGHUP)' },
+    { key: 'crl', arg: '<file>', type: string(), help: 'revocation list signed by the CA, from `netprobe certs revoke` (reloaded on SIGHUP)' },
+    { key: 'store', arg: '<location>', type: string(), default: './netprobe.db', help: 'SQLite file or postgres://user@host/db[?schema=NAME]' },
+    { key: 'storeBusyTimeout', arg: '<duration>', type: duration({ max: 60_000 }), default: '5s', to: 'storeBusyTimeoutMs', was: 'storeBusyTimeoutMs', help: 'wait this long for a locked database before answering NETPROBE_STORAGE' },
+    { key: 'files', arg: '<dir>', type: string(), help: 'also serve the regular files in this directory' },
+    { key: 'builtinFiles', arg: '<sizes>', type: list(string(), 0), default: '1MiB,10MiB,100MiB', help: 'built-in random files, comma-separated (empty for none)' },
+    { key: 'serverId', arg: '<id>', type: string(128), defaultText: 'hostname:port', help: 'name reported to clients' },
+    { key: 'workers', arg: '<n>', type: workers, default: 'auto', help: 'processes serving TLS: a number, or auto for one per core' },
+    { key: 'maxConnections', arg: '<n>', type: integer({ min: 1 }), default: '10000', help: 'open connections in total' },
+    { key: 'maxConnectionsPerClient', arg: '<n>', type: integer({ min: 1 }), default: '16', help: 'open connections per client certificate' },
+    { key: 'maxConcurrentTransfers', arg: '<n>', type: integer({ min: 1 }), default: '256', help: 'transfers at once before answering BUSY' },
+    { key: 'busyRetryAfter', arg: '<duration>', type: duration(), default: '2s', to: 'busyRetryAfterMs', was: 'busyRetryAfterMs', help: 'retry-after sent with BUSY (jittered ×0.5–1.5)' },
+    { key: 'maxFrameSize', arg: '<size>', type: size({ min: 1024, max: 64 * 1024 * 1024 }), default: '4MiB', to: 'maxFrameBytes', was: 'maxFrameBytes', help: 'largest control frame accepted' },
+    { key: 'maxResultsPerReport', arg: '<n>', type: integer({ min: 1, max: 1000 }), default: '1000', help: 'results in one REPORT' },
+    { key: 'handshakeTimeout', arg: '<duration>', type: duration({ min: 100 }), default: '10s', to: 'handshakeTimeoutMs', was: 'handshakeTimeoutMs', help: 'TLS handshake deadline (absolute)' },
+    { key: 'idleTimeout', arg: '<duration>', type: duration({ min: 100 }), default: '60s', to: 'idleTimeoutMs', was: 'idleTimeoutMs', help: 'close connections idle this long' },
+    { key: 'frameTimeout', arg: '<duration>', type: duration({ min: 100 }), default: '60s', to: 'frameTimeoutMs', was: 'frameTimeoutMs', help: 'a frame must arrive in full within this long once it started' },
+    { key: 'shutdownDeadline', arg: '<duration>', type: duration(), default: '30s', to: 'shutdownDeadlineMs', was: 'shutdownDeadlineMs', help: 'on SIGTERM, wait this long for transfers and commits in flight' },
+    { key: 'statsInterval', arg: '<duration>', type: duration(), default: '60s', to: 'statsIntervalMs', was: 'statsIntervalMs', help: 'aggregate log line period, 0 = off' },
+    { key: 'synchronous', arg: '<mode>', type: choice(['full', 'normal']), default: 'full', help: 'SQLite durability: full survives power loss, normal a crash of the process' },
+    { key: 'http', arg: '<address>', type: string(), defaultText: 'off', help: 'serve the dashboard, /metrics and /healthz on host:port (a bare port binds 127.0.0.1)' },
+    switchOption('httpTls', "serve them over HTTPS with the server's certificate (required off loopback)"),
+    { key: 'httpToken', arg: '<token>', type: token, defaultText: 'generated, shown once at start', help: 'bearer token for the dashboard and /metrics (prefer NETPROBE_HTTP_TOKEN: flags show in ps)' },
+    logLevelOption,
+    logFileOption,
+  ],
+};
