@@ -3,10 +3,11 @@
  * process whose JSON log lines are followed (kept only when asked, so long runs stay small), and
  * its resident memory from /proc.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { spawnChild } from '../helpers/children.js';
 import { CLI } from '../helpers/process.js';
 
 export async function freePort(): Promise<number> {
@@ -45,9 +46,9 @@ export interface ServerProcess {
   waitFor(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
 }
 
-/** `node dist/cli/index.js ARGS` with stdout parsed line by line. */
+/** `node dist/cli/index.js ARGS` in its own process group (test/helpers/children.ts), stdout parsed line by line. */
 export function spawnCli(args: readonly string[], keep: (line: LogLine) => boolean = () => true, env: NodeJS.ProcessEnv = {}): ServerProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawnChild(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: LogLine[] = [];
   const levels = new Map<number, number>();
   const stderr: string[] = [];

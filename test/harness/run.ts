@@ -1,0 +1,178 @@
+/**
+ * The runner behind `npm test` (suite quick) and `npm run test:long` (suite long):
+ *
+ *   node --import tsx test/harness/run.ts [--suite quick|long] [--concurrency N] [--file-timeout-ms MS] [FILE...]
+ *
+ * Each test file runs in its own `node --test --test-force-exit` process, in a session of its own,
+ * with test/harness/setup.ts preloaded, a per-file budget, and markers in its environment that
+ * every descendant inherits. When a file's process exits, any process it left behind (found by
+ * marker or session, detached or orphaned included) is listed, killed, and fails the file; a file
+ * over its budget is killed with its whole session. Files run `--concurrency` at a time, longest
+ * first by the durations of the last run (node_modules/.cache/netprobe/test-durations.json), and
+ * the summary lists the slowest files. The quick suite is every test/<area>/<name>.test.ts; the long
+ * suite is those of them that import test/helpers/suite.ts (they size themselves by
+ * NETPROBE_TEST_SUITE).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type ProcessInfo, findProcesses, killAll, survivors } from './procs.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SETUP = pathToFileURL(join(ROOT, 'test/harness/setup.ts')).href;
+const DURATIONS = join(ROOT, 'node_modules/.cache/netprobe/test-durations.json');
+/** Per-file budgets: a quick file over 3 minutes is a bug; the long suite holds the full-size runs. */
+const DEFAULT_FILE_TIMEOUT_MS = { quick: 180_000, long: 30 * 60_000 };
+/** After the budget, setup.ts exits the file itself; this is how long the runner waits before SIGKILL. */
+const HARD_KILL_GRACE_MS = 15_000;
+/** How long a process may take to die after its file exited before it counts as left behind. */
+const LEFTOVER_GRACE_MS = 3_000;
+
+const { values, positionals } = parseArgs({
+  options: { suite: { type: 'string', default: 'quick' }, concurrency: { type: 'string', default: '2' }, 'file-timeout-ms': { type: 'string' } },
+  allowPositionals: true,
+});
+const suite = values.suite;
+if (suite !== 'quick' && suite !== 'long') throw new Error(`--suite must be quick or long, not ${suite}`);
+const concurrency = Number(values.concurrency);
+if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, not ${values.concurrency}`);
+const fileTimeoutMs = Number(values['file-timeout-ms'] ?? DEFAULT_FILE_TIMEOUT_MS[suite]);
+if (!(fileTimeoutMs > 0)) throw new Error(`--file-timeout-ms must be a positive number of milliseconds, not ${values['file-timeout-ms']}`);
+
+function allTestFiles(): string[] {
+  const files: string[] = [];
+  for (const area of readdirSync(join(ROOT, 'test'), { withFileTypes: true })) {
+    if (!area.isDirectory()) continue;
+    for (const name of readdirSync(join(ROOT, 'test', area.name))) if (name.endsWith('.test.ts')) files.push(`test/${area.name}/${name}`);
+  }
+  return files.sort();
+}
+
+const declaresLongSize = (file: string) => /from '\.\.\/helpers\/suite\.js'/.test(readFileSync(join(ROOT, file), 'utf8'));
+const files = positionals.length > 0 ? positionals.map((f) => relative(ROOT, resolve(f))) : allTestFiles().filter((f) => suite === 'quick' || declaresLongSize(f));
+
+function loadDurations(): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(DURATIONS, 'utf8')) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+const previous = loadDurations();
+// Longest first (unknown files count as long), so that two lanes finish close together.
+const queue = [...files].sort((a, b) => (previous[b] ?? 60_000) - (previous[a] ?? 60_000));
+
+interface FileResult {
+  file: string;
+  durationMs: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  leftovers: ProcessInfo[];
+}
+
+const runId = randomUUID();
+// Set when this runner itself runs inside a test (test/harness/teardown.test.ts); the files' own
+// `node --test` would otherwise report to that test's runner instead of printing.
+const { NODE_TEST_CONTEXT: _, ...baseEnv } = process.env;
+const running = new Set<ChildProcess>();
+const results: FileResult[] = [];
+const started = performance.now();
+
+function runFile(file: string, index: number): Promise<FileResult> {
+  const token = `${runId}/${index}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', SETUP, '--test', '--test-force-exit', '--test-reporter=spec', file], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...baseEnv,
+      ...(process.stdout.isTTY && process.env.NO_COLOR === undefined ? { FORCE_COLOR: '1' } : {}),
+      NETPROBE_TEST_RUN: runId,
+      NETPROBE_TEST_TOKEN: token,
+      NETPROBE_TEST_FILE: file,
+      NETPROBE_TEST_SUITE: suite,
+      NETPROBE_TEST_FILE_TIMEOUT_MS: String(fileTimeoutMs),
+    },
+  });
+  running.add(child);
+  const output: Buffer[] = [];
+  child.stdout!.on('data', (b: Buffer) => output.push(b));
+  child.stderr!.on('data', (b: Buffer) => output.push(b));
+  const t0 = performance.now();
+  let timedOut = false;
+  const hardKill = setTimeout(() => {
+    timedOut = true;
+    output.push(Buffer.from(`\n${file}: still running ${(fileTimeoutMs + HARD_KILL_GRACE_MS) / 1000} s after it started; SIGKILL to its session\n`));
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, fileTimeoutMs + HARD_KILL_GRACE_MS);
+  return new Promise((resolveResult) => {
+    child.once('close', (code, signal) => {
+      clearTimeout(hardKill);
+      running.delete(child);
+      const durationMs = performance.now() - t0;
+      void survivors(`NETPROBE_TEST_TOKEN=${token}`, new Set([child.pid!]), LEFTOVER_GRACE_MS).then((leftovers) => {
+        killAll(leftovers);
+        const result: FileResult = { file, durationMs, code, signal, timedOut: timedOut || (code === 1 && durationMs >= fileTimeoutMs), leftovers };
+        const ok = code === 0 && leftovers.length === 0;
+        process.stdout.write(`\n${ok ? '✔' : '✖'} ${file} (${(durationMs / 1000).toFixed(1)} s)\n${Buffer.concat(output).toString()}`);
+        for (const p of leftovers) process.stdout.write(`${file}: left process ${p.pid} behind (${p.command}); killed\n`);
+        resolveResult(result);
+      });
+    });
+  });
+}
+
+function stopEverything(): void {
+  for (const child of running) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  killAll(findProcesses(`NETPROBE_TEST_RUN=${runId}`));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopEverything();
+    process.exit(130);
+  });
+}
+
+let next = 0;
+await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+  while (next < queue.length) {
+    const index = next++;
+    results.push(await runFile(queue[index]!, index));
+  }
+}));
+
+// Anything of this run still alive: a process that escaped its file's session and token.
+const strays = await survivors(`NETPROBE_TEST_RUN=${runId}`, new Set(), LEFTOVER_GRACE_MS);
+killAll(strays);
+
+const wallSeconds = (performance.now() - started) / 1000;
+const failed = results.filter((r) => r.code !== 0 || r.leftovers.length > 0);
+if (positionals.length === 0) {
+  mkdirSync(dirname(DURATIONS), { recursive: true });
+  writeFileSync(DURATIONS, JSON.stringify({ ...previous, ...Object.fromEntries(results.map((r) => [r.file, Math.round(r.durationMs)])) }, null, 1));
+}
+
+const lines = [`\n── ${suite} suite: ${results.length} files, ${concurrency} at a time, ${wallSeconds.toFixed(0)} s wall ──`, 'slowest files:'];
+for (const r of [...results].sort((a, b) => b.durationMs - a.durationMs).slice(0, 8)) lines.push(`  ${(r.durationMs / 1000).toFixed(1).padStart(6)} s  ${r.file}`);
+for (const r of failed) {
+  const why = r.timedOut ? 'over its time budget' : r.code !== 0 ? `exit ${r.code ?? r.signal}` : 'left processes behind';
+  lines.push(`✖ ${r.file}: ${why}${r.leftovers.length > 0 ? `; ${r.leftovers.length} leftover process(es) killed` : ''}`);
+}
+for (const p of strays) lines.push(`✖ leftover process ${p.pid} of ${p.file ?? 'an unknown file'}: ${p.command} (killed)`);
+lines.push(failed.length === 0 && strays.length === 0 ? `✔ all ${results.length} files passed, nothing left running` : `✖ ${failed.length} file(s) failed${strays.length > 0 ? `, ${strays.length} stray process(es)` : ''}`);
+process.stdout.write(`${lines.join('\n')}\n`);
+process.exitCode = failed.length === 0 && strays.length === 0 ? 0 : 1;

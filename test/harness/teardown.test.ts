@@ -1,0 +1,83 @@
+/**
+ * The harness itself: a child that ignores SIGTERM (with a grandchild that does too) is gone after
+ * its test times out, after its test forgot it, after it escaped into its own session, and after its
+ * file ran over the per-file budget. Each case runs a fixture (test/harness/fixtures) in a nested
+ * test process, then checks /proc for the pids the hanging child wrote.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { spawnChild, stopChild } from '../helpers/children.js';
+import { waitForPids } from './fixtures/hanging.js';
+import { isAlive } from './procs.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const fixture = (name: string) => join(HERE, 'fixtures', `${name}.ts`);
+const SETUP = new URL('setup.ts', import.meta.url).href;
+
+interface Nested {
+  code: number | null;
+  output: string;
+  pids: number[];
+}
+
+/** Runs `node ARGS` with a fresh pids file and returns its exit code, its output and the hanging child's pids. */
+async function nested(t: { after(fn: () => Promise<void>): void }, args: string[]): Promise<Nested> {
+  const dir = await mkdtemp(join(tmpdir(), 'netprobe-harness-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const pidsPath = join(dir, 'pids.json');
+  // NODE_TEST_CONTEXT would make the nested `node --test` report to this process's runner instead.
+  // NETPROBE_TEST_FILE and its budget are this file's, not the fixture's.
+  const { NODE_TEST_CONTEXT: _c, NETPROBE_TEST_FILE: _f, NETPROBE_TEST_FILE_TIMEOUT_MS: _b, ...env } = process.env;
+  const child = spawnChild(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, FIXTURE_PIDS_FILE: pidsPath, FORCE_COLOR: '0' } });
+  t.after(() => stopChild(child, 'SIGKILL'));
+  const output: Buffer[] = [];
+  child.stdout!.on('data', (b: Buffer) => output.push(b));
+  child.stderr!.on('data', (b: Buffer) => output.push(b));
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  return { code, output: Buffer.concat(output).toString(), pids: await waitForPids(pidsPath) };
+}
+
+const inTestProcess = (name: string) => [
+  '--import', 'tsx', '--import', SETUP, '--test', '--test-force-exit', '--test-reporter=spec', fixture(name),
+];
+const viaRunner = (...args: string[]) => ['--import', 'tsx', fileURLToPath(new URL('run.ts', import.meta.url)), '--concurrency', '1', ...args];
+
+test('a test that times out: its t.after stops the hanging child and its grandchild (SIGTERM ignored, then SIGKILL to the group)', { timeout: 60_000 }, async (t) => {
+  const run = await nested(t, inTestProcess('times-out'));
+  assert.equal(run.code, 1, run.output);
+  assert.match(run.output, /test timed out after 1500ms/);
+  assert.doesNotMatch(run.output, /teardown killed/, 'the test\'s own teardown did it, not the net under it');
+  assert.equal(run.pids.length, 2);
+  for (const pid of run.pids) assert.equal(isAlive(pid), false, `process ${pid} is gone`);
+});
+
+test('a test that forgets its child and a timer: the process still exits, and the child group is killed and named', { timeout: 60_000 }, async (t) => {
+  const run = await nested(t, inTestProcess('forgets-child'));
+  assert.equal(run.code, 0, run.output);
+  assert.match(run.output, new RegExp(`teardown killed process group ${run.pids[0]} .*alive when the test process exited`));
+  for (const pid of run.pids) assert.equal(isAlive(pid), false, `process ${pid} is gone`);
+});
+
+test('the runner lists a process that escaped into its own session, kills it and fails the file', { timeout: 60_000 }, async (t) => {
+  const run = await nested(t, viaRunner(fixture('escapes')));
+  assert.equal(run.code, 1, run.output);
+  for (const pid of run.pids) {
+    assert.match(run.output, new RegExp(`escapes\\.ts: left process ${pid} behind`));
+    assert.equal(isAlive(pid), false, `process ${pid} is gone`);
+  }
+  assert.match(run.output, /✖ test\/harness\/fixtures\/escapes\.ts: left processes behind; 2 leftover/);
+});
+
+test('a file over its budget: the running test is named, the file fails, what it left is killed', { timeout: 60_000 }, async (t) => {
+  const run = await nested(t, viaRunner('--file-timeout-ms', '2000', fixture('over-budget')));
+  assert.equal(run.code, 1, run.output);
+  assert.match(run.output, /the per-file budget of 2 s ran out \(still running: "never finishes"\)/);
+  for (const pid of run.pids) {
+    assert.match(run.output, new RegExp(`left process ${pid} behind`));
+    assert.equal(isAlive(pid), false, `process ${pid} is gone`);
+  }
+});
