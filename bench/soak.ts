@@ -12,7 +12,7 @@
  * box can measure (about 30 measurements a second on 2 cores). Writes bench/results/soak.json; exits 1 when a criterion fails. Needs the
  * built CLI (`npm run build`). test/reliability/soak.test.ts runs a short version in CI.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -66,6 +66,7 @@ function procStat(pid: number): { rssMiB: number; cpuSeconds: number } {
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const say = o.progress ?? (() => undefined);
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-soak-'));
+  let server: ChildProcess | undefined;
   try {
     const ca = await createCa();
     const serverPem = await issueCert(ca, { commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
@@ -77,6 +78,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     const child = spawn(process.execPath, [CLI, 'server', '--workers', '1', '--host', '127.0.0.1', '--port', '0', '--ca', files.ca, '--cert', files.cert, '--key', files.key,
       '--store', store, '--builtin-files', o.file ?? '64KiB', '--stats-interval', '10s', '--max-connections-per-client', '16'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    server = child;
     let serverErrorLines = 0;
     const port = await new Promise<number>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
@@ -163,6 +165,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       && rssLateMaxMiB - rssEarlyMaxMiB < RSS_PLATEAU_SLACK_MIB;
     return result;
   } finally {
+    // A run that failed part-way must not leave its server behind.
+    if (server !== undefined && server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,19 +1,19 @@
 /**
- * The benchmark suite in its --quick form (about a minute on 2 cores), so the benches never rot.
- * Runs only when CI=true or NETPROBE_BENCH_QUICK=1; skipped with the reason otherwise. The full
- * results in bench/results/ are put back afterwards (the quick run overwrites them meanwhile).
+ * The benchmark suite in its --quick form (one to two minutes on 2 cores), so the benches never rot.
+ * Load-heavy, so it runs in `npm run test:long` (CI runs it) and is skipped in `npm test`. The full
+ * results in bench/results/ are put back afterwards (the quick run overwrites them meanwhile). How
+ * long it took is reported, not asserted: the benches' own targets say what is fast enough.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { spawnChild, stopChild } from '../helpers/children.js';
+import { longOnly } from '../helpers/suite.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'results');
-const enabled = process.env.CI === 'true' || process.env.NETPROBE_BENCH_QUICK === '1';
-const reason = 'set CI=true or NETPROBE_BENCH_QUICK=1 to run `bench/run.ts --quick` (about a minute)';
 
 function snapshot(): Map<string, string> {
   const files = new Map<string, string>();
@@ -22,12 +22,7 @@ function snapshot(): Map<string, string> {
   return files;
 }
 
-test('npm run bench -- --quick: every bench runs, exit 0, summary written', { timeout: 5 * 60_000 }, async (t) => {
-  if (!enabled) {
-    process.stdout.write(`# bench quick test skipped: ${reason}\n`);
-    t.skip(reason);
-    return;
-  }
+test('npm run bench -- --quick: every bench runs, exit 0, summary written', { ...longOnly, timeout: 10 * 60_000 }, async (t) => {
   const before = snapshot();
   t.after(() => {
     // Put the full run's files back; drop files the quick run added.
@@ -35,11 +30,12 @@ test('npm run bench -- --quick: every bench runs, exit 0, summary written', { ti
     for (const [f, text] of before) writeFileSync(join(RESULTS, f), text);
   });
   const startedAt = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--quick'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnChild(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--quick'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => stopChild(child, 'SIGTERM', 2_000));
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-20_000)));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const seconds = (Date.now() - startedAt) / 1000;
   t.diagnostic(`bench/run.ts --quick: exit ${code} in ${seconds.toFixed(0)} s`);
@@ -60,5 +56,4 @@ test('npm run bench -- --quick: every bench runs, exit 0, summary written', { ti
   for (const b of summary.benches) assert.ok(['ok', 'skipped', 'target missed'].includes(b.status), `${b.name}: ${b.status}`);
   assert.ok(summary.rows.some((r) => r.bench === 'throughput' && r.netprobe > 0), 'throughput rows collected');
   assert.ok(readFileSync(join(RESULTS, 'summary.md'), 'utf8').includes('| bench | metric |'));
-  assert.ok(seconds < 180, `--quick took ${seconds.toFixed(0)} s; it is meant to stay under 2 minutes`);
 });
