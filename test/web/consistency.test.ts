@@ -1,0 +1,137 @@
+/**
+ * One rule in one place: for the same store, window and time zone, the live dashboard's JSON API,
+ * the report's summary.json and `netprobe analyse --json` name the same busiest hour, the same most
+ * congested hour and the same congestion episodes (per client and network-wide).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { AnalysisSummary } from '../../src/analysis/types.js';
+import { writeReport } from '../../src/report/report.js';
+import { startServer } from '../../src/server/server.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import type { Snapshot } from '../../src/web/api-types.js';
+import { runAnalyse } from '../analysis/helpers/cli.js';
+import { makePki } from '../helpers/pki.js';
+import { random, stored } from '../report/helpers.js';
+import { bearer, request } from './helpers.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+/** The dashboard's "now": 12:00 UTC, 17:30 in Kolkata (a half-hour zone, so UTC hours would differ). */
+const NOW = Date.UTC(2026, 2, 10, 12, 0, 0);
+const WINDOW_MS = 6 * HOUR;
+const ZONE = 'Asia/Kolkata';
+const TYPICAL: Record<string, number> = { alice: 100, bob: 200, carol: 50, dave: 400 };
+
+/**
+ * Four clients every 5 minutes over the window. Alice and Bob measure twice as often from 08:30 to
+ * 09:30 UTC (14:00 in Kolkata: the busiest hour). Alice, Bob and Carol fall to 30 % from 09:35 to
+ * 10:10 UTC (together: a network-wide episode); Dave alone from 07:00 to 07:20. Carol fails once.
+ */
+function seeded() {
+  const rand = random(16);
+  const rows = [];
+  for (const [client, typical] of Object.entries(TYPICAL)) {
+    const starts: number[] = [];
+    for (let at = NOW - WINDOW_MS + 2 * MIN; at < NOW; at += 5 * MIN) starts.push(at);
+    if (client === 'alice' || client === 'bob') {
+      for (let at = Date.UTC(2026, 2, 10, 8, 30) + 4.5 * MIN; at < Date.UTC(2026, 2, 10, 9, 30); at += 5 * MIN) starts.push(at);
+    }
+    starts.sort((a, b) => a - b);
+    for (const at of starts) {
+      const dip =
+        (client !== 'dave' && at >= Date.UTC(2026, 2, 10, 9, 35) && at <= Date.UTC(2026, 2, 10, 10, 10)) ||
+        (client === 'dave' && at >= Date.UTC(2026, 2, 10, 7, 0) && at <= Date.UTC(2026, 2, 10, 7, 20));
+      const mbps = Math.round(typical * (dip ? 0.3 : 1) * (1 + 0.06 * (rand() * 2 - 1)) * 10) / 10;
+      rows.push(stored({ client, at, mbps, failed: client === 'carol' && at === NOW - 3 * HOUR + 2 * MIN }));
+    }
+  }
+  return rows;
+}
+
+interface Named {
+  busiestHour: number | null;
+  mostCongestedHour: number | null;
+  episodes: Record<string, string[]>;
+  network: string[];
+}
+
+const span = (fromMs: number, toMs: number) => `${new Date(fromMs).toISOString()}/${new Date(toMs).toISOString()}`;
+
+function fromAnalysis(s: AnalysisSummary): Named {
+  const episodes: Record<string, string[]> = {};
+  for (const c of s.clients) episodes[c.client] = [];
+  for (const e of s.episodes) episodes[e.client]!.push(span(Date.parse(e.start), Date.parse(e.end)));
+  return {
+    busiestHour: s.busiestHour.hour,
+    mostCongestedHour: s.mostCongestedHour.hour,
+    episodes,
+    network: s.networkEpisodes.map((e) => `${span(Date.parse(e.start), Date.parse(e.end))} ${e.clients.join(',')}`),
+  };
+}
+
+function fromDashboard(snapshot: Snapshot): Named {
+  const s = snapshot.summary;
+  const episodes: Record<string, string[]> = {};
+  for (const c of s.clients) episodes[c.client] = [];
+  for (const e of s.episodes) if (e.client !== null) episodes[e.client]!.push(span(e.fromMs, e.toMs));
+  return {
+    busiestHour: s.busiestHour.hour,
+    mostCongestedHour: s.mostCongestedHour.hour,
+    episodes,
+    network: s.episodes.filter((e) => e.client === null).map((e) => `${span(e.fromMs, e.toMs)} ${e.clients.join(',')}`),
+  };
+}
+
+test('the dashboard, the report and analyse --json agree on hours and episodes for the same window and zone', async (t) => {
+  const work = await mkdtemp(join(tmpdir(), 'netprobe-consistency-'));
+  t.after(() => rm(work, { recursive: true, force: true }));
+  const storePath = join(work, 'results.db');
+  const seed = new SqliteStore(storePath);
+  await seed.insertResults([seeded()]);
+  await seed.close();
+
+  const pki = await makePki(Object.keys(TYPICAL));
+  t.after(() => pki.cleanup());
+  const server = await startServer(
+    {
+      host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: storePath,
+      builtinFiles: ['64KiB'], statsIntervalMs: 0, http: '127.0.0.1:0', httpTimeZone: ZONE, logLevel: 'silent',
+    },
+    { now: () => NOW },
+  );
+  t.after(() => server.close());
+  const reply = await request(`${server.web!.url}api/snapshot`, { headers: bearer(server.web!.token) });
+  assert.equal(reply.status, 200, reply.body);
+  const snapshot = JSON.parse(reply.body) as Snapshot;
+  // The live view says which window and zone its rules looked at.
+  assert.deepEqual(snapshot.summary.window, { fromMs: NOW - WINDOW_MS, toMs: NOW, timeZone: ZONE });
+
+  const since = new Date(snapshot.summary.window.fromMs).toISOString();
+  const until = new Date(snapshot.summary.window.toMs + 1).toISOString();
+  const cli = await runAnalyse(['--store', storePath, '--since', since, '--until', until, '--tz', ZONE, '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  const analysed = fromAnalysis(JSON.parse(cli.stdout) as AnalysisSummary);
+
+  const store = new SqliteStore(storePath, { readonly: true });
+  t.after(() => store.close());
+  const outDir = join(work, 'report');
+  await writeReport(store, { outDir, sinceMs: Date.parse(since), untilMs: Date.parse(until), timeZone: ZONE });
+  const reported = fromAnalysis(JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8')) as AnalysisSummary);
+  const dashboard = fromDashboard(snapshot);
+
+  // The seeded picture is there (so agreement is not agreement on nothing)…
+  assert.equal(analysed.busiestHour, 14);
+  assert.equal(analysed.mostCongestedHour, 15);
+  assert.equal(analysed.episodes.alice!.length, 1);
+  assert.equal(analysed.episodes.dave!.length, 1);
+  assert.equal(analysed.network.length, 1);
+  // …and the three places name the same things.
+  assert.deepEqual(reported, analysed, 'report summary.json = analyse --json');
+  assert.deepEqual(dashboard, analysed, 'dashboard /api/snapshot = analyse --json');
+  // Each client row counts its own episodes by the same rule.
+  for (const row of snapshot.summary.clients) assert.equal(row.episodes, analysed.episodes[row.client]!.length, row.client);
+});
