@@ -3,20 +3,29 @@
  * time, the local-time profile, server load per episode) and hands them to the pure modules.
  * Memory holds one client's results plus small per-client summaries, never the whole store.
  */
+import type { ClientMeasurements } from '../store/analysis-types.js';
 import type { ResultFilter, Store } from '../store/types.js';
 import { analyseClient, type ClientAnalysis } from './client.js';
 import { PROFILE_QUERY } from './hours.js';
-import { networkEpisodes } from './network.js';
 import { type AnalyseOptions, compareText, resolveOptions } from './options.js';
 import { chooseBucketMs } from './series.js';
 import { assembleSummary, emptyProfile } from './summary.js';
 import { LocalClock, offsetSpans } from './timezone.js';
 import type { AnalysisSummary } from './types.js';
+import { judgeWindow } from './verdict.js';
 
 export type { AnalyseOptions } from './options.js';
 
+export interface AnalyseHooks {
+  /**
+   * Called with each client's columns and its analysis as the store hands them over (one client in
+   * memory at a time), so a caller (the report's charts) needs no second read and no rule of its own.
+   */
+  onClient?: (m: ClientMeasurements, analysis: ClientAnalysis) => void;
+}
+
 /** Analyses the results in `store` (see AnalyseOptions); throws UsageError for bad options. */
-export async function analyse(store: Store, options: AnalyseOptions = {}): Promise<AnalysisSummary> {
+export async function analyse(store: Store, options: AnalyseOptions = {}, hooks: AnalyseHooks = {}): Promise<AnalysisSummary> {
   const o = resolveOptions(options);
   const t = o.thresholds;
   const filter: ResultFilter = {
@@ -36,15 +45,16 @@ export async function analyse(store: Store, options: AnalyseOptions = {}): Promi
     const offsets = offsetSpans(o.timeZone, firstMs, lastMs);
     profile = await store.localTimeProfile(filter, { offsets, ...PROFILE_QUERY });
     const context = { thresholds: t, clock: new LocalClock(offsets), windowEndMs, bucketMs };
-    for await (const m of store.clientMeasurements(filter)) clients.push(analyseClient(m, context));
+    for await (const m of store.clientMeasurements(filter)) {
+      const analysed = analyseClient(m, context);
+      clients.push(analysed);
+      hooks.onClient?.(m, analysed);
+    }
   }
   clients.sort((a, b) => compareText(a.summary.client, b.summary.client));
 
-  const episodes = clients
-    .flatMap((c) => c.episodes)
-    .sort((a, b) => a.startMs - b.startMs || compareText(a.client, b.client));
-  const active = clients.flatMap((c) => (c.active ? [c.active] : []));
-  const network = networkEpisodes(episodes, active, t);
+  const verdict = judgeWindow(clients.map((c) => c.verdict), profile.hours, t);
+  const { episodes, network } = verdict;
   const windows = [...episodes, ...network].map((e) => ({ fromMs: e.startMs, toMs: e.endMs }));
   const loads = windows.length > 0 ? await store.serverLoad(windows) : [];
 
@@ -62,6 +72,7 @@ export async function analyse(store: Store, options: AnalyseOptions = {}): Promi
     windowEndMs,
     bucketMs,
     profile,
+    verdict,
     clients,
     episodes,
     network,

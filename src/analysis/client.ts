@@ -4,26 +4,26 @@
  * columns in, plain objects out.
  */
 import type { ClientMeasurements, SumCount } from '../store/analysis-types.js';
-import { clientEpisodes, type RawEpisode } from './episodes.js';
-import { analyseSchedule } from './gaps.js';
+import { baselineColumns } from './baseline.js';
+import type { RawEpisode } from './episodes.js';
 import type { ActiveSpan } from './network.js';
-import type { Thresholds } from './options.js';
 import { iso, r3, r3n, r4, r4n, ratio } from './round.js';
+import { successful } from './samples.js';
 import { type Bucket, clientBuckets, levelChanges, trend } from './series.js';
 import { mean, median, percentileSelect, percentileSorted, sampleStdDev } from './stats.js';
-import type { LocalClock } from './timezone.js';
+import type { Thresholds } from './thresholds.js';
 import type { ClientSummary, ThroughputStats } from './types.js';
+import { type ClientVerdict, type JudgeContext, judgeClient } from './verdict.js';
 
-export interface ClientContext {
+export interface ClientContext extends JudgeContext {
   thresholds: Thresholds;
-  clock: LocalClock;
-  /** --until, else the last result of the whole analysis. */
-  windowEndMs: number;
   bucketMs: number;
 }
 
 export interface ClientAnalysis {
   summary: ClientSummary;
+  /** What the rules (verdict.ts) say of this client. */
+  verdict: ClientVerdict;
   episodes: RawEpisode[];
   /** Null when the client has no baseline (it cannot be judged, so it is not counted as active). */
   active: ActiveSpan | null;
@@ -33,14 +33,6 @@ export interface ClientAnalysis {
   baselineMbps: number | null;
   /** The server's load annotations of this client's results, for the usual server load. */
   serverLoad: { results: number; concurrentTransfers: SumCount; outboundMbps: SumCount };
-}
-
-/** Values of successful results (in result order). */
-function successful(m: ClientMeasurements, column: Float64Array): Float64Array {
-  const out = new Float64Array(column.length);
-  let n = 0;
-  for (let i = 0; i < column.length; i++) if (m.failed[i] === 0 && !Number.isNaN(column[i]!)) out[n++] = column[i]!;
-  return out.subarray(0, n);
 }
 
 function throughputStats(sorted: Float64Array): ThroughputStats {
@@ -60,31 +52,18 @@ function throughputStats(sorted: Float64Array): ThroughputStats {
 
 const meanOf = (s: SumCount): number | null => r3n(s.count > 0 ? s.sum / s.count : null);
 
-function hourRatios(m: ClientMeasurements, clock: LocalClock, baseline: number | null, t: Thresholds): (number | null)[] {
-  if (baseline === null) return Array.from({ length: 24 }, () => null);
-  const byHour: number[][] = Array.from({ length: 24 }, () => []);
-  for (let i = 0; i < m.startedAtMs.length; i++) {
-    const tp = m.throughputMbps[i]!;
-    if (m.failed[i] === 0 && !Number.isNaN(tp)) byHour[clock.hour(m.startedAtMs[i]!)]!.push(tp);
-  }
-  return byHour.map((values) => (values.length >= t.minClientHourSamples ? percentileSelect(Float64Array.from(values), 0.5)! / baseline : null));
-}
-
 export function analyseClient(m: ClientMeasurements, ctx: ClientContext): ClientAnalysis {
   const t = ctx.thresholds;
   const total = m.startedAtMs.length;
   let failed = 0;
   for (let i = 0; i < total; i++) failed += m.failed[i]!;
-  const rates = successful(m, m.throughputMbps).sort();
   // Download and response times need only a few percentiles: selection, not sorting.
-  const latencies = successful(m, m.downloadMs);
+  const columns = baselineColumns(m);
+  const { rates, latencies } = columns;
   const responses = successful(m, m.responseMs);
-  const baseRate = rates.length >= t.minBaselineSamples ? percentileSorted(rates, t.baselinePercentile) : null;
-  const baselineMbps = baseRate !== null && baseRate > 0 ? baseRate : null;
-  const latencyMs = latencies.length >= t.minBaselineSamples ? percentileSelect(latencies, t.latencyBaselinePercentile) : null;
-  const schedule = analyseSchedule(m.startedAtMs, ctx.windowEndMs, t);
-  const episodes =
-    baselineMbps === null ? [] : clientEpisodes(m, { throughputMbps: baselineMbps, latencyMs }, schedule.expectedIntervalMs, t);
+  const verdict = judgeClient(m, ctx, columns);
+  const { schedule, episodes } = verdict;
+  const { throughputMbps: baselineMbps, latencyMs } = verdict.baselines;
   const buckets = clientBuckets(m, ctx.bucketMs);
   const firstMs = m.startedAtMs[0]!;
   const lastMs = m.startedAtMs[total - 1]!;
@@ -114,9 +93,10 @@ export function analyseClient(m: ClientMeasurements, ctx: ClientContext): Client
   };
   return {
     summary,
+    verdict,
     episodes,
-    active: baselineMbps === null ? null : { client: m.client, fromMs: firstMs, toMs: lastMs },
-    hourRatios: hourRatios(m, ctx.clock, baselineMbps, t),
+    active: verdict.active,
+    hourRatios: verdict.hourRatios,
     buckets,
     baselineMbps,
     serverLoad: { results: total, concurrentTransfers: m.serverConcurrentTransfers, outboundMbps: m.serverOutboundMbps },

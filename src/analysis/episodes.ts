@@ -1,18 +1,18 @@
 /**
- * Congestion episodes of one client. A result is degraded when it failed, when its throughput is
- * below degradedThroughputFraction × the client's throughput baseline, or when its download time
- * is above degradedLatencyFactor × the client's latency baseline. An episode is a run of
- * consecutive degraded results (a gap in the schedule ends a run) spanning at least minEpisodeMs
- * and minEpisodeMeasurements. Pure.
+ * Congestion episodes of one series (a client's results). A result is degraded by the test in
+ * degraded.ts; an episode is a run of consecutive degraded results (a gap in the schedule ends a
+ * run) spanning at least minEpisodeMs and minEpisodeMeasurements. Pure.
  */
-import type { ClientMeasurements } from '../store/analysis-types.js';
+import { type DegradedLimits, degradedLimits, isDegraded } from './degraded.js';
 import { isGap } from './gaps.js';
-import type { Thresholds } from './options.js';
+import type { Samples } from './samples.js';
 import { median } from './stats.js';
+import type { Thresholds } from './thresholds.js';
 
+/** A series' baselines when it has a throughput baseline (baseline.ts), the only case it is judged in. */
 export interface Baselines {
   throughputMbps: number;
-  /** null when the client has too few download times to judge latency. */
+  /** null when the series has too few download times to judge latency. */
   latencyMs: number | null;
 }
 
@@ -32,31 +32,27 @@ export interface RawEpisode {
 
 const clamp01 = (x: number): number => Math.min(1, Math.max(0, x));
 
-export function clientEpisodes(m: ClientMeasurements, base: Baselines, intervalMs: number | null, t: Thresholds): RawEpisode[] {
+export function clientEpisodes(m: Samples, base: Baselines, intervalMs: number | null, t: Thresholds): RawEpisode[] {
   const episodes: RawEpisode[] = [];
-  const lowLimit = t.degradedThroughputFraction * base.throughputMbps;
-  const highLimit = base.latencyMs === null ? Infinity : t.degradedLatencyFactor * base.latencyMs;
+  const limits = degradedLimits(base, t);
   let run: number[] = [];
   const close = (): void => {
     if (run.length > 0) {
-      const episode = summarise(m, run, base, lowLimit, highLimit);
+      const episode = summarise(m, run, base, limits);
       if (episode.measurements >= t.minEpisodeMeasurements && episode.endMs - episode.startMs >= t.minEpisodeMs) episodes.push(episode);
     }
     run = [];
   };
   for (let i = 0; i < m.startedAtMs.length; i++) {
     if (i > 0 && isGap(m.startedAtMs[i]! - m.startedAtMs[i - 1]!, intervalMs, t)) close();
-    const tp = m.throughputMbps[i]!;
-    const dl = m.downloadMs[i]!;
-    const degraded = m.failed[i] === 1 || tp < lowLimit || dl > highLimit;
-    if (degraded) run.push(i);
+    if (isDegraded(m.failed[i] === 1, m.throughputMbps[i]!, m.downloadMs[i]!, limits)) run.push(i);
     else close();
   }
   close();
   return episodes;
 }
 
-function summarise(m: ClientMeasurements, run: number[], base: Baselines, lowLimit: number, highLimit: number): RawEpisode {
+function summarise(m: Samples, run: number[], base: Baselines, limits: DegradedLimits): RawEpisode {
   const scores = new Float64Array(run.length);
   const rates: number[] = [];
   let lowThroughput = 0;
@@ -71,8 +67,8 @@ function summarise(m: ClientMeasurements, run: number[], base: Baselines, lowLim
     }
     const tp = m.throughputMbps[i]!;
     const dl = m.downloadMs[i]!;
-    if (tp < lowLimit) lowThroughput++;
-    if (dl > highLimit) highLatency++;
+    if (tp < limits.belowMbps) lowThroughput++;
+    if (dl > limits.aboveMs) highLatency++;
     if (!Number.isNaN(tp)) rates.push(tp);
     if (!Number.isNaN(dl)) maxLatency = Math.max(maxLatency ?? 0, dl);
     const short = Number.isNaN(tp) ? 0 : clamp01(1 - tp / base.throughputMbps);

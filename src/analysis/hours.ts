@@ -12,9 +12,10 @@
  * typical (median) hour and congestedMargin below the runner-up.
  */
 import type { LocalTimeProfile, ProfileGroup } from '../store/analysis-types.js';
-import type { Thresholds } from './options.js';
 import { r3n, r4, r4n, r6, ratio } from './round.js';
-import { binomialUpperTail, median } from './stats.js';
+import type { Samples } from './samples.js';
+import { binomialUpperTail, median, percentileSelect } from './stats.js';
+import type { Thresholds } from './thresholds.js';
 import type { BusiestHour, CongestedHour, HourProfile, WeekdayHourCell } from './types.js';
 
 /** The percentiles asked of the store for every group: median throughput, p95 download time. */
@@ -29,6 +30,38 @@ function metrics(g: ProfileGroup) {
     medianThroughputMbps: r3n(g.throughputMbps[0] ?? null),
     p95LatencyMs: r3n(g.downloadMs[0] ?? null),
   };
+}
+
+/** What the hour rules need of an hour: its downloads (failed ones included) and failures. */
+export type HourCounts = Pick<ProfileGroup, 'downloads' | 'failed'>;
+
+/** Local time of an instant (LocalClock). */
+export interface HourClock {
+  hour(t: number): number;
+}
+
+/** Downloads and failures per local hour (0–23) of `series`: what a store's profile counts, in memory. */
+export function hourCounts(series: Iterable<Pick<Samples, 'startedAtMs' | 'failed'>>, clock: HourClock): HourCounts[] {
+  const hours = Array.from({ length: 24 }, () => ({ downloads: 0, failed: 0 }));
+  for (const s of series) {
+    for (let i = 0; i < s.startedAtMs.length; i++) {
+      const h = hours[clock.hour(s.startedAtMs[i]!)]!;
+      h.downloads++;
+      h.failed += s.failed[i]!;
+    }
+  }
+  return hours;
+}
+
+/** Per local hour: the series' median successful throughput there over its baseline (null below minClientHourSamples). */
+export function hourRatios(m: Samples, clock: HourClock, baseline: number | null, t: Thresholds): (number | null)[] {
+  if (baseline === null) return Array.from({ length: 24 }, () => null);
+  const byHour: number[][] = Array.from({ length: 24 }, () => []);
+  for (let i = 0; i < m.startedAtMs.length; i++) {
+    const tp = m.throughputMbps[i]!;
+    if (m.failed[i] === 0 && !Number.isNaN(tp)) byHour[clock.hour(m.startedAtMs[i]!)]!.push(tp);
+  }
+  return byHour.map((values) => (values.length >= t.minClientHourSamples ? percentileSelect(Float64Array.from(values), 0.5)! / baseline : null));
 }
 
 /** `clientRatios[c][h]`: client c's hour-h median over its baseline, or null. */
@@ -55,7 +88,7 @@ export function weekdayHourMatrix(profile: LocalTimeProfile): WeekdayHourCell[] 
 const hh = (hour: number): string => `${String(hour).padStart(2, '0')}:00`;
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
-export function busiestHour(hours: readonly ProfileGroup[], t: Thresholds): BusiestHour {
+export function busiestHour(hours: readonly HourCounts[], t: Thresholds): BusiestHour {
   const total = hours.reduce((sum, g) => sum + g.downloads, 0);
   const none = { hour: null, downloads: null, share: null, runnerUp: null, pValue: null };
   if (total < t.minHourDownloads) {
@@ -77,7 +110,7 @@ export function busiestHour(hours: readonly ProfileGroup[], t: Thresholds): Busi
 }
 
 export function mostCongestedHour(
-  hours: readonly ProfileGroup[],
+  hours: readonly HourCounts[],
   relative: readonly { value: number | null; clients: number }[],
   t: Thresholds,
 ): CongestedHour {

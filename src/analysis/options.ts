@@ -4,7 +4,10 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import type { Thresholds } from './thresholds.js';
 import { checkTimeZone } from './timezone.js';
+
+export type { Thresholds } from './thresholds.js';
 
 const fraction = z.number().min(0).max(1);
 const positive = z.number().positive().finite();
@@ -61,7 +64,10 @@ export const thresholdsSchema = z.strictObject({
   highFailureRate: fraction.default(0.1),
 });
 
-export type Thresholds = z.infer<typeof thresholdsSchema>;
+// The schema and the Thresholds interface name the same keys with the same types, both ways.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesThresholds: Same<z.infer<typeof thresholdsSchema>, Thresholds> = true;
+void schemaMatchesThresholds;
 export const DEFAULT_THRESHOLDS: Thresholds = thresholdsSchema.parse({});
 export const THRESHOLD_NAMES = Object.keys(thresholdsSchema.shape) as (keyof Thresholds)[];
 

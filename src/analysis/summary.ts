@@ -5,7 +5,7 @@
 import type { LocalTimeProfile, ServerLoad } from '../store/analysis-types.js';
 import type { ClientAnalysis } from './client.js';
 import type { RawEpisode } from './episodes.js';
-import { busiestHour, hourProfile, mostCongestedHour, relativeByHour, weekdayHourMatrix } from './hours.js';
+import { hourProfile, weekdayHourMatrix } from './hours.js';
 import { type RawNetworkEpisode, overlaps } from './network.js';
 import { type ResolvedOptions, type Thresholds, compareText } from './options.js';
 import { formatDuration, iso, ison, r3, r3n, r4, r4n, ratio } from './round.js';
@@ -19,6 +19,7 @@ import {
   type NetworkEpisode,
   type ServerLoadVerdict,
 } from './types.js';
+import type { WindowVerdict } from './verdict.js';
 
 export interface SummaryInput {
   options: ResolvedOptions;
@@ -27,6 +28,8 @@ export interface SummaryInput {
   windowEndMs: number | null;
   bucketMs: number;
   profile: LocalTimeProfile;
+  /** The rules' verdict on the window (verdict.ts): hours and episodes. */
+  verdict: WindowVerdict;
   /** Sorted by client. */
   clients: ClientAnalysis[];
   /** Sorted by start, then client. */
@@ -148,7 +151,7 @@ function findings(summary: Omit<AnalysisSummary, 'findings'>, input: SummaryInpu
 export function assembleSummary(input: SummaryInput): AnalysisSummary {
   const o = input.options;
   const t = o.thresholds;
-  const relative = relativeByHour(input.clients.map((c) => c.hourRatios));
+  const relative = input.verdict.relative;
   const usual = usualLoad(input.clients);
   const network = input.network.map((e, i) => networkEpisodeOut(e, input.loads.network[i], usual, input));
   const clients = input.clients.map((c) => c.summary);
@@ -178,8 +181,8 @@ export function assembleSummary(input: SummaryInput): AnalysisSummary {
     clients,
     hourOfDay: hourProfile(input.profile, relative),
     weekdayHour: weekdayHourMatrix(input.profile),
-    busiestHour: busiestHour(input.profile.hours, t),
-    mostCongestedHour: mostCongestedHour(input.profile.hours, relative, t),
+    busiestHour: input.verdict.busiestHour,
+    mostCongestedHour: input.verdict.mostCongestedHour,
     episodes: input.episodes.map((e, i) => clientEpisodeOut(e, input.loads.episodes[i], usual, input, network)),
     networkEpisodes: network,
     series: {

@@ -3,7 +3,7 @@
  * report. Times are ISO 8601 UTC strings; durations `…Ms`; rates `…Mbps`; shares and ratios are
  * fractions 0..1. Absent values are null, never omitted. docs/analysis.md documents every field.
  */
-import type { Thresholds } from './options.js';
+import type { Thresholds } from './thresholds.js';
 
 export const ANALYSIS_SCHEMA = 'netprobe.analysis/1';
 

@@ -1,21 +1,17 @@
 /**
  * The first of the report's two reads of per-result data: what every client contributes to the
- * charts, gathered while the analysis reads the store (`teeClientMeasurements` hands each client's
- * columns to the collector as they pass to `analyse`, so the store is read once, not twice).
+ * charts, gathered while the analysis reads the store (analyse()'s `onClient` hook hands each
+ * client's columns and analysis to the collector, so the store is read once, not twice).
  *
  * Per client it adds, with memory independent of the number of results:
  * - its download and response times to pooled log histograms (the "others" latency CDF);
  * - its results to pooled per-bucket histograms of download time, at the finest smoke bucket width
  *   (the "others" smoke, merged to the final width later);
- * - throughput ÷ its baseline to the weekday × hour cells. The baseline is the analysis's
- *   (docs/analysis.md: p`baselinePercentile` of its successful throughputs, with at least
- *   `minBaselineSamples` of them), computed here because the analysis has not seen the client yet.
+ * - throughput ÷ its baseline to the weekday × hour cells. The baseline is the analysis's own
+ *   (src/analysis/baseline.ts), handed over with the client.
  */
-import { percentileSorted } from '../analysis/stats.js';
 import type { LocalClock } from '../analysis/timezone.js';
-import type { Thresholds } from '../analysis/options.js';
 import type { ClientMeasurements } from '../store/analysis-types.js';
-import type { Store } from '../store/types.js';
 import { LinearHistogram, LogHistogram } from './sketch.js';
 
 /** Relative throughput is binned from 0 to 4× the baseline at 0.1 % steps (above 4× counts as 4×). */
@@ -52,10 +48,10 @@ export class PooledCollector {
   constructor(
     readonly clock: LocalClock,
     readonly fineBucketMs: number,
-    private readonly thresholds: Thresholds,
   ) {}
 
-  addClient(m: ClientMeasurements): void {
+  /** `baseline`: the analysis's throughput baseline of the client (null: it has none). */
+  addClient(m: ClientMeasurements, baseline: number | null): void {
     if (this.baselines.has(m.client)) return;
     this.download.addAll(successfulOnly(m, m.downloadMs));
     this.response.addAll(successfulOnly(m, m.responseMs));
@@ -64,10 +60,6 @@ export class PooledCollector {
       if (m.failed[i] === 1) b.failed++;
       else b.hist.add(m.downloadMs[i]!);
     });
-    const rates = successfulSorted(m, m.throughputMbps);
-    const t = this.thresholds;
-    const base = rates.length >= t.minBaselineSamples ? percentileSorted(rates, t.baselinePercentile) : null;
-    const baseline = base !== null && base > 0 ? base : null;
     this.baselines.set(m.client, baseline);
     if (baseline === null) return;
     for (let i = 0; i < m.startedAtMs.length; i++) {
@@ -104,31 +96,4 @@ function successfulOnly(m: ClientMeasurements, column: Float64Array): Float64Arr
   let n = 0;
   for (let i = 0; i < column.length; i++) if (m.failed[i] === 0 && Number.isFinite(column[i]!)) out[n++] = column[i]!;
   return out.subarray(0, n);
-}
-
-/**
- * `store` with its first `clientMeasurements` stream also handed, client by client, to
- * `onClient` (before the caller sees it). Later streams pass through untouched.
- */
-export function teeClientMeasurements(store: Store, onClient: (m: ClientMeasurements) => void): Store {
-  let teed = false;
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (property !== 'clientMeasurements') {
-        const value: unknown = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      }
-      return (...args: Parameters<Store['clientMeasurements']>) => {
-        const inner = target.clientMeasurements(...args);
-        if (teed) return inner;
-        teed = true;
-        return (async function* () {
-          for await (const m of inner) {
-            onClient(m);
-            yield m;
-          }
-        })();
-      };
-    },
-  });
 }

@@ -19,7 +19,6 @@ import type { ResultFilter, Store } from '../store/types.js';
 import { PooledCollector, localWallMs, successfulSorted } from './collect.js';
 import type { Featured } from './select.js';
 import { LogHistogram, cdfOfSorted, quantiles } from './sketch.js';
-import type { Thresholds } from '../analysis/options.js';
 
 export { localWallMs } from './collect.js';
 
@@ -84,8 +83,8 @@ export function chooseSmokeBucketMs(spanMs: number, resultsPerMs: number): numbe
 }
 
 /** Starts the pooled collection for a window of results from `firstMs` to `lastMs`. */
-export function pooledCollector(timeZone: string, firstMs: number, lastMs: number, thresholds: Thresholds): PooledCollector {
-  return new PooledCollector(new LocalClock(offsetSpans(timeZone, firstMs, lastMs)), fineSmokeBucketMs(lastMs - firstMs), thresholds);
+export function pooledCollector(timeZone: string, firstMs: number, lastMs: number): PooledCollector {
+  return new PooledCollector(new LocalClock(offsetSpans(timeZone, firstMs, lastMs)), fineSmokeBucketMs(lastMs - firstMs));
 }
 
 export interface FinishOptions {

@@ -19,7 +19,6 @@ import { LocalClock, offsetSpans } from '../analysis/timezone.js';
 import type { AnalysisSummary } from '../analysis/types.js';
 import type { ResultFilter, Store } from '../store/types.js';
 import { CHARTS } from './charts/index.js';
-import { teeClientMeasurements } from './collect.js';
 import { type ReportData, finishReportData, pooledCollector } from './data.js';
 import { startResultsCsv } from './export.js';
 import { type PageChart, renderPage } from './page.js';
@@ -96,19 +95,16 @@ export async function writeReport(store: Store, options: ReportOptions): Promise
   try {
     // The charts' per-result data rides along the analysis's read of the store (collect.ts).
     const span = await store.resultSpan(filter);
-    const pooled = pooledCollector(resolved.timeZone, span.firstMs ?? 0, span.lastMs ?? 0, resolved.thresholds);
+    const pooled = pooledCollector(resolved.timeZone, span.firstMs ?? 0, span.lastMs ?? 0);
     let read = 0;
-    const teed = teeClientMeasurements(store, (m) => {
-      pooled.addClient(m);
-      read += m.results;
-      progress({ done: read });
+    const summary = await analyse(store, options, {
+      onClient: (m, analysis) => {
+        pooled.addClient(m, analysis.verdict.baselines.throughputMbps);
+        read += m.results;
+        progress({ done: read });
+      },
     });
-    const summary = await analyse(teed, options);
     await write('summary.json', toStableJson(summary));
-    if (pooled.baselines.size < summary.clients.length) {
-      // The analysis read the clients some other way: read them here.
-      for await (const m of store.clientMeasurements(filter)) pooled.addClient(m);
-    }
 
     const featured = featuredClients(summary);
     progress({ stage: 'data', done: 0, total: featured.clients.length });

@@ -48,6 +48,8 @@ export const serverConfigSchema = z.strictObject({
    * Off when unset. A number comes from NETPROBE_HTTP=9090.
    */
   http: z.union([z.string().min(1), z.number().int().min(0).max(65535)]).optional(),
+  /** IANA time zone of the dashboard's hours of day (busiest and most congested hour), as `analyse --tz`. */
+  httpTimeZone: z.string().min(1).default('UTC'),
   /** Serve it over HTTPS with the server's certificate (required on a non-loopback address). */
   httpTls: z.boolean().default(false),
   /** Bearer token for the endpoint; generated at start (and logged once) when unset. */

@@ -1,8 +1,12 @@
 /**
  * JSON shapes of the dashboard API, shared by the server (src/web) and the page (src/web/ui).
- * No imports: this file is compiled for Node and bundled for the browser. Times are ms since the
- * epoch (UTC), rates Mbit/s (10^6 bit/s).
+ * Type imports only (of src/analysis): this file is compiled for Node and bundled for the browser.
+ * Times are ms since the epoch (UTC), rates Mbit/s (10^6 bit/s).
  */
+import type { Thresholds } from '../analysis/thresholds.js';
+import type { BusiestHour, CongestedHour } from '../analysis/types.js';
+
+export type { BusiestHour, CongestedHour, Thresholds };
 
 export type ClientStatus = 'ok' | 'congested' | 'failing' | 'silent';
 
@@ -15,14 +19,18 @@ export interface ClientRow {
   /** Throughput of the most recent measurement; null when it failed. */
   lastMbps: number | null;
   lastResponseMs: number | null;
+  lastDownloadMs: number | null;
   /** Error code of the most recent measurement, if it failed. */
   lastError: string | null;
   /** Median throughput of the client's successful results in the window. */
   medianMbps: number | null;
+  /** The client's baselines over the window (src/analysis/baseline.ts); null: too few results to judge it. */
+  baselineMbps: number | null;
+  latencyBaselineMs: number | null;
   /** Results in the window (failures included). */
   results: number;
   failures: number;
-  /** Congestion episodes of this client in the window. */
+  /** Congestion episodes of this client in the window (the analyser's rule). */
   episodes: number;
   status: ClientStatus;
 }
@@ -35,18 +43,27 @@ export interface Point {
   t: number;
   mbps: number | null;
   responseMs: number | null;
+  /** Request sent to last byte: what the degraded test's latency side judges. */
+  downloadMs: number | null;
   error: string | null;
 }
 
-/** A run of congested results: one client's, or network-wide (`client` null). */
+/**
+ * A congestion episode by the analyser's rule (docs/analysis.md): one client's run of degraded
+ * results, or a network-wide episode (`client` null).
+ */
 export interface Episode {
   client: string | null;
+  /** Start of the first and of the last degraded result (network-wide: of the overlap). */
   fromMs: number;
   toMs: number;
+  /** Degraded results in it (network-wide: of all its clients). */
   results: number;
-  /** Lowest throughput in the episode as a fraction of the median it is compared with. */
-  worstRatio: number;
-  /** It includes the most recent result (or time bucket). */
+  /** Median shortfall of its results (0 = at baseline, 1 = failed). */
+  severity: number;
+  /** The clients in it (one for a client's episode). */
+  clients: string[];
+  /** It includes the client's most recent result (network-wide: at least minNetworkClients of its clients are still in theirs). */
   ongoing: boolean;
 }
 
@@ -59,17 +76,6 @@ export interface Alert {
   client: string | null;
   sinceMs: number;
   message: string;
-}
-
-/** The clock hour in the window with the most downloads (ties: the more congested one). */
-export interface BusiestHour {
-  startMs: number;
-  /** Downloads (results, failed ones included) that started in the hour. */
-  results: number;
-  /** Mean of the hour's throughputs, each over its client's window median; null when unknown. */
-  ratio: number | null;
-  /** Median throughput of the hour's successful results. */
-  medianMbps: number | null;
 }
 
 export interface TransferRow {
@@ -93,16 +99,28 @@ export interface LoadSnapshot {
   shuttingDown: boolean;
 }
 
+/** The results the rules looked at: start times in [fromMs, toMs], hours of day in timeZone. */
+export interface SummaryWindow {
+  fromMs: number;
+  toMs: number;
+  timeZone: string;
+}
+
 export interface Summary {
   atMs: number;
   windowMs: number;
+  window: SummaryWindow;
+  /** The thresholds the rules used (the analyser's defaults). */
+  thresholds: Thresholds;
   clients: ClientRow[];
   episodes: Episode[];
   alerts: Alert[];
-  busiestHour: BusiestHour | null;
+  /** As `netprobe analyse` names them for the same window and zone. */
+  busiestHour: BusiestHour;
+  mostCongestedHour: CongestedHour;
   /** Median throughput of every successful result in the window. */
   networkMedianMbps: number | null;
-  /** Results of the last RECENT_MS against their clients' medians (median ratio; 1 = as usual). */
+  /** Results of the last RECENT_MS against their clients' throughput baselines (median ratio; 1 = at baseline). */
   recentRatio: number | null;
 }
 
@@ -121,8 +139,6 @@ export interface StreamEvents {
   load: LoadSnapshot;
 }
 
-/** Results below this fraction of their client's window median are congested. */
-export const CONGESTED_RATIO = 0.5;
 export const MAX_TRANSFER_ROWS = 50;
 /** "Now" for the recent ratio. */
 export const RECENT_MS = 30 * 60_000;

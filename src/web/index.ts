@@ -6,6 +6,7 @@ import type { PeerCertificate } from 'node:tls';
 import http, { type Server } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { checkTimeZone } from '../analysis/timezone.js';
 import { ErrorCodes, NetprobeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ServerContext } from '../server/context.js';
@@ -20,7 +21,7 @@ import { createRoutes } from './routes.js';
 import { EventStream } from './sse.js';
 import { DashboardState } from './state.js';
 
-/** The chart, the medians and the congestion rule look at this much history. */
+/** The chart and the analyser's rules (congestion.ts) look at this much history. */
 export const DEFAULT_WINDOW_MS = 6 * 3_600_000;
 const MAX_VIEWERS = 64;
 /** A request must arrive in full within this long (SSE responses are not limited). */
@@ -58,7 +59,7 @@ export async function startWeb(ctx: ServerContext, deps: WebDeps): Promise<WebEn
   const generated = config.httpToken === undefined;
   const token = config.httpToken ?? generateToken();
 
-  const state = new DashboardState(deps.windowMs ?? DEFAULT_WINDOW_MS, ctx.now);
+  const state = new DashboardState(deps.windowMs ?? DEFAULT_WINDOW_MS, ctx.now, { timeZone: checkTimeZone(config.httpTimeZone) });
   await state.load(deps.store);
   const stream = new EventStream(MAX_VIEWERS);
   const metrics = createMetrics(ctx, state, () => stream.size);

@@ -1,7 +1,7 @@
 import type { StoredResult } from '../protocol/result.js';
 import type { Store } from '../store/types.js';
 import type { Point, Summary } from './api-types.js';
-import { type ClientMeta, buildSummary } from './summary.js';
+import { type ClientMeta, type SummaryOptions, buildSummary } from './summary.js';
 
 /** What the chart can show at most; the oldest results are dropped first. */
 export const MAX_POINTS = 50_000;
@@ -13,6 +13,7 @@ export function toPoint(r: StoredResult): Point {
     t: Date.parse(r.startedAt),
     mbps: r.error === null ? r.throughputMbps : null,
     responseMs: r.responseMs,
+    downloadMs: r.error === null ? r.downloadMs : null,
     error: r.error?.code ?? null,
   };
 }
@@ -30,6 +31,7 @@ export class DashboardState {
   constructor(
     readonly windowMs: number,
     private readonly now: () => number,
+    private readonly options: SummaryOptions = {},
   ) {}
 
   /** Reads the window's results from the store (paged; bounded by MAX_POINTS). */
@@ -66,13 +68,13 @@ export class DashboardState {
     const meta = this.metas.get(p.client);
     if (!meta) {
       this.metas.set(p.client, {
-        lastSeenMs: receivedAtMs, lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastError: p.error,
+        lastSeenMs: receivedAtMs, lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastDownloadMs: p.downloadMs, lastError: p.error,
       });
       return;
     }
     meta.lastSeenMs = Math.max(meta.lastSeenMs, receivedAtMs);
     if (p.t >= meta.lastStartedMs) {
-      Object.assign(meta, { lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastError: p.error });
+      Object.assign(meta, { lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastDownloadMs: p.downloadMs, lastError: p.error });
     }
   }
 
@@ -96,7 +98,10 @@ export class DashboardState {
     return this.metas;
   }
 
+  /** The analyser's rules over the window; when MAX_POINTS cut it short, the window starts at the oldest result kept. */
   summary(): Summary {
-    return buildSummary(this.windowPoints(), this.metas, this.now(), this.windowMs);
+    const points = this.windowPoints();
+    const capped = points.length >= MAX_POINTS ? { fromMs: points[0]!.t } : {};
+    return buildSummary(points, this.metas, this.now(), this.windowMs, { ...this.options, ...capped });
   }
 }

@@ -1,9 +1,13 @@
 /**
- * Builds the dashboard summary (client table, episodes, alerts, busiest hour) from the results in
- * the window. Pure: the caller passes the time.
+ * Builds the dashboard summary (client table, episodes, alerts, busiest and most congested hour)
+ * from the results in the window, by the analyser's rules (congestion.ts). Pure: the caller passes
+ * the time.
  */
-import { type Alert, type AlertKind, type ClientRow, type ClientStatus, type Episode, type Point, RECENT_MS, type Summary } from './api-types.js';
-import { busiestHour, clientEpisodes, median, networkEpisodes, rates, recentRatio, referenceMedian } from './congestion.js';
+import { isDegraded } from '../analysis/degraded.js';
+import { DEFAULT_THRESHOLDS } from '../analysis/options.js';
+import type { Thresholds } from '../analysis/thresholds.js';
+import { type Alert, type AlertKind, type ClientRow, type ClientStatus, type Point, RECENT_MS, type Summary } from './api-types.js';
+import { episodesOf, judgeLive, limitsOf, median, rates, recentRatio } from './congestion.js';
 
 /** What is kept of a client even after its results left the window. */
 export interface ClientMeta {
@@ -11,7 +15,14 @@ export interface ClientMeta {
   lastStartedMs: number;
   lastMbps: number | null;
   lastResponseMs: number | null;
+  lastDownloadMs: number | null;
   lastError: string | null;
+}
+
+export interface SummaryOptions {
+  /** Hours of day (busiest, most congested) are local to this IANA zone (default UTC). */
+  timeZone?: string;
+  thresholds?: Thresholds;
 }
 
 /** A client is silent after this many of its usual intervals without a result… */
@@ -38,25 +49,37 @@ function minutes(ms: number): string {
 }
 
 const mbps = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toPrecision(3));
+const percent = (x: number): string => `${Math.round(x * 100)}%`;
 
-export function buildSummary(points: readonly Point[], metas: ReadonlyMap<string, ClientMeta>, nowMs: number, windowMs: number): Summary {
+/**
+ * `points`: the window's results, oldest first; the window is [nowMs − windowMs, nowMs], or from
+ * `fromMs` when older results had to be dropped (the summary says which).
+ */
+export function buildSummary(
+  points: readonly Point[],
+  metas: ReadonlyMap<string, ClientMeta>,
+  nowMs: number,
+  windowMs: number,
+  options: SummaryOptions & { fromMs?: number } = {},
+): Summary {
+  const t = options.thresholds ?? DEFAULT_THRESHOLDS;
+  const window = { fromMs: options.fromMs ?? nowMs - windowMs, toMs: nowMs, timeZone: options.timeZone ?? 'UTC' };
   const byClient = new Map<string, Point[]>();
   for (const p of points) {
     let list = byClient.get(p.client);
     if (!list) byClient.set(p.client, (list = []));
     list.push(p);
   }
-  const medians = new Map<string, number | null>();
-  const episodes: Episode[] = [];
+  const live = judgeLive(byClient, window, t);
+  const episodes = episodesOf(live, t);
   const clients: ClientRow[] = [];
   const alerts: Alert[] = [];
   for (const [client, meta] of metas) {
     const own = byClient.get(client) ?? [];
-    const ref = referenceMedian(own);
-    medians.set(client, ref);
-    const mine = clientEpisodes(client, own, ref);
-    episodes.push(...mine);
-    const ongoing = mine.find((e) => e.ongoing);
+    const verdict = live.clients.get(client);
+    const limits = limitsOf(verdict, t);
+    const baselineMbps = verdict?.baselines.throughputMbps ?? null;
+    const mine = episodes.filter((e) => e.client === client);
     const silentMs = silentAfterMs(own);
     let status: ClientStatus = 'ok';
     // Silence is judged by the last measurement, not the last delivery: an outbox replay of old results is still silence.
@@ -69,32 +92,38 @@ export function buildSummary(points: readonly Point[], metas: ReadonlyMap<string
     } else if (meta.lastError !== null) {
       status = 'failing';
       alerts.push({ kind: 'failing', severity: 'warning', client, sinceMs: meta.lastStartedMs, message: `${client}: last measurement failed (${meta.lastError})` });
-    } else if (ongoing && ref !== null && meta.lastMbps !== null) {
+    } else if (limits && baselineMbps !== null && meta.lastError === null && isDegraded(false, meta.lastMbps ?? NaN, meta.lastDownloadMs ?? NaN, limits)) {
+      // The latest result fails the analyser's degraded test; an episode needs more of them in a row.
       status = 'congested';
+      const ongoing = mine.find((e) => e.ongoing);
+      const slow = meta.lastMbps !== null && meta.lastMbps < limits.belowMbps;
       alerts.push({
-        kind: 'congestion', severity: 'warning', client, sinceMs: ongoing.fromMs,
-        message: `${client}: ${mbps(meta.lastMbps)} Mbit/s, ${Math.round((meta.lastMbps / ref) * 100)}% of its median ${mbps(ref)} Mbit/s`,
+        kind: 'congestion', severity: 'warning', client, sinceMs: ongoing?.fromMs ?? meta.lastStartedMs,
+        message: slow
+          ? `${client}: ${mbps(meta.lastMbps!)} Mbit/s, ${percent(meta.lastMbps! / baselineMbps)} of its baseline ${mbps(baselineMbps)} Mbit/s`
+          : `${client}: download took ${Math.round(meta.lastDownloadMs!)} ms, over ${t.degradedLatencyFactor}× its usual ${Math.round(verdict!.baselines.latencyMs!)} ms`,
       });
     }
     clients.push({
       client,
       ...meta,
       medianMbps: median(rates(own)),
+      baselineMbps,
+      latencyBaselineMs: verdict?.baselines.latencyMs ?? null,
       results: own.length,
       failures: own.filter((p) => p.error !== null).length,
       episodes: mine.length,
       status,
     });
   }
-  const network = networkEpisodes(byClient, medians, nowMs, windowMs);
-  const ongoingNetwork = network.find((e) => e.ongoing);
+  const ongoingNetwork = episodes.find((e) => e.client === null && e.ongoing);
   if (ongoingNetwork) {
     const congested = clients.filter((c) => c.status === 'congested').length;
     alerts.push({
       kind: 'network-congestion', severity: 'critical', client: null, sinceMs: ongoingNetwork.fromMs,
       message: congested >= 2
-        ? `network-wide congestion: ${congested} of ${clients.length} clients below half their median throughput`
-        : 'network-wide congestion: most clients measuring now are below half their median throughput',
+        ? `network-wide congestion: ${congested} of ${clients.length} clients degraded (below ${percent(t.degradedThroughputFraction)} of their baseline throughput, or slow)`
+        : `network-wide congestion: ${ongoingNetwork.clients.length} clients in an episode together`,
     });
   }
   alerts.sort((a, b) => ALERT_ORDER[a.kind] - ALERT_ORDER[b.kind] || (a.client ?? '').localeCompare(b.client ?? ''));
@@ -103,11 +132,14 @@ export function buildSummary(points: readonly Point[], metas: ReadonlyMap<string
   return {
     atMs: nowMs,
     windowMs,
+    window,
+    thresholds: t,
     clients,
-    episodes: [...network, ...episodes],
+    episodes,
     alerts,
-    busiestHour: busiestHour(points, medians),
+    busiestHour: live.whole.busiestHour,
+    mostCongestedHour: live.whole.mostCongestedHour,
     networkMedianMbps,
-    recentRatio: recentRatio(points, medians, nowMs - RECENT_MS),
+    recentRatio: recentRatio(points, live, nowMs - RECENT_MS),
   };
 }

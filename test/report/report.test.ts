@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyse } from '../../src/analysis/analyse.js';
 import { toStableJson } from '../../src/analysis/json.js';
-import { resolveOptions } from '../../src/analysis/options.js';
 import { CHARTS } from '../../src/report/charts/index.js';
-import { teeClientMeasurements } from '../../src/report/collect.js';
 import { RESULT_CSV_COLUMNS } from '../../src/report/csv.js';
 import { pooledCollector } from '../../src/report/data.js';
 import { writeReport } from '../../src/report/report.js';
@@ -165,8 +163,8 @@ test("the chart data read alongside the analysis uses the analysis's own baselin
   const { store } = await storeWith(t, fleet(['a', 'b', 'c', 'sparse'], 2).filter((m) => m.client !== 'sparse' || m.at < T0 + 2 * HOUR));
   const options = { timeZone: 'America/New_York', thresholds: { baselinePercentile: 0.8 } };
   const span = await store.resultSpan();
-  const pooled = pooledCollector('America/New_York', span.firstMs!, span.lastMs!, resolveOptions(options).thresholds);
-  const summary = await analyse(teeClientMeasurements(store, (m) => pooled.addClient(m)), options);
+  const pooled = pooledCollector('America/New_York', span.firstMs!, span.lastMs!);
+  const summary = await analyse(store, options, { onClient: (m, a) => pooled.addClient(m, a.verdict.baselines.throughputMbps) });
   assert.equal(pooled.baselines.size, summary.clients.length);
   for (const c of summary.clients) {
     const mine = pooled.baselines.get(c.client)!;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Point } from '../../src/web/api-types.js';
-import { busiestHour, clientEpisodes, median, networkEpisodes, referenceMedian } from '../../src/web/congestion.js';
+import { median } from '../../src/web/congestion.js';
 import { type ClientMeta, buildSummary, silentAfterMs } from '../../src/web/summary.js';
 
 const MIN = 60_000;
@@ -11,8 +11,10 @@ const WINDOW = 6 * HOUR;
 const NOW = Date.UTC(2025, 0, 15, 18, 0, 0);
 
 let seq = 0;
+/** A 10 MB download at `mbps` (its download time follows), or a failure. */
 function pt(client: string, agoMs: number, mbps: number | null, error: string | null = null): Point {
-  return { id: `id-${seq++}`, client, t: NOW - agoMs, mbps: error ? null : mbps, responseMs: 2, error };
+  const downloadMs = error || mbps === null ? null : 80_000 / mbps + 2;
+  return { id: `id-${seq++}`, client, t: NOW - agoMs, mbps: error ? null : mbps, responseMs: 2, downloadMs, error };
 }
 
 /** One result every 10 minutes over the window, `rate(agoMs)` Mbit/s. */
@@ -22,18 +24,14 @@ function series(client: string, rate: (agoMs: number) => number): Point[] {
   return out;
 }
 
-function byClientOf(points: readonly Point[]): Map<string, Point[]> {
-  const out = new Map<string, Point[]>();
-  for (const p of points) out.set(p.client, [...(out.get(p.client) ?? []), p]);
-  return out;
-}
-
 function metas(points: readonly Point[]): Map<string, ClientMeta> {
   const m = new Map<string, ClientMeta>();
   for (const p of points) {
     const cur = m.get(p.client);
     if (!cur || p.t >= cur.lastStartedMs) {
-      m.set(p.client, { lastSeenMs: p.t + 100, lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastError: p.error });
+      m.set(p.client, {
+        lastSeenMs: p.t + 100, lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastDownloadMs: p.downloadMs, lastError: p.error,
+      });
     }
   }
   return m;
@@ -46,54 +44,54 @@ describe('congestion rule', () => {
     assert.equal(median([4, 1, 3, 2]), 2.5);
   });
 
-  test('a median needs three successful results', () => {
-    assert.equal(referenceMedian([pt('a', 0, 100), pt('a', 1, 50)]), null);
-    assert.equal(referenceMedian([pt('a', 0, 100), pt('a', 1, 50), pt('a', 2, null, 'X'), pt('a', 3, 70)]), 70);
+  test("a client's episode is the analyser's: degraded results in a row, at least 3 and 10 minutes", () => {
+    const steady = series('a', () => 100);
+    // One slow result makes the client congested now, but it is not an episode.
+    const one = [...steady.slice(0, -1), pt('a', 0, 30)];
+    const s1 = buildSummary(one, metas(one), NOW, WINDOW);
+    assert.equal(s1.clients[0]!.status, 'congested');
+    assert.deepEqual(s1.episodes, []);
+    // Three slow results over 20 minutes are one, still going on; a failure counts as degraded.
+    const three = [...steady.slice(0, -3), pt('a', 25 * MIN, 30), pt('a', 15 * MIN, null, 'E'), pt('a', 5 * MIN, 40)];
+    const s3 = buildSummary(three, metas(three), NOW, WINDOW);
+    assert.equal(s3.episodes.length, 1);
+    assert.deepEqual(
+      { ...s3.episodes[0]!, severity: Math.round(s3.episodes[0]!.severity * 100) / 100 },
+      { client: 'a', fromMs: NOW - 25 * MIN, toMs: NOW - 5 * MIN, results: 3, severity: 0.7, clients: ['a'], ongoing: true },
+    );
+    assert.equal(s3.clients[0]!.episodes, 1);
+    // Below the analyser's baseline sample count nobody is judged.
+    const few = steady.slice(-5).map((p, i) => (i >= 2 ? { ...p, mbps: 10, downloadMs: 8002 } : p));
+    const sFew = buildSummary(few, metas(few), NOW, WINDOW);
+    assert.equal(sFew.clients[0]!.baselineMbps, null);
+    assert.equal(sFew.clients[0]!.status, 'ok');
   });
 
-  test('consecutive results below half the median form one episode; failures do not break it', () => {
-    const points = [pt('a', 60 * MIN, 100), pt('a', 50 * MIN, 40), pt('a', 40 * MIN, null, 'E'), pt('a', 30 * MIN, 45),
-      pt('a', 20 * MIN, 100), pt('a', 10 * MIN, 49), pt('a', 0, 30)];
-    const episodes = clientEpisodes('a', points, 100);
-    assert.equal(episodes.length, 2);
-    assert.deepEqual(episodes[0], { client: 'a', fromMs: NOW - 50 * MIN, toMs: NOW - 30 * MIN, results: 2, worstRatio: 0.4, ongoing: false });
-    assert.deepEqual(episodes[1], { client: 'a', fromMs: NOW - 10 * MIN, toMs: NOW, results: 2, worstRatio: 0.3, ongoing: true });
-    assert.deepEqual(clientEpisodes('a', points, null), []);
-    assert.deepEqual(clientEpisodes('a', [pt('a', 0, 50)], 100), [], 'exactly half is not below half');
-  });
-
-  test('network-wide: at least two clients and half of those measuring', () => {
+  test('network-wide: clients in episodes together (at least two, and half of those active)', () => {
     const dip = (typical: number) => (ago: number) => (ago <= 2 * HOUR && ago >= 90 * MIN ? typical * 0.3 : typical);
     const points = [...series('a', dip(1000)), ...series('b', dip(200)), ...series('c', () => 50), ...series('d', () => 80)];
-    const byClient = byClientOf(points);
-    const medians = new Map([...byClient].map(([c, ps]) => [c, referenceMedian(ps)]));
-    const episodes = networkEpisodes(byClient, medians, NOW, WINDOW);
-    assert.equal(episodes.length, 1);
-    // The dipped results started 115, 105 and 95 minutes ago; the episode spans their 5-minute buckets.
-    assert.deepEqual([episodes[0]!.fromMs, episodes[0]!.toMs], [NOW - 115 * MIN, NOW - 90 * MIN]);
-    assert.equal(episodes[0]!.worstRatio, 0.3);
-    assert.equal(episodes[0]!.ongoing, false);
+    const summary = buildSummary(points, metas(points), NOW, WINDOW);
+    const network = summary.episodes.filter((e) => e.client === null);
+    assert.equal(network.length, 1);
+    // a and b were degraded at 115, 105 and 95 minutes ago: their episodes overlap over those 20 minutes.
+    assert.deepEqual([network[0]!.fromMs, network[0]!.toMs, network[0]!.clients], [NOW - 115 * MIN, NOW - 95 * MIN, ['a', 'b']]);
+    assert.equal(network[0]!.ongoing, false);
     // One client alone is not the network.
     const alone = [...series('a', dip(1000)), ...series('c', () => 50)];
-    const g = byClientOf(alone);
-    assert.deepEqual(networkEpisodes(g, new Map([...g].map(([c, ps]) => [c, referenceMedian(ps)])), NOW, WINDOW), []);
+    assert.deepEqual(buildSummary(alone, metas(alone), NOW, WINDOW).episodes.filter((e) => e.client === null), []);
   });
 
-  test('busiest hour: the most downloads; a tie goes to the hour furthest below the clients’ medians', () => {
-    const slowAt = (h: number) => (ago: number) => (ago > h * HOUR && ago <= (h + 1) * HOUR ? 0.4 : 1);
-    const points = [...series('fast', (ago) => 1000 * slowAt(2)(ago)), ...series('slow', (ago) => 10 * slowAt(2)(ago))];
-    const medians = new Map([['fast', 1000], ['slow', 10]]);
-    const tie = busiestHour(points, medians);
-    assert.equal(tie?.startMs, NOW - 3 * HOUR);
-    assert.ok(Math.abs(tie.ratio! - 0.4) < 1e-9);
-    assert.equal(tie.results, 12);
-    // Three more downloads (one failed) make 14:00–15:00 the busiest, congested or not.
-    const extra = [pt('fast', 3.5 * HOUR + MIN, 1000), pt('slow', 3.5 * HOUR + 2 * MIN, 10), pt('slow', 3.5 * HOUR + 3 * MIN, null, 'E')];
-    const busiest = busiestHour([...points, ...extra], medians);
-    assert.equal(busiest?.startMs, NOW - 4 * HOUR);
-    assert.equal(busiest.results, 15);
-    assert.equal(busiest.ratio, 1);
-    assert.equal(busiestHour([], medians), null);
+  test("busiest and most congested hour: the analyser's, in the dashboard's time zone, for the window it names", () => {
+    const points = ['a', 'b', 'c'].flatMap((c) => series(c, (ago) => (ago > 2 * HOUR && ago <= 3 * HOUR ? 40 : 100)));
+    // Two extra downloads a client in 13:00–14:00 UTC (18:30–19:30 in Kolkata).
+    for (const c of ['a', 'b', 'c']) points.push(pt(c, 4.5 * HOUR + MIN, 100), pt(c, 4.5 * HOUR + 2 * MIN, 100));
+    const utc = buildSummary(points, metas(points), NOW, WINDOW);
+    assert.deepEqual(utc.window, { fromMs: NOW - WINDOW, toMs: NOW, timeZone: 'UTC' });
+    assert.equal(utc.busiestHour.hour, 13);
+    assert.equal(utc.mostCongestedHour.hour, 15);
+    const kolkata = buildSummary(points, metas(points), NOW, WINDOW, { timeZone: 'Asia/Kolkata' });
+    assert.equal(kolkata.window.timeZone, 'Asia/Kolkata');
+    assert.equal(kolkata.busiestHour.hour, 18);
   });
 });
 
@@ -110,7 +108,7 @@ describe('summary', () => {
     assert.deepEqual(status, { gone: 'silent', broken: 'failing', 'slow-now': 'congested', ok: 'ok' });
     assert.deepEqual(summary.clients.map((c) => c.client), ['gone', 'broken', 'slow-now', 'ok'], 'problems first');
     assert.deepEqual(summary.alerts.map((a) => `${a.kind}:${a.client}`), ['silent:gone', 'failing:broken', 'congestion:slow-now']);
-    assert.match(summary.alerts[2]!.message, /20% of its median 500 Mbit\/s/);
+    assert.match(summary.alerts[2]!.message, /20% of its baseline 500 Mbit\/s/);
     assert.equal(summary.recentRatio, 1);
   });
 

@@ -11,8 +11,9 @@ import {
 } from 'echarts/components';
 import { type ComposeOption, type ECharts, format, init, use } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
-import { CONGESTED_RATIO, type Point, type Summary } from '../api-types.js';
-import { median } from '../congestion.js';
+import { median as medianSorted } from '../../analysis/stats.js';
+import type { Point, Summary } from '../api-types.js';
+import { congestedPoint, limitsByClient } from './degraded.js';
 import { clock, mbps, ms } from './format.js';
 import { COLORS, clientColors } from './palette.js';
 
@@ -82,7 +83,7 @@ export class ThroughputChart {
     const summary = this.summary;
     const now = Math.max(summary?.atMs ?? 0, Date.now());
     const windowMs = summary?.windowMs ?? 6 * 3_600_000;
-    const medians = new Map(summary?.clients.map((c) => [c.client, c.medianMbps]) ?? []);
+    const limits = limitsByClient(summary);
     const colors = clientColors([...(summary?.clients.map((c) => c.client) ?? []), ...this.points.map((p) => p.client)]);
     const byClient = new Map<string, Datum[]>();
     const congested: Datum[] = [];
@@ -97,8 +98,7 @@ export class ThroughputChart {
       let list = byClient.get(p.client);
       if (!list) byClient.set(p.client, (list = []));
       list.push(d);
-      const m = medians.get(p.client);
-      if (m && p.mbps < CONGESTED_RATIO * m) congested.push(d);
+      if (congestedPoint(p, limits.get(p.client))) congested.push(d);
     }
     const episodes = (summary?.episodes ?? []).filter((e) => e.client === null);
     const series: Series[] = colors.size > 0 ? this.lines(byClient, colors) : this.dots(byClient, now, windowMs);
@@ -185,5 +185,5 @@ function bucketMedians(data: readonly Datum[], nowMs: number, windowMs: number):
     if (!list) buckets.set(b, (list = []));
     list.push(rate);
   }
-  return [...buckets].sort((a, b) => a[0] - b[0]).map(([b, values]) => [start + (b + 0.5) * MEDIAN_BUCKET_MS, median(values)!]);
+  return [...buckets].sort((a, b) => a[0] - b[0]).map(([b, values]) => [start + (b + 0.5) * MEDIAN_BUCKET_MS, medianSorted(Float64Array.from(values).sort())!]);
 }

@@ -47,7 +47,6 @@ export function duration(msValue: number): string {
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
-const hourFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
 export function percent(ratio: number | null | undefined): string {
   return ratio === null || ratio === undefined ? '–' : `${Math.round(ratio * 100)}%`;
@@ -57,6 +56,8 @@ export function clock(t: number): string {
   return timeFormat.format(t);
 }
 
-export function hourRange(startMs: number): string {
-  return `${hourFormat.format(startMs)}–${hourFormat.format(startMs + 3_600_000)}`;
+/** A local hour of day (in the summary's zone, which the page names next to it): '14:00–15:00'. */
+export function hourOfDay(hour: number): string {
+  const hh = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
+  return `${hh(hour)}–${hh(hour + 1)}`;
 }

@@ -5,9 +5,10 @@
 import './styles.css';
 import type { LoadSnapshot, Point, Snapshot, Summary } from '../api-types.js';
 import { ThroughputChart } from './chart.js';
+import { limitsByClient } from './degraded.js';
 import { byId } from './dom.js';
 import { clientColors } from './palette.js';
-import { prependFeed, renderAlerts, renderClients, renderFeed, renderKpis, renderTransfers, setConnection } from './view.js';
+import { prependFeed, renderAlerts, renderClients, renderFeed, renderKpis, renderRule, renderTransfers, setConnection } from './view.js';
 
 /** Relative times ("12 s ago") are refreshed this often between events. */
 const TICK_MS = 5_000;
@@ -29,23 +30,21 @@ class Dashboard {
     this.load = snapshot.load;
     this.chart.setPoints(this.points);
     this.chart.setSummary(this.summary);
-    renderFeed(this.points, this.medians());
+    renderFeed(this.points, this.summary);
     this.render();
-  }
-
-  private medians(): Map<string, number | null> {
-    return new Map(this.summary.clients.map((c) => [c.client, c.medianMbps]));
   }
 
   onResult(p: Point): void {
     if (this.points.some((q) => q.id === p.id)) return;
     this.points.push(p);
     this.chart.addPoint(p);
-    prependFeed(p, this.medians().get(p.client) ?? null);
+    prependFeed(p, limitsByClient(this.summary).get(p.client));
     // The client's row shows the new result now; its status follows with the next summary.
     const row = this.summary.clients.find((c) => c.client === p.client);
     if (row && p.t >= row.lastStartedMs) {
-      Object.assign(row, { lastStartedMs: p.t, lastSeenMs: Date.now(), lastMbps: p.mbps, lastResponseMs: p.responseMs, lastError: p.error });
+      Object.assign(row, {
+        lastStartedMs: p.t, lastSeenMs: Date.now(), lastMbps: p.mbps, lastResponseMs: p.responseMs, lastDownloadMs: p.downloadMs, lastError: p.error,
+      });
       this.render();
     }
   }
@@ -75,7 +74,8 @@ class Dashboard {
     const now = Date.now();
     renderKpis(this.summary, this.load, this.points.length);
     renderAlerts(this.summary.alerts, now);
-    renderClients(this.summary.clients, now, this.selected, clientColors(this.summary.clients.map((c) => c.client)), this.select);
+    renderRule(this.summary);
+    renderClients(this.summary.clients, limitsByClient(this.summary), now, this.selected, clientColors(this.summary.clients.map((c) => c.client)), this.select);
     renderTransfers(this.load);
   }
 }

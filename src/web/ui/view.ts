@@ -1,8 +1,9 @@
 /** Renders the dashboard's panels from the API's data (the chart lives in chart.ts). */
+import type { DegradedLimits } from '../../analysis/degraded.js';
 import type { Alert, ClientRow, ClientStatus, LoadSnapshot, Point, Summary } from '../api-types.js';
-import { CONGESTED_RATIO } from '../api-types.js';
+import { congestedPoint, congestedRow, limitsByClient } from './degraded.js';
 import { byId, h } from './dom.js';
-import { ago, bytes, clock, duration, hourRange, mbps, ms, percent, rate } from './format.js';
+import { ago, bytes, clock, duration, hourOfDay, mbps, ms, percent, rate } from './format.js';
 
 const STATUS_LABEL: Record<ClientStatus, string> = { ok: 'ok', congested: 'congested', failing: 'failing', silent: 'silent' };
 /** Entries kept in the live feed. */
@@ -30,27 +31,45 @@ export function renderKpis(summary: Summary, load: LoadSnapshot, points: number)
     .filter((s) => counts.get(s))
     .map((s) => `${counts.get(s)} ${s}`);
   const busiest = summary.busiestHour;
+  const congested = summary.mostCongestedHour;
+  const zone = summary.window.timeZone;
+  const low = summary.thresholds.degradedThroughputFraction;
   const load01 = load.maxConcurrentTransfers > 0 ? load.activeTransfers / load.maxConcurrentTransfers : 0;
   byId('kpis').replaceChildren(
     kpi('Clients', String(summary.clients.length), problems.length ? problems.join(' · ') : 'all ok', problems.length ? 'warn' : 'good'),
     kpi(
-      'Throughput vs usual',
+      'Throughput vs baseline',
       percent(summary.recentRatio),
-      summary.recentRatio === null ? 'no result in 30 min' : 'last 30 min, per client',
-      summary.recentRatio !== null && summary.recentRatio < CONGESTED_RATIO ? 'bad' : summary.recentRatio !== null && summary.recentRatio < 0.8 ? 'warn' : '',
+      summary.recentRatio === null ? 'no result in 30 min' : 'last 30 min, of each client’s baseline',
+      summary.recentRatio !== null && summary.recentRatio < low ? 'bad' : summary.recentRatio !== null && summary.recentRatio < 0.8 ? 'warn' : '',
     ),
     kpi('Results / min', String(load.resultsPerMinute), `${points} in ${Math.round(summary.windowMs / 3_600_000)} h · ${load.openConnections} connected`),
     kpi('Transfers now', `${load.activeTransfers} / ${load.maxConcurrentTransfers}`, load01 >= 0.8 ? 'near the BUSY limit' : 'concurrent / limit', load01 >= 0.8 ? 'warn' : ''),
     kpi('Server outbound', mbps(load.outboundMbps), 'last 5 s'),
-    busiest
+    busiest.hour !== null
+      ? kpi('Busiest hour', hourOfDay(busiest.hour), `${zone} · ${busiest.downloads} downloads · ${busiest.confidence} confidence`)
+      : kpi('Busiest hour', '–', busiest.reason),
+    congested.hour !== null
       ? kpi(
-          'Busiest hour',
-          hourRange(busiest.startMs),
-          busiest.ratio === null ? `${busiest.results} downloads` : `${busiest.results} downloads · ${percent(busiest.ratio)} of usual`,
-          busiest.ratio !== null && busiest.ratio < CONGESTED_RATIO ? 'bad' : '',
+          'Most congested hour',
+          hourOfDay(congested.hour),
+          `${zone} · ${percent(congested.relativeThroughput)} of baseline · ${congested.confidence} confidence`,
+          congested.confidence === 'high' ? 'bad' : '',
         )
-      : kpi('Busiest hour', '–', 'needs 3 results in an hour'),
+      : kpi('Most congested hour', '–', congested.reason),
   );
+}
+
+/** The footer names the window and the rule behind every congestion mark (the analyser's, with its thresholds). */
+export function renderRule(summary: Summary): void {
+  const t = summary.thresholds;
+  const w = summary.window;
+  byId('rule').textContent =
+    `Rules of netprobe analyse over ${clock(w.fromMs)}–${clock(w.toMs)} (hours in ${w.timeZone}): a result is degraded below ` +
+    `${percent(t.degradedThroughputFraction)} of its client's baseline (p${Math.round(t.baselinePercentile * 100)} of its throughput, ` +
+    `${t.minBaselineSamples}+ results) or above ${t.degradedLatencyFactor}× its usual download time, or when it failed; an episode is ` +
+    `${t.minEpisodeMeasurements}+ degraded results in a row over ${Math.round(t.minEpisodeMs / 60_000)}+ min; network-wide when ` +
+    `${t.minNetworkClients}+ clients and ${percent(t.networkShare)} of those active are in one together.`;
 }
 
 export function renderAlerts(alerts: readonly Alert[], nowMs: number): void {
@@ -69,6 +88,7 @@ export function renderAlerts(alerts: readonly Alert[], nowMs: number): void {
 
 export function renderClients(
   rows: readonly ClientRow[],
+  limits: ReadonlyMap<string, DegradedLimits>,
   nowMs: number,
   selected: string | null,
   colors: ReadonlyMap<string, string>,
@@ -81,12 +101,11 @@ export function renderClients(
   }
   body.replaceChildren(
     ...rows.map((c) => {
-      const ratio = c.lastMbps !== null && c.medianMbps ? c.lastMbps / c.medianMbps : null;
       const tr = h('tr', { class: c.client === selected ? 'selected' : undefined, 'data-client': c.client, tabindex: '0' },
         h('td', {}, badge(c.status)),
         h('td', { class: 'name' }, swatch(colors.get(c.client)), c.client),
         h('td', { class: 'when', title: `measured ${new Date(c.lastStartedMs).toLocaleString()}, received ${new Date(c.lastSeenMs).toLocaleString()}` }, ago(c.lastStartedMs, nowMs)),
-        h('td', { class: `num ${ratio !== null && ratio < CONGESTED_RATIO ? 'low' : ''}` }, c.lastError ? c.lastError.replace(/^NETPROBE_/, '') : rate(c.lastMbps)),
+        h('td', { class: `num ${congestedRow(c, limits.get(c.client)) ? 'low' : ''}` }, c.lastError ? c.lastError.replace(/^NETPROBE_/, '') : rate(c.lastMbps)),
         h('td', { class: 'num' }, rate(c.medianMbps)),
         h('td', { class: 'num wide' }, ms(c.lastResponseMs)),
         h('td', { class: 'num wide' }, c.failures ? `${c.results} (${c.failures} failed)` : String(c.results)),
@@ -122,9 +141,9 @@ export function renderTransfers(load: LoadSnapshot): void {
   );
 }
 
-/** A result as one line of the live feed; `median` is its client's, for the congestion mark. */
-function feedItem(p: Point, median: number | null, fresh: boolean): HTMLElement {
-  const congested = p.mbps !== null && median !== null && p.mbps < CONGESTED_RATIO * median;
+/** A result as one line of the live feed; `limits` are its client's, for the congestion mark. */
+function feedItem(p: Point, limits: DegradedLimits | undefined, fresh: boolean): HTMLElement {
+  const congested = congestedPoint(p, limits);
   const status = p.error !== null ? 'failed' : congested ? 'congested' : 'ok';
   return h('li', { class: fresh ? 'new' : undefined, 'data-id': p.id },
     h('span', { class: 'feed-time' }, clock(p.t)),
@@ -135,15 +154,16 @@ function feedItem(p: Point, median: number | null, fresh: boolean): HTMLElement 
   );
 }
 
-export function renderFeed(points: readonly Point[], medians: ReadonlyMap<string, number | null>): void {
+export function renderFeed(points: readonly Point[], summary: Summary): void {
+  const limits = limitsByClient(summary);
   const latest = [...points].sort((a, b) => b.t - a.t).slice(0, FEED_LENGTH);
-  byId('feed').replaceChildren(...latest.map((p) => feedItem(p, medians.get(p.client) ?? null, false)));
+  byId('feed').replaceChildren(...latest.map((p) => feedItem(p, limits.get(p.client), false)));
   byId('feed-empty').hidden = latest.length > 0;
 }
 
-export function prependFeed(p: Point, median: number | null): void {
+export function prependFeed(p: Point, limits: DegradedLimits | undefined): void {
   const feed = byId('feed');
-  feed.prepend(feedItem(p, median, true));
+  feed.prepend(feedItem(p, limits, true));
   while (feed.children.length > FEED_LENGTH) feed.lastElementChild?.remove();
   byId('feed-empty').hidden = true;
 }
