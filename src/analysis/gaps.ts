@@ -3,17 +3,12 @@
  * (spacings longer than gapFactor × that), the results the gaps swallowed, and silence up to the
  * window end. A silent client is a finding, not an absence. Pure.
  */
-import type { Thresholds } from './options.js';
+import type { Thresholds } from './thresholds.js';
+import type { Schedule } from './types.js';
 import { median } from './stats.js';
 
-export interface ScheduleFacts {
-  expectedIntervalMs: number | null;
-  gaps: number;
-  longestGapMs: number | null;
-  missedEstimate: number;
-  silent: boolean;
-  silentForMs: number;
-}
+/** The JSON's `schedule` (types.ts), before rounding. */
+export type ScheduleFacts = Schedule;
 
 /** `startedAtMs` ascending; `windowEndMs` is --until, else the last result of the analysis. */
 export function analyseSchedule(startedAtMs: Float64Array, windowEndMs: number, t: Thresholds): ScheduleFacts {

@@ -10,8 +10,8 @@ export type { BusiestHour, CongestedHour, Thresholds };
 
 export type ClientStatus = 'ok' | 'congested' | 'failing' | 'silent';
 
-export interface ClientRow {
-  client: string;
+/** A client's most recent measurement: kept even after its results left the window. */
+export interface LastResult {
   /** When the server last received a result from this client. */
   lastSeenMs: number;
   /** Start of the client's most recent measurement (silence is judged by it). */
@@ -22,6 +22,10 @@ export interface ClientRow {
   lastDownloadMs: number | null;
   /** Error code of the most recent measurement, if it failed. */
   lastError: string | null;
+}
+
+export interface ClientRow extends LastResult {
+  client: string;
   /** Median throughput of the client's successful results in the window. */
   medianMbps: number | null;
   /** The client's baselines over the window (src/analysis/baseline.ts); null: too few results to judge it. */

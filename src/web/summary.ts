@@ -6,18 +6,11 @@
 import { isDegraded } from '../analysis/degraded.js';
 import { DEFAULT_THRESHOLDS } from '../analysis/options.js';
 import type { Thresholds } from '../analysis/thresholds.js';
-import { type Alert, type AlertKind, type ClientRow, type ClientStatus, type Point, RECENT_MS, type Summary } from './api-types.js';
+import { type Alert, type AlertKind, type ClientRow, type ClientStatus, type LastResult, type Point, RECENT_MS, type Summary } from './api-types.js';
 import { episodesOf, judgeLive, limitsOf, median, rates, recentRatio } from './congestion.js';
 
 /** What is kept of a client even after its results left the window. */
-export interface ClientMeta {
-  lastSeenMs: number;
-  lastStartedMs: number;
-  lastMbps: number | null;
-  lastResponseMs: number | null;
-  lastDownloadMs: number | null;
-  lastError: string | null;
-}
+export type ClientMeta = LastResult;
 
 export interface SummaryOptions {
   /** Hours of day (busiest, most congested) are local to this IANA zone (default UTC). */
