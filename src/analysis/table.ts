@@ -32,9 +32,15 @@ export function localTime(isoTime: string | null, zone: string): string {
   const t = Date.parse(isoTime);
   const offset = offsetAt(zone, t);
   const wall = new Date(t + offset).toISOString().slice(0, 19).replace('T', ' ');
-  const minutes = Math.abs(offset) / 60_000;
-  const sign = offset < 0 ? '-' : '+';
-  return `${wall}${sign}${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  return `${wall}${formatOffset(offset)}`;
+}
+
+/** ±HH:MM, or ±HH:MM:SS for the local mean times of old zone data (Berlin before 1893: +00:53:28). */
+function formatOffset(offsetMs: number): string {
+  const total = Math.round(Math.abs(offsetMs) / 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const seconds = total % 60;
+  return `${offsetMs < 0 ? '-' : '+'}${two(Math.floor(total / 3600))}:${two(Math.floor(total / 60) % 60)}${seconds === 0 ? '' : `:${two(seconds)}`}`;
 }
 
 function load(v: ServerLoadVerdict): string {

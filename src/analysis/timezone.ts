@@ -42,23 +42,42 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/**
+ * Offsets are looked up inside these instants; outside them the offset at the nearer end applies.
+ * A stored result dated year 1 (or 275760) then gets a real offset, not one computed from an era
+ * the formatter prints without its sign.
+ */
+const OFFSET_FLOOR_MS = Date.UTC(1900, 0, 1);
+const OFFSET_CEILING_MS = Date.UTC(2200, 0, 1);
+/**
+ * Spans are sampled from here on; earlier results share the offset at this instant. netprobe
+ * refuses results before 2020, so only implausible rows stored by older versions fall before it,
+ * and they cannot make an analysis sample centuries of offsets every six hours.
+ */
+const SPANS_FLOOR_MS = Date.UTC(2019, 0, 1);
+
 /** Local time minus UTC at `t`, in ms (whole seconds, as the zone data are). */
 export function offsetAt(zone: string, t: number): number {
-  const seconds = Math.floor(t / 1000) * 1000;
+  const seconds = Math.floor(Math.min(Math.max(t, OFFSET_FLOOR_MS), OFFSET_CEILING_MS) / 1000) * 1000;
   const fields: Record<string, number> = {};
   for (const part of formatter(zone).formatToParts(seconds)) {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);
   }
-  const local = Date.UTC(fields.year!, fields.month! - 1, fields.day!, fields.hour!, fields.minute!, fields.second!);
-  return local - seconds;
+  // Not Date.UTC: it maps years 0-99 to 1900-1999.
+  const local = new Date(0);
+  local.setUTCFullYear(fields.year!, fields.month! - 1, fields.day!);
+  local.setUTCHours(fields.hour!, fields.minute!, fields.second!, 0);
+  return local.getTime() - seconds;
 }
 
 /** The zone's offset spans covering [fromMs, toMs]; transitions located to the millisecond. */
 export function offsetSpans(zone: string, fromMs: number, toMs: number): UtcOffsetSpan[] {
-  let previous = offsetAt(zone, fromMs);
+  const sampleFromMs = Math.max(fromMs, Math.min(SPANS_FLOOR_MS, toMs));
+  const sampleToMs = Math.min(toMs, Math.max(OFFSET_CEILING_MS, sampleFromMs));
+  let previous = offsetAt(zone, sampleFromMs);
   const spans: UtcOffsetSpan[] = [{ fromMs, offsetMs: previous }];
-  for (let lo = fromMs; lo < toMs; ) {
-    const hi = Math.min(lo + SAMPLE_MS, toMs);
+  for (let lo = sampleFromMs; lo < sampleToMs; ) {
+    const hi = Math.min(lo + SAMPLE_MS, sampleToMs);
     const offset = offsetAt(zone, hi);
     if (offset !== previous) {
       let before = lo;

@@ -47,6 +47,8 @@ export const fileMetaSchema = z.strictObject({
 });
 export const dataEndSchema = z.strictObject({ bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 export const reportSchema = z.strictObject({ results: z.array(resultSchema).min(1).max(MAX_RESULTS_PER_REPORT) });
+/** The REPORT without its results' contents (checked one by one: see parseReport). */
+const reportEnvelopeSchema = z.strictObject({ results: z.array(z.unknown()).min(1).max(MAX_RESULTS_PER_REPORT) });
 export const ackSchema = z.strictObject({
   /** Every id of the REPORT that is now durably stored (new or seen before). */
   ids: z.array(z.uuid()).max(MAX_RESULTS_PER_REPORT),
@@ -114,11 +116,34 @@ export function parseMessage(frame: Frame): Message {
   } catch (err) {
     throw new ProtocolError(ErrorCodes.badPayload, `${name} payload is not valid JSON`, { cause: err });
   }
+  if (name === 'REPORT') return { type: 'REPORT', ...parseReport(json) };
   const parsed = schemas[name].safeParse(json);
-  if (!parsed.success) {
-    throw new ProtocolError(ErrorCodes.badPayload, `invalid ${name}: ${z.prettifyError(parsed.error).slice(0, 500)}`);
-  }
+  if (!parsed.success) throw invalid(name, parsed.error.issues);
   return { type: name, ...parsed.data } as Message;
+}
+
+/** Issues named in an error message: enough to fix the sender, never a message sized by the input. */
+const MAX_ISSUES_SHOWN = 3;
+
+function invalid(name: string, issues: readonly z.core.$ZodIssue[], at?: number): ProtocolError {
+  const shown = issues.slice(0, MAX_ISSUES_SHOWN).map((issue) => at === undefined ? issue : { ...issue, path: ['results', at, ...issue.path] });
+  const more = issues.length > MAX_ISSUES_SHOWN ? ` (and ${issues.length - MAX_ISSUES_SHOWN} more)` : '';
+  return new ProtocolError(ErrorCodes.badPayload, `invalid ${name}: ${z.prettifyError({ issues: shown } as z.ZodError).slice(0, 500)}${more}`);
+}
+
+/**
+ * A REPORT validated result by result, stopping at the first invalid one: a hostile frame of
+ * 1,000 bad results costs its JSON parse and one result's validation, not 1,000 results' issues.
+ */
+function parseReport(json: unknown): z.infer<typeof reportSchema> {
+  const envelope = reportEnvelopeSchema.safeParse(json);
+  if (!envelope.success) throw invalid('REPORT', envelope.error.issues);
+  const results = envelope.data.results.map((item, i) => {
+    const parsed = resultSchema.safeParse(item);
+    if (!parsed.success) throw invalid('REPORT', parsed.error.issues, i);
+    return parsed.data;
+  });
+  return { results };
 }
 
 /** Narrows a message to the expected type or throws (an ERROR from the peer keeps its code). */

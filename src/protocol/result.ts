@@ -12,6 +12,12 @@ const MAX_DURATION_MS = 86_400_000;
 const MAX_RATE_MBPS = 1_000_000;
 /** 10 minutes of 250 ms samples. */
 export const MAX_SAMPLES = 2_400;
+/** 1 TiB: ten minutes of duration mode at 1 Tbit/s is 75 GB; no test file is larger. */
+const MAX_BYTES = 2 ** 40;
+/** No netprobe result predates this (the project did not exist): an earlier start is a broken clock or a lie. */
+export const EARLIEST_STARTED_AT_MS = Date.UTC(2020, 0, 1);
+/** Results may start at most this far in the server's future (client clock skew). */
+export const MAX_FUTURE_SKEW_MS = 10 * 60_000;
 export const SAMPLE_INTERVAL_MS = 250;
 
 const durationMs = z.number().finite().min(0).max(MAX_DURATION_MS);
@@ -35,7 +41,7 @@ export const resultSchema = z.strictObject({
   /** Wall-clock start, UTC, ISO 8601. */
   startedAt: z.iso.datetime({ offset: true }),
   /** Payload bytes received. */
-  bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  bytes: z.number().int().min(0).max(MAX_BYTES),
   dnsMs: durationMs.nullable(),
   connectMs: durationMs.nullable(),
   tlsMs: durationMs.nullable(),
@@ -77,4 +83,21 @@ export interface StoredResult extends Result {
   serverConcurrentTransfers: number | null;
   /** Server's total outbound rate around that time, Mbit/s. */
   serverOutboundMbps: number | null;
+}
+
+/**
+ * Why a result cannot be true, or undefined when it can: a start before netprobe existed or after
+ * the receiver's clock plus skew, or more bytes than MAX_RATE_MBPS could move in the time claimed.
+ * The schema bounds each field; this checks them against the clock and each other.
+ */
+export function implausibility(r: Result, nowMs: number): string | undefined {
+  const startedAtMs = Date.parse(r.startedAt);
+  if (startedAtMs < EARLIEST_STARTED_AT_MS) return `starts before 2020 (${r.startedAt})`;
+  if (startedAtMs > nowMs + MAX_FUTURE_SKEW_MS) return `starts in the future (${r.startedAt})`;
+  const spanMs = r.downloadMs ?? r.transferMs;
+  // bytes*8 / (Mbit/s * 1e6) seconds; 1 ms of slack for timer granularity.
+  if (spanMs !== null && r.bytes * 8 / (MAX_RATE_MBPS * 1e6) * 1000 > spanMs + 1) {
+    return `claims ${r.bytes} bytes in ${spanMs} ms (above ${MAX_RATE_MBPS / 1e6} Tbit/s)`;
+  }
+  return undefined;
 }

@@ -11,6 +11,13 @@ import { sendFile, sendForDuration } from './transfer.js';
 
 /** After our FIN a peer gets this long to read what is left and close; then the socket is destroyed. */
 export const CLOSE_GRACE_MS = 2_000;
+/**
+ * Bytes of answers (PONG, ACK, BUSY, ERROR, file data) the server keeps queued for one connection.
+ * Above it the connection is not read until the peer has read them down, and a peer that reads
+ * nothing for idleTimeoutMs is closed: a client that sends PINGs and never reads costs this much,
+ * not the sum of every PONG.
+ */
+export const MAX_OUTBOUND_BYTES = 256 * 1024;
 
 /** end(), then destroy if the peer has not closed within the grace period (a peer that never reads never lets 'finish' happen). */
 export function endGracefully(socket: TLSSocket, data?: Buffer): void {
@@ -85,12 +92,39 @@ export class Connection {
       if (item.kind !== 'frame') throw new ProtocolError(ErrorCodes.protocol, 'unexpected raw bytes from a client');
       this.busy = true;
       await this.handle(this.parse(item));
+      if (this.socket.writableLength > MAX_OUTBOUND_BYTES) await this.drained();
       this.busy = false;
       if (this.closing) {
         endGracefully(this.socket);
         return;
       }
     }
+  }
+
+  /**
+   * Waits (reading nothing meanwhile) until the peer has read our answers; a peer that reads nothing
+   * for idleTimeoutMs is destroyed: it cannot read an ERROR either.
+   */
+  private drained(): Promise<void> {
+    const { idleTimeoutMs } = this.ctx.config;
+    return new Promise((resolve, reject) => {
+      const done = (err?: NetprobeError) => {
+        clearTimeout(timer);
+        this.socket.off('drain', onDrain);
+        this.socket.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () => done(new NetprobeError(ErrorCodes.closed, 'the client closed the connection'));
+      const timer = setTimeout(() => {
+        this.log.warn({ queuedBytes: this.socket.writableLength, idleTimeoutMs }, 'connection closed: the client stopped reading its answers');
+        this.socket.destroy();
+        done(new NetprobeError(ErrorCodes.closed, 'the client stopped reading'));
+      }, idleTimeoutMs);
+      this.socket.on('drain', onDrain);
+      this.socket.once('close', onClose);
+    });
   }
 
   /** parseMessage, counting a REPORT that fails validation as rejected. */

@@ -47,7 +47,7 @@ export interface ServerEvents {
   /** A REPORT was refused and nothing of it stored; `results` is 0 when it could not be parsed. */
   reportRejected: [rejection: { reason: string; results: number }];
   handshakeFailed: [failure: { reason: string }];
-  connectionRefused: [refusal: { reason: 'max_connections' | 'per_client_limit' | 'no_identity' | 'revoked' | 'shutting_down' }];
+  connectionRefused: [refusal: { reason: 'max_connections' | 'per_client_limit' | 'no_identity' | 'revoked' | 'shutting_down' | 'renegotiation' }];
 }
 
 /** What every connection of one server shares. */

@@ -1,10 +1,7 @@
 import { ErrorCodes, NetprobeError, StorageError } from '../errors.js';
-import type { Result, StoredResult } from '../protocol/result.js';
+import { type Result, type StoredResult, implausibility } from '../protocol/result.js';
 import type { InsertOutcome, Store, TransferRecord } from '../store/types.js';
 import type { LoadTracker } from './load.js';
-
-/** Results may start at most this far in the server's future (client clock skew). */
-const MAX_FUTURE_SKEW_MS = 10 * 60_000;
 
 interface Pending {
   rows: StoredResult[];
@@ -88,7 +85,7 @@ export class GroupCommitter implements Committer {
 /**
  * Turns a client's validated results into stored rows: the identity comes from its certificate,
  * the server adds receive time and its own load at the time. Throws on a result that claims
- * another client or starts in the future.
+ * another client or cannot be true (implausibility).
  */
 export function prepareResults(
   clientName: string,
@@ -104,10 +101,8 @@ export function prepareResults(
         `result ${r.id} names client '${r.client}' but the certificate says '${clientName}'`,
       );
     }
-    const startedAtMs = Date.parse(r.startedAt);
-    if (startedAtMs > nowMs + MAX_FUTURE_SKEW_MS) {
-      throw new NetprobeError(ErrorCodes.badPayload, `result ${r.id} starts in the future (${r.startedAt})`);
-    }
-    return { ...r, client: clientName, receivedAt, ...load.annotate(clientName, startedAtMs) };
+    const why = implausibility(r, nowMs);
+    if (why !== undefined) throw new NetprobeError(ErrorCodes.badPayload, `result ${r.id} ${why}`);
+    return { ...r, client: clientName, receivedAt, ...load.annotate(clientName, Date.parse(r.startedAt)) };
   });
 }

@@ -139,7 +139,18 @@ export async function listenTls(
       log.info({ peer, client }, 'idle timeout');
       endGracefully(socket, encodeMessage({ type: 'ERROR', code: ErrorCodes.timeout, message: `idle for ${config.idleTimeoutMs} ms` }));
     });
-    socket.on('error', (err) => log.debug({ peer, client, err: errorMessage(err) }, 'socket error'));
+    // netprobe never renegotiates; TLS 1.2 peers could ask for it (TLS 1.3 has none), and every
+    // renegotiation is a full handshake's CPU: the first attempt closes the connection.
+    socket.disableRenegotiation();
+    socket.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'ERR_TLS_RENEGOTIATION_DISABLED' || err.code === 'ERR_TLS_SESSION_ATTACK') {
+        events.emit('connectionRefused', { reason: 'renegotiation' });
+        log.warn({ peer, client, code: err.code }, 'connection closed: TLS renegotiation refused');
+        socket.destroy();
+        return;
+      }
+      log.debug({ peer, client, err: errorMessage(err) }, 'socket error');
+    });
     socket.once('close', () => {
       ctx.metrics.openConnections--;
       connections.delete(conn);

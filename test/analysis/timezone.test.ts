@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseTimeSpec, resolveTimeSpec } from '../../src/analysis/timespec.js';
+import { localTime } from '../../src/analysis/table.js';
 import { LocalClock, checkTimeZone, localToUtc, offsetAt, offsetSpans } from '../../src/analysis/timezone.js';
 
 const H = 3_600_000;
@@ -83,5 +84,20 @@ describe('--since / --until values', () => {
     for (const bad of ['yesterday', '2025-02-30', '2025-13-01', '2025-01-01T25:00', '']) {
       assert.throws(() => parseTimeSpec(bad, '--until'), { code: 'NETPROBE_USAGE', message: /--until/ }, bad);
     }
+  });
+
+  test('extreme stored dates: year 1 and 9999 get a real offset and a readable time, and spans stay cheap', () => {
+    // Before: Date.UTC read year 1 as 1901, an offset of +16655040:00.
+    assert.equal(localTime('0001-01-01T00:00:00Z', 'UTC'), '0001-01-01 00:00:00+00:00');
+    // Offsets before 1900 are taken at 1900 (Berlin: CET since 1893).
+    assert.equal(localTime('0001-01-01T00:00:00Z', 'Europe/Berlin'), '0001-01-01 01:00:00+01:00');
+    assert.equal(localTime('9999-12-31T12:00:00Z', 'Asia/Kolkata'), '9999-12-31 17:30:00+05:30');
+    // Offsets with seconds keep them (Monrovia until 1972: -00:44:30).
+    assert.equal(localTime('1960-01-15T00:00:00Z', 'Africa/Monrovia'), '1960-01-14 23:15:30-00:44:30');
+    assert.equal(offsetAt('America/New_York', Date.parse('0001-06-01T00:00:00Z')), offsetAt('America/New_York', Date.UTC(1900, 0, 1)));
+    // One row from year 1 among 2026 data: spans are sampled from 2019 on, not for 2,025 years.
+    const spans = offsetSpans('Europe/Berlin', Date.parse('0001-01-01T00:00:00Z'), Date.UTC(2026, 0, 1));
+    assert.equal(spans[0]!.fromMs, Date.parse('0001-01-01T00:00:00Z'));
+    assert.equal(spans.length, 1 + 2 * 7, 'two transitions a year, 2019-2025');
   });
 });

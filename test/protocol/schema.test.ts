@@ -155,6 +155,22 @@ describe('schema violations → NETPROBE_BAD_PAYLOAD', () => {
     assert.ok(err instanceof ProtocolError);
     assert.ok(err.message.length < 600, `message length ${err.message.length}`);
   });
+
+  test('a REPORT of 1,000 results all invalid: validation stops at the first, the message names a few issues of it', () => {
+    const bad = { ...fullResult, bytes: -1, dnsMs: -1, throughputMbps: -1, samplesMbps: Array.from({ length: 200 }, () => -1) };
+    const body = JSON.stringify({ results: Array.from({ length: MAX_RESULTS_PER_REPORT }, () => bad) });
+    const err = expectProtocolError(() => parseMessage(frameOf('REPORT', body)), ErrorCodes.badPayload);
+    assert.match(err.message, /results\[0\]/);
+    // The first result's 203 issues, not 203,000 (before: every issue of every result was formatted).
+    assert.match(err.message, /\(and 200 more\)$/);
+    assert.ok(err.message.length < 700, `message length ${err.message.length}`);
+  });
+
+  test('a REPORT whose 1,000th result alone is invalid is refused, naming it', () => {
+    const results = Array.from({ length: MAX_RESULTS_PER_REPORT }, (_, i) => (i === MAX_RESULTS_PER_REPORT - 1 ? { ...fullResult, bytes: -1 } : fullResult));
+    const err = expectProtocolError(() => parseMessage(frameOf('REPORT', JSON.stringify({ results }))), ErrorCodes.badPayload);
+    assert.match(err.message, /results\[999\]\.bytes/);
+  });
 });
 
 describe('expectMessage', () => {

@@ -1,0 +1,160 @@
+/**
+ * A client with a valid certificate, hostile or broken, cannot hurt anyone else (issue 17). One
+ * test per attack, each against the server process over real TLS: the attacker's fate (closed,
+ * limited, refused) and an honest client's experience (new connection, PING, download, REPORT ACK)
+ * during the attack against a baseline measured first in the same test; every ACKed result stored.
+ */
+import assert from 'node:assert/strict';
+import type { TLSSocket } from 'node:tls';
+import { test } from 'node:test';
+import { encodeMessage } from '../../src/protocol/messages.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { WireClient, sampleResult } from '../helpers/wire.js';
+import { type CertDir, makeCertDir } from './helpers.js';
+import {
+  type HostileServer, closedWithin, compareToBaseline, describe, helloFrame, honestClient, rawConnect, sampleRss, startHostileServer, stopServer,
+} from './hostile-helpers.js';
+
+/** Honest medians under attack may be this many times their baseline (the machine is shared; the attacks cost 100-1000×). */
+const FACTOR = 10;
+const ROUNDS = 8;
+const MiB = 2 ** 20;
+
+async function setup(t: { after(fn: () => unknown): void }, extra: readonly string[]): Promise<{ certs: CertDir; server: HostileServer }> {
+  const certs = await makeCertDir(['mallory', 'honest']);
+  t.after(() => certs.cleanup());
+  const server = await startHostileServer(certs, extra);
+  t.after(() => stopServer(server));
+  return { certs, server };
+}
+
+function drainOrClose(socket: TLSSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
+
+const paths = (certs: CertDir, name: string) => ({ ca: certs.paths.caCert, ...certs.client(name) });
+
+/** Every id the honest client got ACKed is stored, once. */
+async function assertStored(server: HostileServer, acked: Set<string>): Promise<void> {
+  await stopServer(server);
+  const db = new SqliteStore(server.store, { readonly: true });
+  try {
+    for (const id of acked) assert.ok(await db.hasResult(id), `ACKed result ${id} is stored`);
+    assert.equal(await db.countResults({ clients: ['honest'] }), acked.size);
+  } finally {
+    db.close();
+  }
+}
+
+test('1: PINGs never read: the server stops reading, closes the connection, memory stays bounded; honest clients unaffected', { timeout: 120_000 }, async (t) => {
+  const { certs, server } = await setup(t, ['--idle-timeout', '3s']);
+  const honest = honestClient(server.port, paths(certs, 'honest'));
+  const baseline = await honest.rounds(ROUNDS);
+  const rss = sampleRss(server.pid);
+  t.after(() => rss.stop());
+
+  const attacker = await rawConnect(server.port, paths(certs, 'mallory'));
+  t.after(() => attacker.destroy());
+  attacker.write(helloFrame());
+  const pings = Buffer.concat(Array.from({ length: 4096 }, (_, seq) => encodeMessage({ type: 'PING', seq })));
+  let sentBytes = 0;
+  const flood = (async () => {
+    const t0 = performance.now();
+    // Writes as fast as the server takes them, never reads; bounded in time.
+    while (!attacker.destroyed && performance.now() - t0 < 30_000) {
+      sentBytes += pings.length;
+      if (!attacker.write(pings)) await drainOrClose(attacker);
+    }
+  })();
+  const attacked = await honest.rounds(ROUNDS);
+  const closed = await closedWithin(attacker, 30_000);
+  await flood;
+  rss.stop();
+  const grownBytes = Math.max(...rss.samples) - rss.samples[0]!;
+  console.log(JSON.stringify({ row: 1, honest: describe(baseline, attacked), sentMiB: Math.round(sentBytes / MiB), rssGrownMiB: Math.round(grownBytes / MiB) }));
+
+  assert.ok(closed, 'the connection that never reads is closed');
+  assert.ok(server.proc.lines.some((l) => l.msg === 'connection closed: the client stopped reading its answers'), 'logged at warn');
+  // SECURITY.md: at most maxConnectionsPerClient (16) × maxFrameBytes (4 MiB) per client; one connection here.
+  assert.ok(grownBytes < 64 * MiB, `server RSS grew ${Math.round(grownBytes / MiB)} MiB`);
+  assert.deepEqual(compareToBaseline(baseline, attacked, FACTOR), []);
+  assert.deepEqual(honest.problems, []);
+  await assertStored(server, honest.acked);
+});
+
+test('3: TLS 1.2 renegotiation is refused: the connection is closed and logged at warn; honest clients unaffected', { timeout: 120_000 }, async (t) => {
+  const { certs, server } = await setup(t, ['--tls-min', '1.2']);
+  const honest = honestClient(server.port, paths(certs, 'honest'));
+  const baseline = await honest.rounds(ROUNDS);
+  let renegotiations = 0;
+  let closedAfter = false;
+  const attack = (async () => {
+    for (let i = 0; i < 3; i++) {
+      const socket = await rawConnect(server.port, paths(certs, 'mallory'), { maxVersion: 'TLSv1.2', minVersion: 'TLSv1.2' });
+      assert.equal(socket.getProtocol(), 'TLSv1.2');
+      socket.write(helloFrame());
+      socket.resume();
+      const closed = closedWithin(socket, 20_000);
+      for (let n = 0; n < 50 && !socket.destroyed; n++) {
+        const ok = await new Promise<boolean>((resolve) => {
+          socket.once('close', () => resolve(false));
+          if (!socket.renegotiate({ rejectUnauthorized: true }, (err) => resolve(err === null))) resolve(false);
+        });
+        if (ok) renegotiations++;
+        else break;
+      }
+      closedAfter = await closed;
+      socket.destroy();
+      if (!closedAfter) break;
+    }
+  })();
+  const attacked = await honest.rounds(ROUNDS);
+  await attack;
+  console.log(JSON.stringify({ row: 3, renegotiations, honest: describe(baseline, attacked) }));
+
+  assert.equal(renegotiations, 0, 'no renegotiation completed');
+  assert.ok(closedAfter, 'the connection was closed');
+  assert.ok(server.proc.lines.some((l) => l.msg === 'connection closed: TLS renegotiation refused' && l.level === 40), 'logged at warn');
+  assert.deepEqual(compareToBaseline(baseline, attacked, FACTOR), []);
+  assert.deepEqual(honest.problems, []);
+  await assertStored(server, honest.acked);
+});
+
+test('6: a result dated year 1 is refused (and nothing of its REPORT stored); honest clients unaffected', { timeout: 120_000 }, async (t) => {
+  const { certs, server } = await setup(t, []);
+  const honest = honestClient(server.port, paths(certs, 'honest'));
+  const baseline = await honest.rounds(ROUNDS);
+  const refused: string[] = [];
+  const implausible = [
+    sampleResult({ startedAt: '0001-01-01T00:00:00Z' }),
+    sampleResult({ startedAt: '2019-12-31T23:59:59Z' }),
+    sampleResult({ startedAt: new Date(Date.now() + 3_600_000).toISOString() }),
+    // 1 TiB in 1 ms
+    sampleResult({ bytes: 2 ** 40, downloadMs: 1, transferMs: 1 }),
+  ];
+  for (const bad of implausible) {
+    const c = await WireClient.connect(server.port, paths(certs, 'mallory'));
+    await c.hello();
+    c.send({ type: 'REPORT', results: [sampleResult(), bad] });
+    const reply = await c.next();
+    refused.push(reply?.type === 'ERROR' ? reply.code : String(reply?.type));
+    c.close();
+  }
+  const attacked = await honest.rounds(ROUNDS);
+  console.log(JSON.stringify({ row: 6, refused, honest: describe(baseline, attacked) }));
+  assert.deepEqual(refused, implausible.map(() => 'NETPROBE_BAD_PAYLOAD'));
+  assert.deepEqual(compareToBaseline(baseline, attacked, FACTOR), []);
+  assert.deepEqual(honest.problems, []);
+  await assertStored(server, honest.acked);
+  const db = new SqliteStore(server.store, { readonly: true });
+  t.after(() => db.close());
+  assert.equal(await db.countResults({ clients: ['mallory'] }), 0, 'nothing of the refused REPORTs stored');
+});
