@@ -139,9 +139,10 @@ export async function listenTls(
       log.info({ peer, client }, 'idle timeout');
       endGracefully(socket, encodeMessage({ type: 'ERROR', code: ErrorCodes.timeout, message: `idle for ${config.idleTimeoutMs} ms` }));
     });
-    // netprobe never renegotiates; TLS 1.2 peers could ask for it (TLS 1.3 has none), and every
-    // renegotiation is a full handshake's CPU: the first attempt closes the connection.
-    socket.disableRenegotiation();
+    // netprobe never renegotiates; a TLS 1.2 peer could ask for it, and every renegotiation is a
+    // full handshake's CPU: the first attempt closes the connection. (TLS 1.3 has no renegotiation;
+    // there node's handshake-start hook also sees post-handshake messages, so it is left alone.)
+    if (socket.getProtocol() === 'TLSv1.2') socket.disableRenegotiation();
     socket.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'ERR_TLS_RENEGOTIATION_DISABLED' || err.code === 'ERR_TLS_SESSION_ATTACK') {
         events.emit('connectionRefused', { reason: 'renegotiation' });
