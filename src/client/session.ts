@@ -137,10 +137,19 @@ export class Session {
           reject(err);
         },
       });
+      let armedAtMs = Infinity;
       const pending: Pending = {
         what,
         onChunk: handlers.onChunk,
-        onMessage: handlers.onMessage,
+        onMessage: (message, atMs) => {
+          handlers.onMessage(message, atMs);
+          // A message may bring the deadline forward (FILE_META: from the response timeout to the
+          // shorter idle timeout); chunks only push it back, which the timer finds when it fires.
+          if (this.pending === pending && handlers.deadline().atMs < armedAtMs) {
+            clearTimeout(timer);
+            arm();
+          }
+        },
         onRaw: handlers.onRaw,
         fail: (err) => {
           finish();
@@ -154,6 +163,7 @@ export class Session {
           this.terminate(error());
           return;
         }
+        armedAtMs = atMs;
         timer = setTimeout(arm, Math.ceil(waitMs));
       };
       this.pending = pending;

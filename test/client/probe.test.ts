@@ -155,10 +155,16 @@ describe('probe', () => {
 
   test('a transfer that stalls: NETPROBE_TIMEOUT after the idle timeout, bytes so far kept', async (t) => {
     const s = await server(t, { onGetFile: (m, conn) => conn.serveFile(m.name, { stallAfterBytes: 512 * 1024 }) });
-    const { result } = await probe(config(s, { timeouts: { idleMs: 150 } }));
+    // The idle timeout (1 s: long enough that a busy machine's pauses do not trip it mid-transfer)
+    // must fire on its own, not when the far longer response timeout comes round (it did: 30 s).
+    const responseMs = 20_000;
+    const startedAt = performance.now();
+    const { result } = await probe(config(s, { timeouts: { idleMs: 1_000, responseMs } }));
+    const elapsedMs = performance.now() - startedAt;
     assert.equal(result.error?.code, 'NETPROBE_TIMEOUT');
-    assert.match(result.error?.message ?? '', /sent nothing for 150 ms/);
+    assert.match(result.error?.message ?? '', /sent nothing for 1000 ms/);
     assert.equal(result.bytes, 512 * 1024);
+    assert.ok(elapsedMs < responseMs, `the idle timeout fired after ${Math.round(elapsedMs)} ms, not before the response timeout`);
   });
 
   test('an unknown file: NETPROBE_NOT_FOUND from the server, kept as the result code', async (t) => {
