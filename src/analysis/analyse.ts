@@ -6,6 +6,7 @@
 import type { ClientMeasurements } from '../store/analysis-types.js';
 import type { ResultFilter, Store } from '../store/types.js';
 import { analyseClient, type ClientAnalysis } from './client.js';
+import { type FailedRow, NON_NETWORK_CODES, excludedFindings, groupExcluded } from './error-class.js';
 import { PROFILE_QUERY } from './hours.js';
 import { type AnalyseOptions, compareText, resolveOptions } from './options.js';
 import { chooseBucketMs } from './series.js';
@@ -28,11 +29,14 @@ export interface AnalyseHooks {
 export async function analyse(store: Store, options: AnalyseOptions = {}, hooks: AnalyseHooks = {}): Promise<AnalysisSummary> {
   const o = resolveOptions(options);
   const t = o.thresholds;
-  const filter: ResultFilter = {
+  const selection: ResultFilter = {
     ...(o.sinceMs !== null && { sinceMs: o.sinceMs }),
     ...(o.untilMs !== null && { untilMs: o.untilMs }),
     ...(o.clients.length > 0 && { clients: o.clients }),
   };
+  // Setup and server failures say nothing about the network: left out of every figure, listed apart.
+  const countAll = options.failures === 'all';
+  const filter: ResultFilter = countAll ? selection : { ...selection, excludeErrorCodes: NON_NETWORK_CODES };
   const span = await store.resultSpan(filter);
   const { firstMs, lastMs } = span;
   const windowEndMs = o.untilMs ?? lastMs;
@@ -65,7 +69,15 @@ export async function analyse(store: Store, options: AnalyseOptions = {}, hooks:
     ...o.clients.filter((c) => !seen.has(c) && !before.some((b) => b.client === c)).map((client) => ({ client, lastMs: null })),
   ].sort((a, b) => compareText(a.client, b.client));
 
-  return assembleSummary({
+  const excluded: FailedRow[] = [];
+  if (!countAll) {
+    for await (const r of store.iterateResults({ ...selection, errorCodes: NON_NETWORK_CODES })) {
+      excluded.push({ client: r.client, code: r.error?.code ?? '', startedAtMs: Date.parse(r.startedAt) });
+    }
+  }
+  const excludedFailures = groupExcluded(excluded);
+
+  const summary = assembleSummary({
     options: o,
     firstMs,
     lastMs,
@@ -79,4 +91,8 @@ export async function analyse(store: Store, options: AnalyseOptions = {}, hooks:
     loads: { episodes: loads.slice(0, episodes.length), network: loads.slice(episodes.length) },
     absent,
   });
+  const findings = [...summary.findings, ...excludedFindings(excludedFailures)].sort(
+    (a, b) => compareText(a.kind, b.kind) || compareText(a.client ?? '', b.client ?? '') || compareText(a.at ?? '', b.at ?? ''),
+  );
+  return { ...summary, excludedFailures, findings };
 }

@@ -86,6 +86,8 @@ export interface AnalyseOptions {
   /** Series bucket; 'auto' (default) chooses by span. */
   bucketMs?: number | 'auto';
   thresholds?: Partial<Thresholds>;
+  /** Which failed results count: 'network' (default; setup and server failures are listed apart) or 'all'. */
+  failures?: 'network' | 'all';
 }
 
 export interface ResolvedOptions {

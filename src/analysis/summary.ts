@@ -115,7 +115,7 @@ function clientEpisodeOut(e: RawEpisode, load: ServerLoad | undefined, usual: Se
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
-function findings(summary: Omit<AnalysisSummary, 'findings'>, input: SummaryInput): Finding[] {
+function findings(summary: Omit<AnalysisSummary, 'findings' | 'excludedFailures'>, input: SummaryInput): Finding[] {
   const t = input.options.thresholds;
   const out: Finding[] = [];
   for (const c of summary.clients) {
@@ -157,7 +157,7 @@ export function assembleSummary(input: SummaryInput): AnalysisSummary {
   const clients = input.clients.map((c) => c.summary);
   const downloads = clients.reduce((sum, c) => sum + c.downloads.total, 0);
   const failed = clients.reduce((sum, c) => sum + c.downloads.failed, 0);
-  const summary: Omit<AnalysisSummary, 'findings'> = {
+  const summary: Omit<AnalysisSummary, 'findings' | 'excludedFailures'> = {
     schema: ANALYSIS_SCHEMA,
     window: {
       since: ison(o.sinceMs),
@@ -191,5 +191,5 @@ export function assembleSummary(input: SummaryInput): AnalysisSummary {
       network: networkSeries(input.clients),
     },
   };
-  return { ...summary, findings: findings(summary, input) };
+  return { ...summary, excludedFailures: [], findings: findings(summary, input) };
 }

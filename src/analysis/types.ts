@@ -22,7 +22,21 @@ export interface AnalysisSummary {
   episodes: ClientEpisode[];
   networkEpisodes: NetworkEpisode[];
   series: Series;
+  /**
+   * Failed results left out of every figure above because they are not network failures (setup
+   * or server, by the rule in error-class.ts), per client and error code; empty with --failures all.
+   */
+  excludedFailures: ExcludedFailure[];
   findings: Finding[];
+}
+
+export interface ExcludedFailure {
+  client: string;
+  errorClass: 'setup' | 'server';
+  code: string;
+  count: number;
+  first: string;
+  last: string;
 }
 
 export interface AnalysisWindow {
@@ -223,7 +237,7 @@ export interface Series {
   network: NetworkPoint[];
 }
 
-export type FindingKind = 'silent' | 'absent' | 'gaps' | 'failures' | 'network-episode' | 'level-change';
+export type FindingKind = 'silent' | 'absent' | 'gaps' | 'failures' | 'setup-failures' | 'server-failures' | 'network-episode' | 'level-change';
 
 export interface Finding {
   kind: FindingKind;

@@ -37,6 +37,11 @@ export function parseBucket(text: string): number | 'auto' {
   return text === 'auto' ? 'auto' : parseDurationMs(text, 'bucket');
 }
 
+export function parseFailures(text: string): 'network' | 'all' {
+  if (text === 'network' || text === 'all') return text;
+  throw new UsageError(`--failures: '${text}' is not one of network, all`);
+}
+
 /** A SQLite location whose file does not exist (a PostgreSQL URL never is). */
 export function storePathMissing(location: string): boolean {
   if (/^postgres(ql)?:\/\//i.test(location)) return false;
@@ -53,6 +58,7 @@ export interface SelectionFlags {
   tz: string;
   bucket: number | 'auto';
   threshold?: Partial<Thresholds>;
+  failures: 'network' | 'all';
 }
 
 /** Adds the selection options to `command`; `tzHelp` says what the time zone applies to there. */
@@ -64,7 +70,13 @@ export function addSelectionOptions(command: Command, tzHelp: string): Command {
     .option('--client <name>', 'only this client; repeatable or comma-separated', collectClients)
     .option('--tz <zone>', tzHelp, asArg(checkTimeZone), 'UTC')
     .option('--bucket <size>', 'series bucket: auto, or a duration such as 5m, 1h, 1d', asArg(parseBucket), 'auto')
-    .option('--threshold <name=value>', 'change a threshold, repeatable (names and defaults: docs/analysis.md)', collectThreshold);
+    .option('--threshold <name=value>', 'change a threshold, repeatable (names and defaults: docs/analysis.md)', collectThreshold)
+    .option(
+      '--failures <which>',
+      'failed results that count: network (setup and server failures listed apart as findings) or all',
+      asArg(parseFailures),
+      'network',
+    );
 }
 
 /** The analysis options the flags select, relative times resolved against `now`. */
@@ -77,6 +89,7 @@ export function selectionOptions(flags: SelectionFlags, now: number) {
     timeZone: flags.tz,
     bucketMs: flags.bucket,
     thresholds: flags.threshold,
+    failures: flags.failures,
   };
 }
 

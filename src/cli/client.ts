@@ -35,11 +35,14 @@ export function registerClient(program: Command): void {
       });
 
       if (config.once) {
-        const results = await client.measure();
-        results.forEach(print);
-        await client.stop();
-        process.exitCode = results.at(-1)?.error ? 1 : 0;
-        logger.flush();
+        try {
+          const results = await client.measure();
+          results.forEach(print);
+          process.exitCode = results.at(-1)?.error ? 1 : 0;
+        } finally {
+          await client.stop();
+          logger.flush();
+        }
         return;
       }
 
@@ -58,8 +61,8 @@ export function registerClient(program: Command): void {
       process.on('SIGTERM', onSignal);
       try {
         await client.run();
-        await client.stop();
       } finally {
+        await client.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         logger.flush();

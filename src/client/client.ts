@@ -12,7 +12,7 @@ import type { Lookup } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { Outbox, OutboxFullError } from './outbox.js';
 import { ServerPool } from './pool.js';
-import { type ProbeConfig, probe } from './probe.js';
+import { type ProbeConfig, UnknownFileError, probe } from './probe.js';
 import { type FlushOutcome, Reporter } from './reporter.js';
 import { type ScheduleSpec, Scheduler, type SchedulerStats, createPlan } from './schedule.js';
 import { type Session, openSession } from './session.js';
@@ -65,6 +65,7 @@ export class NetprobeClient {
   private scheduler: Scheduler | undefined;
   private measuring: Promise<Result[]> | undefined;
   private stopping: Promise<FlushOutcome> | undefined;
+  private fatal: UnknownFileError | undefined;
 
   constructor(
     private readonly options: ClientOptions,
@@ -176,10 +177,20 @@ export class NetprobeClient {
       count: this.options.count,
       onSkip: (missedAtMs, nextAtMs) =>
         this.log.warn({ missedAt: new Date(missedAtMs).toISOString(), nextAt: new Date(nextAtMs).toISOString() }, 'measurement skipped: the previous one was still running'),
-      onError: (err, run) => this.log.error({ run: run.index, code: errorCode(err), err: errorMessage(err) }, 'measurement crashed'),
+      onError: (err, run) => {
+        // A setup mistake (a file the server does not have) ends the run: every later one would repeat it.
+        if (err instanceof UnknownFileError) {
+          this.fatal ??= err;
+          void this.scheduler?.stop();
+          return;
+        }
+        this.log.error({ run: run.index, code: errorCode(err), err: errorMessage(err) }, 'measurement crashed');
+      },
     });
     this.log.info({ servers: this.options.servers.map(formatEndpoint), schedule, count: this.options.count, file: this.options.file, durationMs: this.options.durationMs, outbox: this.outbox.path }, 'client started');
-    return this.scheduler.run();
+    const stats = await this.scheduler.run();
+    if (this.fatal) throw this.fatal;
+    return stats;
   }
 
   /**

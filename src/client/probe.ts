@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import { ErrorCodes, NetprobeError, RemoteError, errorCode, errorMessage } from '../errors.js';
+import { ErrorCodes, NetprobeError, RemoteError, UsageError, errorCode, errorMessage } from '../errors.js';
 import { type Result, resultSchema } from '../protocol/result.js';
 import type { TlsMaterial, TlsMinVersion } from '../tls/options.js';
 import { type ConnectTimeouts, type ConnectTimings, DEFAULT_CONNECT_TIMEOUTS, type Lookup } from './connect.js';
@@ -147,6 +147,7 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
   try {
     main = await open(timings);
     answered = true;
+    checkFileOffered(config.file, result.server, main.welcome?.files);
 
     const idleRtts: number[] = [];
     for (let i = 0; i < (config.idlePings ?? DEFAULT_IDLE_PINGS); i++) idleRtts.push((await main.ping()).rttMs);
@@ -210,6 +211,8 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
       }
     }
   } catch (err) {
+    // A file the server does not have is a mistake in the setup, not a measurement.
+    if (err instanceof UnknownFileError) throw err;
     fillProgress(result, progress);
     if (progress.firstPayloadAtMs !== null) result.samplesMbps = meter.samples(progress.lastPayloadAtMs ?? progress.firstPayloadAtMs);
     result.error = { code: errorCode(err).slice(0, 64), message: errorMessage(err).slice(0, 1024) };
@@ -227,6 +230,15 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
     throw new NetprobeError(ErrorCodes.internal, `probe built an invalid result (a bug): ${checked.error.message.slice(0, 2000)}`);
   }
   return { result: checked.data, answered };
+}
+
+/** Refused before measuring: the server's WELCOME lists its files and `file` is not among them. */
+export class UnknownFileError extends UsageError {}
+
+function checkFileOffered(file: string, server: string, offered: readonly string[] | undefined): void {
+  if (offered === undefined || offered.length === 0 || offered.includes(file)) return;
+  const shown = offered.length > 20 ? `${offered.slice(0, 20).join(', ')} and ${offered.length - 20} more` : offered.join(', ');
+  throw new UnknownFileError(`server ${server} has no file '${file}' (--file); it serves: ${shown}`);
 }
 
 /** Bytes and response time, known even when the transfer failed. */

@@ -35,6 +35,10 @@ export function filterSql(filter: ResultFilter, params: unknown[] = []): WhereSq
   if (filter.sinceMs !== undefined) clauses.push(`started_at_ms >= ${bind(filter.sinceMs)}`);
   if (filter.untilMs !== undefined) clauses.push(`started_at_ms < ${bind(filter.untilMs)}`);
   if (filter.clients && filter.clients.length > 0) clauses.push(`client = ANY(${bind(filter.clients)}::text[])`);
+  if (filter.errorCodes !== undefined) clauses.push(`error_code = ANY(${bind(filter.errorCodes)}::text[])`);
+  if (filter.excludeErrorCodes && filter.excludeErrorCodes.length > 0) {
+    clauses.push(`(error_code IS NULL OR NOT (error_code = ANY(${bind(filter.excludeErrorCodes)}::text[])))`);
+  }
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 

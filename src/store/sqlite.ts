@@ -72,6 +72,14 @@ function filterSql(filter: ResultFilter): { where: string; params: unknown[] } {
     clauses.push(`client IN (${filter.clients.map(() => '?').join(',')})`);
     params.push(...filter.clients);
   }
+  if (filter.errorCodes !== undefined) {
+    clauses.push(`error_code IN (${filter.errorCodes.map(() => '?').join(',') || 'NULL'})`);
+    params.push(...filter.errorCodes);
+  }
+  if (filter.excludeErrorCodes && filter.excludeErrorCodes.length > 0) {
+    clauses.push(`(error_code IS NULL OR error_code NOT IN (${filter.excludeErrorCodes.map(() => '?').join(',')}))`);
+    params.push(...filter.excludeErrorCodes);
+  }
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 

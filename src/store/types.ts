@@ -49,6 +49,10 @@ export interface ResultFilter {
   sinceMs?: number;
   untilMs?: number;
   clients?: string[];
+  /** Results only: only those that failed with one of these error codes. */
+  errorCodes?: readonly string[];
+  /** Results only: leave out those that failed with one of these error codes (successes stay). */
+  excludeErrorCodes?: readonly string[];
 }
 
 /**

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { FrameType, encodeHeader } from '../../src/protocol/frame.js';
-import { type ProbeConfig, probe } from '../../src/client/probe.js';
+import { type ProbeConfig, UnknownFileError, probe } from '../../src/client/probe.js';
 import { uuidv7TimeMs } from '../../src/client/uuid.js';
 import { resultSchema } from '../../src/protocol/result.js';
 import { FakeServer, type FakeServerOptions, fakeFile } from './helpers/fake-server.js';
@@ -167,11 +167,10 @@ describe('probe', () => {
     assert.ok(elapsedMs < responseMs, `the idle timeout fired after ${Math.round(elapsedMs)} ms, not before the response timeout`);
   });
 
-  test('an unknown file: NETPROBE_NOT_FOUND from the server, kept as the result code', async (t) => {
+  test('an unknown file is refused before measuring when WELCOME lists the files: no result, the list in the message', async (t) => {
     const s = await server(t);
-    const { result, answered } = await probe(config(s, { file: 'nope' }));
-    assert.equal(answered, true);
-    assert.equal(result.error?.code, 'NETPROBE_NOT_FOUND');
+    await assert.rejects(probe(config(s, { file: 'nope' })), (err: Error) =>
+      err instanceof UnknownFileError && err.code === 'NETPROBE_USAGE' && /has no file 'nope' \(--file\); it serves: 8MiB, 64KiB$/.test(err.message));
   });
 
   test('no answer to GET_FILE: NETPROBE_TIMEOUT after the response timeout', async (t) => {
