@@ -4,6 +4,7 @@
  * into the rules' columns and their verdict into API shapes. Pure: the caller passes the time.
  */
 import { type DegradedLimits, degradedLimits } from '../analysis/degraded.js';
+import { errorClass } from '../analysis/error-class.js';
 import { hourCounts } from '../analysis/hours.js';
 import type { Samples } from '../analysis/samples.js';
 import { median as medianSorted } from '../analysis/stats.js';
@@ -29,7 +30,8 @@ const ascending = (a: number, b: number): number => (Number.isNaN(a) ? (Number.i
 
 /** One client's points as the rules' columns, in the stores' order (start, failed, throughput, download time, response time). */
 export function toSamples(client: string, points: readonly Point[]): Samples {
-  const rows = points.map((p) => ({ t: p.t, failed: p.error === null ? 0 : 1, mbps: nan(p.mbps), dl: nan(p.downloadMs), rt: nan(p.responseMs) }));
+  // As the analyser: setup and server failures are not network data (analysis/error-class.ts).
+  const rows = points.filter((p) => p.error === null || errorClass(p.error) === 'network').map((p) => ({ t: p.t, failed: p.error === null ? 0 : 1, mbps: nan(p.mbps), dl: nan(p.downloadMs), rt: nan(p.responseMs) }));
   rows.sort((a, b) => a.t - b.t || a.failed - b.failed || ascending(a.mbps, b.mbps) || ascending(a.dl, b.dl) || ascending(a.rt, b.rt));
   return {
     client,
