@@ -7,6 +7,7 @@ import { BUILTIN_PROFILES, type Profile } from '../../src/sim/profile.js';
 import { runSimulation } from '../../src/sim/run.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { analyse } from '../../src/analysis/analyse.js';
+import { longOnly } from '../helpers/suite.js';
 
 test('a short simulation across an outage stores every measurement exactly once and writes truth.json', async (t) => {
   const out = await mkdtemp(join(tmpdir(), 'netprobe-sim-'));
@@ -65,19 +66,23 @@ async function simulateAndAnalyse(t: { after(fn: () => Promise<void>): void }, p
   }
 }
 
+// The two truth-recovery tests run real TLS transfers on a compressed clock (24 s each): on a busy
+// machine the CPU, not the simulated link, sets the throughput and blurs the congested hours (seen:
+// "most congested 15 vs truth 19,20,21"). They run in `npm run test:long` until they move to the
+// simulator's model engine (issue 23), which does not depend on the machine's speed.
 // Activity and capacity are checked with one profile each, so that the slow transfers of a congested
 // hour (which push measurements later on the compressed clock) cannot blur the busiest hour.
 const evening = BUILTIN_PROFILES['evening-peak']!;
 const flat = Array<number>(24).fill(1);
 
-test('the analyser recovers the busiest hour the simulator was told (tolerance one hour)', async (t) => {
+test('the analyser recovers the busiest hour the simulator was told (tolerance one hour)', longOnly, async (t) => {
   const { truth, analysis } = await simulateAndAnalyse(t, { ...evening, name: 'evening-activity', capacity: flat }, 30, 1_000);
   assert.equal(truth.busiestHour, 20);
   assert.ok(analysis.busiestHour.hour !== null && hourDistance(analysis.busiestHour.hour, truth.busiestHour) <= 1,
     `busiest ${analysis.busiestHour.hour} vs truth ${truth.busiestHour}: ${analysis.busiestHour.reason}`);
 });
 
-test('the analyser recovers the congested hours the simulator was told (tolerance one hour)', async (t) => {
+test('the analyser recovers the congested hours the simulator was told (tolerance one hour)', longOnly, async (t) => {
   // The shared link drops to 15 % of its capacity from 19:00 to 22:00; activity is flat.
   const capacity = flat.map((c, h) => (h >= 19 && h <= 21 ? 0.15 : c));
   const { truth, analysis } = await simulateAndAnalyse(t, { ...evening, name: 'evening-capacity', activity: flat, capacity }, 15, 150, { minClientHourSamples: 1 });
