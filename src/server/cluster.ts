@@ -14,6 +14,7 @@ import { ConfigError, NetprobeError, errorCode, errorMessage } from '../errors.j
 import { silentLogger } from '../log.js';
 import { openStore } from '../store/open.js';
 import { loadTlsMaterial } from '../tls/options.js';
+import { warnUncoveredNames } from './names.js';
 import { startWeb, type WebEndpoint } from '../web/index.js';
 import { Catalogue } from './catalogue.js';
 import type { ServerConfig } from './config.js';
@@ -56,6 +57,7 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
   const log = logger.child({ component: 'server' });
   // Checked here first, so a bad file is one clear error rather than one per worker.
   const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
+  warnUncoveredNames(material.cert, config, log);
   const revocationFiles = { denyList: config.denyList, crl: config.crl };
   let revocations = await loadRevocations(revocationFiles, material.ca);
   const store = await openStore(config.store, { synchronous: config.synchronous, busyTimeoutMs: config.storeBusyTimeoutMs });

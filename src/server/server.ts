@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { loadTlsMaterial } from '../tls/options.js';
+import { warnUncoveredNames } from './names.js';
 import { startWeb, type WebEndpoint } from '../web/index.js';
 import { buildCatalogue, type Catalogue } from './catalogue.js';
 import { startCluster } from './cluster.js';
@@ -67,6 +68,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
   }
   const log = (deps.logger ?? silentLogger).child({ component: 'server' });
   const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
+  warnUncoveredNames(material.cert, config, log);
   const revocationFiles = { denyList: config.denyList, crl: config.crl };
   const revocations = await loadRevocations(revocationFiles, material.ca);
   const catalogue = deps.catalogue ?? (await buildCatalogue(config.builtinFiles, config.files));

@@ -9,6 +9,7 @@ import { createSecureContext } from 'node:tls';
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { CertError, UsageError, errorCode, errorMessage } from '../errors.js';
 import { ALPN_PROTOCOL } from '../protocol/frame.js';
+import { checkTlsMaterial } from './check.js';
 
 export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -77,8 +78,9 @@ async function readPem(path: string, what: string): Promise<Buffer> {
 }
 
 /**
- * Reads CA, certificate and key files and checks that OpenSSL accepts them together (parsable PEM,
- * key matching the certificate), so a bad file is reported by name before any socket is opened.
+ * Reads CA, certificate and key files and checks them (check.ts: the CA file holds CA
+ * certificates, the certificate is valid now, the key is its key) and that OpenSSL accepts them
+ * together, so a bad file is reported by name before any socket is opened.
  */
 export async function loadTlsMaterial(paths: TlsMaterialPaths): Promise<TlsMaterial> {
   const [ca, cert, key] = await Promise.all([
@@ -86,6 +88,7 @@ export async function loadTlsMaterial(paths: TlsMaterialPaths): Promise<TlsMater
     readPem(paths.cert, 'certificate'),
     readPem(paths.key, 'private key'),
   ]);
+  checkTlsMaterial({ ca, cert, key }, paths);
   try {
     createSecureContext({ ca, cert, key });
   } catch (err) {
