@@ -6,6 +6,7 @@ import { startServer } from '../server/server.js';
 import { serverTable } from './options/server.js';
 import { resolveOptions } from './options/resolve.js';
 import { addOptions } from './options/table.js';
+import { listeningBanner } from './server-banner.js';
 
 export function registerServer(program: Command): void {
   addOptions(
@@ -20,6 +21,11 @@ export function registerServer(program: Command): void {
         // The one place a generated dashboard token appears: the operator's terminal, never the log.
         announceToken: (url, token) => process.stderr.write(`netprobe: dashboard: open ${url}?token=${token}\n`),
       });
+      if (process.stderr.isTTY) {
+        process.stderr.write(listeningBanner({
+          host: server.host, port: server.port, workers: server.workers, store: server.store.location, files: server.files, dashboardUrl: server.web?.url,
+        }));
+      }
       const onHangup = () => {
         logger.info({ denyList: config.denyList ?? null, crl: config.crl ?? null }, 'SIGHUP: reloading revocations');
         server.reloadRevocations().catch((err: unknown) =>

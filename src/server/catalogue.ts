@@ -1,13 +1,32 @@
-import { createCipheriv, createHash, randomFillSync } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, ErrorCodes, NetprobeError } from '../errors.js';
 
-/** A test file held in memory; every transfer sends slices of the same Buffer (never copied). */
+/**
+ * A test file: its size, its SHA-256 and its bytes by range. `slice` returns views of memory the
+ * file holds (no copy), except where a range crosses the end of a built-in file's period.
+ */
 export interface TestFile {
-  name: string;
-  data: Buffer;
-  sha256: string;
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly sha256: string;
+  /** Bytes [start, end) of the file; `end` ≤ sizeBytes. */
+  slice(start: number, end: number): Buffer;
+}
+
+/**
+ * Built-in files repeat one random block (per server) of this length: 4 MiB + 1021 bytes, a period that no slice
+ * or DATA chunk size divides, so a misplaced slice changes the SHA-256 the client checks. The block is
+ * all a process holds, whatever the file sizes and the worker count. Repetition is invisible on the
+ * wire (every byte is TLS-encrypted, and the client authenticates the server, so nothing on the path
+ * can decrypt and deduplicate), so throughput cannot be inflated by compression.
+ */
+export const BUILTIN_PERIOD_BYTES = 4 * 1024 * 1024 + 1021;
+
+/** A file held in memory whole (the regular files of `files`). */
+export function memoryFile(name: string, data: Buffer, sha256 = createHash('sha256').update(data).digest('hex')): TestFile {
+  return { name, sizeBytes: data.length, sha256, slice: (start, end) => data.subarray(start, end) };
 }
 
 /** Names a client may ask for: no separators, no dot-dot, nothing a path join could misuse. */
@@ -26,21 +45,45 @@ export function parseSize(text: string): number {
 }
 
 /**
- * Incompressible content (random bytes), so TLS and any link compression cannot inflate throughput.
- * With a `seed` the bytes are an AES-256-CTR keystream keyed by seed and name: the worker processes
- * of one server, given the same seed, serve identical files (same SHA-256) without sharing memory.
+ * The random block every built-in file of one seed is cut from: an AES-256-CTR keystream keyed by
+ * the seed, so the worker processes of one server, given the same seed, serve identical files.
  */
-export function makeRandomFile(name: string, sizeBytes: number, seed?: Buffer): TestFile {
-  let data: Buffer;
-  if (seed === undefined) {
-    data = Buffer.allocUnsafe(sizeBytes);
-    randomFillSync(data);
-  } else {
-    const key = createHash('sha256').update(seed).update(name).digest();
-    const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-    data = Buffer.concat([cipher.update(Buffer.alloc(sizeBytes)), cipher.final()]);
+export function randomBlock(seed: Buffer): Buffer {
+  const cipher = createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16));
+  const block = Buffer.allocUnsafe(BUILTIN_PERIOD_BYTES);
+  const zeros = Buffer.alloc(64 * 1024);
+  for (let at = 0; at < block.length; at += zeros.length) cipher.update(zeros).copy(block, at, 0, Math.min(zeros.length, block.length - at));
+  return block;
+}
+
+/**
+ * `sizeBytes` bytes of `block` repeated, starting at an offset derived from the name (files of one
+ * seed differ). Ranges inside one period are views of the block; a range across its end is copied.
+ */
+function builtinFile(name: string, sizeBytes: number, block: Buffer, sha256: string | undefined): TestFile {
+  const period = block.length;
+  const offset = createHash('sha256').update(name).digest().readUInt32BE(0) % period;
+  const slice = (start: number, end: number): Buffer => {
+    const from = (offset + start) % period;
+    if (from + (end - start) <= period) return block.subarray(from, from + (end - start));
+    const out = Buffer.allocUnsafe(end - start);
+    for (let written = 0, at = from; written < out.length; at = 0) written += block.copy(out, written, at, Math.min(period, at + out.length - written));
+    return out;
+  };
+  if (sha256 === undefined) {
+    const hash = createHash('sha256');
+    for (let at = 0; at < sizeBytes; at += period) hash.update(slice(at, Math.min(sizeBytes, at + period)));
+    sha256 = hash.digest('hex');
   }
-  return { name, data, sha256: createHash('sha256').update(data).digest('hex') };
+  return { name, sizeBytes, sha256, slice };
+}
+
+/**
+ * A built-in test file of random bytes (see BUILTIN_PERIOD_BYTES). A random seed unless given;
+ * `sha256`, when known (computed once by a server's primary), spares hashing the whole file again.
+ */
+export function makeRandomFile(name: string, sizeBytes: number, seed: Buffer = randomBytes(32), sha256?: string): TestFile {
+  return builtinFile(name, sizeBytes, randomBlock(seed), sha256);
 }
 
 export class Catalogue {
@@ -64,10 +107,25 @@ export class Catalogue {
   }
 }
 
-/** Built-in random files named by their size ('1MiB', '10MiB', …) plus the regular files in `dir`. */
-export async function buildCatalogue(builtin: readonly string[], dir?: string, seed?: Buffer): Promise<Catalogue> {
+/** SHA-256 of each built-in file of this seed (what a primary computes once for its workers). */
+export function builtinDigests(builtin: readonly string[], seed: Buffer): Record<string, string> {
+  const block = randomBlock(seed);
+  return Object.fromEntries(builtin.map((name) => [name, builtinFile(name, parseSize(name), block, undefined).sha256]));
+}
+
+/**
+ * Built-in random files named by their size ('1MiB', '10MiB', …) plus the regular files in `dir`.
+ * `digests` (from builtinDigests with the same seed) skips hashing the built-in files.
+ */
+export async function buildCatalogue(
+  builtin: readonly string[],
+  dir?: string,
+  seed: Buffer = randomBytes(32),
+  digests?: Readonly<Record<string, string>>,
+): Promise<Catalogue> {
   const catalogue = new Catalogue();
-  for (const name of builtin) catalogue.add(makeRandomFile(name, parseSize(name), seed));
+  const block = builtin.length > 0 ? randomBlock(seed) : undefined;
+  for (const name of builtin) catalogue.add(builtinFile(name, parseSize(name), block!, digests?.[name]));
   if (dir) {
     let entries: string[];
     try {
@@ -81,7 +139,7 @@ export async function buildCatalogue(builtin: readonly string[], dir?: string, s
       if (!info.isFile() || !FILE_NAME.test(entry)) continue;
       if (info.size > MAX_FILE_BYTES) throw new ConfigError(`${path} is larger than 2 GiB`);
       const data = await readFile(path);
-      catalogue.add({ name: entry, data, sha256: createHash('sha256').update(data).digest('hex') });
+      catalogue.add(memoryFile(entry, data));
     }
   }
   return catalogue;

@@ -46,6 +46,8 @@ export interface WorkerSetup {
   config: unknown;
   /** Hex seed of the built-in files, the same for every worker. */
   seed: string;
+  /** SHA-256 of each built-in file, computed once by the primary. */
+  digests: Record<string, string>;
 }
 
 export const WORKER_SETUP_ENV = 'NETPROBE_WORKER_SETUP';

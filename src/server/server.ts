@@ -43,6 +43,8 @@ export interface RunningServer {
   readonly web: WebEndpoint | undefined;
   /** Processes serving TLS: 1, or the workers of a multi-process server (`workers`). */
   readonly workers: number;
+  /** Names of the test files served. */
+  readonly files: readonly string[];
   /** Process ids of the running workers (none for a single-process server). */
   readonly workerPids: readonly number[];
   /**
@@ -123,5 +125,5 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     return closed;
   };
 
-  return { host: config.host, port, context: ctx, store, web, workers: 1, workerPids: [], reloadRevocations, close };
+  return { host: config.host, port, context: ctx, store, web, workers: 1, files: catalogue.names(), workerPids: [], reloadRevocations, close };
 }

@@ -55,13 +55,13 @@ async function pace(hooks: TransferHooks, bytes: number): Promise<void> {
   if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
 }
 
-/** FILE_META, then exactly file.data.length raw bytes, sliced from the shared Buffer (no copy). */
+/** FILE_META, then exactly file.sizeBytes raw bytes, sliced from the file's memory (no copy). */
 export async function sendFile(socket: Socket, file: TestFile, hooks: TransferHooks): Promise<number> {
-  await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: file.data.length, sha256: file.sha256, mode: 'file' }));
+  await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: file.sizeBytes, sha256: file.sha256, mode: 'file' }));
   const sliceBytes = hooks.shaper ? SHAPED_SLICE_BYTES : WRITE_SLICE_BYTES;
   let sent = 0;
-  while (sent < file.data.length) {
-    const slice = file.data.subarray(sent, Math.min(sent + sliceBytes, file.data.length));
+  while (sent < file.sizeBytes) {
+    const slice = file.slice(sent, Math.min(sent + sliceBytes, file.sizeBytes));
     await pace(hooks, slice.length);
     const pending = write(socket, slice);
     sent += slice.length;
@@ -75,13 +75,13 @@ export async function sendFile(socket: Socket, file: TestFile, hooks: TransferHo
 export async function sendForDuration(socket: Socket, file: TestFile, durationMs: number, hooks: TransferHooks): Promise<number> {
   const now = hooks.monoNow ?? (() => performance.now());
   await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: 0, sha256: null, mode: 'duration' }));
-  const chunk = Math.min(hooks.shaper ? SHAPED_SLICE_BYTES : MAX_DATA_CHUNK_BYTES, file.data.length);
+  const chunk = Math.min(hooks.shaper ? SHAPED_SLICE_BYTES : MAX_DATA_CHUNK_BYTES, file.sizeBytes);
   const deadline = now() + durationMs;
   let sent = 0;
   let offset = 0;
   while (now() < deadline) {
-    if (offset + chunk > file.data.length) offset = 0;
-    const payload = file.data.subarray(offset, offset + chunk);
+    if (offset + chunk > file.sizeBytes) offset = 0;
+    const payload = file.slice(offset, offset + chunk);
     offset += chunk;
     await pace(hooks, payload.length);
     socket.cork();

@@ -155,7 +155,7 @@ export async function runWorker(): Promise<void> {
     const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
     const revocationFiles = { denyList: config.denyList, crl: config.crl };
     const revocations = await loadRevocations(revocationFiles, material.ca);
-    const catalogue = await buildCatalogue(config.builtinFiles, config.files, Buffer.from(setup.seed, 'hex'));
+    const catalogue = await buildCatalogue(config.builtinFiles, config.files, Buffer.from(setup.seed, 'hex'), setup.digests);
     ctx = createContext(config, { catalogue, committer, now: Date.now });
     activity = forwardActivity(ctx);
     listener = await listenTls(ctx, material, revocationFiles, revocations, log);

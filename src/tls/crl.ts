@@ -9,6 +9,7 @@ import './pki.js';
 import * as x509 from '@peculiar/x509';
 import { CertError, errorMessage } from '../errors.js';
 import type { Ca } from './pki.js';
+import { normaliseSerial } from './serial.js';
 
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -32,10 +33,7 @@ export interface CrlInfo {
   nextUpdate: Date | undefined;
 }
 
-/** Upper-case hex without leading zeros: the form node's `getPeerCertificate().serialNumber` uses. */
-export function normaliseSerial(hex: string): string {
-  return hex.replace(/[^0-9a-fA-F]/g, '').toUpperCase().replace(/^0+(?=.)/, '');
-}
+export { normaliseSerial } from './serial.js';
 
 /** SHA-256 of a certificate's DER, upper-case hex pairs joined by ':' (node's `fingerprint256`). */
 export function fingerprint256(certPem: string | Buffer): string {

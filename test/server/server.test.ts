@@ -22,7 +22,7 @@ describe('server', () => {
     pki = await makePki(['alice', 'bob', ...Array.from({ length: 50 }, (_, i) => `c${i}`)]);
     work = await mkdtemp(join(tmpdir(), 'netprobe-server-'));
     await mkdir(join(work, 'files'));
-    await writeFile(join(work, 'files', 'custom.bin'), makeRandomFile('custom.bin', 200_000).data);
+    await writeFile(join(work, 'files', 'custom.bin'), makeRandomFile('custom.bin', 200_000).slice(0, 200_000));
     server = await startServer(
       {
         host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey,
