@@ -25,6 +25,19 @@ export interface SqliteStoreOptions {
 }
 
 const PAGE_ROWS = 5_000;
+/**
+ * SQLite's busy handler sleeps inside the call, and better-sqlite3 calls are synchronous: a write
+ * to a locked database would stall the whole event loop (accepting, transfers) for busyTimeoutMs.
+ * Writes wait at most this long inside SQLite; the rest of busyTimeoutMs is waited between attempts,
+ * with the event loop free.
+ */
+const BUSY_SLICE_MS = 10;
+const BUSY_RETRY_MS = 20;
+
+const isBusy = (err: unknown): boolean => {
+  const code = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+};
 
 function wrap<T>(what: string, location: string, fn: () => T): T {
   try {
@@ -90,17 +103,21 @@ export class SqliteStore implements Store {
   private readonly insertResult: Database.Statement;
   private readonly insertTransfer: Database.Statement;
 
+  private readonly busyTimeoutMs: number;
+
   constructor(
     readonly location: string,
     options: SqliteStoreOptions = {},
   ) {
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.db = wrap('opening', location, () => {
       const db = new Database(location, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-      db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       if (!options.readonly) {
         db.pragma('journal_mode = WAL');
         db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
         migrateSqlite(db, location);
+        db.pragma(`busy_timeout = ${Math.min(BUSY_SLICE_MS, this.busyTimeoutMs)}`);
       } else {
         schemaVersion(db, location);
       }
@@ -117,7 +134,7 @@ export class SqliteStore implements Store {
   }
 
   async insertResults(batches: readonly (readonly StoredResult[])[]): Promise<InsertOutcome[]> {
-    return wrap('storing results', this.location, () =>
+    return this.write('storing results', () =>
       this.db.transaction(() =>
         batches.map((rows) => {
           let inserted = 0;
@@ -129,11 +146,25 @@ export class SqliteStore implements Store {
   }
 
   async insertTransfers(transfers: readonly TransferRecord[]): Promise<void> {
-    wrap('storing transfers', this.location, () =>
+    await this.write('storing transfers', () =>
       this.db.transaction((rows: readonly TransferRecord[]) => {
         for (const t of rows) this.insertTransfer.run(t);
       })(transfers),
     );
+  }
+
+  /** A write transaction, retried while the database is locked for up to busyTimeoutMs (see BUSY_SLICE_MS). */
+  private async write<T>(what: string, fn: () => T): Promise<T> {
+    const deadline = performance.now() + this.busyTimeoutMs;
+    for (;;) {
+      try {
+        return wrap(what, this.location, fn);
+      } catch (err) {
+        const leftMs = deadline - performance.now();
+        if (!isBusy(err) || leftMs <= 0) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(BUSY_RETRY_MS, leftMs)));
+      }
+    }
   }
 
   async countResults(filter: ResultFilter = {}): Promise<number> {
@@ -200,11 +231,11 @@ export class SqliteStore implements Store {
   }
 
   async prune(beforeMs: number): Promise<PruneOutcome> {
-    return wrap('pruning', this.location, () => maintenance.prune(this.db, beforeMs));
+    return this.write('pruning', () => maintenance.prune(this.db, beforeMs));
   }
 
   async importBatch(batch: ImportBatch): Promise<InsertOutcome> {
-    return wrap('importing', this.location, () =>
+    return this.write('importing', () =>
       this.db.transaction(() => {
         let inserted = 0;
         for (const r of batch.results) inserted += this.insertResult.run(toRow(r)).changes;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { TLSSocket } from 'node:tls';
 import { test } from 'node:test';
 import { encodeMessage } from '../../src/protocol/messages.js';
+import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { WireClient, sampleResult } from '../helpers/wire.js';
 import { type CertDir, makeCertDir } from './helpers.js';
@@ -157,4 +158,39 @@ test('6: a result dated year 1 is refused (and nothing of its REPORT stored); ho
   const db = new SqliteStore(server.store, { readonly: true });
   t.after(() => db.close());
   assert.equal(await db.countResults({ clients: ['mallory'] }), 0, 'nothing of the refused REPORTs stored');
+});
+
+test('7: with the store locked by another process (--workers 2), new connections and downloads keep their speed; only REPORTs wait, then NETPROBE_STORAGE', { timeout: 180_000 }, async (t) => {
+  const { certs, server } = await setup(t, ['--workers', '2', '--store-busy-timeout', '2s']);
+  const honest = honestClient(server.port, paths(certs, 'honest'));
+  const baseline = await honest.rounds(ROUNDS, { report: false });
+  const locker = new Database(server.store);
+  t.after(() => locker.close());
+  locker.exec('BEGIN EXCLUSIVE');
+  // Reporters keep the store's writer busy for the whole measurement.
+  let stop = false;
+  const storageErrors: string[] = [];
+  const reporters = Array.from({ length: 2 }, async () => {
+    const c = await WireClient.connect(server.port, paths(certs, 'mallory'));
+    await c.hello();
+    while (!stop) {
+      c.send({ type: 'REPORT', results: [sampleResult()] });
+      const reply = await c.next();
+      storageErrors.push(reply?.type === 'ERROR' ? reply.code : String(reply?.type));
+    }
+    c.close();
+  });
+  const attacked = await honest.rounds(ROUNDS, { report: false });
+  stop = true;
+  await Promise.all(reporters);
+  console.log(JSON.stringify({ row: 7, reportsRefused: storageErrors.length, honest: describe(baseline, attacked) }));
+  locker.exec('ROLLBACK');
+  assert.ok(storageErrors.length > 0);
+  assert.deepEqual([...new Set(storageErrors)], ['NETPROBE_STORAGE']);
+  assert.deepEqual(compareToBaseline(baseline, attacked, FACTOR), []);
+  // The lock gone, REPORTs are ACKed again.
+  await honest.rounds(2);
+  assert.deepEqual(honest.problems, []);
+  assert.equal(honest.acked.size, 10);
+  await assertStored(server, honest.acked);
 });
