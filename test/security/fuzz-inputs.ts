@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { FrameType, HEADER_BYTES, MAX_LENGTH_FIELD } from '../../src/protocol/frame.js';
 import { encodeMessage, type Message } from '../../src/protocol/messages.js';
-import type { Result } from '../../src/protocol/result.js';
+import { EARLIEST_STARTED_AT_MS, type Result } from '../../src/protocol/result.js';
 import { Rand, fuzzInput } from '../protocol/fuzz-gen.js';
 import { sampleResult } from '../helpers/wire.js';
 
@@ -134,12 +134,16 @@ function validEdge(rand: Rand): Buffer {
   const r = rand.next();
   if (r < 0.6) return encodeMessage({ type: 'PING', seq: rand.pick([0, 1, 2 ** 32, Number.MAX_SAFE_INTEGER, rand.int(1e9)]) });
   if (r < 0.7) return encodeMessage({ type: 'GET_FILE', name: '1KiB' });
+  // Plausible too (protocol/result.ts implausibility): no start before 2020 or beyond the allowed
+  // clock skew, no more bytes than 1 Tbit/s moves in the time claimed (a day, for the most bytes).
+  const bytes = rand.pick([0, 2 ** 40]);
   const edge = (): Result => sampleResult({
-    startedAt: new Date(Date.now() + rand.pick([0, -86_400_000 * 3650, 9 * 60_000])).toISOString(),
+    startedAt: new Date(rand.pick([Date.now(), EARLIEST_STARTED_AT_MS, Date.now() + 9 * 60_000])).toISOString(),
     connectMs: rand.pick([0, 86_400_000, null]),
     throughputMbps: rand.pick([0, 1_000_000, 1e-300, null]),
     samplesMbps: rand.bool(0.02) ? Array(2400).fill(1_000_000) : [],
-    bytes: rand.pick([0, Number.MAX_SAFE_INTEGER]),
+    bytes,
+    ...(bytes > 0 ? { downloadMs: 86_400_000, transferMs: 86_400_000 } : {}),
     busyRetries: rand.pick([0, 1_000_000]),
     cipher: rand.pick([null, 'c'.repeat(128)]),
     server: rand.pick(['h:1', 's'.repeat(300)]),
