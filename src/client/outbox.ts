@@ -150,6 +150,35 @@ export class Outbox {
     }
   }
 
+  /**
+   * Stores several results in one transaction (one sync to disk instead of one each): the
+   * simulator's reporter hands its lane a simulated hour's results at once. Same rules as `add`:
+   * all are validated first; when they do not all fit, none is stored.
+   */
+  addMany(results: readonly Result[]): void {
+    const rows = results.map((result) => {
+      const parsed = resultSchema.safeParse(result);
+      if (!parsed.success) {
+        throw new NetprobeError(ErrorCodes.internal, `refusing to store an invalid result (a bug): ${parsed.error.message.slice(0, 2000)}`);
+      }
+      return [result.id, JSON.stringify(parsed.data)] as const;
+    });
+    const stored = this.count();
+    if (stored + rows.length > this.capacity) {
+      const message = `outbox ${this.path} is full (${stored} of ${this.capacity} results unsent): ${rows.length} results were NOT stored; check that a server is reachable and accepts our reports`;
+      this.log.error({ path: this.path, stored, capacity: this.capacity, results: rows.length, code: ErrorCodes.limit }, message);
+      throw new OutboxFullError(message);
+    }
+    const now = this.now();
+    try {
+      this.db.transaction(() => {
+        for (const [id, body] of rows) this.stmts.insert.run(id, now, body);
+      })();
+    } catch (err) {
+      throw new StorageError(`cannot write ${rows.length} results to outbox ${this.path}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
   /** The oldest `limit` results, oldest first. Rows that no longer validate are moved to outbox_rejected. */
   peek(limit: number): Result[] {
     const results: Result[] = [];

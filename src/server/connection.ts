@@ -254,7 +254,7 @@ export class Connection {
       if (results > config.maxResultsPerReport) {
         throw new NetprobeError(ErrorCodes.limit, `a REPORT may carry at most ${config.maxResultsPerReport} results`);
       }
-      rows = prepareResults(this.client, message.results, this.ctx.load, this.ctx.now());
+      rows = prepareResults(this.client, message.results, this.ctx.load, this.ctx.now(), this.ctx.delegation);
     } catch (err) {
       events.emit('reportRejected', { reason: errorCode(err), results });
       throw err;

@@ -4,7 +4,7 @@ import type { StoredResult } from '../protocol/result.js';
 import type { TransferRecord } from '../store/types.js';
 import type { Catalogue } from './catalogue.js';
 import type { ServerConfig } from './config.js';
-import type { Committer } from './ingest.js';
+import type { Committer, ReportDelegation } from './ingest.js';
 import { LoadTracker } from './load.js';
 import type { Shaper } from './transfer.js';
 
@@ -63,6 +63,8 @@ export interface ServerContext {
   shuttingDown: boolean;
   /** Wall clock, ms since the epoch (the simulator injects its own). */
   now: () => number;
+  /** The simulator's reporting identity (in-process only; see ReportDelegation). */
+  delegation: ReportDelegation | undefined;
   events: EventEmitter<ServerEvents>;
   emitResults(rows: StoredResult[]): void;
 }
@@ -73,7 +75,13 @@ export function newMetrics(): ServerMetrics {
 
 export function createContext(
   config: ServerConfig,
-  parts: { catalogue: Catalogue; committer: Committer; now: () => number; shaperFor?: ((client: string) => Shaper | undefined) | undefined },
+  parts: {
+    catalogue: Catalogue;
+    committer: Committer;
+    now: () => number;
+    shaperFor?: ((client: string) => Shaper | undefined) | undefined;
+    delegation?: ReportDelegation | undefined;
+  },
 ): ServerContext {
   const events = new EventEmitter<ServerEvents>();
   return {
@@ -86,6 +94,7 @@ export function createContext(
     shaperFor: parts.shaperFor,
     shuttingDown: false,
     now: parts.now,
+    delegation: parts.delegation,
     events,
     emitResults: (rows) => events.emit('results', rows),
   };

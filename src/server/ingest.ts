@@ -1,7 +1,7 @@
 import { ErrorCodes, NetprobeError, StorageError } from '../errors.js';
 import { type Result, type StoredResult, implausibility } from '../protocol/result.js';
 import type { InsertOutcome, Store, TransferRecord } from '../store/types.js';
-import type { LoadTracker } from './load.js';
+import type { LoadAnnotation, LoadTracker } from './load.js';
 
 interface Pending {
   rows: StoredResult[];
@@ -83,26 +83,55 @@ export class GroupCommitter implements Committer {
 }
 
 /**
- * Turns a client's validated results into stored rows: the identity comes from its certificate,
- * the server adds receive time and its own load at the time. Throws on a result that claims
- * another client or cannot be true (implausibility).
+ * The simulator's identity: one certificate (common name `reporter`) reports the results of many
+ * virtual clients, each named in its results and all named with `clientPrefix`. It exists only in
+ * a server started in-process with it (the simulator's); no configuration file or flag sets it, so
+ * a deployed server never lets one certificate speak for another client.
+ */
+export interface ReportDelegation {
+  reporter: string;
+  clientPrefix: string;
+  /** The simulated server's load for a virtual client's result (the model's, not this process's). */
+  annotate?: (client: string, startedAtMs: number) => LoadAnnotation | undefined;
+}
+
+/** Whom a result is stored under: its certificate's name, or for the delegate, the virtual client it names. */
+function resultClient(certName: string, r: Result, delegation: ReportDelegation | undefined): string {
+  if (delegation !== undefined && certName === delegation.reporter) {
+    if (r.client === undefined || !r.client.startsWith(delegation.clientPrefix) || r.client.length === delegation.clientPrefix.length) {
+      throw new NetprobeError(
+        ErrorCodes.identity,
+        `result ${r.id} from the simulator's reporter '${certName}' must name a virtual client '${delegation.clientPrefix}…' (it names '${r.client ?? ''}')`,
+      );
+    }
+    return r.client;
+  }
+  if (r.client !== undefined && r.client !== certName) {
+    throw new NetprobeError(ErrorCodes.identity, `result ${r.id} names client '${r.client}' but the certificate says '${certName}'`);
+  }
+  return certName;
+}
+
+/**
+ * Turns a client's validated results into stored rows: the identity comes from its certificate
+ * (or, for the simulator's delegate, from the virtual client each result names), the server adds
+ * receive time and its own load at the time. Throws on a result that claims another client or
+ * cannot be true (implausibility).
  */
 export function prepareResults(
-  clientName: string,
+  certName: string,
   results: readonly Result[],
   load: LoadTracker,
   nowMs: number,
+  delegation?: ReportDelegation,
 ): StoredResult[] {
   const receivedAt = new Date(nowMs).toISOString();
   return results.map((r) => {
-    if (r.client !== undefined && r.client !== clientName) {
-      throw new NetprobeError(
-        ErrorCodes.identity,
-        `result ${r.id} names client '${r.client}' but the certificate says '${clientName}'`,
-      );
-    }
+    const clientName = resultClient(certName, r, delegation);
     const why = implausibility(r, nowMs);
     if (why !== undefined) throw new NetprobeError(ErrorCodes.badPayload, `result ${r.id} ${why}`);
-    return { ...r, client: clientName, receivedAt, ...load.annotate(clientName, Date.parse(r.startedAt)) };
+    const startedAtMs = Date.parse(r.startedAt);
+    const annotation = (clientName !== certName ? delegation?.annotate?.(clientName, startedAtMs) : undefined) ?? load.annotate(clientName, startedAtMs);
+    return { ...r, client: clientName, receivedAt, ...annotation };
   });
 }

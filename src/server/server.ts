@@ -10,7 +10,7 @@ import { buildCatalogue, type Catalogue } from './catalogue.js';
 import { startCluster } from './cluster.js';
 import { type ServerConfig, type ServerConfigInput, resolveWorkers, serverConfigSchema } from './config.js';
 import { type ServerContext, createContext } from './context.js';
-import { GroupCommitter } from './ingest.js';
+import { GroupCommitter, type ReportDelegation } from './ingest.js';
 import { type RevocationSummary, type TlsListener, listenTls } from './listener.js';
 import { loadRevocations, revokedBy } from './revocation.js';
 import { listeningDetails, startStatsLog } from './stats.js';
@@ -25,6 +25,8 @@ export interface ServerDeps {
   catalogue?: Catalogue;
   shaperFor?: (client: string) => Shaper | undefined;
   now?: () => number;
+  /** The simulator's reporting identity (see ReportDelegation); never set by a deployed server. */
+  delegation?: ReportDelegation;
   /** Dashboard front-end folder (default: the built dist/web/assets). */
   webAssetsDir?: string;
   /**
@@ -64,7 +66,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
   const config: ServerConfig = serverConfigSchema.parse(input);
   const workers = resolveWorkers(config.workers);
   if (workers > 1) {
-    const injected = (['store', 'catalogue', 'shaperFor', 'now'] as const).filter((k) => deps[k] !== undefined);
+    const injected = (['store', 'catalogue', 'shaperFor', 'now', 'delegation'] as const).filter((k) => deps[k] !== undefined);
     if (injected.length > 0) throw new ConfigError(`workers: ${workers} cannot be combined with an in-process ${injected.join(', ')}; use workers: 1`);
     return startCluster(config, workers, deps);
   }
@@ -81,6 +83,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     committer: new GroupCommitter(store),
     now: deps.now ?? Date.now,
     shaperFor: deps.shaperFor,
+    delegation: deps.delegation,
   });
 
   let web: WebEndpoint | undefined;

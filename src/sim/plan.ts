@@ -6,6 +6,8 @@ export interface VirtualClientPlan {
   name: string;
   /** Access-link cap, Mbit/s. */
   capMbps: number;
+  /** Round-trip time to the server with empty queues (model engine). */
+  baseRttMs: number;
   /** Simulated start times of its measurements, ascending. */
   measurementsAtMs: number[];
 }
@@ -20,6 +22,9 @@ export interface SimPlanOptions {
   peakRatePerHour: number;
   capMinMbps: number;
   capMaxMbps: number;
+  /** Base round-trip times are drawn log-uniform in this range (default 5–100 ms). */
+  rttMinMs?: number;
+  rttMaxMs?: number;
 }
 
 /**
@@ -33,6 +38,7 @@ export function planFleet(profile: Profile, o: SimPlanOptions): VirtualClientPla
   const meanGapMs = HOUR_MS / o.peakRatePerHour;
   return Array.from({ length: o.clients }, (_, i) => {
     const capMbps = Math.round(logUniform(random, o.capMinMbps, o.capMaxMbps) * 10) / 10;
+    const baseRttMs = Math.round(logUniform(random, o.rttMinMs ?? 5, o.rttMaxMs ?? 100) * 10) / 10;
     const measurementsAtMs: number[] = [];
     let t = o.startMs;
     for (;;) {
@@ -40,7 +46,7 @@ export function planFleet(profile: Profile, o: SimPlanOptions): VirtualClientPla
       if (t >= o.startMs + o.spanMs) break;
       if (random() < profile.activity[SimClock.hourOf(t)]!) measurementsAtMs.push(Math.floor(t));
     }
-    return { name: `sim-${String(i + 1).padStart(width, '0')}`, capMbps, measurementsAtMs };
+    return { name: `sim-${String(i + 1).padStart(width, '0')}`, capMbps, baseRttMs, measurementsAtMs };
   });
 }
 

@@ -9,6 +9,22 @@ import { ConfigError, UsageError } from '../errors.js';
  * the server unreachable.
  */
 const hours24 = z.array(z.number().finite().min(0).max(1)).length(24);
+const windowShape = { startHour: z.number().min(0), endHour: z.number().min(0) };
+const window = z.strictObject(windowShape).refine((o) => o.endHour > o.startHour, 'endHour must be after startHour');
+export const INCIDENT_CAUSES = ['shared-link', 'access-link', 'server-load'] as const;
+const incidentSchema = z
+  .strictObject({
+    ...windowShape,
+    cause: z.enum(INCIDENT_CAUSES),
+    /** shared-link and access-link: share of the capacity left, 0–1. */
+    remaining: z.number().min(0).max(1).default(0.1),
+    /** access-link: which client, 1-based. */
+    client: z.number().int().min(1).default(1),
+    /** server-load: transfers the server runs for others meanwhile. */
+    extraTransfers: z.number().int().min(1).max(100_000).default(200),
+  })
+  .refine((o) => o.endHour > o.startHour, 'endHour must be after startHour');
+export type Incident = z.infer<typeof incidentSchema>;
 
 export const profileSchema = z.strictObject({
   name: z.string().min(1).max(64),
@@ -17,34 +33,49 @@ export const profileSchema = z.strictObject({
   activity: hours24,
   /** Share of the shared link's capacity available per hour, 0–1 (1 = all of it). */
   capacity: hours24,
+  /**
+   * Other traffic offered to the shared link per hour, as a share of its full capacity (model
+   * engine). Default: 0.6 × activity (the users who measure also use the link).
+   */
+  background: hours24.optional(),
   /** Server unreachable windows, in simulated hours from the start of the run. */
-  outages: z.array(z.strictObject({ startHour: z.number().min(0), endHour: z.number().min(0) }).refine((o) => o.endHour > o.startHour, 'endHour must be after startHour')).max(100).default([]),
+  outages: z.array(window).max(100).default([]),
+  /**
+   * Episodes with a known cause (model engine), in simulated hours from the start of the run:
+   * the shared link keeps `remaining` of its capacity; one client's access link (`client`, 1-based)
+   * keeps `remaining` of its cap; or the server runs `extraTransfers` other transfers at once.
+   */
+  incidents: z.array(incidentSchema).max(100).default([]),
 });
 
 export type Profile = z.infer<typeof profileSchema>;
 
+/** Background share per hour: the profile's, or 0.6 × activity. */
+export const backgroundOf = (p: Profile): number[] => p.background ?? p.activity.map((a) => Math.round(0.6 * a * 1000) / 1000);
+
 const flat = Array<number>(24).fill(1);
 /** A smooth bump centred on `peak` hours, between `low` and 1. */
-function bump(peaks: number[], low: number, width = 2.5): number[] {
+export function bump(peaks: number[], low: number, width = 2.5): number[] {
   return Array.from({ length: 24 }, (_, h) => {
     const nearest = Math.max(...peaks.map((p) => Math.exp(-(((Math.min(Math.abs(h - p), 24 - Math.abs(h - p))) / width) ** 2))));
     return Math.round((low + (1 - low) * nearest) * 1000) / 1000;
   });
 }
-const invert = (xs: number[], floor: number) => xs.map((x) => Math.round((1 - (1 - floor) * x) * 1000) / 1000);
+export const invert = (xs: number[], floor: number) => xs.map((x) => Math.round((1 - (1 - floor) * x) * 1000) / 1000);
 
 const eveningActivity = bump([20], 0.15);
 const businessActivity = bump([10, 14], 0.1, 3);
 const doubleActivity = bump([8, 19], 0.15, 2);
 
 export const BUILTIN_PROFILES: Record<string, Profile> = {
-  flat: { name: 'flat', description: 'steady activity and capacity all day', activity: flat, capacity: flat, outages: [] },
+  flat: { name: 'flat', description: 'steady activity and capacity all day', activity: flat, capacity: flat, outages: [], incidents: [] },
   'evening-peak': {
     name: 'evening-peak',
     description: 'home broadband: most use around 20:00, when the shared link is congested',
     activity: eveningActivity,
     capacity: invert(eveningActivity, 0.3),
     outages: [],
+    incidents: [],
   },
   'business-hours': {
     name: 'business-hours',
@@ -52,6 +83,7 @@ export const BUILTIN_PROFILES: Record<string, Profile> = {
     activity: businessActivity,
     capacity: invert(businessActivity, 0.3),
     outages: [],
+    incidents: [],
   },
   'double-peak': {
     name: 'double-peak',
@@ -59,6 +91,7 @@ export const BUILTIN_PROFILES: Record<string, Profile> = {
     activity: doubleActivity,
     capacity: invert(doubleActivity, 0.3),
     outages: [],
+    incidents: [],
   },
   outage: {
     name: 'outage',
@@ -66,6 +99,7 @@ export const BUILTIN_PROFILES: Record<string, Profile> = {
     activity: eveningActivity,
     capacity: invert(eveningActivity, 0.3),
     outages: [{ startHour: 2, endHour: 4 }],
+    incidents: [],
   },
 };
 

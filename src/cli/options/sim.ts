@@ -1,5 +1,5 @@
 /** `netprobe simulate` and `netprobe demo`: every setting, once. */
-import { duration, integer, string } from './kinds.js';
+import { choice, duration, integer, string } from './kinds.js';
 import { logLevelOption } from './common.js';
 import type { CommandTable } from './table.js';
 
@@ -7,9 +7,15 @@ export const simulateTable: CommandTable = {
   command: 'simulate',
   configurable: false,
   options: [
-    { key: 'clients', arg: '<n>', type: integer({ min: 1, max: 5000 }), default: '50', help: 'virtual clients' },
-    { key: 'duration', arg: '<duration>', type: duration({ min: 1000 }), default: '3m', to: 'durationMs', help: 'real run time' },
-    { key: 'day', arg: '<duration>', type: duration({ min: 1000 }), default: '60s', to: 'dayMs', help: 'real time of one simulated day' },
+    {
+      key: 'engine', arg: '<engine>', type: choice(['model', 'real']), default: 'model',
+      help: 'model: the network computed in simulated time, every result sent over the real reporting path to a real server; real: real clients and transfers on a compressed clock',
+    },
+    { key: 'clients', arg: '<n>', type: integer({ min: 1, max: 100_000 }), default: '50', help: 'virtual clients (real engine: at most 5000)' },
+    { key: 'duration', arg: '<duration>', type: duration({ min: 1000 }), default: '3m', to: 'durationMs', help: 'real run time of the real engine; with --day it sets the simulated span' },
+    { key: 'day', arg: '<duration>', type: duration({ min: 1000 }), default: '60s', to: 'dayMs', help: 'real time of one simulated day (real engine); the span is duration / day days' },
+    { key: 'span', arg: '<duration>', type: duration({ min: 3_600_000, max: 366 * 86_400_000 }), to: 'spanMs', defaultText: 'duration / day simulated days', help: 'simulated time the run covers (7d); the model engine runs it as fast as it can' },
+    { key: 'every', arg: '<duration>', type: duration({ min: 60_000 }), default: '30m', to: 'everyMs', help: 'mean simulated time between two measurements of a client at peak activity' },
     { key: 'profile', arg: '<name|file>', type: string(), default: 'evening-peak', help: 'flat, evening-peak, business-hours, double-peak, outage, or a JSON/YAML file' },
     { key: 'seed', arg: '<n>', type: integer(), default: '42', help: 'seed for schedules and access-link caps' },
     { key: 'out', arg: '<dir>', type: string(), default: 'sim', help: 'truth.json, certificates, client outboxes, sim.log' },
@@ -25,9 +31,10 @@ export const demoTable: CommandTable = {
   configurable: false,
   options: [
     { key: 'dir', arg: '<dir>', type: string(), default: 'netprobe-demo', help: 'work folder (replaced on each run)' },
-    { key: 'clients', arg: '<n>', type: integer({ min: 1, max: 2000 }), default: '50', help: 'virtual clients' },
-    { key: 'duration', arg: '<duration>', type: duration({ min: 1000 }), default: '60s', to: 'durationMs', help: 'real run time of the simulation' },
-    { key: 'day', arg: '<duration>', type: duration({ min: 1000 }), default: '20s', to: 'dayMs', help: 'real time of one simulated day' },
-    { key: 'seed', arg: '<n>', type: integer(), default: '42', help: 'seed of the simulation' },
+    { key: 'clients', arg: '<n>', type: integer({ min: 1, max: 100_000 }), default: '1000', help: 'virtual clients of the model run' },
+    { key: 'span', arg: '<duration>', type: duration({ min: 3_600_000, max: 60 * 86_400_000 }), default: '7d', to: 'spanMs', help: 'simulated time the model run covers' },
+    { key: 'realClients', arg: '<n>', type: integer({ min: 0, max: 200 }), default: '20', help: 'clients of the real run (0 skips it)' },
+    { key: 'realDuration', arg: '<duration>', type: duration({ min: 1000, max: 600_000 }), default: '15s', to: 'realDurationMs', help: 'real run time of the real run' },
+    { key: 'seed', arg: '<n>', type: integer(), default: '42', help: 'seed of the simulations' },
   ],
 };
