@@ -15,7 +15,7 @@ import { ModelEngine } from './model/engine.js';
 import { DEFAULT_NETWORK } from './model/network.js';
 import { toResult } from './model/result.js';
 import { hoursOfDay } from './model/truth.js';
-import { inOutage, planFleet } from './plan.js';
+import { inOutage } from './plan.js';
 import { seededRandom } from './random.js';
 import { type PreparedRun, type SimOptions, type SimSummary, fileSizeBytes, writeTruth } from './common.js';
 

@@ -38,6 +38,16 @@ describe('outbox', () => {
     assert.deepEqual(box.peek(10).map((r) => r.id), [rs[0]!.id, rs[2]!.id]);
   });
 
+  test('addMany stores a batch in order; a batch that does not fit or holds an invalid result stores nothing', async (t) => {
+    const box = Outbox.open(join(await fx.tempDir(), 'many.db'), { capacity: 5 });
+    t.after(() => box.close());
+    box.addMany([result(1), result(2), result(3)]);
+    assert.deepEqual(box.peek(10).map((r) => r.bytes), [1, 2, 3]);
+    assert.throws(() => box.addMany([result(4), result(5), result(6)]), (err: unknown) => err instanceof OutboxFullError);
+    assert.throws(() => box.addMany([result(7), { ...result(8), bytes: -1 }]), /invalid result/);
+    assert.equal(box.count(), 3);
+  });
+
   test('a full outbox refuses new results loudly and keeps the old ones', async (t) => {
     const logs = captureLogs();
     const box = Outbox.open(join(await fx.tempDir(), 'o.db'), { capacity: 2, logger: logs.logger });

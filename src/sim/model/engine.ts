@@ -355,9 +355,9 @@ export class ModelEngine {
       return failed(a.client, a.startedAtMs, this.o.sizeBytes, 'NETPROBE_TIMEOUT', 'download did not finish in time (simulated)');
     }
     const transferMs = this.nowMs - a.firstByteAtMs;
-    const throughputMbps = transferMs > 0 ? (this.o.sizeBytes * 8) / (transferMs * 1000) : 0;
     if (hour) {
-      hour.throughputToCap.push(Math.min(1, throughputMbps / this.o.plans[a.client]!.capMbps));
+      const alone = aloneTransferMs(this.o.sizeBytes, this.o.plans[a.client]!.capMbps, this.o.plans[a.client]!.baseRttMs, this.o.params.initialWindowBytes);
+      hour.throughputToCap.push(transferMs > 0 ? Math.min(1, alone / transferMs) : 1);
       const b = (Object.keys(a.bottleneckMs) as Bottleneck[]).reduce((best, k) => (a.bottleneckMs[k] > a.bottleneckMs[best] ? k : best), 'access');
       hour.bottlenecks[b]++;
     }
@@ -400,6 +400,16 @@ export class ModelEngine {
 
   /** Failed results made while releasing (a deferred run during an outage), handed out by the next `drain`. */
   readonly pendingFailures: ModelMeasurement[] = [];
+}
+
+/** Transfer time of `sizeBytes` on an idle network: slow start over the base RTT toward the access cap, then the cap. */
+export function aloneTransferMs(sizeBytes: number, capMbps: number, baseRttMs: number, initialWindowBytes: number): number {
+  const ss = slowStart(capMbps, baseRttMs, initialWindowBytes);
+  if (sizeBytes <= ss.bytes) {
+    const rounds = roundsFor(sizeBytes, initialWindowBytes);
+    return (rounds - 1) * baseRttMs + (Math.min(sizeBytes, initialWindowBytes * 2 ** (rounds - 1)) * 8) / (capMbps * 1000);
+  }
+  return ss.rounds * baseRttMs + ((sizeBytes - ss.bytes) * 8) / (capMbps * 1000);
 }
 
 function failed(client: number, startedAtMs: number, sizeBytes: number, code: string, message: string): ModelMeasurement {

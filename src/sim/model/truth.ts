@@ -17,7 +17,10 @@ export interface HourAccumulator {
   measurements: number;
   failed: number;
   offeredMeasurementBytes: number;
-  /** Each successful measurement's throughput over its access cap. */
+  /**
+   * Each successful measurement's speed relative to the same download alone on an idle network
+   * (its transfer time alone / its transfer time), 0–1.
+   */
   throughputToCap: number[];
   bottlenecks: Record<Bottleneck, number>;
 }
@@ -44,7 +47,7 @@ export interface HourTruth {
   utilisation: number;
   /** Mean queueing delay of the shared link, ms. */
   sharedQueueMs: number;
-  /** Median over successful measurements of throughput / access cap (null when none). */
+  /** Median over successful measurements of their speed relative to an idle network (null when none). */
   medianThroughputToCap: number | null;
   /** Which link limited the measurements (counts). */
   bottlenecks: Record<Bottleneck, number>;
@@ -101,13 +104,13 @@ export function hoursOfDay(hours: readonly HourAccumulator[], startMs: number, h
   });
 }
 
-/** Measurements got less than this share of their access cap in a congested hour. */
+/** In a congested hour the median measurement ran below this share of its speed on an idle network. */
 export const CONGESTED_THROUGHPUT_TO_CAP = 0.5;
 
 /**
  * The verdicts the analyser is checked against: the busiest hours (most measurements; ties within
- * 5 % of the top count all count) and the congested hours (the median measurement got less than
- * half its access cap), both from what the model did.
+ * 5 % of the top count all count) and the congested hours (the median measurement ran at less
+ * than half the speed it had alone on an idle network), both from what the model did.
  */
 export function truthVerdicts(hours: readonly HourTruth[]): { busiestHours: number[]; congestedHours: number[]; mostCongestedHour: number | null } {
   const top = Math.max(...hours.map((h) => h.measurements));
