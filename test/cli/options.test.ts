@@ -106,11 +106,12 @@ test('one name per setting: NETPROBE_INTERVAL=5s and interval: 5s take effect; t
 test('help shows every default with its unit (simulate, demo, client, server)', async () => {
   const help = async (command: string) => (await netprobe([command, '--help'])).stdout.replace(/\s+/g, ' ');
   const simulate = { stdout: await help('simulate') };
-  assert.match(simulate.stdout, /--duration <duration> real run time \(default 3m\)/);
-  assert.match(simulate.stdout, /--day <duration> real time of one simulated day \(default 60s\)/);
+  assert.match(simulate.stdout, /--duration <duration> real run time of the real engine.*\(default 3m\)/);
+  assert.match(simulate.stdout, /--day <duration> real time of one simulated day.*\(default 60s\)/);
+  assert.match(simulate.stdout, /--every <duration> .*\(default 30m\)/);
   const demo = { stdout: await help('demo') };
-  assert.match(demo.stdout, /\(default 60s\)/);
-  assert.match(demo.stdout, /\(default 20s\)/);
+  assert.match(demo.stdout, /--span <duration> .*\(default 7d\)/);
+  assert.match(demo.stdout, /--real-duration <duration> .*\(default 15s\)/);
   const client = { stdout: await help('client') };
   assert.match(client.stdout, /--interval <duration> measure every this long \(default 60s\)/);
   const server = { stdout: await help('server') };
