@@ -63,7 +63,8 @@ function loadDurations(): Record<string, number> {
 }
 const previous = loadDurations();
 // Longest first (unknown files count as long), so that two lanes finish close together.
-const queue = [...files].sort((a, b) => (previous[b] ?? 60_000) - (previous[a] ?? 60_000));
+const lastMs = (file: string) => previous[`${suite} ${file}`] ?? 60_000;
+const queue = [...files].sort((a, b) => lastMs(b) - lastMs(a));
 
 interface FileResult {
   file: string;
@@ -163,7 +164,7 @@ const wallSeconds = (performance.now() - started) / 1000;
 const failed = results.filter((r) => r.code !== 0 || r.leftovers.length > 0);
 if (positionals.length === 0) {
   mkdirSync(dirname(DURATIONS), { recursive: true });
-  writeFileSync(DURATIONS, JSON.stringify({ ...previous, ...Object.fromEntries(results.map((r) => [r.file, Math.round(r.durationMs)])) }, null, 1));
+  writeFileSync(DURATIONS, JSON.stringify({ ...previous, ...Object.fromEntries(results.map((r) => [`${suite} ${r.file}`, Math.round(r.durationMs)])) }, null, 1));
 }
 
 const lines = [`\n── ${suite} suite: ${results.length} files, ${concurrency} at a time, ${wallSeconds.toFixed(0)} s wall ──`, 'slowest files:'];
