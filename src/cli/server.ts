@@ -18,12 +18,15 @@ export function registerServer(program: Command): void {
       const logger = createLogger({ level: config.logLevel, file: config.logFile });
       const server = await startServer(config, {
         logger,
-        // The one place a generated dashboard token appears: the operator's terminal, never the log.
-        announceToken: (url, token) => process.stderr.write(`netprobe: dashboard: open ${url}?token=${token}\n`),
+        // The one place a generated dashboard token appears: the operator's terminal. Under a service
+        // manager stderr is a log (journald), so there only the file that keeps it is named.
+        announceToken: (url, token, tokenFile) => process.stderr.write(process.stderr.isTTY || tokenFile === undefined
+          ? `netprobe: dashboard: open ${url}?token=${token}\n`
+          : `netprobe: dashboard: ${url} (token in ${tokenFile})\n`),
       });
       if (process.stderr.isTTY) {
         process.stderr.write(listeningBanner({
-          host: server.host, port: server.port, workers: server.workers, store: server.store.location, files: server.files, dashboardUrl: server.web?.url,
+          host: server.host, port: server.port, workers: server.workers, store: server.store.location, files: server.files, dashboardUrl: server.web?.url, tokenFile: server.web?.tokenFile,
         }));
       }
       const onHangup = () => {

@@ -240,6 +240,7 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     throw err;
   }
   if (config.serverId === undefined) ctx.serverId = `${hostname()}:${port}`;
+  ctx.listening = true;
   log.info({ ...listeningDetails(config, files, store.location, revocations), port, workers: workerCount }, 'listening');
 
   let reloads = 0;

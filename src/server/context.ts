@@ -61,6 +61,8 @@ export interface ServerContext {
   /** Outbound pacing for a client's transfers (the simulator's load model); none in production. */
   shaperFor: ((client: string) => Shaper | undefined) | undefined;
   shuttingDown: boolean;
+  /** The TLS port accepts connections (every worker of a multi-process server answered `listening`). */
+  listening: boolean;
   /** Wall clock, ms since the epoch (the simulator injects its own). */
   now: () => number;
   /** The simulator's reporting identity (in-process only; see ReportDelegation). */
@@ -93,6 +95,7 @@ export function createContext(
     metrics: newMetrics(),
     shaperFor: parts.shaperFor,
     shuttingDown: false,
+    listening: false,
     now: parts.now,
     delegation: parts.delegation,
     events,

@@ -30,10 +30,10 @@ export interface ServerDeps {
   /** Dashboard front-end folder (default: the built dist/web/assets). */
   webAssetsDir?: string;
   /**
-   * Shows a generated dashboard token to the operator (the CLI prints it once on stderr). It never
-   * goes into the log; without this hook it is only in `web.token`.
+   * Shows a generated dashboard token to the operator (the CLI: on a terminal only), with the file
+   * that keeps it (next to a SQLite store). It never goes into the log; else it is in `web.token`.
    */
-  announceToken?: (url: string, token: string) => void;
+  announceToken?: (url: string, token: string, tokenFile: string | undefined) => void;
 }
 
 export interface RunningServer {
@@ -105,6 +105,7 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
   const { port } = listener;
   // With port 0 the default id names the port actually bound.
   if (config.serverId === undefined) ctx.serverId = `${hostname()}:${port}`;
+  ctx.listening = true;
   log.info({ ...listeningDetails(config, catalogue.names(), store.location, revocations), port }, 'listening');
 
   const reloadRevocations = async (): Promise<RevocationSummary> => {

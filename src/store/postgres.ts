@@ -284,6 +284,12 @@ export class PostgresStore implements Store {
     });
   }
 
+  async checkWritable(): Promise<void> {
+    const { rows } = await this.run('checking the store is writable', () =>
+      this.pool.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro"));
+    if (rows[0]?.ro !== 'off') throw new StorageError(`the PostgreSQL store ${this.location} is read-only (a standby?)`);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -175,6 +175,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  async checkWritable(): Promise<void> {
+    // BEGIN IMMEDIATE takes the write lock (waiting busy_timeout for another writer); nothing is written.
+    wrap('checking the store is writable', this.location, () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('ROLLBACK');
+    });
+  }
+
   async hasResult(id: string): Promise<boolean> {
     return wrap('reading', this.location, () => this.db.prepare('SELECT 1 FROM results WHERE id = ?').get(id) !== undefined);
   }

@@ -72,6 +72,11 @@ export interface Store {
   /** Results ordered by start time, streamed in pages (never the whole table in memory). */
   iterateResults(filter?: ResultFilter): AsyncIterable<StoredResult>;
   hasResult(id: string): Promise<boolean>;
+  /**
+   * Resolves when a write could be committed now (the server's readiness): SQLite takes and releases
+   * the write lock, PostgreSQL checks the session is not read-only (a standby). Rejects with the reason.
+   */
+  checkWritable(): Promise<void>;
   close(): Promise<void>;
 
   // Read queries of the analysis (src/store/analysis-types.ts has the shapes and the rules).

@@ -7,13 +7,14 @@ import http, { type Server } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { checkTimeZone } from '../analysis/timezone.js';
-import { ErrorCodes, NetprobeError } from '../errors.js';
+import { ErrorCodes, NetprobeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ServerContext } from '../server/context.js';
 import type { Store } from '../store/types.js';
 import { type TlsMaterial, serverTlsOptions } from '../tls/options.js';
 import { loadAssets } from './assets.js';
 import { Authenticator, generateToken } from './auth.js';
+import { loadOrCreateToken, tokenFileFor } from './token-file.js';
 import { resolveWebAddress, webUrl } from './endpoint.js';
 import { LiveFeed } from './live.js';
 import { createMetrics } from './metrics.js';
@@ -34,8 +35,8 @@ export interface WebDeps {
   /** Front-end bundle folder (tests build their own). */
   assetsDir?: string;
   windowMs?: number;
-  /** Shows a generated token to the operator (the CLI: once on stderr); it is never logged. */
-  announceToken?: ((url: string, token: string) => void) | undefined;
+  /** Shows a generated token (and the file keeping it, if any) to the operator; it is never logged. */
+  announceToken?: ((url: string, token: string, tokenFile: string | undefined) => void) | undefined;
   /** The server's current revocation verdict for a client certificate (HTTPS certificate login). */
   revokedBy?: (cert: PeerCertificate) => string | undefined;
 }
@@ -47,6 +48,8 @@ export interface WebEndpoint {
   readonly tls: boolean;
   /** The bearer token (configured or generated). */
   readonly token: string;
+  /** The file keeping a generated token (next to a SQLite store). */
+  readonly tokenFile: string | undefined;
   close(): Promise<void>;
 }
 
@@ -57,7 +60,9 @@ export async function startWeb(ctx: ServerContext, deps: WebDeps): Promise<WebEn
   const tls = config.httpTls;
   const address = resolveWebAddress(config.http, tls);
   const generated = config.httpToken === undefined;
-  const token = config.httpToken ?? generateToken();
+  // A generated token lives in a file next to a SQLite store, so a restart keeps it.
+  const tokenFile = generated ? tokenFileFor(deps.store.location) : undefined;
+  const token = config.httpToken ?? (tokenFile === undefined ? generateToken() : (await loadOrCreateToken(tokenFile)).token);
 
   const state = new DashboardState(deps.windowMs ?? DEFAULT_WINDOW_MS, ctx.now, { timeZone: checkTimeZone(config.httpTimeZone) });
   await state.load(deps.store);
@@ -108,20 +113,30 @@ export async function startWeb(ctx: ServerContext, deps: WebDeps): Promise<WebEn
     auth: new Authenticator(token, `netprobe_token_${port}`, tls, deps.revokedBy),
     token, assets, registry: metrics.registry, live, stream, log,
     shuttingDown: () => ctx.shuttingDown,
+    ready: async () => {
+      if (ctx.shuttingDown) return 'shutting down';
+      if (!ctx.listening) return 'the TLS port is not listening yet';
+      try {
+        await deps.store.checkWritable();
+        return undefined;
+      } catch (err) {
+        return `the store is not writable: ${errorMessage(err)}`;
+      }
+    },
   }));
   // No log line carries the token: log files travel (collectors, tickets). A generated one is
   // handed to announceToken, which the CLI prints once on stderr.
   log.info(
-    { url, tls, loopback: address.loopback, tokenGenerated: generated },
+    { url, tls, loopback: address.loopback, tokenGenerated: generated, tokenFile: tokenFile ?? null },
     generated
-      ? `dashboard: ${url} (generated token: ${deps.announceToken ? 'printed once on stderr' : 'see web.token'}; set httpToken to choose one)`
+      ? `dashboard: ${url} (generated token ${tokenFile === undefined ? 'for this run' : `kept in ${tokenFile}`}; set httpToken to choose one)`
       : `dashboard: ${url} (token from the configuration)`,
   );
-  if (generated) deps.announceToken?.(url, token);
+  if (generated) deps.announceToken?.(url, token, tokenFile);
 
   let closed: Promise<void> | undefined;
   return {
-    url, host: address.host, port, tls, token,
+    url, host: address.host, port, tls, token, tokenFile,
     close() {
       closed ??= new Promise<void>((resolve) => {
         stop();

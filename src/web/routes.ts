@@ -15,6 +15,8 @@ export interface RouteDeps {
   live: LiveFeed;
   stream: EventStream;
   shuttingDown: () => boolean;
+  /** Why the server cannot take work now (/readyz), or undefined when it can. */
+  ready: () => Promise<string | undefined>;
   log: Logger;
 }
 
@@ -61,7 +63,7 @@ function sendAsset(req: IncomingMessage, res: ServerResponse, asset: Asset, head
   res.end(gzip ? asset.gzip : asset.body);
 }
 
-/** The request handler: /healthz is open; everything else needs the token or a client certificate. */
+/** The request handler: /healthz and /readyz are open; everything else needs the token or a client certificate. */
 export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { auth, log } = deps;
 
@@ -86,6 +88,11 @@ export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: Serve
     if (path === '/healthz') {
       const down = deps.shuttingDown();
       sendJson(res, down ? 503 : 200, { status: down ? 'shutting down' : 'ok' });
+      return;
+    }
+    if (path === '/readyz') {
+      const reason = await deps.ready();
+      sendJson(res, reason === undefined ? 200 : 503, reason === undefined ? { status: 'ready' } : { status: 'not ready', reason });
       return;
     }
     const queryToken = url.searchParams.get('token');

@@ -82,15 +82,18 @@ describe('log hygiene', () => {
     assert.equal((await p.exited).code, 0);
   }
 
-  test('generated dashboard token: printed once on stderr for the operator, in no log line; no key anywhere', async (t) => {
+  test('generated dashboard token: kept in a file named on stderr, in no log line; no key anywhere', async (t) => {
     const logFile = join(certs.dir, 'server-generated.log');
     const server = runCli(serverArgs(logFile));
     t.after(() => void server.child.kill('SIGKILL'));
     const listening = await server.waitFor((l) => l.msg === 'listening');
     const dashboard = await server.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('dashboard:'));
     assert.equal(dashboard.tokenGenerated, true);
-    while (!server.stderr.some((l) => l.includes('?token='))) await new Promise((r) => setImmediate(r));
-    const token = /\?token=([A-Za-z0-9_-]+)/.exec(server.stderr.join('\n'))![1]!;
+    // Not a terminal: stderr names the file keeping the token (next to the store), never the token.
+    while (!server.stderr.some((l) => l.includes('token in '))) await new Promise((r) => setImmediate(r));
+    const tokenFile = String(dashboard.tokenFile);
+    const token = (await readFile(tokenFile, 'utf8')).trim();
+    assert.ok(!server.stderr.join('\n').includes(token));
     const url = String(dashboard.url);
 
     await exercise(Number(listening.port), certs);
@@ -107,7 +110,8 @@ describe('log hygiene', () => {
     };
     assert.ok(sources.logFile.length > 10, `the run logged: ${sources.logFile.length} file lines, ${sources.stdout.length} stdout lines`);
     assert.deepEqual(linesWith({ stdout: sources.stdout, logFile: sources.logFile }, token), [], 'the token is in no log line');
-    assert.equal(linesWith({ stderr: sources.stderr }, token).length, 1, 'printed once for the operator');
+    assert.deepEqual(linesWith({ stderr: sources.stderr }, token), [], 'stderr is a log under a service manager: the file is named instead');
+    assert.equal(sources.stderr.filter((l) => l.includes(`token in ${tokenFile}`)).length, 1, 'the file is named once for the operator');
     assert.deepEqual(linesWith(sources, 'PRIVATE KEY'), []);
     for (const s of secrets) assert.deepEqual(linesWith(sources, s.value), [], `${s.name} material`);
   });

@@ -149,19 +149,19 @@ test('the generated token is in no log line; it is handed once to announceToken'
   const announced: string[] = [];
   const server = await startServer(
     { host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: ':memory:', builtinFiles: ['64KiB'], statsIntervalMs: 0, http: 0 },
-    { logger, announceToken: (url, token) => announced.push(`${url}?token=${token}`) },
+    { logger, announceToken: (url, token, tokenFile) => announced.push(`${url}?token=${token} ${tokenFile ?? 'no file'}`) },
   );
   t.after(() => server.close(1000));
   const token = server.web!.token;
   assert.match(token, /^[A-Za-z0-9_-]{43}$/);
-  assert.deepEqual(announced, [`${server.web!.url}?token=${token}`]);
+  assert.deepEqual(announced, [`${server.web!.url}?token=${token} no file`], 'an in-memory store has no directory to keep the token in');
   await request(`${server.web!.url}metrics`, { headers: bearer(token) });
   const c = await WireClient.connect(server.port, { ca: pki.ca, ...pki.clients.alice! });
   c.send({ type: 'HELLO', version: PROTOCOL_VERSION, software: 'test', capabilities: [] });
   await c.next();
   c.close();
   assert.deepEqual(lines.filter((l) => l.includes(token)), []);
-  assert.ok(lines.some((l) => /dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(generated token: printed once on stderr/.test(l)));
+  assert.ok(lines.some((l) => /dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(generated token for this run/.test(l)));
 });
 
 test('the http setting: loopback by default, TLS required elsewhere', () => {
