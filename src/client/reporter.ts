@@ -3,7 +3,7 @@
  * after its ACK. A failed flush (no server, NETPROBE_STORAGE, a timeout) is retried after an
  * exponential back-off with jitter; results stay in the outbox meanwhile.
  */
-import { ErrorCodes, ProtocolError, errorCode, errorMessage } from '../errors.js';
+import { ErrorCodes, ProtocolError, RemoteError, errorCode, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Result } from '../protocol/result.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
@@ -134,7 +134,9 @@ export class Reporter {
     }
     outcome.error = { code: errorCode(lastError), message: errorMessage(lastError) };
     this.failures++;
-    const waitMs = this.backoffMs(this.failures);
+    // A server's BUSY (this client over its budget) says when to come back: never sooner.
+    const retryAfterMs = lastError instanceof RemoteError ? (lastError.retryAfterMs ?? 0) : 0;
+    const waitMs = Math.max(this.backoffMs(this.failures), retryAfterMs);
     const level = outcome.error.code === ErrorCodes.identity ? 'error' : 'warn';
     this.log[level](
       { server: outcome.server, code: outcome.error.code, err: outcome.error.message, sent: outcome.sent, remaining: outcome.remaining, failures: this.failures, retryInMs: Math.round(waitMs) },

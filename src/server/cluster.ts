@@ -132,6 +132,9 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
         );
         return;
       }
+      case 'budget':
+        void ctx.budget.take(message.client, message.cost).then((retryAfterMs) => reply(state, { t: 'budget', id: message.id, retryAfterMs }));
+        return;
       case 'event':
         events.emit(message.name, message.payload as never);
         return;

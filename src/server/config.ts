@@ -40,6 +40,10 @@ export const serverConfigSchema = z.strictObject({
   /** Above this many concurrent transfers new GET_FILEs get BUSY. */
   maxConcurrentTransfers: z.number().int().min(1).default(256),
   busyRetryAfterMs: z.number().int().min(0).default(2_000),
+  /** Results one client certificate may report per minute (also its burst); beyond it REPORTs get BUSY. Server-wide across workers. */
+  clientResultsPerMinute: z.number().int().min(1).default(3_000),
+  /** REPORT bytes one client certificate may send per minute (the CPU of parsing them; also its burst); beyond it BUSY, unparsed. */
+  clientReportBytesPerMinute: z.number().int().min(1024).default(16 * 1024 * 1024),
   shutdownDeadlineMs: z.number().int().min(0).default(30_000),
   statsIntervalMs: z.number().int().min(0).default(60_000),
   synchronous: z.enum(['full', 'normal']).default('full'),

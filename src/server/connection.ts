@@ -5,6 +5,7 @@ import { FrameType, PROTOCOL_VERSION } from '../protocol/frame.js';
 import { type Message, type MessageOf, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
 import type { TransferRecord } from '../store/types.js';
+import type { Cost } from './budget.js';
 import type { ActiveTransfer, ServerContext } from './context.js';
 import { prepareResults } from './ingest.js';
 import { sendFile, sendForDuration } from './transfer.js';
@@ -91,7 +92,11 @@ export class Connection {
     for (const item of this.decoder.push(chunk)) {
       if (item.kind !== 'frame') throw new ProtocolError(ErrorCodes.protocol, 'unexpected raw bytes from a client');
       this.busy = true;
-      await this.handle(this.parse(item));
+      if (item.type === FrameType.REPORT && this.greeted && !(await this.withinBudget({ reportBytes: item.payload.length }))) {
+        // Not parsed: BUSY costs the server the frame's bytes only.
+      } else {
+        await this.handle(this.parse(item));
+      }
       if (this.socket.writableLength > MAX_OUTBOUND_BYTES) await this.drained();
       this.busy = false;
       if (this.closing) {
@@ -125,6 +130,29 @@ export class Connection {
       this.socket.on('drain', onDrain);
       this.socket.once('close', onClose);
     });
+  }
+
+  /** Takes `cost` from the client's budget, or answers BUSY with the wait and returns false. */
+  private async withinBudget(cost: Cost): Promise<boolean> {
+    const retryAfterMs = await this.ctx.budget.take(this.client, cost);
+    if (retryAfterMs === 0) return true;
+    this.ctx.metrics.busy++;
+    this.ctx.events.emit('reportRejected', { reason: ErrorCodes.busy, results: cost.results ?? 0 });
+    this.log.info({ ...cost, retryAfterMs }, 'busy: client over its budget');
+    const what = cost.results === undefined ? `${this.ctx.config.clientReportBytesPerMinute} REPORT bytes` : `${this.ctx.config.clientResultsPerMinute} results`;
+    this.send({ type: 'BUSY', retryAfterMs, reason: `over this client's budget of ${what} per minute` });
+    // Nothing more is read from this connection until then (at most half the idle timeout, which
+    // would otherwise close it): a client that ignores retry-after costs no more than one that obeys.
+    const pauseMs = Math.min(retryAfterMs, this.ctx.config.idleTimeoutMs / 2);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, pauseMs);
+      this.socket.once('close', done);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    return false;
   }
 
   /** parseMessage, counting a REPORT that fails validation as rejected. */
@@ -259,6 +287,7 @@ export class Connection {
       events.emit('reportRejected', { reason: errorCode(err), results });
       throw err;
     }
+    if (!(await this.withinBudget({ results }))) return;
     let outcome;
     try {
       outcome = await this.ctx.committer.submit(rows);

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { StoredResult } from '../protocol/result.js';
 import type { TransferRecord } from '../store/types.js';
+import { type Budget, localBudget } from './budget.js';
 import type { Catalogue } from './catalogue.js';
 import type { ServerConfig } from './config.js';
 import type { Committer, ReportDelegation } from './ingest.js';
@@ -57,6 +58,8 @@ export interface ServerContext {
   catalogue: Catalogue;
   load: LoadTracker;
   committer: Committer;
+  /** Per-client fair share (a worker's asks its primary). */
+  budget: Budget;
   metrics: ServerMetrics;
   /** Outbound pacing for a client's transfers (the simulator's load model); none in production. */
   shaperFor: ((client: string) => Shaper | undefined) | undefined;
@@ -83,6 +86,7 @@ export function createContext(
     now: () => number;
     shaperFor?: ((client: string) => Shaper | undefined) | undefined;
     delegation?: ReportDelegation | undefined;
+    budget?: Budget;
   },
 ): ServerContext {
   const events = new EventEmitter<ServerEvents>();
@@ -92,6 +96,7 @@ export function createContext(
     catalogue: parts.catalogue,
     load: new LoadTracker(parts.now),
     committer: parts.committer,
+    budget: parts.budget ?? localBudget({ resultsPerMinute: config.clientResultsPerMinute, reportBytesPerMinute: config.clientReportBytesPerMinute }),
     metrics: newMetrics(),
     shaperFor: parts.shaperFor,
     shuttingDown: false,

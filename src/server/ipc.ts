@@ -5,6 +5,7 @@
  */
 import type { StoredResult } from '../protocol/result.js';
 import type { InsertOutcome, TransferRecord } from '../store/types.js';
+import type { Cost } from './budget.js';
 import type { ActiveTransfer, ServerEvents } from './context.js';
 import type { RevocationSummary } from './listener.js';
 
@@ -25,6 +26,8 @@ export type ToPrimary =
   | { t: 'listening'; port: number; files: string[] }
   | { t: 'failed'; code: string; message: string }
   | { t: 'submit'; id: number; rows: StoredResult[] }
+  /** Take `cost` from the client's server-wide budget (answered by `budget` with the wait, 0 = granted). */
+  | { t: 'budget'; id: number; client: string; cost: Cost }
   | { t: 'event'; name: ForwardedEvent; payload: ServerEvents[ForwardedEvent][0] }
   | { t: 'transferStart'; id: number; transfer: ActiveTransfer }
   /** Payload bytes sent since the previous message, per transfer id, and the worker's counters. */
@@ -36,6 +39,7 @@ export type ToPrimary =
 export type ToWorker =
   | { t: 'stored'; id: number; outcome: InsertOutcome }
   | { t: 'notStored'; id: number; code: string; message: string }
+  | { t: 'budget'; id: number; retryAfterMs: number }
   | { t: 'reload'; req: number }
   | { t: 'shutdown'; deadlineMs: number };
 

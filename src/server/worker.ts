@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { StoredResult } from '../protocol/result.js';
 import type { InsertOutcome } from '../store/types.js';
 import { loadTlsMaterial } from '../tls/options.js';
+import type { Budget, Cost } from './budget.js';
 import { buildCatalogue } from './catalogue.js';
 import { type ServerConfig, serverConfigSchema } from './config.js';
 import { type ActiveTransfer, type ServerContext, type ServerEvents, createContext } from './context.js';
@@ -66,6 +67,31 @@ class RemoteCommitter implements Committer {
   }
 }
 
+/** The primary's budget: per client across every worker. Granted when the primary is gone (nothing can be stored then anyway). */
+class RemoteBudget implements Budget {
+  private nextId = 1;
+  private readonly pending = new Map<number, (retryAfterMs: number) => void>();
+
+  take(client: string, cost: Cost): Promise<number> {
+    if (!process.connected) return Promise.resolve(0);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      send({ t: 'budget', id, client, cost });
+    });
+  }
+
+  settle(message: Extract<ToWorker, { t: 'budget' }>): void {
+    this.pending.get(message.id)?.(message.retryAfterMs);
+    this.pending.delete(message.id);
+  }
+
+  abandon(): void {
+    for (const resolve of this.pending.values()) resolve(0);
+    this.pending.clear();
+  }
+}
+
 /** Forwards transfers, payload bytes and counters to the primary. */
 function forwardActivity(ctx: ServerContext): { flush(): void; stop(): void } {
   const ids = new Map<ActiveTransfer, { id: number; sent: number }>();
@@ -114,6 +140,7 @@ export async function runWorker(): Promise<void> {
 
   let activity: { flush(): void; stop(): void } | undefined;
   const committer = new RemoteCommitter(() => activity?.flush());
+  const budget = new RemoteBudget();
   let listener: Awaited<ReturnType<typeof listenTls>> | undefined;
   let ctx: ServerContext | undefined;
 
@@ -132,6 +159,8 @@ export async function runWorker(): Promise<void> {
       case 'stored':
       case 'notStored':
         return committer.settle(message);
+      case 'budget':
+        return budget.settle(message);
       case 'reload':
         if (listener === undefined) return;
         listener.reloadRevocations().then(
@@ -147,6 +176,7 @@ export async function runWorker(): Promise<void> {
   // The primary died: nothing can be stored any more, and clients retry elsewhere or later.
   process.on('disconnect', () => {
     committer.abandon();
+    budget.abandon();
     log.error({}, 'the server primary is gone: worker exiting');
     logger.flush(() => process.exit(1));
   });
@@ -156,7 +186,7 @@ export async function runWorker(): Promise<void> {
     const revocationFiles = { denyList: config.denyList, crl: config.crl };
     const revocations = await loadRevocations(revocationFiles, material.ca);
     const catalogue = await buildCatalogue(config.builtinFiles, config.files, Buffer.from(setup.seed, 'hex'), setup.digests);
-    ctx = createContext(config, { catalogue, committer, now: Date.now });
+    ctx = createContext(config, { catalogue, committer, budget, now: Date.now });
     activity = forwardActivity(ctx);
     listener = await listenTls(ctx, material, revocationFiles, revocations, log);
     if (config.serverId === undefined) ctx.serverId = `${hostname()}:${listener.port}`;

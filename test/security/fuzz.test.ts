@@ -66,7 +66,9 @@ test(`over-TLS fuzz: ${INPUTS} inputs on ${LANES} connections; no crash, bounded
   const server = spawnCli(
     ['server', '--host', '127.0.0.1', '--port', '0', '--ca', certs.paths.caCert, '--cert', certs.paths.serverCert, '--key', certs.paths.serverKey,
       '--store', store, '--builtin-files', '1KiB,64KiB', '--stats-interval', '0', '--max-frame-size', `${MAX_FRAME_BYTES}B`,
-      '--max-connections-per-client', '256', '--synchronous', 'normal', '--http', '127.0.0.1:0'],
+      '--max-connections-per-client', '256', '--synchronous', 'normal', '--http', '127.0.0.1:0',
+      // The fuzzer tests validation, not fair share (test/security/hostile.test.ts does): no budget in its way.
+      '--client-results-per-minute', '100000000', '--client-report-size-per-minute', '1TiB'],
     (l) => l.msg === 'listening' || String(l.msg).startsWith('dashboard:') || l.msg === 'internal error' || (typeof l.level === 'number' && l.level >= 50),
     { NETPROBE_HTTP_TOKEN: TOKEN },
   );

@@ -91,6 +91,54 @@ test('1: PINGs never read: the server stops reading, closes the connection, memo
   await assertStored(server, honest.acked);
 });
 
+/** 1,000 results, each wrong in every field that can be: about 1.9 MB. */
+function invalidReport(): Buffer {
+  const bad = { ...sampleResult(), bytes: -1, dnsMs: -1, connectMs: -1, tlsMs: -1, throughputMbps: -1, busyRetries: -1, samplesMbps: Array.from({ length: 200 }, () => -1) };
+  return encodeMessage({ type: 'REPORT', results: Array.from({ length: 1000 }, () => ({ ...bad, id: 'not-a-uuid' })) } as never);
+}
+
+test('2: invalid 1,000-result REPORTs cost about their parse: short ERROR and close; honest clients unaffected', { timeout: 120_000 }, async (t) => {
+  const { certs, server } = await setup(t, []);
+  const honest = honestClient(server.port, paths(certs, 'honest'));
+  const baseline = await honest.rounds(ROUNDS);
+  const frame = invalidReport();
+  let stop = false;
+  const answers: { code: string; length: number }[] = [];
+  const attackers = Array.from({ length: 4 }, async () => {
+    while (!stop) {
+      const c = await WireClient.connect(server.port, paths(certs, 'mallory'));
+      try {
+        await c.hello();
+        c.sendRaw(frame);
+        const reply = await c.next();
+        if (reply?.type === 'ERROR') answers.push({ code: reply.code, length: reply.message.length });
+        else if (reply?.type === 'BUSY') answers.push({ code: 'BUSY', length: reply.reason.length });
+        else answers.push({ code: String(reply?.type), length: 0 });
+        // An ERROR closes the connection; after a BUSY the attacker hangs up and comes straight back.
+        if (reply?.type === 'ERROR') await c.closed();
+      } finally {
+        c.close();
+      }
+    }
+  });
+  // Let the attack reach full speed before measuring.
+  while (answers.length < 4) await new Promise((r) => setTimeout(r, 20));
+  const attacked = await honest.rounds(ROUNDS);
+  stop = true;
+  await Promise.all(attackers);
+  const busy = answers.filter((a) => a.code === 'BUSY').length;
+  console.log(JSON.stringify({ row: 2, frameBytes: frame.length, invalidReports: answers.length, busy, honest: describe(baseline, attacked) }));
+  assert.ok(busy > 0, 'beyond its REPORT-bytes budget the attacker gets BUSY, its frames unparsed');
+
+  for (const a of answers) {
+    assert.ok(a.code === 'NETPROBE_BAD_PAYLOAD' || a.code === 'BUSY', a.code);
+    assert.ok(a.length <= 1024, `answer of ${a.length} characters`);
+  }
+  assert.deepEqual(compareToBaseline(baseline, attacked, FACTOR), []);
+  assert.deepEqual(honest.problems, []);
+  await assertStored(server, honest.acked);
+});
+
 test('3: TLS 1.2 renegotiation is refused: the connection is closed and logged at warn; honest clients unaffected', { timeout: 120_000 }, async (t) => {
   const { certs, server } = await setup(t, ['--tls-min', '1.2']);
   const honest = honestClient(server.port, paths(certs, 'honest'));
@@ -127,6 +175,52 @@ test('3: TLS 1.2 renegotiation is refused: the connection is closed and logged a
   assert.deepEqual(compareToBaseline(baseline, attacked, FACTOR), []);
   assert.deepEqual(honest.problems, []);
   await assertStored(server, honest.acked);
+});
+
+test('5: a flood of valid 1,000-result REPORTs gets BUSY beyond the per-client budget; honest ACKs keep their latency', { timeout: 120_000 }, async (t) => {
+  const { certs, server } = await setup(t, []);
+  const honest = honestClient(server.port, paths(certs, 'honest'));
+  const baseline = await honest.rounds(ROUNDS);
+  let stop = false;
+  const replies = { ACK: 0, BUSY: 0, other: 0 };
+  let retryAfterMs = 0;
+  const t0 = performance.now();
+  // Built before: the attacker's own CPU must not slow the honest client living in this process.
+  const frames = Array.from({ length: 8 }, () => encodeMessage({ type: 'REPORT', results: Array.from({ length: 1000 }, () => sampleResult({ file: 'junk' })) }));
+  let next = 0;
+  const flooders = Array.from({ length: 2 }, async () => {
+    const c = await WireClient.connect(server.port, paths(certs, 'mallory'));
+    await c.hello();
+    // Ignores retry-after: sends again at once.
+    while (!stop) {
+      c.sendRaw(frames[next++ % frames.length]!);
+      const reply = await c.next();
+      if (reply?.type === 'ACK') replies.ACK++;
+      else if (reply?.type === 'BUSY') {
+        replies.BUSY++;
+        retryAfterMs = reply.retryAfterMs;
+      } else replies.other++;
+    }
+    c.close();
+  });
+  while (replies.BUSY < 2) await new Promise((r) => setTimeout(r, 20));
+  const attacked = await honest.rounds(ROUNDS);
+  stop = true;
+  await Promise.all(flooders);
+  const floodMinutes = (performance.now() - t0) / 60_000;
+  console.log(JSON.stringify({ row: 5, replies, retryAfterMs, floodSeconds: Math.round(floodMinutes * 60), honest: describe(baseline, attacked) }));
+
+  assert.equal(replies.other, 0);
+  assert.ok(replies.BUSY > 0 && retryAfterMs > 0, 'BUSY with a retry-after');
+  // The default budget: 3,000 results a minute, a minute's worth as burst.
+  assert.ok(replies.ACK * 1000 <= 3000 + 3000 * floodMinutes, `${replies.ACK} REPORTs of 1,000 ACKed in ${floodMinutes.toFixed(2)} min`);
+  assert.deepEqual(compareToBaseline(baseline, attacked, FACTOR), []);
+  assert.deepEqual(honest.problems, []);
+  await assertStored(server, honest.acked);
+  const db = new SqliteStore(server.store, { readonly: true });
+  t.after(() => db.close());
+  assert.ok(replies.ACK <= frames.length);
+  assert.equal(await db.countResults({ clients: ['mallory'] }), replies.ACK * 1000, 'stored: exactly what was ACKed');
 });
 
 test('6: a result dated year 1 is refused (and nothing of its REPORT stored); honest clients unaffected', { timeout: 120_000 }, async (t) => {

@@ -42,6 +42,8 @@ export const serverTable: CommandTable = {
     { key: 'maxConcurrentTransfers', arg: '<n>', type: integer({ min: 1 }), default: '256', help: 'transfers at once before answering BUSY' },
     { key: 'busyRetryAfter', arg: '<duration>', type: duration(), default: '2s', to: 'busyRetryAfterMs', was: 'busyRetryAfterMs', help: 'retry-after sent with BUSY (jittered ×0.5–1.5)' },
     { key: 'maxFrameSize', arg: '<size>', type: size({ min: 1024, max: 64 * 1024 * 1024 }), default: '4MiB', to: 'maxFrameBytes', was: 'maxFrameBytes', help: 'largest control frame accepted' },
+    { key: 'clientResultsPerMinute', arg: '<n>', type: integer({ min: 1 }), default: '3000', help: 'results one client certificate may report per minute, server-wide (also its burst); beyond it BUSY' },
+    { key: 'clientReportSizePerMinute', arg: '<size>', type: size({ min: 1024 }), default: '16MiB', to: 'clientReportBytesPerMinute', help: 'REPORT bytes one client certificate may send per minute (also its burst); beyond it BUSY, unparsed' },
     { key: 'maxResultsPerReport', arg: '<n>', type: integer({ min: 1, max: 1000 }), default: '1000', help: 'results in one REPORT' },
     { key: 'handshakeTimeout', arg: '<duration>', type: duration({ min: 100 }), default: '10s', to: 'handshakeTimeoutMs', was: 'handshakeTimeoutMs', help: 'TLS handshake deadline (absolute)' },
     { key: 'idleTimeout', arg: '<duration>', type: duration({ min: 100 }), default: '60s', to: 'idleTimeoutMs', was: 'idleTimeoutMs', help: 'close connections idle this long' },
