@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { VERSION } from './version.js';
 
 type Register = (program: Command) => void;
 
@@ -19,9 +19,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   store: async () => (await import('./store.js')).registerStore,
 };
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-export const VERSION = pkg.version;
+export { VERSION };
 
 /**
  * The command tree. Each command lives in its own file and only parses options and calls a module.

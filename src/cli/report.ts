@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { type ReportProgress, writeReport } from '../report/report.js';
 import { parseInteger } from '../units.js';
 import { asArg } from './args.js';
+import { writableDir } from './fs-errors.js';
 import { type SelectionFlags, addSelectionOptions, openSelectedStore, selectionOptions } from './analysis-args.js';
 
 export interface ReportIo {
@@ -58,6 +59,10 @@ export function registerReport(program: Command, io: ReportIo = { stdout: proces
     .action(async (flags: ReportFlags) => {
       const options = { ...selectionOptions(flags, io.now()), outDir: flags.out, pngScale: flags.pngScale, now: io.now };
       const store = await openSelectedStore(flags.store);
+      await writableDir(flags.out, '--out').catch(async (err: unknown) => {
+        await store.close();
+        throw err;
+      });
       const bar = progressBar(io.stderr);
       try {
         const result = await writeReport(store, { ...options, onProgress: (p) => bar?.update(p) });

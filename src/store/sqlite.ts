@@ -44,14 +44,34 @@ function wrap<T>(what: string, location: string, fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof StorageError) throw err;
+    if ((err as { code?: unknown }).code === 'SQLITE_NOTADB') {
+      throw new StorageError(`${location} is not a netprobe store (not an SQLite database)`, { cause: err });
+    }
     const message = err instanceof Error ? err.message : String(err);
     throw new StorageError(`${what} failed on SQLite store ${location}: ${message}`, { cause: err });
   }
 }
 
 /** The file's schema version; refuses one newer than this code knows. */
-function schemaVersion(db: Database.Database, location: string): number {
+/**
+ * Refuses a SQLite file that is not a netprobe store (a client's outbox, another program's
+ * database) before anything reads or migrates it; an empty file is a new store only when writable.
+ */
+function checkIsStore(db: Database.Database, location: string, version: number, readonly: boolean): void {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+  if (tables.length === 0 && version === 0) {
+    if (readonly) throw new StorageError(`${location} is empty, not a netprobe store (give the server's store, e.g. ./netprobe.db)`);
+    return;
+  }
+  if (version === 0 || !tables.includes('results')) {
+    const outbox = tables.includes('outbox') ? "; it is a client's outbox" : '';
+    throw new StorageError(`${location} is not a netprobe store (its tables: ${tables.join(', ') || 'none'}${outbox}); give the server's store, e.g. ./netprobe.db`);
+  }
+}
+
+function schemaVersion(db: Database.Database, location: string, readonly = true): number {
   const version = db.pragma('user_version', { simple: true }) as number;
+  checkIsStore(db, location, version, readonly);
   if (version > SQLITE_MIGRATIONS.length) {
     throw new StorageError(
       `store ${location} has schema version ${version}, newer than this netprobe knows (${SQLITE_MIGRATIONS.length}); upgrade netprobe`,
@@ -61,7 +81,7 @@ function schemaVersion(db: Database.Database, location: string): number {
 }
 
 export function migrateSqlite(db: Database.Database, location: string): void {
-  const version = schemaVersion(db, location);
+  const version = schemaVersion(db, location, false);
   for (let v = version; v < SQLITE_MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(SQLITE_MIGRATIONS[v]!);
@@ -113,13 +133,18 @@ export class SqliteStore implements Store {
     this.db = wrap('opening', location, () => {
       const db = new Database(location, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
       db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      // Before any pragma that writes: a foreign file is refused untouched.
+      try {
+        schemaVersion(db, location, options.readonly ?? false);
+      } catch (err) {
+        db.close();
+        throw err;
+      }
       if (!options.readonly) {
         db.pragma('journal_mode = WAL');
         db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
         migrateSqlite(db, location);
         db.pragma(`busy_timeout = ${Math.min(BUSY_SLICE_MS, this.busyTimeoutMs)}`);
-      } else {
-        schemaVersion(db, location);
       }
       return db;
     });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Outbox } from '../../src/client/outbox.js';
 import { openStore } from '../../src/store/open.js';
 import { T0, schedule, stored } from '../analysis/helpers/dataset.js';
 import { makePki } from '../helpers/pki.js';
@@ -78,6 +79,14 @@ const CASES: Case[] = [
   { name: 'analyse, --since 7', args: (p) => ['analyse', '--store', p.store, '--since', '7'], stderr: /--since: '7' needs a unit: 7d, 7h, 7m, 7s or 7ms/ },
   { name: 'analyse, missing store', args: (p) => ['analyse', '--store', join(p.dir, 'none.db')], stderr: /store '.*none\.db' does not exist/ },
   { name: 'report, PNG scale 9', args: (p) => ['report', '--store', p.store, '--out', join(p.dir, 'report'), '--png-scale', '9'], stderr: /PNG scale '9' must be a whole number from 1 to 4/ },
+  { name: "analyse a client's outbox", args: (p) => ['analyse', '--store', join(p.dir, 'netprobe-outbox.db')], stderr: /netprobe-outbox\.db is not a netprobe store \(its tables: outbox, outbox_rejected; it is a client's outbox\)/ },
+  { name: 'analyse an empty file', args: (p) => ['analyse', '--store', join(p.dir, 'empty.db')], stderr: /empty\.db is empty, not a netprobe store/ },
+  { name: 'analyse a text file', args: (p) => ['analyse', '--store', join(p.dir, 'notes.txt')], stderr: /notes\.txt is not a netprobe store \(not an SQLite database\)/ },
+  { name: "prune a client's outbox", args: (p) => ['store', 'prune', '--older-than', '1d', '--store', join(p.dir, 'netprobe-outbox.db'), '--yes'], stderr: /is not a netprobe store/ },
+  { name: "migrate into a client's outbox", args: (p) => ['store', 'migrate', '--from', p.store, '--to', join(p.dir, 'netprobe-outbox.db')], stderr: /netprobe-outbox\.db is not a netprobe store/ },
+  { name: "server on a client's outbox", args: (p) => [...server(p).slice(0, -2), '--store', join(p.dir, 'netprobe-outbox.db')], stderr: /netprobe-outbox\.db is not a netprobe store/ },
+  { name: 'report into a file', args: (p) => ['report', '--store', p.store, '--out', join(p.dir, 'notes.txt')], stderr: /--out \S+notes\.txt: cannot create \S+notes\.txt: a file of that name is in the way$/m },
+  { name: 'report below a file', args: (p) => ['report', '--store', p.store, '--out', join(p.dir, 'notes.txt', 'report')], stderr: /--out \S+report: cannot create \S+report: \S+notes\.txt is a file, not a folder$/m },
   { name: 'unknown command option', args: (p) => ['analyse', '--store', p.store, '--frobnicate'], stderr: /unknown option '--frobnicate'/ },
   { name: 'unknown command', args: () => ['analyze-everything'], stderr: /unknown command 'analyze-everything'/ },
 ];
@@ -97,6 +106,10 @@ test(`${CASES.length} mistaken command lines and config files: exit ≠ 0, one s
   await store.insertResults([rows]);
   await store.close();
   for (const c of CASES) for (const [name, text] of Object.entries(c.files ?? {})) await writeFile(join(p.dir, name), text);
+  // Things that are not a netprobe store: a client's outbox (made by the client's own code), an empty file, text.
+  Outbox.open(join(p.dir, 'netprobe-outbox.db')).close();
+  await writeFile(join(p.dir, 'empty.db'), '');
+  await writeFile(join(p.dir, 'notes.txt'), 'not a database\n');
 
   const before = await snapshot(p.dir);
   // Four at a time: each is a short-lived process, and the machine is shared.
