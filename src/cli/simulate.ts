@@ -8,7 +8,7 @@ import { createLogger } from '../log.js';
 import { type TruthCheck, checkTruth, formatTruthCheck } from '../sim/check.js';
 import { truthForCheck } from '../sim/common.js';
 import { loadProfile } from '../sim/profile.js';
-import { runSimulation, type SimEngine, type SimSummary } from '../sim/run.js';
+import { checkSimOptions, runSimulation, type SimEngine, type SimOptions, type SimSummary } from '../sim/run.js';
 import { openStore } from '../store/open.js';
 import { simulateTable } from './options/sim.js';
 import { resolveOptions } from './options/resolve.js';
@@ -44,6 +44,12 @@ export async function checkRun(summary: SimSummary): Promise<TruthCheck> {
 /** Runs a simulation with a progress bar on a terminal (quiet otherwise) and prints the outcome. */
 export async function simulate(flags: SimulateFlags): Promise<SimSummary> {
   const profile = loadProfile(flags.profile);
+  const options: Omit<SimOptions, 'logger' | 'onProgress'> = {
+    engine: flags.engine, spanMs: flags.spanMs, peakRatePerHour: 3_600_000 / flags.everyMs,
+    profile, clients: flags.clients, durationMs: flags.durationMs, dayMs: flags.dayMs, seed: flags.seed, outDir: flags.out,
+    store: flags.store ?? join(flags.out, 'netprobe.db'), file: flags.file, sharedMbps: flags.sharedMbps,
+  };
+  checkSimOptions(options);
   const logger = createLogger({ level: flags.logLevel, stdout: false, file: join(flags.out, 'sim.log') });
   const bar = process.stderr.isTTY
     ? new cliProgress.SingleBar({
@@ -55,9 +61,7 @@ export async function simulate(flags: SimulateFlags): Promise<SimSummary> {
   bar?.start(100, 0, { simTime: '', active: 0, stored: 0 });
   try {
     const summary = await runSimulation({
-      engine: flags.engine, spanMs: flags.spanMs, peakRatePerHour: 3_600_000 / flags.everyMs,
-      profile, clients: flags.clients, durationMs: flags.durationMs, dayMs: flags.dayMs, seed: flags.seed, outDir: flags.out,
-      store: flags.store ?? join(flags.out, 'netprobe.db'), file: flags.file, sharedMbps: flags.sharedMbps, logger,
+      ...options, logger,
       onProgress: (p) => bar?.update(Math.round(p.fraction * 100), {
         simTime: new Date(p.simNowMs).toISOString().slice(0, 16).replace('T', ' '), active: p.activeClients, stored: p.resultsStored,
       }),

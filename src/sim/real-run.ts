@@ -10,6 +10,9 @@ import { createFleet, measure, type VirtualClient } from './fleet.js';
 import { seededRandom } from './random.js';
 import { PathShaper, TokenBucket, mbpsToBytesPerSec } from './shaper.js';
 
+/** The real engine's shared link at full capacity: --shared-mbps, or 10 Mbit/s per client (at least 100). */
+export const realSharedMbps = (o: SimOptions): number => o.sharedMbps ?? Math.max(100, o.clients * 10);
+
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -21,7 +24,7 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
   const log = (o.logger ?? silentLogger).child({ component: 'sim' });
   const { startMs, spanMs, ca, certDir, plans } = run;
   const clock = new SimClock(startMs, o.dayMs);
-  const sharedMbps = o.sharedMbps ?? Math.max(100, o.clients * 10);
+  const sharedMbps = realSharedMbps(o);
 
   // The load model: a shared link whose capacity follows the profile, behind each client's access cap.
   const shared = new TokenBucket(() => mbpsToBytesPerSec(sharedMbps * o.profile.capacity[SimClock.hourOf(clock.now())]!), 64 * 1024);

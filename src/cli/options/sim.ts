@@ -21,7 +21,7 @@ export const simulateTable: CommandTable = {
     { key: 'out', arg: '<dir>', type: string(), default: 'sim', help: 'truth.json, certificates, client outboxes, sim.log' },
     { key: 'store', arg: '<location>', type: string(), defaultText: 'OUT/netprobe.db', help: 'SQLite file or postgres://… URL for the results' },
     { key: 'file', arg: '<name>', type: string(128), default: '1MiB', help: 'test file the clients download' },
-    { key: 'sharedMbps', arg: '<n>', type: integer({ min: 1 }), defaultText: '4 per client, at least 50', help: 'shared link capacity in Mbit/s at full availability' },
+    { key: 'sharedMbps', arg: '<n>', type: integer({ min: 1 }), defaultText: 'model: 1000; real: 10 per client, at least 100', help: 'shared link capacity in Mbit/s at full availability' },
     { ...logLevelOption, help: 'log level of OUT/sim.log' },
   ],
 };
