@@ -6,13 +6,13 @@
 import { X509Certificate } from 'node:crypto';
 import { errorCode, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { Result } from '../protocol/result.js';
+import { DIRECTIONS, type Direction, type Result, directionOf } from '../protocol/result.js';
 import type { TlsMaterial, TlsMinVersion } from '../tls/options.js';
 import type { Lookup } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { Outbox, OutboxFullError } from './outbox.js';
 import { ServerPool } from './pool.js';
-import { type ProbeConfig, UnknownFileError, probe } from './probe.js';
+import { type ProbeConfig, UnknownFileError, UnsupportedError, probe } from './probe.js';
 import { type FlushOutcome, Reporter } from './reporter.js';
 import { type ScheduleSpec, Scheduler, type SchedulerStats, createPlan } from './schedule.js';
 import { type Session, openSession } from './session.js';
@@ -25,6 +25,8 @@ export interface ClientOptions {
   minVersion?: TlsMinVersion | undefined;
   file: string;
   durationMs?: number | undefined;
+  /** Default 'download'; 'both' makes one result per direction, download first. */
+  direction?: Direction | 'both' | undefined;
   schedule: ScheduleSpec;
   count?: number | undefined;
   outboxPath: string;
@@ -118,9 +120,18 @@ export class NetprobeClient {
 
   private async measureOnce(): Promise<Result[]> {
     const results: Result[] = [];
+    const asked = this.options.direction ?? 'download';
+    for (const direction of asked === 'both' ? DIRECTIONS : [asked]) results.push(...(await this.measureDirection(direction)));
+    this.reporter.kick();
+    return results;
+  }
+
+  /** One direction with failover; the failed attempts, then the measurement. */
+  private async measureDirection(direction: Direction): Promise<Result[]> {
+    const results: Result[] = [];
     for (const endpoint of this.pool.candidates()) {
       const { result, answered } = await probe(
-        { ...this.options.probe, endpoint, tls: this.options.tls, minVersion: this.options.minVersion, file: this.options.file, durationMs: this.options.durationMs, clientName: this.clientName },
+        { ...this.options.probe, endpoint, tls: this.options.tls, minVersion: this.options.minVersion, file: this.options.file, durationMs: this.options.durationMs, direction, clientName: this.clientName },
         {
           wallNow: () => this.timers.now(),
           random: this.random,
@@ -138,14 +149,13 @@ export class NetprobeClient {
       const retryInMs = this.pool.markDown(endpoint);
       this.log.warn({ server: result.server, code: result.error?.code, retryInMs: Math.round(retryInMs) }, 'server not answering: trying the next one');
     }
-    this.reporter.kick();
     return results;
   }
 
   private store(result: Result): void {
     this.deps.onResult?.(result);
     const summary = {
-      id: result.id, server: result.server, file: result.file, mode: result.mode, bytes: result.bytes,
+      id: result.id, server: result.server, direction: directionOf(result), file: result.file, mode: result.mode, bytes: result.bytes,
       connectMs: result.connectMs, tlsMs: result.tlsMs, idleRttMs: result.idleRttMs, responseMs: result.responseMs,
       downloadMs: result.downloadMs, throughputMbps: result.throughputMbps, loadedRttMs: result.loadedRttMs,
       clientLimited: result.clientLimited, busyRetries: result.busyRetries, code: result.error?.code,
@@ -179,7 +189,7 @@ export class NetprobeClient {
         this.log.warn({ missedAt: new Date(missedAtMs).toISOString(), nextAt: new Date(nextAtMs).toISOString() }, 'measurement skipped: the previous one was still running'),
       onError: (err, run) => {
         // A setup mistake (a file the server does not have) ends the run: every later one would repeat it.
-        if (err instanceof UnknownFileError) {
+        if (err instanceof UnknownFileError || err instanceof UnsupportedError) {
           this.fatal ??= err;
           void this.scheduler?.stop();
           return;

@@ -46,6 +46,8 @@ export const clientConfigSchema = z.strictObject({
   durationMs: ms('duration').pipe(z.number().int().min(1).max(600_000)).optional(),
   /** File mode: check the SHA-256 of every download ('none': TLS's own integrity only). */
   verify: z.enum(['sha256', 'none']).default('sha256'),
+  /** download (server → client), upload (client → server, measured by the server), or both: one result each. */
+  direction: z.enum(['download', 'upload', 'both']).default('download'),
   schedule: z.enum(['interval', 'poisson', 'cron']).default('interval'),
   intervalMs: ms('interval').pipe(z.number().int().min(1)).default(60_000),
   jitter: fraction.default(0.1),
@@ -95,6 +97,7 @@ export function clientOptionsFromConfig(config: ClientConfig, tls: TlsMaterial):
     minVersion: config.tlsMin,
     file: config.file,
     durationMs: config.durationMs,
+    direction: config.direction,
     schedule: scheduleFromConfig(config),
     count: config.count,
     outboxPath: config.outbox,

@@ -50,7 +50,8 @@ export const systemCpuClocks: CpuClocks = {
 
 export class TransferMeter implements TransferSink {
   private hash: Hash | undefined;
-  private firstAtMs = -1;
+  /** Arrival of the first payload byte (performance.now()), -1 before it. */
+  firstAtMs = -1;
   private cpuStartMs: number | null = null;
   private mainThreadStartMs: number | null = null;
 
@@ -66,12 +67,16 @@ export class TransferMeter implements TransferSink {
     if (meta.mode === 'file' && this.verify) this.hash = createHash('sha256');
   };
 
+  /** Marks the first payload byte's arrival (later calls do nothing); onPayload calls it too. */
+  readonly begin = (atMs: number): void => {
+    if (this.firstAtMs >= 0) return;
+    this.firstAtMs = atMs;
+    this.cpuStartMs = this.cpu.processMs();
+    this.mainThreadStartMs = this.cpu.mainThreadMs();
+  };
+
   readonly onPayload = (data: Buffer, atMs: number): void => {
-    if (this.firstAtMs < 0) {
-      this.firstAtMs = atMs;
-      this.cpuStartMs = this.cpu.processMs();
-      this.mainThreadStartMs = this.cpu.mainThreadMs();
-    }
+    this.begin(atMs);
     this.hash?.update(data);
     const index = Math.floor((atMs - this.firstAtMs) / SAMPLE_INTERVAL_MS);
     if (index >= MAX_SAMPLES) return;

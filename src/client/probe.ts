@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { ErrorCodes, NetprobeError, RemoteError, UsageError, errorCode, errorMessage } from '../errors.js';
-import { type Result, resultSchema } from '../protocol/result.js';
+import { type Direction, type Result, resultSchema } from '../protocol/result.js';
 import type { TlsMaterial, TlsMinVersion } from '../tls/options.js';
 import { type ConnectTimeouts, type ConnectTimings, DEFAULT_CONNECT_TIMEOUTS, type Lookup } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
@@ -14,6 +14,7 @@ import { DEFAULT_LOADED_PING_INTERVAL_MS, LoadedPinger } from './loaded-rtt.js';
 import { TransferMeter, mbps, median, round3 } from './meter.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type Session, openSession } from './session.js';
 import { type TransferProgress, newTransferProgress } from './transfer.js';
+import { type UploadOutcome, upload } from './upload.js';
 import { uuidv7 } from './uuid.js';
 
 export interface ProbeTimeouts extends ConnectTimeouts {
@@ -43,6 +44,8 @@ export interface ProbeConfig {
   file: string;
   /** Duration mode: the server streams for this long. */
   durationMs?: number | undefined;
+  /** 'download' (default): the server sends; 'upload': we send as much as `file` holds (or for durationMs) and the server measures. */
+  direction?: Direction | undefined;
   /** Our certificate's CN, put in `client` (the server refuses any other value). */
   clientName?: string | undefined;
   idlePings?: number;
@@ -93,6 +96,7 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
   const sleep = deps.sleep ?? ((ms: number) => sleepMs(ms));
   const wallStart = Math.floor((deps.wallNow ?? Date.now)());
   const mode = config.durationMs === undefined ? 'file' : 'duration';
+  const direction = config.direction ?? 'download';
   const result: Result = {
     id: uuidv7(wallStart),
     ...(config.clientName === undefined ? {} : { client: config.clientName }),
@@ -119,6 +123,7 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
     cipher: null,
     busyRetries: 0,
     error: null,
+    ...(direction === 'upload' ? { direction, serverLimited: null } : {}),
   };
   const timings: ConnectTimings = { dnsMs: null, connectMs: null, tlsMs: null };
   const open = async (connectTimings?: ConnectTimings): Promise<Session> => {
@@ -144,10 +149,14 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
   let progress: TransferProgress = newTransferProgress();
   const verify = (config.verify ?? 'sha256') === 'sha256';
   let meter = new TransferMeter(undefined, verify);
+  let sent: UploadOutcome | undefined;
   try {
     main = await open(timings);
     answered = true;
     checkFileOffered(config.file, result.server, main.welcome?.files);
+    if (direction === 'upload' && !main.offers('upload')) {
+      throw new UnsupportedError(`server ${result.server} does not take uploads (an older netprobe server without the 'upload' capability); use --direction download or upgrade it`);
+    }
 
     const idleRtts: number[] = [];
     for (let i = 0; i < (config.idlePings ?? DEFAULT_IDLE_PINGS); i++) idleRtts.push((await main.ping()).rttMs);
@@ -175,7 +184,11 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
         onPayload: meter.onPayload,
       };
       try {
-        await main.getFile(request, sink, { responseMs: timeouts.responseMs, idleMs: timeouts.idleMs, totalMs: timeouts.totalMs }, progress);
+        if (direction === 'upload') {
+          sent = await upload(main, request, { responseMs: timeouts.responseMs, totalMs: timeouts.totalMs }, () => pinger?.start());
+        } else {
+          await main.getFile(request, sink, { responseMs: timeouts.responseMs, idleMs: timeouts.idleMs, totalMs: timeouts.totalMs }, progress);
+        }
         result.loadedRttMs = roundOrNull(median((await pinger?.stop()) ?? []));
         break;
       } catch (err) {
@@ -190,29 +203,11 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
       }
     }
 
-    const first = progress.firstPayloadAtMs;
-    const last = progress.lastPayloadAtMs ?? progress.firstByteAtMs ?? performance.now();
-    const reading = meter.finish(last);
-    fillProgress(result, progress);
-    result.downloadMs = round3(last - progress.requestedAtMs!);
-    result.transferMs = first === null ? 0 : round3(last - first);
-    result.throughputMbps = first !== null && last > first ? mbps(result.bytes, last - first) : null;
-    result.goodputMbps = result.downloadMs > 0 ? mbps(result.bytes, last - progress.requestedAtMs!) : null;
-    result.samplesMbps = reading.samplesMbps;
-    result.cpuMs = roundOrNull(reading.cpuMs);
-    result.clientLimited = reading.clientLimited;
-    if (mode === 'file' && verify) {
-      result.sha256Ok = reading.sha256 === progress.meta?.sha256;
-      if (!result.sha256Ok) {
-        result.error = {
-          code: ErrorCodes.integrity,
-          message: `SHA-256 of ${config.file} from ${result.server} is ${reading.sha256}, the server announced ${progress.meta?.sha256}`,
-        };
-      }
-    }
+    if (sent !== undefined) fillUpload(result, sent);
+    else fillDownload(result, progress, meter.finish(progress.lastPayloadAtMs ?? progress.firstByteAtMs ?? performance.now()), mode === 'file' && verify, config.file);
   } catch (err) {
     // A file the server does not have is a mistake in the setup, not a measurement.
-    if (err instanceof UnknownFileError) throw err;
+    if (err instanceof UnknownFileError || err instanceof UnsupportedError) throw err;
     fillProgress(result, progress);
     if (progress.firstPayloadAtMs !== null) result.samplesMbps = meter.samples(progress.lastPayloadAtMs ?? progress.firstPayloadAtMs);
     result.error = { code: errorCode(err).slice(0, 64), message: errorMessage(err).slice(0, 1024) };
@@ -239,6 +234,50 @@ function checkFileOffered(file: string, server: string, offered: readonly string
   if (offered === undefined || offered.length === 0 || offered.includes(file)) return;
   const shown = offered.length > 20 ? `${offered.slice(0, 20).join(', ')} and ${offered.length - 20} more` : offered.join(', ');
   throw new UnknownFileError(`server ${server} has no file '${file}' (--file); it serves: ${shown}`);
+}
+
+/** Refused before measuring: the server does not offer what was asked (upload from an older server). */
+export class UnsupportedError extends UsageError {}
+
+/** A complete download: timings from the client's own clock at the receiving end. */
+function fillDownload(result: Result, progress: TransferProgress, reading: ReturnType<TransferMeter['finish']>, checkHash: boolean, file: string): void {
+  const first = progress.firstPayloadAtMs;
+  const last = progress.lastPayloadAtMs ?? progress.firstByteAtMs ?? performance.now();
+  fillProgress(result, progress);
+  result.downloadMs = round3(last - progress.requestedAtMs!);
+  result.transferMs = first === null ? 0 : round3(last - first);
+  result.throughputMbps = first !== null && last > first ? mbps(result.bytes, last - first) : null;
+  result.goodputMbps = result.downloadMs > 0 ? mbps(result.bytes, last - progress.requestedAtMs!) : null;
+  result.samplesMbps = reading.samplesMbps;
+  result.cpuMs = roundOrNull(reading.cpuMs);
+  result.clientLimited = reading.clientLimited;
+  if (checkHash) {
+    result.sha256Ok = reading.sha256 === progress.meta?.sha256;
+    if (!result.sha256Ok) {
+      result.error = {
+        code: ErrorCodes.integrity,
+        message: `SHA-256 of ${file} from ${result.server} is ${reading.sha256}, the server announced ${progress.meta?.sha256}`,
+      };
+    }
+  }
+}
+
+/**
+ * A complete upload: the receiver (server) timed the payload, so throughput, transfer time and
+ * samples are its figures; responseMs is PUT to PUT_READY, downloadMs (completion time) PUT to
+ * PUT_RESULT; cpuMs and clientLimited are the sender's (ours).
+ */
+function fillUpload(result: Result, sent: UploadOutcome): void {
+  result.bytes = sent.result.bytes;
+  result.responseMs = round3(sent.readyAtMs - sent.requestedAtMs);
+  result.downloadMs = round3(sent.doneAtMs - sent.requestedAtMs);
+  result.transferMs = round3(sent.result.transferMs);
+  result.throughputMbps = sent.result.throughputMbps;
+  result.goodputMbps = result.downloadMs > 0 ? mbps(result.bytes, sent.doneAtMs - sent.requestedAtMs) : null;
+  result.samplesMbps = sent.result.samplesMbps;
+  result.cpuMs = roundOrNull(sent.cpuMs);
+  result.clientLimited = sent.clientLimited;
+  result.serverLimited = sent.result.serverLimited;
 }
 
 /** Bytes and response time, known even when the transfer failed. */

@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { ConnectionError, ErrorCodes, NetprobeError, ProtocolError } from '../errors.js';
 import { FrameDecoder } from '../protocol/decoder.js';
 import { PROTOCOL_VERSION } from '../protocol/frame.js';
-import { type GetFile, type Message, type Welcome, encodeMessage, parseMessage } from '../protocol/messages.js';
+import { type GetFile, type Message, type Put, type PutResult, type Welcome, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Result } from '../protocol/result.js';
 import { type ChunkReader, type ConnectOptions, type Connected, connectTls, normaliseSocketError } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
@@ -16,7 +16,7 @@ import { type Pending, type RequestHandlers, type Settle, remoteError } from './
 import { type TransferProgress, type TransferSink, type TransferTimeouts, newTransferProgress, transferHandlers } from './transfer.js';
 
 export const CLIENT_SOFTWARE = 'netprobe/0.1';
-export const CLIENT_CAPABILITIES = ['duration', 'report'];
+export const CLIENT_CAPABILITIES = ['duration', 'report', 'upload'];
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface SessionOptions {
@@ -222,6 +222,27 @@ export class Session {
       throw err;
     }
     return { rttMs, serverTimeMs: pong.serverTimeMs };
+  }
+
+  /** The server offered `capability` in WELCOME (this client always asks for all of its own). */
+  offers(capability: string): boolean {
+    return this.welcome?.capabilities.includes(capability) ?? false;
+  }
+
+  /** Why requests fail now, or undefined while the session is usable. */
+  get failureReason(): Error | undefined {
+    return this.failure;
+  }
+
+  /** PUT → PUT_READY (BUSY: RemoteError with retryAfterMs, the session stays usable). */
+  async put(request: Put, timeoutMs: number): Promise<Extract<Message, { type: 'PUT_READY' }>> {
+    return this.control({ type: 'PUT', ...request }, 'PUT_READY', timeoutMs);
+  }
+
+  /** DATA_END after an upload's DATA frames → the server's PUT_RESULT. */
+  async endUpload(bytes: number, timeoutMs: number): Promise<PutResult> {
+    const { type: _type, ...result } = await this.control({ type: 'DATA_END', bytes }, 'PUT_RESULT', timeoutMs);
+    return result;
   }
 
   /** REPORT → ACK. Throws NETPROBE_FRAME_TOO_LARGE (nothing sent) when the batch exceeds the server's frame limit. */

@@ -31,6 +31,10 @@ export const FrameType = {
   ACK: 0x0a,
   BUSY: 0x0b,
   ERROR: 0x0c,
+  /** Upload (capability 'upload'): client → server request, then DATA frames and DATA_END from the client. */
+  PUT: 0x0d,
+  PUT_READY: 0x0e,
+  PUT_RESULT: 0x0f,
 } as const;
 
 export type FrameTypeName = keyof typeof FrameType;

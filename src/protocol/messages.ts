@@ -58,12 +58,42 @@ export const busySchema = z.strictObject({
   retryAfterMs: z.number().int().min(0).max(3_600_000),
   reason: text(256),
 });
+/**
+ * Upload request (both sides declared the 'upload' capability), the mirror of GET_FILE: the client
+ * sends as many bytes as the named file holds (file mode) or sends for durationMs (duration mode).
+ * The server answers PUT_READY (then the client sends DATA frames and DATA_END {bytes}), BUSY or
+ * ERROR; after DATA_END it answers PUT_RESULT with its own measurement of what it received.
+ */
+export const putSchema = z.strictObject({
+  name: fileName,
+  durationMs: z.number().int().min(1).max(MAX_DURATION_MODE_MS).optional(),
+});
+export const putReadySchema = z.strictObject({
+  /** File mode: bytes to send (the file's size); 0 in duration mode. */
+  sizeBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** The most bytes this upload may carry; beyond them the server answers ERROR and closes. */
+  maxBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** The upload must end (DATA_END received) within this long after PUT_READY. */
+  maxDurationMs: z.number().int().min(0).max(MAX_DURATION_MODE_MS * 2),
+});
+export const putResultSchema = z.strictObject({
+  /** Payload bytes received (DATA payloads). */
+  bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** Arrival of the first payload chunk to arrival of the last, at the server. */
+  transferMs: z.number().finite().min(0),
+  throughputMbps: z.number().finite().min(0).nullable(),
+  samplesMbps: z.array(z.number().finite().min(0)).max(2_400),
+  /** The server's CPU, not the network, bounded the upload. */
+  serverLimited: z.boolean(),
+});
 export const errorSchema = z.strictObject({ code: text(64).min(1), message: text(1024) });
 
 export type Hello = z.infer<typeof helloSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
 export type GetFile = z.infer<typeof getFileSchema>;
 export type FileMeta = z.infer<typeof fileMetaSchema>;
+export type Put = z.infer<typeof putSchema>;
+export type PutResult = z.infer<typeof putResultSchema>;
 
 export type Message =
   | ({ type: 'HELLO' } & Hello)
@@ -77,7 +107,10 @@ export type Message =
   | ({ type: 'REPORT' } & z.infer<typeof reportSchema>)
   | ({ type: 'ACK' } & z.infer<typeof ackSchema>)
   | ({ type: 'BUSY' } & z.infer<typeof busySchema>)
-  | ({ type: 'ERROR' } & z.infer<typeof errorSchema>);
+  | ({ type: 'ERROR' } & z.infer<typeof errorSchema>)
+  | ({ type: 'PUT' } & Put)
+  | ({ type: 'PUT_READY' } & z.infer<typeof putReadySchema>)
+  | ({ type: 'PUT_RESULT' } & PutResult);
 
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -95,6 +128,9 @@ const schemas: { [T in JsonType]: z.ZodType<Omit<MessageOf<T>, 'type'>> } = {
   ACK: ackSchema,
   BUSY: busySchema,
   ERROR: errorSchema,
+  PUT: putSchema,
+  PUT_READY: putReadySchema,
+  PUT_RESULT: putResultSchema,
 };
 
 /** Serialises a message into one frame. JSON payloads are not re-validated here (our own data). */

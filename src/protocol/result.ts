@@ -70,7 +70,23 @@ export const resultSchema = z.strictObject({
   /** BUSY answers received before this attempt got through. */
   busyRetries: z.number().int().min(0).max(1_000_000),
   error: resultErrorSchema.nullable(),
+  /**
+   * Which way the payload flowed: 'download' (server → client, the only one before protocol
+   * capability 'upload'; absent means download) or 'upload' (client → server; the server timed the
+   * transfer, so throughputMbps, transferMs and samplesMbps are the receiver's figures).
+   */
+  direction: z.enum(['download', 'upload']).optional(),
+  /** Upload: the server's CPU, not the network, bounded the transfer (null: download or unknown). */
+  serverLimited: z.boolean().nullable().optional(),
 });
+
+export type Direction = 'download' | 'upload';
+export const DIRECTIONS: readonly Direction[] = ['download', 'upload'];
+
+/** A result's direction: results from clients before the 'upload' capability are downloads. */
+export function directionOf(r: { direction?: Direction | undefined }): Direction {
+  return r.direction ?? 'download';
+}
 
 export type Result = z.infer<typeof resultSchema>;
 export type ResultError = z.infer<typeof resultErrorSchema>;

@@ -8,6 +8,7 @@
  * primary dies its workers exit, and clients keep their unacknowledged results for a retry.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { uploadLimit } from './upload.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConfigError, NetprobeError, errorCode, errorMessage } from '../errors.js';
@@ -73,6 +74,7 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     http: undefined,
     // The transfer limit is the server's: each worker admits its share.
     maxConcurrentTransfers: Math.max(1, Math.ceil(config.maxConcurrentTransfers / workerCount)),
+    maxConcurrentUploads: Math.max(1, Math.ceil(uploadLimit(config) / workerCount)),
     maxConnections: Math.max(1, Math.ceil(config.maxConnections / workerCount)),
   };
   const seed = randomBytes(32).toString('hex');

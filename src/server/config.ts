@@ -44,6 +44,16 @@ export const serverConfigSchema = z.strictObject({
   clientResultsPerMinute: z.number().int().min(1).default(3_000),
   /** REPORT bytes one client certificate may send per minute (the CPU of parsing them; also its burst); beyond it BUSY, unparsed. */
   clientReportBytesPerMinute: z.number().int().min(1024).default(16 * 1024 * 1024),
+  /**
+   * Uploads running at once, within maxConcurrentTransfers (unset: half of it, at least 1): the
+   * rest of the transfer slots stay for downloads, so a crowd of uploaders gets BUSY, not the
+   * downloaders.
+   */
+  maxConcurrentUploads: z.number().int().min(1).optional(),
+  /** Largest upload (bytes received); beyond it the server answers ERROR NETPROBE_LIMIT and closes. */
+  maxUploadBytes: z.number().int().min(1).default(16 * 1024 ** 3),
+  /** Longest upload: a PUT may ask for at most this, and DATA_END must arrive within it plus a grace of 5 s. */
+  maxUploadDurationMs: z.number().int().min(100).max(600_000).default(60_000),
   shutdownDeadlineMs: z.number().int().min(0).default(30_000),
   statsIntervalMs: z.number().int().min(0).default(60_000),
   synchronous: z.enum(['full', 'normal']).default('full'),

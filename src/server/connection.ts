@@ -9,6 +9,16 @@ import type { Cost } from './budget.js';
 import type { ActiveTransfer, ServerContext } from './context.js';
 import { prepareResults } from './ingest.js';
 import { sendFile, sendForDuration } from './transfer.js';
+import { UploadReceiver, refusePut, uploadLimit } from './upload.js';
+
+/** What this server offers in WELCOME; a feature is used only when the client's HELLO lists it too. */
+export const SERVER_CAPABILITIES = ['duration', 'report', 'upload'];
+
+/** An upload in progress on this connection. */
+interface RunningUpload {
+  receiver: UploadReceiver;
+  end(outcome: string): void;
+}
 
 /** After our FIN a peer gets this long to read what is left and close; then the socket is destroyed. */
 export const CLOSE_GRACE_MS = 2_000;
@@ -52,12 +62,17 @@ export class Connection {
   }
 
   private readonly decoder: FrameDecoder;
+  /** Capabilities both sides declared. */
+  private capabilities = new Set<string>();
+  private upload: RunningUpload | undefined;
 
   /** Reads frames: the socket is paused while a chunk's requests are served, then resumed. */
   start(): void {
     this.socket.on('data', (chunk: Buffer) => {
+      const atMs = performance.now();
+      this.upload?.receiver.onChunk(atMs);
       this.socket.pause();
-      this.process(chunk).then(
+      this.process(chunk, atMs).then(
         () => {
           this.watchPartialFrame();
           if (!this.closing && !this.socket.destroyed) this.socket.resume();
@@ -68,7 +83,10 @@ export class Connection {
         },
       );
     });
-    this.socket.once('close', () => clearTimeout(this.frameTimer));
+    this.socket.once('close', () => {
+      clearTimeout(this.frameTimer);
+      this.upload?.end(ErrorCodes.closed);
+    });
   }
 
   /** A peer that sends a frame a byte at a time would otherwise hold the connection forever (each byte resets the idle timer). */
@@ -88,9 +106,13 @@ export class Connection {
     }, frameTimeoutMs);
   }
 
-  private async process(chunk: Buffer): Promise<void> {
+  private async process(chunk: Buffer, atMs: number): Promise<void> {
     for (const item of this.decoder.push(chunk)) {
       if (item.kind !== 'frame') throw new ProtocolError(ErrorCodes.protocol, 'unexpected raw bytes from a client');
+      if (this.upload !== undefined) {
+        this.uploadFrame(this.upload, this.parse(item), atMs);
+        continue;
+      }
       this.busy = true;
       if (item.type === FrameType.REPORT && this.greeted && !(await this.withinBudget({ reportBytes: item.payload.length }))) {
         // Not parsed: BUSY costs the server the frame's bytes only.
@@ -178,6 +200,7 @@ export class Connection {
 
   private fail(err: unknown): void {
     const code = errorCode(err);
+    this.upload?.end(code);
     if (code === ErrorCodes.closed || this.socket.destroyed) {
       this.log.debug({ code }, 'connection ended');
       return;
@@ -201,6 +224,8 @@ export class Connection {
         return this.getFile(message);
       case 'REPORT':
         return this.report(message);
+      case 'PUT':
+        return this.put(message);
       case 'HELLO':
       case 'WELCOME':
       case 'PONG':
@@ -210,6 +235,8 @@ export class Connection {
       case 'ACK':
       case 'BUSY':
       case 'ERROR':
+      case 'PUT_READY':
+      case 'PUT_RESULT':
         throw new ProtocolError(ErrorCodes.unexpectedMessage, `a client may not send ${message.type} here`);
       default: {
         const never: never = message;
@@ -226,13 +253,14 @@ export class Connection {
       );
     }
     this.greeted = true;
+    this.capabilities = new Set(message.capabilities.filter((c) => SERVER_CAPABILITIES.includes(c)));
     const { config } = this.ctx;
     this.send({
       type: 'WELCOME',
       version: PROTOCOL_VERSION,
       serverId: this.ctx.serverId,
       serverTimeMs: this.ctx.now(),
-      capabilities: ['duration', 'report'],
+      capabilities: SERVER_CAPABILITIES,
       maxFrameBytes: config.maxFrameBytes,
       maxResultsPerReport: config.maxResultsPerReport,
       files: this.ctx.catalogue.names(),
@@ -242,12 +270,7 @@ export class Connection {
   private async getFile(message: MessageOf<'GET_FILE'>): Promise<void> {
     const { load, config } = this.ctx;
     if (this.ctx.shuttingDown) throw new NetprobeError(ErrorCodes.shuttingDown, 'the server is shutting down');
-    if (load.active >= config.maxConcurrentTransfers) {
-      const retryAfterMs = Math.round(config.busyRetryAfterMs * (0.5 + Math.random()));
-      this.ctx.metrics.busy++;
-      this.log.info({ active: load.active, retryAfterMs }, 'busy: transfer refused');
-      return this.send({ type: 'BUSY', retryAfterMs, reason: `${load.active} transfers running (limit ${config.maxConcurrentTransfers})` });
-    }
+    if (load.active >= config.maxConcurrentTransfers) return this.busyAnswer(`${load.active} transfers running (limit ${config.maxConcurrentTransfers})`);
     const file = this.ctx.catalogue.get(message.name);
     const mode = message.durationMs === undefined ? 'file' : 'duration';
     const { handle, concurrentAtStart } = load.start(this.client);
@@ -271,6 +294,78 @@ export class Connection {
       this.ctx.committer.recordTransfer(record);
       this.ctx.events.emit('transferEnd', active, record);
       this.log.info({ file: file.name, mode, bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome }, 'transfer');
+    }
+  }
+
+  /** BUSY with a jittered retry-after (×0.5–1.5), so refused clients do not return together. */
+  private busyAnswer(reason: string): void {
+    const retryAfterMs = Math.round(this.ctx.config.busyRetryAfterMs * (0.5 + Math.random()));
+    this.ctx.metrics.busy++;
+    this.log.info({ active: this.ctx.load.active, uploads: this.ctx.load.activeUploads, retryAfterMs }, 'busy: transfer refused');
+    this.send({ type: 'BUSY', retryAfterMs, reason });
+  }
+
+  /**
+   * PUT: admitted like a GET_FILE (same transfer slots and BUSY rule) but only into the upload
+   * share of them, so uploaders cannot take every slot from downloaders. DATA frames then go to
+   * uploadFrame until DATA_END; a time limit cuts an upload that does not end.
+   */
+  private put(message: MessageOf<'PUT'>): void {
+    const { load, config } = this.ctx;
+    if (!this.capabilities.has('upload')) {
+      throw new ProtocolError(ErrorCodes.unexpectedMessage, "PUT needs the 'upload' capability in HELLO");
+    }
+    if (this.ctx.shuttingDown) throw new NetprobeError(ErrorCodes.shuttingDown, 'the server is shutting down');
+    const file = this.ctx.catalogue.get(message.name);
+    const sizeBytes = message.durationMs === undefined ? file.data.length : 0;
+    const refusal = refusePut(message, sizeBytes, config);
+    if (refusal) throw refusal;
+    if (load.active >= config.maxConcurrentTransfers) return this.busyAnswer(`${load.active} transfers running (limit ${config.maxConcurrentTransfers})`);
+    const uploads = uploadLimit(config);
+    if (load.activeUploads >= uploads) return this.busyAnswer(`${load.activeUploads} uploads running (limit ${uploads})`);
+
+    const receiver = new UploadReceiver(message, sizeBytes, config);
+    const mode = message.durationMs === undefined ? 'file' : 'duration';
+    const { handle, concurrentAtStart } = load.start(this.client, true);
+    const startedAtMs = this.ctx.now();
+    const t0 = performance.now();
+    const active: ActiveTransfer = { client: this.client, file: message.name, mode, startedAtMs, bytes: 0 };
+    const timer = setTimeout(() => {
+      this.fail(new NetprobeError(ErrorCodes.timeout, `upload did not end within ${receiver.maxDurationMs} ms (${receiver.bytes} bytes received); nothing is kept`));
+    }, receiver.maxDurationMs);
+    this.upload = {
+      receiver,
+      end: (outcome) => {
+        if (this.upload?.receiver !== receiver) return;
+        this.upload = undefined;
+        clearTimeout(timer);
+        load.finish(handle);
+        const durationMs = performance.now() - t0;
+        active.bytes = receiver.bytes;
+        const record: TransferRecord = { client: this.client, file: message.name, mode, bytes: receiver.bytes, startedAtMs, durationMs, concurrentAtStart, outcome };
+        this.ctx.committer.recordTransfer(record);
+        this.ctx.events.emit('transferEnd', active, record);
+        this.log.info({ direction: 'upload', mode, bytes: receiver.bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome }, 'transfer');
+      },
+    };
+    this.ctx.events.emit('transferStart', active);
+    this.send({ type: 'PUT_READY', sizeBytes: mode === 'file' ? sizeBytes : 0, maxBytes: receiver.maxBytes, maxDurationMs: receiver.maxDurationMs });
+  }
+
+  /** A frame while an upload runs: DATA (counted, dropped) until DATA_END, which is answered with PUT_RESULT. */
+  private uploadFrame(upload: RunningUpload, message: Message, atMs: number): void {
+    switch (message.type) {
+      case 'DATA':
+        upload.receiver.onData(message.payload, atMs);
+        return;
+      case 'DATA_END': {
+        const result = upload.receiver.finish(message.bytes);
+        upload.end('ok');
+        this.send({ type: 'PUT_RESULT', ...result });
+        return;
+      }
+      default:
+        throw new ProtocolError(ErrorCodes.unexpectedMessage, `a client may not send ${message.type} during an upload`);
     }
   }
 

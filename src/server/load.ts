@@ -10,6 +10,7 @@ const RECENT_PER_CLIENT = 32;
 const MATCH_WINDOW_MS = 120_000;
 
 interface RecentTransfer {
+  upload: boolean;
   startedAtMs: number;
   endedAtMs: number | null;
   concurrentAtStart: number;
@@ -22,6 +23,8 @@ export interface LoadAnnotation {
 
 export class LoadTracker {
   active = 0;
+  /** Of `active`, the uploads. */
+  activeUploads = 0;
   totalTransfers = 0;
   totalBytes = 0;
   private readonly secondStamp = new Float64Array(HISTORY_SECONDS).fill(-1);
@@ -31,9 +34,10 @@ export class LoadTracker {
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Marks a transfer as started; returns its handle and the concurrency it met. */
-  start(client: string): { handle: RecentTransfer; concurrentAtStart: number } {
-    const handle: RecentTransfer = { startedAtMs: this.now(), endedAtMs: null, concurrentAtStart: this.active };
+  start(client: string, upload = false): { handle: RecentTransfer; concurrentAtStart: number } {
+    const handle: RecentTransfer = { upload, startedAtMs: this.now(), endedAtMs: null, concurrentAtStart: this.active };
     this.active++;
+    if (upload) this.activeUploads++;
     this.totalTransfers++;
     let list = this.recent.get(client);
     if (!list) this.recent.set(client, (list = []));
@@ -45,6 +49,7 @@ export class LoadTracker {
   finish(handle: RecentTransfer): void {
     handle.endedAtMs = this.now();
     this.active--;
+    if (handle.upload) this.activeUploads--;
   }
 
   addBytes(bytes: number): void {

@@ -15,6 +15,7 @@ const RESULT_TYPES: Record<(typeof RESULT_COLUMNS)[number], string> = {
   download_ms: 'float8', transfer_ms: 'float8', throughput_mbps: 'float8', goodput_mbps: 'float8', loaded_rtt_ms: 'float8',
   samples_mbps: 'text', cpu_ms: 'float8', client_limited: 'bool', sha256_ok: 'bool', tls_version: 'text', cipher: 'text',
   busy_retries: 'int4', error_code: 'text', error_message: 'text', server_concurrent_transfers: 'int4', server_outbound_mbps: 'float8',
+  direction: 'text', server_limited: 'bool',
 };
 
 const COLUMN_LIST = RESULT_COLUMNS.join(', ');
@@ -63,7 +64,7 @@ export function prepareResults(batches: readonly (readonly StoredResult[])[]): P
   });
   rows.sort((x, y) => (x.id! < y.id! ? -1 : x.id! > y.id! ? 1 : 0));
   const values = RESULT_COLUMNS.map((c) =>
-    c === 'client_limited' || c === 'sha256_ok' ? rows.map((r) => toBool(r[c])) : rows.map((r) => r[c]),
+    c === 'client_limited' || c === 'sha256_ok' || c === 'server_limited' ? rows.map((r) => toBool(r[c])) : rows.map((r) => r[c]),
   );
   return {
     query: rows.length > 0 ? { text: INSERT_RESULTS, values } : null,

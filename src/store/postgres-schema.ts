@@ -58,6 +58,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     value text NOT NULL
   );
   `,
+  // 2: upload (protocol capability 'upload'): which way the payload flowed; rows before it are downloads.
+  `
+  ALTER TABLE results
+    ADD COLUMN direction text NOT NULL DEFAULT 'download' CHECK (direction IN ('download', 'upload')),
+    ADD COLUMN server_limited boolean;
+  `,
 ];
 
 /** Advisory lock keys (pg_advisory_xact_lock): schema changes, partition changes. */

@@ -1,4 +1,4 @@
-import type { StoredResult } from '../protocol/result.js';
+import { type StoredResult, directionOf } from '../protocol/result.js';
 
 /** Column order of the results table; shared by the SQLite and PostgreSQL stores. */
 export const RESULT_COLUMNS = [
@@ -6,7 +6,7 @@ export const RESULT_COLUMNS = [
   'dns_ms', 'connect_ms', 'tls_ms', 'idle_rtt_ms', 'response_ms', 'download_ms', 'transfer_ms',
   'throughput_mbps', 'goodput_mbps', 'loaded_rtt_ms', 'samples_mbps', 'cpu_ms', 'client_limited',
   'sha256_ok', 'tls_version', 'cipher', 'busy_retries', 'error_code', 'error_message',
-  'server_concurrent_transfers', 'server_outbound_mbps',
+  'server_concurrent_transfers', 'server_outbound_mbps', 'direction', 'server_limited',
 ] as const;
 
 export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number | null>;
@@ -44,6 +44,8 @@ export function toRow(r: StoredResult): ResultRow {
     error_message: r.error?.message ?? null,
     server_concurrent_transfers: r.serverConcurrentTransfers,
     server_outbound_mbps: r.serverOutboundMbps,
+    direction: directionOf(r),
+    server_limited: boolToInt(r.serverLimited ?? null),
   };
 }
 
@@ -53,6 +55,7 @@ const str = (v: unknown): string | null => (v === null || v === undefined ? null
 export function fromRow(row: Record<string, unknown>): StoredResult {
   const errorCode = str(row.error_code);
   const sha = num(row.sha256_ok);
+  const serverLimited = row.server_limited === true ? 1 : row.server_limited === false ? 0 : num(row.server_limited);
   return {
     id: String(row.id),
     client: String(row.client),
@@ -82,5 +85,6 @@ export function fromRow(row: Record<string, unknown>): StoredResult {
     error: errorCode === null ? null : { code: errorCode, message: str(row.error_message) ?? '' },
     serverConcurrentTransfers: num(row.server_concurrent_transfers),
     serverOutboundMbps: num(row.server_outbound_mbps),
+    ...(row.direction === 'upload' ? { direction: 'upload' as const, serverLimited: serverLimited === null ? null : serverLimited === 1 } : {}),
   };
 }

@@ -48,4 +48,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  // 3: upload (protocol capability 'upload'): which way the payload flowed; rows before it are downloads.
+  `
+  ALTER TABLE results ADD COLUMN direction TEXT NOT NULL DEFAULT 'download' CHECK (direction IN ('download', 'upload'));
+  ALTER TABLE results ADD COLUMN server_limited INTEGER;
+  `,
 ];

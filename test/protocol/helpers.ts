@@ -113,6 +113,9 @@ export const fixtures = {
   ack: { type: 'ACK', ids: [RESULT_ID_A, RESULT_ID_B], duplicates: 1 },
   busy: { type: 'BUSY', retryAfterMs: 5000, reason: 'too many concurrent transfers' },
   error: { type: 'ERROR', code: 'NETPROBE_NOT_FOUND', message: 'no file named "missing.bin"' },
+  put: { type: 'PUT', name: '10MiB', durationMs: 10_000 },
+  putReady: { type: 'PUT_READY', sizeBytes: 0, maxBytes: 17_179_869_184, maxDurationMs: 15_000 },
+  putResult: { type: 'PUT_RESULT', bytes: 12_500_000, transferMs: 1000.25, throughputMbps: 99.975, samplesMbps: [98.5, 101.25, 100], serverLimited: false },
 } satisfies Record<string, Message>;
 
 export type FixtureName = keyof typeof fixtures;

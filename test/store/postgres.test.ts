@@ -10,6 +10,7 @@ import { monthOf, monthStartMs, partitionName } from '../../src/store/postgres-p
 import { schedule, stored } from '../analysis/helpers/dataset.js';
 import { openFor } from './helpers/backends.js';
 import { TEST_POSTGRES, adminQuery, needPostgres, schemaLocation } from './helpers/postgres.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
 
 const partitionsOf = async (schema: string) =>
   (await adminQuery<{ name: string }>(
@@ -67,7 +68,7 @@ describe('PostgreSQL store', () => {
     if (!(await needPostgres(t))) return;
     const { location, schema } = schemaLocation(t);
     const stores = await Promise.all(Array.from({ length: 4 }, () => openFor(t, location)));
-    assert.deepEqual(await adminQuery(`SELECT version FROM ${schema}.netprobe_schema`), [{ version: 1 }]);
+    assert.deepEqual(await adminQuery(`SELECT version FROM ${schema}.netprobe_schema ORDER BY version`), POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
     await stores[0]!.insertResults([[stored({ client: 'a', at: Date.UTC(2025, 0, 6) })]]);
     const reader = await openFor(t, location, { readonly: true });
     assert.equal(await reader.countResults(), 1);

@@ -1,0 +1,184 @@
+/**
+ * Upload (protocol capability 'upload') against the real server: the CLI client with
+ * --direction both, a client speaking today's protocol (no 'upload' capability, results without
+ * direction), the size/time limits, and 50 uploaders at once against the BUSY rule.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Command } from 'commander';
+import { registerClient } from '../../src/cli/client.js';
+import { PROTOCOL_VERSION, FrameType, encodeHeader } from '../../src/protocol/frame.js';
+import type { StoredResult } from '../../src/protocol/result.js';
+import { type RunningServer, startServer } from '../../src/server/server.js';
+import type { ServerConfigInput } from '../../src/server/config.js';
+import { probe } from '../../src/client/probe.js';
+import { parseEndpoint } from '../../src/client/endpoint.js';
+import { type ClientFixture, clientFixture } from '../client/helpers/setup.js';
+import { WireClient, sampleResult } from '../helpers/wire.js';
+
+let fx: ClientFixture;
+before(async () => {
+  fx = await clientFixture(['alice', 'bob']);
+});
+after(() => fx.cleanup());
+
+async function server(t: { after(fn: () => Promise<void>): void }, extra: Partial<ServerConfigInput> = {}): Promise<RunningServer> {
+  const s = await startServer({
+    host: '127.0.0.1', port: 0, ca: fx.pki.ca, cert: fx.pki.serverCert, key: fx.pki.serverKey,
+    store: join(await fx.tempDir(), 'results.db'), builtinFiles: ['1MiB'], statsIntervalMs: 0, logLevel: 'silent', ...extra,
+  });
+  t.after(() => s.close(1000));
+  return s;
+}
+
+async function stored(s: RunningServer): Promise<StoredResult[]> {
+  const rows: StoredResult[] = [];
+  for await (const row of s.store.iterateResults()) rows.push(row);
+  return rows;
+}
+
+async function wire(s: RunningServer, t: { after(fn: () => void): void }, name = 'alice'): Promise<WireClient> {
+  const w = await WireClient.connect(s.port, { ca: fx.pki.ca, ...fx.pki.clients[name]! });
+  t.after(() => w.close());
+  return w;
+}
+
+/** HELLO declaring `capabilities`; returns WELCOME. */
+async function greet(w: WireClient, capabilities: string[]) {
+  w.send({ type: 'HELLO', version: PROTOCOL_VERSION, software: 'test', capabilities });
+  const welcome = await w.next();
+  assert.equal(welcome?.type, 'WELCOME');
+  return welcome;
+}
+
+describe('upload', () => {
+  test('netprobe client --direction both: one stored result per direction, the upload timed by the server', async (t) => {
+    const s = await server(t);
+    const program = new Command('netprobe').exitOverride();
+    registerClient(program);
+    await program.parseAsync([
+      'client', '--server', `127.0.0.1:${s.port}`, '--ca', fx.pki.ca, '--cert', fx.pki.clients.alice!.cert, '--key', fx.pki.clients.alice!.key,
+      '--file', '1MiB', '--direction', 'both', '--count', '1', '--outbox', join(await fx.tempDir(), 'outbox.db'), '--log-level', 'silent',
+    ], { from: 'user' });
+    const rows = await stored(s);
+    assert.equal(rows.length, 2);
+    const down = rows.find((r) => r.direction === undefined);
+    const up = rows.find((r) => r.direction === 'upload');
+    assert.ok(down && up, JSON.stringify(rows.map((r) => r.direction)));
+    assert.equal(down.error, null);
+    assert.equal(up.error, null, JSON.stringify(up.error));
+    for (const r of [down, up]) {
+      assert.equal(r.bytes, 1024 * 1024);
+      assert.ok(r.throughputMbps! > 0 && r.transferMs! > 0);
+      assert.ok(Math.abs(r.throughputMbps! - (r.bytes * 8) / r.transferMs! / 1000) < 0.01, 'throughput = bytes / transfer time');
+      assert.ok(r.responseMs! <= r.downloadMs!);
+      assert.equal(typeof r.loadedRttMs, 'number');
+      assert.equal(typeof r.clientLimited, 'boolean');
+    }
+    assert.equal(typeof up.serverLimited, 'boolean');
+    assert.equal(up.sha256Ok, null);
+    assert.ok(up.transferMs! <= up.downloadMs!, 'the receiver’s transfer lies within PUT → PUT_RESULT');
+  });
+
+  test("today's client (no 'upload' capability, results without direction) still measures and reports against the new server", async (t) => {
+    const s = await server(t);
+    const w = await wire(s, t);
+    const welcome = await greet(w, ['duration', 'report']);
+    assert.ok(welcome?.type === 'WELCOME' && welcome.version === PROTOCOL_VERSION && welcome.capabilities.includes('upload'));
+    const { reply, bytes } = await w.download('1MiB');
+    assert.equal(reply?.type, 'FILE_META');
+    assert.equal(bytes, 1024 * 1024);
+    const old = sampleResult();
+    assert.equal('direction' in old, false);
+    w.send({ type: 'REPORT', results: [old] });
+    const ack = await w.next();
+    assert.equal(ack?.type, 'ACK');
+    const rows = await stored(s);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.direction, undefined, 'stored as a download');
+    // A PUT is refused on a connection that did not declare the capability.
+    w.send({ type: 'PUT', name: '1MiB' });
+    const refused = await w.next();
+    assert.ok(refused?.type === 'ERROR' && /upload/.test(refused.message), JSON.stringify(refused));
+  });
+
+  test('a new client against a server without upload is told so in one line, before measuring', async (t) => {
+    const s = await server(t);
+    // The server's capabilities as an old server announced them.
+    const { SERVER_CAPABILITIES } = await import('../../src/server/connection.js');
+    SERVER_CAPABILITIES.splice(SERVER_CAPABILITIES.indexOf('upload'), 1);
+    t.after(() => void SERVER_CAPABILITIES.push('upload'));
+    await assert.rejects(
+      probe({ endpoint: parseEndpoint(`127.0.0.1:${s.port}`), tls: fx.client, file: '1MiB', direction: 'upload', clientName: 'alice' }),
+      /does not take uploads/,
+    );
+  });
+
+  test('an upload beyond its size is cut: ERROR NETPROBE_LIMIT, connection closed, nothing stored', async (t) => {
+    const s = await server(t);
+    const w = await wire(s, t);
+    await greet(w, ['upload']);
+    w.send({ type: 'PUT', name: '1MiB' });
+    const ready = await w.next();
+    assert.ok(ready?.type === 'PUT_READY' && ready.sizeBytes === 1024 * 1024, JSON.stringify(ready));
+    const chunk = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < 5; i++) w.sendRaw(Buffer.concat([encodeHeader(FrameType.DATA, chunk.length), chunk]));
+    const error = await w.next();
+    assert.ok(error?.type === 'ERROR' && error.code === 'NETPROBE_LIMIT', JSON.stringify(error));
+    assert.match(error.message, /exceeds its limit of 1048576 bytes/);
+    await w.closed();
+    assert.equal((await stored(s)).length, 0);
+  });
+
+  test('a duration upload over --max-upload-size, or asking for more than --max-upload-duration, is refused', async (t) => {
+    const s = await server(t, { maxUploadBytes: 300 * 1024, maxUploadDurationMs: 1_000 });
+    const long = await wire(s, t);
+    await greet(long, ['upload']);
+    long.send({ type: 'PUT', name: '1MiB', durationMs: 5_000 });
+    const refused = await long.next();
+    assert.ok(refused?.type === 'ERROR' && refused.code === 'NETPROBE_LIMIT' && /at most 1000 ms/.test(refused.message), JSON.stringify(refused));
+    await long.closed();
+
+    const big = await wire(s, t);
+    await greet(big, ['upload']);
+    big.send({ type: 'PUT', name: '1MiB', durationMs: 500 });
+    const ready = await big.next();
+    assert.ok(ready?.type === 'PUT_READY' && ready.maxBytes === 300 * 1024, JSON.stringify(ready));
+    const chunk = Buffer.alloc(128 * 1024);
+    for (let i = 0; i < 3; i++) big.sendRaw(Buffer.concat([encodeHeader(FrameType.DATA, chunk.length), chunk]));
+    const cut = await big.next();
+    assert.ok(cut?.type === 'ERROR' && cut.code === 'NETPROBE_LIMIT', JSON.stringify(cut));
+    await big.closed();
+  });
+
+  test('an upload that never ends is cut at its time limit with an ERROR', async (t) => {
+    const s = await server(t, { maxUploadDurationMs: 100 });
+    const w = await wire(s, t);
+    await greet(w, ['upload']);
+    w.send({ type: 'PUT', name: '1MiB', durationMs: 100 });
+    const ready = await w.next();
+    assert.ok(ready?.type === 'PUT_READY' && ready.maxDurationMs === 5_100);
+    const error = await w.next();
+    assert.ok(error?.type === 'ERROR' && error.code === 'NETPROBE_TIMEOUT' && /did not end within 5100 ms/.test(error.message), JSON.stringify(error));
+    await w.closed();
+  });
+
+  test('50 clients uploading at once get BUSY with a retry-after beyond the upload share; a download still gets through', async (t) => {
+    const s = await server(t, { maxConcurrentTransfers: 8, maxConnectionsPerClient: 64, busyRetryAfterMs: 1_000 });
+    const uploaders = await Promise.all(Array.from({ length: 50 }, () => wire(s, t)));
+    await Promise.all(uploaders.map((w) => greet(w, ['upload'])));
+    for (const w of uploaders) w.send({ type: 'PUT', name: '1MiB', durationMs: 60_000 });
+    const replies = await Promise.all(uploaders.map((w) => w.next()));
+    const ready = replies.filter((r) => r?.type === 'PUT_READY').length;
+    const busy = replies.filter((r) => r?.type === 'BUSY');
+    assert.equal(ready, 4, 'half of the 8 transfer slots go to uploads');
+    assert.equal(busy.length, 46);
+    for (const b of busy) assert.ok(b?.type === 'BUSY' && b.retryAfterMs >= 500 && b.retryAfterMs <= 1_500 && /uploads running/.test(b.reason));
+    const downloader = await wire(s, t, 'bob');
+    await greet(downloader, ['duration', 'report']);
+    const { reply, bytes } = await downloader.download('1MiB');
+    assert.equal(reply?.type, 'FILE_META', JSON.stringify(reply));
+    assert.equal(bytes, 1024 * 1024);
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Schema 3 (SQLite) / 2 (PostgreSQL): results gain `direction` and `server_limited`. Rows stored
+ * before the migration read back as downloads; uploads keep their direction and serverLimited.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import type { StoredResult } from '../../src/protocol/result.js';
+import { RESULT_COLUMNS, toRow } from '../../src/store/rows.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-schema.js';
+import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
+import { partitionName, monthOf, monthStartMs } from '../../src/store/postgres-partitions.js';
+import { stored } from '../analysis/helpers/dataset.js';
+import { BACKENDS, collect, freshStore, openFor } from './helpers/backends.js';
+import { adminQuery, needPostgres, schemaLocation } from './helpers/postgres.js';
+
+const AT = Date.UTC(2025, 0, 6, 12);
+const NEW_COLUMNS = new Set(['direction', 'server_limited']);
+const OLD_COLUMNS = RESULT_COLUMNS.filter((c) => !NEW_COLUMNS.has(c));
+
+function upload(): StoredResult {
+  return { ...stored({ client: 'a', at: AT + 60_000 }), direction: 'upload', serverLimited: true, sha256Ok: null };
+}
+
+describe('result direction', () => {
+  for (const backend of BACKENDS) {
+    test(`${backend.name}: an upload keeps direction and serverLimited; a download has neither`, async (t) => {
+      const fresh = await freshStore(t, backend);
+      if (!fresh) return;
+      const down = stored({ client: 'a', at: AT });
+      const up = upload();
+      await fresh.store.insertResults([[down, up]]);
+      const rows = await collect(fresh.store.iterateResults());
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      assert.equal(byId.get(up.id)?.direction, 'upload');
+      assert.equal(byId.get(up.id)?.serverLimited, true);
+      assert.equal(Object.hasOwn(byId.get(down.id)!, 'direction'), false);
+      assert.deepEqual(byId.get(down.id), down);
+    });
+  }
+
+  test('sqlite: rows of schema 2 become downloads after the migration', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'netprobe-store-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'results.db');
+    const db = new Database(file);
+    db.exec(SQLITE_MIGRATIONS[0]!);
+    db.exec(SQLITE_MIGRATIONS[1]!);
+    db.pragma('user_version = 2');
+    const old = stored({ client: 'a', at: AT });
+    const row = toRow(old) as Record<string, unknown>;
+    db.prepare(`INSERT INTO results (${OLD_COLUMNS.join(',')}) VALUES (${OLD_COLUMNS.map((c) => `@${c}`).join(',')})`).run(Object.fromEntries(OLD_COLUMNS.map((c) => [c, row[c]])));
+    db.close();
+    const store = await openFor(t, `sqlite:${file}`);
+    const rows = await collect(store.iterateResults());
+    assert.deepEqual(rows, [old]);
+    await store.insertResults([[upload()]]);
+    assert.equal((await collect(store.iterateResults())).filter((r) => r.direction === 'upload').length, 1);
+  });
+
+  test('postgres: rows of schema 1 become downloads after the migration', async (t) => {
+    if (!(await needPostgres(t))) return;
+    const { location, schema } = schemaLocation(t);
+    const old = stored({ client: 'a', at: AT });
+    const row = toRow(old) as Record<string, unknown>;
+    const month = monthOf(AT);
+    await adminQuery(`CREATE SCHEMA ${schema}; SET search_path TO ${schema}; ${POSTGRES_MIGRATIONS[0]!};
+      CREATE TABLE netprobe_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
+      INSERT INTO netprobe_schema (version) VALUES (1);
+      CREATE TABLE ${partitionName(month)} PARTITION OF results FOR VALUES FROM (${monthStartMs(month)}) TO (${monthStartMs(month + 1)});`);
+    const values = OLD_COLUMNS.map((c) => (c === 'client_limited' || c === 'sha256_ok' ? (row[c] === null ? null : row[c] === 1) : row[c]));
+    await adminQuery(`INSERT INTO ${schema}.result_ids (id, started_at_ms) VALUES ($1, $2)`, [old.id, row.started_at_ms]);
+    await adminQuery(`INSERT INTO ${schema}.results (${OLD_COLUMNS.join(',')}) VALUES (${OLD_COLUMNS.map((_, i) => `$${i + 1}`).join(',')})`, values);
+    const store = await openFor(t, location);
+    assert.deepEqual(await collect(store.iterateResults()), [old]);
+    await store.insertResults([[upload()]]);
+    assert.equal((await collect(store.iterateResults())).filter((r) => r.direction === 'upload').length, 1);
+  });
+});
