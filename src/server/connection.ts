@@ -317,7 +317,7 @@ export class Connection {
     }
     if (this.ctx.shuttingDown) throw new NetprobeError(ErrorCodes.shuttingDown, 'the server is shutting down');
     const file = this.ctx.catalogue.get(message.name);
-    const sizeBytes = message.durationMs === undefined ? file.data.length : 0;
+    const sizeBytes = message.durationMs === undefined ? file.sizeBytes : 0;
     const refusal = refusePut(message, sizeBytes, config);
     if (refusal) throw refusal;
     if (load.active >= config.maxConcurrentTransfers) return this.busyAnswer(`${load.active} transfers running (limit ${config.maxConcurrentTransfers})`);
