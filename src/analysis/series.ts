@@ -14,8 +14,20 @@ import type { ChangePoint, NetworkPoint, SeriesPoint, Trend } from './types.js';
 
 const DAY_MS = 86_400_000;
 
-/** 5 min up to 2 days, 1 h up to 16 days, else 1 day (a few hundred buckets at most per year). */
+/** Bucket widths below 5 min, for short windows (each divides 5 min). */
+const SHORT_BUCKETS_MS = [5_000, 10_000, 30_000, 60_000] as const;
+/** Buckets a short window should have, so a chart of a first run draws a line, not a dot. */
+export const MIN_SERIES_BUCKETS = 10;
+
+/**
+ * The widest of 5 s, 10 s, 30 s, 1 min and 5 min that still gives MIN_SERIES_BUCKETS buckets (5 s
+ * for anything shorter than 50 s); 5 min up to 2 days, 1 h up to 16 days, else 1 day (a few hundred
+ * buckets at most per year). No span (no results, or one): 5 min.
+ */
 export function chooseBucketMs(spanMs: number): number {
+  if (spanMs > 0 && spanMs < MIN_SERIES_BUCKETS * BUCKETS_MS.fiveMinutes) {
+    return [...SHORT_BUCKETS_MS].reverse().find((w) => spanMs / w >= MIN_SERIES_BUCKETS) ?? SHORT_BUCKETS_MS[0];
+  }
   if (spanMs <= 2 * DAY_MS) return BUCKETS_MS.fiveMinutes;
   if (spanMs <= 16 * DAY_MS) return BUCKETS_MS.hour;
   return BUCKETS_MS.day;

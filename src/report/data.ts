@@ -25,7 +25,7 @@ export { localWallMs } from './collect.js';
 /** Smoke layers: symmetric pairs around the median (5–95, 10–90, 25–75) and the median. */
 export const SMOKE_QUANTILES = [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95] as const;
 /** Smoke bucket widths; each divides the next, so fine pooled buckets merge into any wider one. */
-const SMOKE_BUCKETS_MS = [5, 10, 30, 60, 120, 360, 720, 1440, 2880, 10080].map((m) => m * 60_000);
+const SMOKE_BUCKETS_MS = [5 / 60, 10 / 60, 0.5, 1, 5, 10, 30, 60, 120, 360, 720, 1440, 2880, 10080].map((m) => Math.round(m * 60_000));
 const MAX_SMOKE_BUCKETS = 240;
 const MIN_SMOKE_BUCKETS = 12;
 /** Results a featured client should have in a bucket for its smoke to show a spread. */

@@ -14,7 +14,12 @@ const step = schedule('step', T0, 10 * MIN, 144, (_, time) => ({ mbps: time - T0
 
 describe('variation over time', () => {
   test('bucket width follows the span', () => {
-    assert.equal(chooseBucketMs(0), 5 * MIN);
+    assert.equal(chooseBucketMs(0), 5 * MIN, 'no span to divide');
+    assert.equal(chooseBucketMs(1_000), 5_000);
+    assert.equal(chooseBucketMs(90_000), 5_000, 'a 90 s run: 18 buckets');
+    assert.equal(chooseBucketMs(2 * MIN), 10_000);
+    assert.equal(chooseBucketMs(20 * MIN), MIN);
+    assert.equal(chooseBucketMs(50 * MIN), 5 * MIN);
     assert.equal(chooseBucketMs(2 * DAY), 5 * MIN);
     assert.equal(chooseBucketMs(2 * DAY + 1), HOUR);
     assert.equal(chooseBucketMs(16 * DAY), HOUR);

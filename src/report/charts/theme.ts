@@ -94,7 +94,11 @@ export function valueAxis(name: string, extra: Record<string, unknown> = {}): Re
 const TIME_LABELS = { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{ee} {d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' };
 
 const HOUR_MS = 3_600_000;
-const TICKS_MS = [0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 168, 336, 720].map((h) => h * HOUR_MS);
+/** Tick intervals from 5 s (a first minute of results) to 30 days. */
+const TICKS_MS = [
+  ...[5, 10, 15, 30, 60, 120, 300, 600].map((s) => s * 1000),
+  ...[0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 168, 336, 720].map((h) => h * HOUR_MS),
+];
 
 /**
  * A time axis of local wall-clock times (data shifted by the zone's offset, drawn with useUTC)
