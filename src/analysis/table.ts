@@ -10,7 +10,22 @@ import { formatBytes as bytes } from '../units.js';
 
 type Align = 'l' | 'r';
 
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], align?: readonly Align[]): string {
+/**
+ * Text from the store (client names are certificate CNs, messages come from clients) made safe for a
+ * terminal: control characters and bidirectional overrides become \\xNN or \\u{NNNN}, so a name
+ * cannot move the cursor, clear the screen or reorder what is printed after it.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\\]/g, (c) => {
+    if (c === '\\') return '\\\\';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
+export function renderTable(headers: readonly string[], rawRows: readonly (readonly string[])[], align?: readonly Align[]): string {
+  const rows = rawRows.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -135,7 +150,7 @@ export function renderSummaryTables(s: AnalysisSummary): string {
     `${t.clients} clients, ${t.downloads} downloads, ${t.failed} failed (${percent(t.failureRate)}), ${bytes(t.bytes)}`,
     '',
   ].join('\n');
-  const findings = s.findings.map((f) => `- ${f.kind}${f.client ? ` ${f.client}` : ''}${f.at ? ` at ${localTime(f.at, w.timeZone)}` : ''}: ${f.message}`);
+  const findings = s.findings.map((f) => printable(`- ${f.kind}${f.client ? ` ${f.client}` : ''}${f.at ? ` at ${localTime(f.at, w.timeZone)}` : ''}: ${f.message}`));
   return [
     head,
     ...(s.clients.length > 0 ? clientTables(s) : ['No results in the window.\n']),

@@ -72,6 +72,9 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     ...config,
     workers: 1,
     http: undefined,
+    // Workers serve no dashboard: the token stays in the primary (the setup travels in the worker's
+    // environment, readable in /proc/PID/environ by the same user).
+    httpToken: undefined,
     // The transfer limit is the server's: each worker admits its share.
     maxConcurrentTransfers: Math.max(1, Math.ceil(config.maxConcurrentTransfers / workerCount)),
     maxConcurrentUploads: Math.max(1, Math.ceil(uploadLimit(config) / workerCount)),

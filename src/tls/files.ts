@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { chmod, lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CertError, errorCode, errorMessage } from '../errors.js';
 
 export const KEY_FILE_MODE = 0o600;
@@ -23,9 +23,21 @@ function describe(err: unknown): string {
   return code.startsWith('NETPROBE_') ? errorMessage(err) : `${code}: ${errorMessage(err)}`;
 }
 
+/** Directories `certs` creates hold keys: owner only, whatever the umask (0777 under umask 000 before). */
+const DIR_MODE = 0o700;
+
 export async function ensureDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    const first = await mkdir(dir, { recursive: true, mode: DIR_MODE });
+    // mkdir's mode is masked by the umask; every directory created here is set explicitly
+    // (an existing directory is the operator's and left as it is).
+    if (first !== undefined) {
+      const created = resolve(dir);
+      for (let d = created; d.length >= resolve(first).length; d = dirname(d)) {
+        await chmod(d, DIR_MODE);
+        if (d === dirname(d)) break;
+      }
+    }
   } catch (err) {
     throw new CertError(`cannot create directory ${dir}: ${describe(err)}`, { cause: err });
   }

@@ -27,6 +27,10 @@ export const DEFAULT_WINDOW_MS = 6 * 3_600_000;
 const MAX_VIEWERS = 64;
 /** A request must arrive in full within this long (SSE responses are not limited). */
 const REQUEST_TIMEOUT_MS = 30_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+const SILENT_SOCKET_TIMEOUT_MS = 30_000;
+/** Browsers, scrapers and live streams at once; more are refused (it was unbounded: 300 silent ones stayed). */
+const MAX_DASHBOARD_CONNECTIONS = 256;
 
 export interface WebDeps {
   store: Store;
@@ -84,6 +88,11 @@ export async function startWeb(ctx: ServerContext, deps: WebDeps): Promise<WebEn
       )
     : http.createServer();
   server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // A connection that sends nothing (no request ever started, so no request timeout applies) or goes
+  // quiet is destroyed; the live stream writes a heartbeat every 15 s, so it stays.
+  server.setTimeout(SILENT_SOCKET_TIMEOUT_MS);
+  server.maxConnections = MAX_DASHBOARD_CONNECTIONS;
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

@@ -102,6 +102,16 @@ test('keys are 0600 and certificates 0644 whatever the umask', async (t) => {
   assert.match(await readFile(paths.caKey, 'utf8'), /^-----BEGIN PRIVATE KEY-----\n/);
 });
 
+test('folders certs creates are 0700 whatever the umask (issue 17: 0777 under umask 000 before)', async (t) => {
+  const base = await makeTempDir(t);
+  const previous = process.umask(0o000);
+  t.after(() => process.umask(previous));
+  const dir = join(base, 'new', 'certs');
+  await initCa({ dir });
+  await issueClientCert({ dir, name: 'alice' });
+  for (const d of [join(base, 'new'), dir, join(dir, 'clients')]) assert.equal(await mode(d), 0o700, d);
+});
+
 test('existing files are kept unless force is set', async (t) => {
   const dir = await makeTempDir(t);
   const paths = await initCa({ dir });
