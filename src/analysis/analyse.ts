@@ -4,7 +4,7 @@
  * Memory holds one client's results plus small per-client summaries, never the whole store.
  */
 import type { ClientMeasurements } from '../store/analysis-types.js';
-import type { ResultFilter, Store } from '../store/types.js';
+import type { AnalysisSource, ResultFilter } from '../store/types.js';
 import { analyseClient, type ClientAnalysis } from './client.js';
 import { type FailedRow, NON_NETWORK_CODES, excludedFindings, groupExcluded } from './error-class.js';
 import { PROFILE_QUERY } from './hours.js';
@@ -26,7 +26,7 @@ export interface AnalyseHooks {
 }
 
 /** Analyses the results in `store` (see AnalyseOptions); throws UsageError for bad options. */
-export async function analyse(store: Store, options: AnalyseOptions = {}, hooks: AnalyseHooks = {}): Promise<AnalysisSummary> {
+export async function analyse(store: AnalysisSource, options: AnalyseOptions = {}, hooks: AnalyseHooks = {}): Promise<AnalysisSummary> {
   const o = resolveOptions(options);
   const t = o.thresholds;
   const selection: ResultFilter = {

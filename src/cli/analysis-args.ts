@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { THRESHOLD_NAMES, type Thresholds } from '../analysis/options.js';
 import { type TimeSpec, parseTimeSpec, resolveTimeSpec } from '../analysis/timespec.js';
 import { checkTimeZone } from '../analysis/timezone.js';
 import { UsageError } from '../errors.js';
+import { parseStoreLocation, storeFileMissing } from '../store/location.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { parseDurationMs } from '../units.js';
@@ -40,13 +40,6 @@ export function parseBucket(text: string): number | 'auto' {
 export function parseFailures(text: string): 'network' | 'all' {
   if (text === 'network' || text === 'all') return text;
   throw new UsageError(`--failures: '${text}' is not one of network, all`);
-}
-
-/** A SQLite location whose file does not exist (a PostgreSQL URL never is). */
-export function storePathMissing(location: string): boolean {
-  if (/^postgres(ql)?:\/\//i.test(location)) return false;
-  const path = location.startsWith('sqlite:') ? location.slice('sqlite:'.length) : location;
-  return path !== '' && !existsSync(path);
 }
 
 /** What `analyse` and `report` select their results with. */
@@ -95,6 +88,6 @@ export function selectionOptions(flags: SelectionFlags, now: number) {
 
 /** Opens the store read-only; a SQLite file that does not exist is a usage error, not an empty store. */
 export async function openSelectedStore(location: string): Promise<Store> {
-  if (storePathMissing(location)) throw new UsageError(`store '${location}' does not exist (give --store the server's SQLite file)`);
+  if (storeFileMissing(parseStoreLocation(location))) throw new UsageError(`store '${location}' does not exist (give --store the server's SQLite file)`);
   return openStore(location, { readonly: true });
 }

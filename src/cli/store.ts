@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { type CopyProgress, copyStore } from '../store/migrate.js';
-import { isPostgresLocation, openStore, redact } from '../store/open.js';
+import { parseStoreLocation, storeFileMissing, storeKey } from '../store/location.js';
+import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { storeMigrateTable, storePruneTable } from './options/store.js';
 import { resolveOptions } from './options/resolve.js';
@@ -31,22 +30,14 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
   }
 }
 
-/** A SQLite path from a location, or null for PostgreSQL. */
-function sqlitePath(location: string): string | null {
-  if (isPostgresLocation(location)) return null;
-  return location.startsWith('sqlite:') ? location.slice('sqlite:'.length) : location;
-}
-
 /** Opening a missing SQLite file would create an empty store: refuse it instead. */
 function mustExist(location: string, what: string): void {
-  const path = sqlitePath(location);
-  if (path !== null && path !== '' && !existsSync(path)) throw new UsageError(`${what} '${location}' does not exist`);
+  if (storeFileMissing(parseStoreLocation(location))) throw new UsageError(`${what} '${location}' does not exist`);
 }
 
 /** Identifies the source in the destination's progress marker, independent of the working directory. */
 function sourceKey(location: string): string {
-  const path = sqlitePath(location);
-  return path === null ? `migrate:postgres:${redact(location)}` : `migrate:sqlite:${resolve(path)}`;
+  return `migrate:${storeKey(parseStoreLocation(location))}`;
 }
 
 async function withStores<T>(from: string, to: string, fn: (source: Store, destination: Store) => Promise<T>): Promise<T> {
@@ -77,10 +68,7 @@ export function registerStore(program: Command, io: StoreIo = { stdout: process.
     .action(async (opts: Record<string, unknown>) => {
       const flags = resolveOptions(storeMigrateTable, { flags: opts }) as { from: string; to: string; batch: number };
       mustExist(flags.from, 'source store');
-      const fromPath = sqlitePath(flags.from);
-      const toPath = sqlitePath(flags.to);
-      if (fromPath !== null && toPath !== null && resolve(fromPath) === resolve(toPath)) throw new UsageError('--from and --to are the same store');
-      if (fromPath === null && toPath === null && redact(flags.from) === redact(flags.to)) throw new UsageError('--from and --to are the same store');
+      if (storeKey(parseStoreLocation(flags.from)) === storeKey(parseStoreLocation(flags.to))) throw new UsageError('--from and --to are the same store');
       await withStores(flags.from, flags.to, async (source, destination) => {
         const total = await source.countResults();
         const show = (p: CopyProgress) => {

@@ -15,7 +15,7 @@ import { percentileSorted } from '../analysis/stats.js';
 import { LocalClock, offsetSpans } from '../analysis/timezone.js';
 import type { AnalysisSummary } from '../analysis/types.js';
 import type { ClientMeasurements } from '../store/analysis-types.js';
-import type { ResultFilter, Store } from '../store/types.js';
+import type { AnalysisSource, ResultFilter } from '../store/types.js';
 import { PooledCollector, localWallMs, successfulSorted } from './collect.js';
 import type { Featured } from './select.js';
 import { LogHistogram, cdfOfSorted, quantiles } from './sketch.js';
@@ -95,7 +95,7 @@ export interface FinishOptions {
 }
 
 /** Reads the featured clients and assembles the chart data (`pooled` is consumed). */
-export async function finishReportData(store: Store, summary: AnalysisSummary, pooled: PooledCollector, o: FinishOptions): Promise<ReportData> {
+export async function finishReportData(store: AnalysisSource, summary: AnalysisSummary, pooled: PooledCollector, o: FinishOptions): Promise<ReportData> {
   const first = summary.window.firstResult === null ? 0 : Date.parse(summary.window.firstResult);
   const last = summary.window.lastResult === null ? 0 : Date.parse(summary.window.lastResult);
   const spanMs = last - first;

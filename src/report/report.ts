@@ -17,10 +17,9 @@ import { toStableJson } from '../analysis/json.js';
 import { resolveOptions } from '../analysis/options.js';
 import { LocalClock, offsetSpans } from '../analysis/timezone.js';
 import type { AnalysisSummary } from '../analysis/types.js';
-import type { ResultFilter, Store } from '../store/types.js';
+import type { AnalysisSource, ResultFilter } from '../store/types.js';
 import { CHARTS } from './charts/index.js';
 import { type ReportData, finishReportData, pooledCollector } from './data.js';
-import { startResultsCsv } from './export.js';
 import { type PageChart, renderPage } from './page.js';
 import { renderPng, renderSvg } from './render.js';
 import { featuredClients, othersLabel } from './select.js';
@@ -69,7 +68,7 @@ async function packageVersion(): Promise<string> {
   return pkg.version;
 }
 
-export async function writeReport(store: Store, options: ReportOptions): Promise<ReportResult> {
+export async function writeReport(store: AnalysisSource, options: ReportOptions): Promise<ReportResult> {
   const resolved = resolveOptions(options); // a bad option fails here, before anything is written
   const filter: ResultFilter = {
     ...(resolved.sinceMs !== null && { sinceMs: resolved.sinceMs }),
@@ -91,7 +90,7 @@ export async function writeReport(store: Store, options: ReportOptions): Promise
     options.onProgress?.({ ...state });
   };
   progress({});
-  const csv = startResultsCsv(store, join(outDir, 'results.csv'), filter, (rows) => progress({ csvRows: rows }));
+  const csv = store.exportResultsCsv(join(outDir, 'results.csv'), filter, (rows) => progress({ csvRows: rows }));
   try {
     // The charts' per-result data rides along the analysis's read of the store (collect.ts).
     const span = await store.resultSpan(filter);

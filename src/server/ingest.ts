@@ -1,6 +1,6 @@
 import { ErrorCodes, NetprobeError, StorageError } from '../errors.js';
 import { type Result, type StoredResult, implausibility } from '../protocol/result.js';
-import type { InsertOutcome, Store, TransferRecord } from '../store/types.js';
+import type { InsertOutcome, ResultSink, TransferRecord } from '../store/types.js';
 import type { LoadAnnotation, LoadTracker } from './load.js';
 
 interface Pending {
@@ -29,7 +29,7 @@ export class GroupCommitter implements Committer {
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: ResultSink) {}
 
   submit(rows: StoredResult[]): Promise<InsertOutcome> {
     return new Promise((resolve, reject) => {

@@ -10,7 +10,7 @@
  * copies those that started after the last one copied.
  */
 import type { StoredResult } from '../protocol/result.js';
-import type { Store, TransferRecord } from './types.js';
+import type { AnalysisSource, Maintenance, TransferRecord } from './types.js';
 
 export interface CopyOptions {
   /** Rows per destination transaction (default 5,000). */
@@ -61,7 +61,11 @@ function readMarker(text: string | null): Marker {
 const afterCursor = (atMs: number, id: string, cursor: Marker['results']): boolean =>
   cursor === null || atMs > cursor.atMs || (atMs === cursor.atMs && id > cursor.id);
 
-export async function copyStore(source: Store, destination: Store, options: CopyOptions = {}): Promise<CopySummary> {
+export async function copyStore(
+  source: Pick<AnalysisSource, 'kind' | 'location' | 'iterateResults'> & Pick<Maintenance, 'iterateTransfers'>,
+  destination: Pick<Maintenance, 'importBatch' | 'importProgress'>,
+  options: CopyOptions = {},
+): Promise<CopySummary> {
   const batchSize = options.batchSize ?? 5_000;
   const key = options.key ?? `migrate:${source.kind}:${source.location}`;
   let marker = readMarker(await destination.importProgress(key));

@@ -1,5 +1,5 @@
-import { UsageError } from '../errors.js';
-import { POSTGRES_LOCATION, redactPassword } from './postgres-location.js';
+import { type StoreLocation, parseStoreLocation } from './location.js';
+import { redactPassword } from './postgres-location.js';
 import { PostgresStore } from './postgres.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import type { Store } from './types.js';
@@ -10,20 +10,15 @@ export interface StoreOptions extends SqliteStoreOptions {
 }
 
 /**
- * Opens a store from a location: `postgres://…`/`postgresql://…` (scale-out; `?schema=NAME` puts
- * the tables in that schema), `sqlite:PATH`, or a plain file path (SQLite, the embedded default).
- * `readonly` applies to both; the SQLite durability options only to SQLite.
+ * Opens a store from a location (location.ts): `postgres://…`/`postgresql://…` (scale-out;
+ * `?schema=NAME` puts the tables in that schema), `sqlite:PATH`, or a plain file path (SQLite, the
+ * embedded default). `readonly` applies to both; the SQLite durability options only to SQLite.
  */
-export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
-  if (isPostgresLocation(location)) {
-    return PostgresStore.open(location, { readonly: options.readonly, poolSize: options.poolSize });
-  }
-  const path = location.startsWith('sqlite:') ? location.slice('sqlite:'.length) : location;
-  if (path.length === 0) throw new UsageError('empty store location');
-  return new SqliteStore(path, options);
+export async function openStore(location: string | StoreLocation, options: StoreOptions = {}): Promise<Store> {
+  const where = typeof location === 'string' ? parseStoreLocation(location) : location;
+  if (where.kind === 'postgres') return PostgresStore.open(where.url, { readonly: options.readonly, poolSize: options.poolSize });
+  return new SqliteStore(where.path, options);
 }
-
-export const isPostgresLocation = (location: string): boolean => POSTGRES_LOCATION.test(location);
 
 /** A store location fit for logs: passwords removed. */
 export function redact(location: string): string {

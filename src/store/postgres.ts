@@ -10,13 +10,14 @@ import type {
   ServerLoad,
   TimeWindow,
 } from './analysis-types.js';
+import { genericCsvExport } from './csv-export.js';
 import * as analysis from './postgres-analysis.js';
 import { prepareResults, transferInsert } from './postgres-ingest.js';
 import { type PostgresLocation, parsePostgresLocation } from './postgres-location.js';
 import { Partitions, monthOf } from './postgres-partitions.js';
 import { checkPostgresSchema, migratePostgres } from './postgres-schema.js';
 import { RESULT_COLUMNS, fromRow } from './rows.js';
-import type { ImportBatch, InsertOutcome, PruneOutcome, ResultFilter, Store, TransferRecord } from './types.js';
+import type { CsvExport, ImportBatch, InsertOutcome, PruneOutcome, ResultFilter, Store, TransferRecord } from './types.js';
 
 export interface PostgresStoreOptions {
   /** Check the schema but change nothing; every transaction is read-only. */
@@ -181,6 +182,11 @@ export class PostgresStore implements Store {
       lastStarted = Number(last.started_at_ms);
       lastId = String(last.id);
     }
+  }
+
+  /** Paged through iterateResults and formatted by results-csv.ts (COPY would need the same cell rules in SQL). */
+  exportResultsCsv(outPath: string, filter: ResultFilter, onRows?: (rows: number) => void): CsvExport {
+    return genericCsvExport(this, outPath, filter, onRows);
   }
 
   async *iterateTransfers(filter: ResultFilter = {}): AsyncIterable<TransferRecord> {

@@ -10,11 +10,12 @@ import type {
   ServerLoad,
   TimeWindow,
 } from './analysis-types.js';
+import { genericCsvExport, sqliteCsvInWorker } from './csv-export.js';
 import * as analysis from './sqlite-analysis.js';
 import * as maintenance from './sqlite-maintenance.js';
 import { RESULT_COLUMNS, fromRow, toRow } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
-import type { ImportBatch, InsertOutcome, PruneOutcome, ResultFilter, Store, TransferRecord } from './types.js';
+import type { CsvExport, ImportBatch, InsertOutcome, PruneOutcome, ResultFilter, Store, TransferRecord } from './types.js';
 
 export interface SqliteStoreOptions {
   /** 'full' survives power loss; 'normal' survives a process crash (WAL). */
@@ -252,6 +253,12 @@ export class SqliteStore implements Store {
 
   async lastSeenBefore(beforeMs: number, clients?: readonly string[]): Promise<ClientLastSeen[]> {
     return wrap('reading', this.location, () => analysis.lastSeenBefore(this.db, beforeMs, clients));
+  }
+
+  /** A file is exported by SQLite itself in a worker thread (sqlite-csv.ts); an in-memory database through iterateResults. */
+  exportResultsCsv(outPath: string, filter: ResultFilter, onRows?: (rows: number) => void): CsvExport {
+    if (this.location === ':memory:') return genericCsvExport(this, outPath, filter, onRows);
+    return sqliteCsvInWorker({ dbPath: this.location, outPath, filter }, onRows);
   }
 
   async *iterateTransfers(filter: ResultFilter = {}): AsyncIterable<TransferRecord> {

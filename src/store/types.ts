@@ -55,31 +55,40 @@ export interface ResultFilter {
   excludeErrorCodes?: readonly string[];
 }
 
+/** results.csv being written (`exportResultsCsv`). */
+export interface CsvExport {
+  /** Rows written. */
+  done: Promise<number>;
+  /** Stops the export (the file is left incomplete). */
+  cancel(): Promise<void>;
+}
+
 /**
- * Persistence of results and transfers. Implementations: SQLite (embedded default) and
- * PostgreSQL (scale-out). Writes are durable when the promise resolves: the server ACKs only then.
+ * What the server's ingest needs: durable writes. Writes are durable when the promise resolves:
+ * the server ACKs only then.
  */
-export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
-  readonly location: string;
+export interface ResultSink {
   /**
    * Stores every result whose id is new, all batches in one transaction (group commit); known ids
    * are counted, not rewritten. One outcome per batch, in order.
    */
   insertResults(batches: readonly (readonly StoredResult[])[]): Promise<InsertOutcome[]>;
   insertTransfers(transfers: readonly TransferRecord[]): Promise<void>;
-  countResults(filter?: ResultFilter): Promise<number>;
-  /** Results ordered by start time, streamed in pages (never the whole table in memory). */
-  iterateResults(filter?: ResultFilter): AsyncIterable<StoredResult>;
-  hasResult(id: string): Promise<boolean>;
   /**
    * Resolves when a write could be committed now (the server's readiness): SQLite takes and releases
    * the write lock, PostgreSQL checks the session is not read-only (a standby). Rejects with the reason.
    */
   checkWritable(): Promise<void>;
-  close(): Promise<void>;
+}
 
-  // Read queries of the analysis (src/store/analysis-types.ts has the shapes and the rules).
+/** What analyse, report and the dashboard read (src/store/analysis-types.ts has the shapes and the rules). */
+export interface AnalysisSource {
+  readonly kind: 'sqlite' | 'postgres';
+  /** The location fit for logs and messages (no password). */
+  readonly location: string;
+  countResults(filter?: ResultFilter): Promise<number>;
+  /** Results ordered by start time, streamed in pages (never the whole table in memory). */
+  iterateResults(filter?: ResultFilter): AsyncIterable<StoredResult>;
   /** Number of results in the filter and the first and last start time. */
   resultSpan(filter?: ResultFilter): Promise<ResultSpan>;
   /** Each client's results in the filter as columns, clients in ascending order; one client in memory at a time. */
@@ -90,8 +99,16 @@ export interface Store {
   serverLoad(windows: readonly TimeWindow[]): Promise<ServerLoad[]>;
   /** Each client's latest result start before `beforeMs` (only `clients` when given), by client. */
   lastSeenBefore(beforeMs: number, clients?: readonly string[]): Promise<ClientLastSeen[]>;
+  /**
+   * Writes the results in `filter` to `outPath` as results.csv (results-csv.ts: one format for every
+   * store), in the background; `onRows` reports progress.
+   */
+  exportResultsCsv(outPath: string, filter: ResultFilter, onRows?: (rows: number) => void): CsvExport;
+}
 
-  // Maintenance (`netprobe store`).
+/** What `netprobe store` (migrate, prune) needs beyond reading. */
+export interface Maintenance {
+  hasResult(id: string): Promise<boolean>;
   /** Transfers started in the filter's time range (`clients` applies too), by start time, then in insertion order; paged. */
   iterateTransfers(filter?: ResultFilter): AsyncIterable<TransferRecord>;
   /** Deletes the results and transfers that started before `beforeMs`. */
@@ -100,4 +117,14 @@ export interface Store {
   importBatch(batch: ImportBatch): Promise<InsertOutcome>;
   /** The progress marker last written by importBatch under `key`, or null. */
   importProgress(key: string): Promise<string | null>;
+}
+
+/**
+ * Persistence of results and transfers, split by caller: ResultSink (ingest), AnalysisSource
+ * (analyse, report, dashboard), Maintenance (migrate, prune). Implementations: SQLite (embedded
+ * default) and PostgreSQL (scale-out). Whoever opens a store closes it and hands each part only
+ * the side it needs.
+ */
+export interface Store extends ResultSink, AnalysisSource, Maintenance {
+  close(): Promise<void>;
 }

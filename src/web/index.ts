@@ -10,7 +10,7 @@ import { checkTimeZone } from '../analysis/timezone.js';
 import { ErrorCodes, NetprobeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ServerContext } from '../server/context.js';
-import type { Store } from '../store/types.js';
+import type { AnalysisSource, ResultSink } from '../store/types.js';
 import { type TlsMaterial, serverTlsOptions } from '../tls/options.js';
 import { loadAssets } from './assets.js';
 import { Authenticator, generateToken } from './auth.js';
@@ -33,7 +33,8 @@ const SILENT_SOCKET_TIMEOUT_MS = 30_000;
 const MAX_DASHBOARD_CONNECTIONS = 256;
 
 export interface WebDeps {
-  store: Store;
+  /** The dashboard reads the window's results at start; /readyz asks whether a write could commit. */
+  store: AnalysisSource & Pick<ResultSink, 'checkWritable'>;
   material: TlsMaterial;
   logger: Logger;
   /** Front-end bundle folder (tests build their own). */

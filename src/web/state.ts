@@ -1,5 +1,5 @@
 import type { StoredResult } from '../protocol/result.js';
-import type { Store } from '../store/types.js';
+import type { AnalysisSource } from '../store/types.js';
 import type { Point, Summary } from './api-types.js';
 import { type ClientMeta, type SummaryOptions, buildSummary } from './summary.js';
 
@@ -35,7 +35,7 @@ export class DashboardState {
   ) {}
 
   /** Reads the window's results from the store (paged; bounded by MAX_POINTS). */
-  async load(store: Store): Promise<void> {
+  async load(store: Pick<AnalysisSource, 'iterateResults'>): Promise<void> {
     const since = this.now() - this.windowMs;
     const loaded: StoredResult[] = [];
     for await (const r of store.iterateResults({ sinceMs: since })) {

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { RESULT_CSV_COLUMNS, textCell } from '../../src/report/csv.js';
-import { writeResultsCsvSqlite } from '../../src/report/csv-sqlite.js';
-import { startResultsCsv, writeResultsCsvGeneric } from '../../src/report/export.js';
+import { writeResultsCsvGeneric } from '../../src/store/csv-export.js';
+import { RESULT_CSV_COLUMNS, textCell } from '../../src/store/results-csv.js';
+import { writeResultsCsvSqlite } from '../../src/store/sqlite-csv.js';
 import { HOUR, T0, fleet, parseCsv, random, storeWith, tempDir } from './helpers.js';
 
 const NASTY = ['=HYPERLINK("http://x")', 'rec\x1e=sep', 'unit\x1f-sep', '+1', '-2', '@SUM(A1)', '\tTAB', 'a,b', 'say "hi"', 'two\nlines', 'cr\rhere', 'plain', 'ünïcødé ✓'];
@@ -75,7 +75,7 @@ test('the export runs in a worker thread for a SQLite file and reports its rows'
   const { store } = await storeWith(t, fleet(['a', 'b'], 2));
   const out = await tempDir(t);
   const seen: number[] = [];
-  const csv = startResultsCsv(store, join(out, 'results.csv'), {}, (rows) => seen.push(rows));
+  const csv = store.exportResultsCsv(join(out, 'results.csv'), {}, (rows) => seen.push(rows));
   const rows = await csv.done;
   await csv.cancel();
   assert.equal(rows, await store.countResults());

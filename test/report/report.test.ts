@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { analyse } from '../../src/analysis/analyse.js';
 import { toStableJson } from '../../src/analysis/json.js';
 import { CHARTS } from '../../src/report/charts/index.js';
-import { RESULT_CSV_COLUMNS } from '../../src/report/csv.js';
+import { RESULT_CSV_COLUMNS } from '../../src/store/results-csv.js';
 import { pooledCollector } from '../../src/report/data.js';
 import { writeReport } from '../../src/report/report.js';
 import { HOUR, MIN, T0, checkXml, fleet, parseCsv, pngSize, storeWith, tempDir } from './helpers.js';

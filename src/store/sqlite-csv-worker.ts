@@ -5,8 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage } from '../errors.js';
-import { writeResultsCsvSqlite } from './csv-sqlite.js';
-import type { CsvJob } from './export.js';
+import type { CsvJob } from './csv-export.js';
+import { writeResultsCsvSqlite } from './sqlite-csv.js';
 
 const job = workerData as CsvJob;
 try {

@@ -7,15 +7,13 @@
  * written as SQLite formatted it. (The tail ends with the rowid, which finds the row again.) Numbers are SQLite's text of the stored value (exact; a whole
  * REAL prints as '5.0'), NULL an empty cell; rows come in start-time order (ties in storage order).
  *
- * It reads the results table by its column names, so it belongs with the store: it should become
- * the SQLite implementation of a `Store.exportResultsCsv(filter)` (PostgreSQL: COPY … TO STDOUT
- * WITH CSV). Until then the report calls it for SQLite files.
+ * The SQLite implementation of `exportResultsCsv` (csv-export.ts runs it in a worker thread).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { fromRow } from '../store/rows.js';
-import type { ResultFilter } from '../store/types.js';
-import { RESULT_CSV_COLUMNS, RESULT_CSV_HEADER, resultCsvLine } from './csv.js';
+import { RESULT_CSV_COLUMNS, RESULT_CSV_HEADER, resultCsvLine } from './results-csv.js';
+import { fromRow } from './rows.js';
+import type { ResultFilter } from './types.js';
 
 /** Lines written per write(2). */
 const BATCH_LINES = 4096;

@@ -9,8 +9,8 @@
  * apostrophe when they start with = + - @ or a tab/CR, which a spreadsheet would run as a formula
  * (OWASP "CSV injection").
  *
- * This module is the generic path (any Store, through iterateResults); csv-sqlite.ts is the
- * SQLite fast path, which must produce the same cells.
+ * This module is the format and the generic path (any store, through iterateResults);
+ * sqlite-csv.ts is the SQLite fast path, which must produce the same cells.
  */
 import type { StoredResult } from '../protocol/result.js';
 
