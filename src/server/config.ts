@@ -62,6 +62,8 @@ export const serverConfigSchema = z.strictObject({
    * Off when unset. A number comes from NETPROBE_HTTP=9090.
    */
   http: z.union([z.string().min(1), z.number().int().min(0).max(65535)]).optional(),
+  /** Clients with their own /metrics series; the ones beyond count in the server-wide metrics only. */
+  metricsMaxClients: z.number().int().min(0).default(1000),
   /** IANA time zone of the dashboard's hours of day (busiest and most congested hour), as `analyse --tz`. */
   httpTimeZone: z.string().min(1).default('UTC'),
   /** Serve it over HTTPS with the server's certificate (required on a non-loopback address). */

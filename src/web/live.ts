@@ -45,7 +45,8 @@ export class LiveFeed {
   private readonly onResults = (rows: StoredResult[]): void => {
     const fresh = this.state.add(rows);
     if (fresh.length === 0) return;
-    this.metrics.observeResults(fresh);
+    const freshIds = new Set(fresh.map((p) => p.id));
+    this.metrics.observeResults(rows.filter((r) => freshIds.has(r.id)));
     const now = this.ctx.now();
     for (const p of fresh) {
       this.recent.push(now);

@@ -6,7 +6,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServerContext } from '../server/context.js';
 import type { TransferRecord } from '../store/types.js';
-import type { Point } from './api-types.js';
+import type { StoredResult } from '../protocol/result.js';
+import { createClientMetrics } from './client-metrics.js';
 import type { DashboardState } from './state.js';
 
 const DURATION_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -20,7 +21,7 @@ const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_request
 export interface ServerMetricsRegistry {
   registry: Registry;
   /** Client-reported values of newly stored results (duplicates already left out). */
-  observeResults(points: readonly Point[]): void;
+  observeResults(rows: readonly StoredResult[]): void;
   /** Stops listening to the server's events. */
   close(): void;
 }
@@ -105,6 +106,7 @@ export function createMetrics(ctx: ServerContext, state: DashboardState, streams
     buckets: RESPONSE_BUCKETS_S, registers,
   });
   const failures = new Counter({ name: 'netprobe_result_failures_total', help: 'Stored results of failed measurements.', registers });
+  const perClient = createClientMetrics(registry, ctx.config.metricsMaxClients);
 
   const onRefused = ({ reason }: { reason: string }) => refused.inc({ reason });
   const onHandshake = ({ reason }: { reason: string }) => handshakes.inc({ reason });
@@ -132,12 +134,13 @@ export function createMetrics(ctx: ServerContext, state: DashboardState, streams
 
   return {
     registry,
-    observeResults(points) {
-      for (const p of points) {
-        if (p.error !== null) failures.inc();
-        else if (p.mbps !== null) throughput.observe(p.mbps * BYTES_PER_MBIT);
-        if (p.responseMs !== null) response.observe(p.responseMs / 1000);
+    observeResults(rows) {
+      for (const r of rows) {
+        if (r.error !== null) failures.inc();
+        else if (r.throughputMbps !== null) throughput.observe(r.throughputMbps * BYTES_PER_MBIT);
+        if (r.responseMs !== null) response.observe(r.responseMs / 1000);
       }
+      perClient.observe(rows);
     },
     close() {
       events.off('connectionRefused', onRefused);

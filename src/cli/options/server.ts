@@ -57,6 +57,7 @@ export const serverTable: CommandTable = {
     { key: 'http', arg: '<address>', type: string(), defaultText: 'off', help: 'serve the dashboard, /metrics and /healthz on host:port (a bare port binds 127.0.0.1)' },
     switchOption('httpTls', "serve them over HTTPS with the server's certificate (required off loopback)"),
     { key: 'httpTimeZone', arg: '<zone>', type: string(), default: 'UTC', help: "IANA time zone of the dashboard's hours of day (busiest, most congested hour), as analyse --tz" },
+    { key: 'metricsMaxClients', arg: '<n>', type: integer({ min: 0 }), default: '1000', help: 'clients with their own /metrics series (last throughput, RTTs, failures by class); beyond it, server-wide metrics only' },
     { key: 'httpToken', arg: '<token>', type: token, defaultText: 'generated, shown once at start', help: 'bearer token for the dashboard and /metrics (prefer NETPROBE_HTTP_TOKEN: flags show in ps)' },
     logLevelOption,
     logFileOption,
