@@ -55,6 +55,17 @@ function workerEntry(): { exec: string; execArgv: string[] } {
   return { exec, execArgv };
 }
 
+/**
+ * A worker's share of the per-client connection limit. The primary hands connections to workers in
+ * turn, so a client's connections spread over them: each worker admits limit/workers, and at least
+ * MIN_CONNECTIONS_PER_CLIENT_PER_WORKER (a probe holds two at once), so the server-wide total is
+ * the limit up to limit/4 workers and 4 per worker beyond (SECURITY.md).
+ */
+export const MIN_CONNECTIONS_PER_CLIENT_PER_WORKER = 4;
+export function workerConnectionsPerClient(limit: number, workers: number): number {
+  return Math.min(limit, Math.max(MIN_CONNECTIONS_PER_CLIENT_PER_WORKER, Math.ceil(limit / workers)));
+}
+
 export async function startCluster(config: ServerConfig, workerCount: number, deps: ServerDeps): Promise<RunningServer> {
   if (!cluster.isPrimary) throw new ConfigError('a server worker cannot start workers of its own');
   const logger = deps.logger ?? silentLogger;
@@ -79,6 +90,7 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     maxConcurrentTransfers: Math.max(1, Math.ceil(config.maxConcurrentTransfers / workerCount)),
     maxConcurrentUploads: Math.max(1, Math.ceil(uploadLimit(config) / workerCount)),
     maxConnections: Math.max(1, Math.ceil(config.maxConnections / workerCount)),
+    maxConnectionsPerClient: workerConnectionsPerClient(config.maxConnectionsPerClient, workerCount),
   };
   const seed = randomBytes(32).toString('hex');
   // Hashed here once: a worker (a replacement too) then starts without reading its files through.

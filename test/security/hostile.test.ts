@@ -180,6 +180,28 @@ test('3: TLS 1.2 renegotiation is refused: the connection is closed and logged a
   await assertStored(server, honest.acked);
 });
 
+test('4: 40 connections with one certificate on --workers 2: at most 16 admitted server-wide; honest clients unaffected', { timeout: 120_000 }, async (t) => {
+  const { certs, server } = await setup(t, ['--workers', '2']);
+  const honest = honestClient(server.port, paths(certs, 'honest'));
+  const baseline = await honest.rounds(ROUNDS);
+  const opened = await Promise.all(Array.from({ length: 40 }, async () => {
+    const c = await WireClient.connect(server.port, paths(certs, 'mallory'));
+    const reply = await c.hello();
+    return { c, admitted: reply?.type === 'WELCOME', code: reply?.type === 'ERROR' ? reply.code : undefined };
+  }));
+  t.after(() => opened.forEach((o) => o.c.close()));
+  const attacked = await honest.rounds(ROUNDS);
+  const admitted = opened.filter((o) => o.admitted).length;
+  console.log(JSON.stringify({ row: 4, admitted, refused: opened.length - admitted, honest: describe(baseline, attacked) }));
+  // Before: 16 per worker, 32 in all.
+  assert.ok(admitted <= 16, `${admitted} connections admitted`);
+  assert.ok(admitted >= 8, `${admitted} connections admitted`);
+  for (const o of opened.filter((x) => !x.admitted)) assert.equal(o.code, 'NETPROBE_LIMIT');
+  assert.deepEqual(compareToBaseline(baseline, attacked, FACTOR), []);
+  assert.deepEqual(honest.problems, []);
+  await assertStored(server, honest.acked);
+});
+
 test('5: a flood of valid 1,000-result REPORTs gets BUSY beyond the per-client budget; honest ACKs keep their latency', { timeout: 120_000 }, async (t) => {
   const { certs, server } = await setup(t, []);
   const honest = honestClient(server.port, paths(certs, 'honest'));
