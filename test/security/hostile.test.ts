@@ -135,9 +135,11 @@ test('2: invalid 1,000-result REPORTs cost about their parse: short ERROR and cl
     assert.ok(a.length <= 1024, `answer of ${a.length} characters`);
   }
   // Each refused frame closes the connection, so the attackers' loops are mostly full TLS handshakes
-  // (here and in this test process), which no budget can spare (identity comes with the handshake):
-  // a looser bound than the other rows. Before the fix one frame cost 3 s of CPU (×1000 and more).
-  assert.deepEqual(compareToBaseline(baseline, attacked, 2 * FACTOR), []);
+  // and 1 MB frames (server side and in this test process, beside the honest client), which no
+  // budget can spare (identity comes with the handshake): measured 5-60× on a loaded 2-core machine,
+  // so the bound is 10× looser than the other rows'. Before the fix one frame cost 3 s of server CPU
+  // and honest PINGs took seconds (×1000 and more).
+  assert.deepEqual(compareToBaseline(baseline, attacked, 10 * FACTOR), []);
   assert.deepEqual(honest.problems, []);
   await assertStored(server, honest.acked);
 });
