@@ -42,6 +42,8 @@ export async function runModel(o: SimOptions, run: PreparedRun): Promise<SimSumm
     {
       host: '127.0.0.1', port: 0, ca: join(certDir, 'ca.crt'), cert: join(certDir, 'server.crt'), key: join(certDir, 'server.key'),
       store: o.store, builtinFiles: [file], statsIntervalMs: 0, serverId: 'netprobe-sim',
+      // One certificate carries the whole fleet's results: its fair-share budget is the fleet's.
+      clientResultsPerMinute: Number.MAX_SAFE_INTEGER, clientReportBytesPerMinute: Number.MAX_SAFE_INTEGER,
     },
     {
       logger: o.logger, store, now: () => simNowMs,
