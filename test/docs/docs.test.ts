@@ -1,0 +1,165 @@
+/**
+ * The docs check: every relative link in README.md, SECURITY.md and docs/*.md points at a file that
+ * exists (and at a heading that exists, for `file.md#anchor`), and every `--flag` written after
+ * `netprobe <command>` in a code block is a flag that command has. The flags come from the commander
+ * program itself (`buildProgram`, the same tree `--help` prints, built from the option tables), so
+ * no build and no child process is needed. docs/cli.md being stale is checked by
+ * test/cli/options.test.ts (not repeated here). The self-tests feed broken documents in memory.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { buildProgram } from '../../src/cli/program.js';
+
+const ROOT = normalize(join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
+
+/** Flags each command accepts, keyed by its path: `client`, `certs init`, `store prune`. */
+type FlagTable = ReadonlyMap<string, ReadonlySet<string>>;
+const GLOBAL_FLAGS = ['--help', '--version'];
+
+export function flagTable(program: Command): FlagTable {
+  const table = new Map<string, Set<string>>();
+  const walk = (command: Command, path: string[]) => {
+    if (path.length > 0) {
+      const flags = new Set(GLOBAL_FLAGS);
+      for (const option of command.options) if (option.long) flags.add(option.long);
+      table.set(path.join(' '), flags);
+    }
+    for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+  };
+  walk(program, []);
+  return table;
+}
+
+/** Fenced code blocks of a Markdown text, with backslash-continued lines joined. */
+function codeLines(text: string): { line: number; text: string }[] {
+  const out: { line: number; text: string }[] = [];
+  let inBlock = false;
+  let pending: { line: number; text: string } | undefined;
+  text.split('\n').forEach((raw, i) => {
+    if (/^\s*(```|~~~)/.test(raw)) {
+      inBlock = !inBlock;
+      return;
+    }
+    if (!inBlock) return;
+    const joined = pending ? { line: pending.line, text: `${pending.text} ${raw.trim()}` } : { line: i + 1, text: raw };
+    if (/\\\s*$/.test(raw)) pending = { line: joined.line, text: joined.text.replace(/\\\s*$/, '') };
+    else {
+      pending = undefined;
+      out.push(joined);
+    }
+  });
+  return out;
+}
+
+/** Problems with flags: `FILE:LINE: netprobe CMD has no --flag`. */
+export function checkFlags(files: ReadonlyMap<string, string>, table: FlagTable): string[] {
+  const problems: string[] = [];
+  const invocation = /(?:\bnetprobe|dist\/cli\/index\.js)\s+([a-z][a-z-]*)(?:\s+([a-z][a-z-]*))?/g;
+  for (const [file, text] of files) {
+    for (const { line, text: code } of codeLines(text)) {
+      const starts = [...code.matchAll(invocation)].filter((m) => table.has(m[1]!) || table.has(`${m[1]} ${m[2]}`));
+      starts.forEach((m, k) => {
+        const command = table.has(`${m[1]} ${m[2]}`) ? `${m[1]} ${m[2]}` : m[1]!;
+        const end = k + 1 < starts.length ? starts[k + 1]!.index : code.length;
+        const segment = code.slice(m.index + m[0].length, end);
+        for (const flag of segment.match(/(?<![\w-])--[a-z][a-z0-9-]*/g) ?? []) {
+          if (!table.get(command)!.has(flag)) problems.push(`${file}:${line}: netprobe ${command} has no ${flag}`);
+        }
+      });
+    }
+  }
+  return problems;
+}
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+function anchorsOf(text: string): Set<string> {
+  const anchors = new Set<string>();
+  let inBlock = false;
+  for (const line of text.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) inBlock = !inBlock;
+    const m = !inBlock && /^#{1,6}\s+(.*)$/.exec(line);
+    if (m) anchors.add(m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'));
+  }
+  return anchors;
+}
+
+/** Problems with links: `FILE:LINE: broken link TARGET`. Paths are relative to the repository root. */
+export function checkLinks(files: ReadonlyMap<string, string>, readOther: (path: string) => string | undefined): string[] {
+  const problems: string[] = [];
+  for (const [file, text] of files) {
+    let inBlock = false;
+    text.split('\n').forEach((line, i) => {
+      if (/^\s*(```|~~~)/.test(line)) inBlock = !inBlock;
+      if (inBlock) return;
+      for (const m of line.replace(/`[^`]*`/g, '').matchAll(/\[[^\]]*\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!;
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // http:, https:, mailto:
+        const [path, anchor] = target.split('#') as [string, string | undefined];
+        const resolved = path === '' ? file : normalize(join(dirname(file), path));
+        const body = resolved === file ? text : readOther(resolved);
+        if (body === undefined) problems.push(`${file}:${i + 1}: broken link ${target} (no ${resolved})`);
+        else if (anchor && resolved.endsWith('.md') && !anchorsOf(body).has(anchor)) {
+          problems.push(`${file}:${i + 1}: broken link ${target} (no heading #${anchor} in ${resolved})`);
+        }
+      }
+    });
+  }
+  return problems;
+}
+
+function readTree(path: string): string | undefined {
+  const full = join(ROOT, path);
+  if (!existsSync(full)) return undefined;
+  try {
+    return readFileSync(full, 'utf8');
+  } catch {
+    return ''; // a directory: exists, no headings
+  }
+}
+
+function documents(): Map<string, string> {
+  const names = ['README.md', 'SECURITY.md', ...readdirSync(join(ROOT, 'docs')).filter((n) => n.endsWith('.md')).map((n) => join('docs', n))];
+  return new Map(names.filter((n) => existsSync(join(ROOT, n))).map((n) => [relative('.', n), readFileSync(join(ROOT, n), 'utf8')]));
+}
+
+test('every relative link in README.md, SECURITY.md and docs/*.md resolves (file and heading)', () => {
+  assert.deepEqual(checkLinks(documents(), readTree), []);
+  // it looked at something: with no file existing, every relative link is reported
+  assert.ok(checkLinks(documents(), () => undefined).length >= 30, 'fewer relative links found than the docs hold');
+});
+
+test('every --flag after `netprobe <command>` in a README/docs code block is one that command has', async () => {
+  const table = flagTable(await buildProgram());
+  for (const command of ['server', 'client', 'analyse', 'report', 'certs init', 'simulate', 'demo', 'store prune']) {
+    assert.ok(table.has(command), `the CLI has no command ${command}`);
+  }
+  assert.deepEqual(checkFlags(documents(), table), []);
+  // it looked at something: with commands that have no flags, every flag written is reported
+  const none = new Map([...table.keys()].map((k) => [k, new Set<string>()]));
+  assert.ok(checkFlags(documents(), none).length >= 50, 'fewer flags found in code blocks than the docs hold');
+});
+
+test('self-test: a broken link, a missing heading and an unknown flag are each reported', async () => {
+  const table = flagTable(await buildProgram());
+  const files = new Map([
+    ['README.md', '# Top\n\nSee [cli](docs/cli.md), [here](#top), [gone](docs/missing.md) and [bad](docs/a.md#nowhere).\n'],
+    ['docs/a.md', '# A page\n\n## `netprobe client`\n\n[back](../README.md#top) [anchor](#netprobe-client)\n\n```sh\nnetprobe client -s h:7443 --interval 60s \\\n    --bogus-flag 1   # and netprobe server --port 1 --nope\nnetprobe store prune --older-than 90d --yes\n```\n'],
+  ]);
+  const read = (path: string) => files.get(path) ?? (path === 'docs/cli.md' ? '' : undefined);
+  assert.deepEqual(checkLinks(files, read), [
+    'README.md:3: broken link docs/missing.md (no docs/missing.md)',
+    'README.md:3: broken link docs/a.md#nowhere (no heading #nowhere in docs/a.md)',
+  ]);
+  assert.deepEqual(checkFlags(files, table), [
+    'docs/a.md:8: netprobe client has no --bogus-flag',
+    'docs/a.md:8: netprobe server has no --nope',
+  ]);
+  // and the same documents without the mistakes pass
+  const fixed = new Map([...files].map(([k, v]) => [k, v.replace(' and [bad](docs/a.md#nowhere)', '').replace(', [gone](docs/missing.md)', '').replace('--bogus-flag 1', '--jitter 20%').replace(' --nope', '')]));
+  assert.deepEqual(checkLinks(fixed, read), []);
+  assert.deepEqual(checkFlags(fixed, table), []);
+});
