@@ -7,12 +7,17 @@
  * test/cli/options.test.ts (not repeated here). The self-tests feed broken documents in memory.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, normalize, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/program.js';
+import { clientTable } from '../../src/cli/options/client.js';
+import { resolveOptions } from '../../src/cli/options/resolve.js';
+import { serverTable } from '../../src/cli/options/server.js';
+import type { CommandTable } from '../../src/cli/options/table.js';
 
 const ROOT = normalize(join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 
@@ -162,4 +167,46 @@ test('self-test: a broken link, a missing heading and an unknown flag are each r
   const fixed = new Map([...files].map(([k, v]) => [k, v.replace(' and [bad](docs/a.md#nowhere)', '').replace(', [gone](docs/missing.md)', '').replace('--bogus-flag 1', '--jitter 20%').replace(' --nope', '')]));
   assert.deepEqual(checkLinks(fixed, read), []);
   assert.deepEqual(checkFlags(fixed, table), []);
+});
+
+/** The YAML blocks under each `## Server` / `## Client` heading of a configuration document. */
+function yamlBlocks(text: string): { command: 'server' | 'client'; yaml: string }[] {
+  const out: { command: 'server' | 'client'; yaml: string }[] = [];
+  for (const part of text.split(/^## /m).slice(1)) {
+    const command = /^Server\b/.test(part) ? 'server' : /^Client\b/.test(part) ? 'client' : undefined;
+    if (!command) continue;
+    for (const m of part.matchAll(/```yaml\n([\s\S]*?)```/g)) out.push({ command, yaml: m[1]! });
+  }
+  return out;
+}
+
+/** Each example resolved as the command would read it (`--config FILE`): the error, or undefined. */
+function resolveExamples(text: string, t: { after: (fn: () => void) => void }): (string | undefined)[] {
+  const dir = mkdtempSync(join(tmpdir(), 'netprobe-docs-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const tables: Record<string, CommandTable> = { server: serverTable, client: clientTable };
+  return yamlBlocks(text).map(({ command, yaml }, i) => {
+    const file = join(dir, `${command}-${i}.yaml`);
+    writeFileSync(file, yaml);
+    try {
+      resolveOptions(tables[command]!, { flags: { config: file }, env: {}, warn: () => {} });
+      return undefined;
+    } catch (error) {
+      return `${command}: ${(error as Error).message}`;
+    }
+  });
+}
+
+test('the server and client YAML examples of docs/configuration.md load as the commands read them', (t) => {
+  const results = resolveExamples(readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8'), t);
+  assert.ok(results.length >= 2, 'docs/configuration.md has no server and client YAML examples');
+  assert.deepEqual(results.filter((r) => r !== undefined), []);
+});
+
+test('self-test: a config example with an unknown key or a duration without its unit is refused', (t) => {
+  const doc = '## Server\n\n```yaml\nport: 7443\nstatsIntervall: 60s\n```\n\n## Client\n\n```yaml\nserver: [a:7443]\ncert: c.crt\nkey: c.key\ninterval: 60\n```\n';
+  const results = resolveExamples(doc, t);
+  assert.equal(results.length, 2);
+  assert.match(results[0] ?? '', /^server: .*statsIntervall/);
+  assert.match(results[1] ?? '', /^client: .*interval/);
 });
