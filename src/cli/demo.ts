@@ -102,7 +102,7 @@ export function registerDemo(program: Command): void {
         out(`3. REAL ENGINE: ${flags.realClients} real clients for ${formatDurationMs(flags.realDurationMs)}: real TLS downloads from a real server on loopback,`);
         out(`   paced by token buckets, on a clock where a simulated day lasts ${formatDurationMs(REAL_DAY_MS)} (profile flat); results in their own store.`);
         const real = await simulate({
-          engine: 'real', clients: flags.realClients, durationMs: flags.realDurationMs, dayMs: REAL_DAY_MS, everyMs: 900_000, profile: 'flat', seed: flags.seed,
+          engine: 'real', clients: flags.realClients, durationMs: flags.realDurationMs, dayMs: REAL_DAY_MS, everyMs: 3_600_000, profile: 'flat', seed: flags.seed,
           out: join(dir, 'real'), store: join(dir, 'real.db'), file: '64KiB', logLevel: 'info',
         });
         realMissing = real.missing;
