@@ -39,7 +39,7 @@ const NGINX_PORT = 8443;
 const IPERF_PORT = 5201;
 
 interface Sample {
-  tool: 'netprobe' | 'curl' | 'iperf3' | 'netprobe-duration';
+  tool: 'netprobe' | 'curl' | 'iperf3' | 'netprobe-duration' | 'netprobe-upload' | 'iperf3-upload';
   mbps: number;
   idleRttMs?: number | null;
   loadedRttMs?: number | null;
@@ -94,12 +94,13 @@ async function connectRttMs(host: string, port: number, count = 7): Promise<numb
 }
 
 /** Samples the root qdisc's backlog every 50 ms while `during` runs; returns its result and the median backlog. */
-async function withBacklog<T>(ns: Netns, during: () => Promise<T>): Promise<{ value: T; backlogBytes: number }> {
+async function withBacklog<T>(ns: Netns, during: () => Promise<T>, side: 'ns' | 'host' = 'ns'): Promise<{ value: T; backlogBytes: number }> {
   const samples: number[] = [];
   let running = true;
+  const tcShow = ['-s', '-j', 'qdisc', 'show', 'dev', side === 'ns' ? ns.nsIf : ns.hostIf, 'root'];
   const sampler = (async () => {
     while (running) {
-      const [root] = JSON.parse(await ns.exec('tc', ['-s', '-j', 'qdisc', 'show', 'dev', ns.nsIf, 'root'])) as { backlog?: number }[];
+      const [root] = JSON.parse(side === 'ns' ? await ns.exec('tc', tcShow) : (await execFileAsync('tc', tcShow)).stdout) as { backlog?: number }[];
       samples.push(root?.backlog ?? 0);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -149,20 +150,27 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     }));
     idleReferenceMs = await connectRttMs(ns.nsAddr, NGINX_PORT);
 
-    const netprobe = async (rate: number, durationMs?: number): Promise<Sample> => {
-      const { value, backlogBytes } = await withBacklog(ns!, () => execFileAsync(process.execPath, [CLI, 'client', '--once', '--json',
+    const netprobe = async (rate: number, durationMs?: number, direction: 'download' | 'upload' = 'download'): Promise<Sample> => {
+      const { value, backlogBytes } = await withBacklog(ns!, () => execFileAsync(process.execPath, [CLI, 'client', '--once', '--json', '--direction', direction,
         '--server', `${ns!.nsAddr}:${NP_PORT}`, '--ca', join(certs, 'ca.crt'), '--cert', join(certs, 'clients', 'bench.crt'),
         '--key', join(certs, 'clients', 'bench.key'), '--file', `r${rate}.bin`, '--outbox', join(dir, 'outbox.db'), '--log-level', 'warn',
-        ...(durationMs === undefined ? [] : ['--duration', `${durationMs}ms`])]));
+        ...(durationMs === undefined ? [] : ['--duration', `${durationMs}ms`])]), direction === 'upload' ? 'host' : 'ns');
       const r = JSON.parse(value.stdout.trim().split('\n')[0]!) as { throughputMbps: number; idleRttMs: number | null; loadedRttMs: number | null; error: unknown };
       if (r.error) throw new Error(`netprobe at ${rate} Mbit/s failed: ${JSON.stringify(r.error)}`);
-      return { tool: durationMs === undefined ? 'netprobe' : 'netprobe-duration', mbps: r.throughputMbps, idleRttMs: r.idleRttMs, loadedRttMs: r.loadedRttMs, backlogBytes };
+      return { tool: direction === 'upload' ? 'netprobe-upload' : durationMs === undefined ? 'netprobe' : 'netprobe-duration', mbps: r.throughputMbps, idleRttMs: r.idleRttMs, loadedRttMs: r.loadedRttMs, backlogBytes };
     };
     const curl = async (rate: number): Promise<Sample> => {
       const { stdout } = await execFileAsync('curl', [...curlBase, '-w', '%{size_download} %{time_starttransfer} %{time_total}', `https://${ns!.nsAddr}:${NGINX_PORT}/r${rate}.bin`]);
       const [bytes, start, total] = stdout.trim().split(' ').map(Number) as [number, number, number];
       // First to last byte of the body, as netprobe defines throughput.
       return { tool: 'curl', mbps: (bytes * 8) / (total - start) / 1e6 };
+    };
+    /** Client → server (no -R): the receiver in the namespace reports what it got, as netprobe's server does for an upload. */
+    const iperfUpload = async (rate: number): Promise<Sample> => {
+      const bytes = Math.round((rate * 1e6 * SECONDS) / 8);
+      const { stdout } = await retry('iperf3', () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-n', String(bytes), '-J']), 10);
+      const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } };
+      return { tool: 'iperf3-upload', mbps: report.end.sum_received.bits_per_second / 1e6 };
     };
     const iperf = async (rate: number): Promise<Sample> => {
       // The same byte count as the file (-n): the receiver's rate is then bytes over first to last
@@ -184,6 +192,12 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         list.push(await iperf(rate));
       }
       if (rate === RATES_MBPS[0]) for (let i = 0; i < RUNS; i++) list.push(await netprobe(rate, SECONDS * 1000));
+      // Upload: the same rate and queue on the host's egress.
+      shapes.set(-rate, await ns.shape({ rateMbps: rate, queueMs: QUEUE_MS }, 'host'));
+      for (let i = 0; i < RUNS; i++) {
+        list.push(await netprobe(rate, undefined, 'upload'));
+        list.push(await iperfUpload(rate));
+      }
     }
   } finally {
     await ns?.cleanup();
@@ -214,6 +228,18 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       bench: 'accuracy', metric: `loaded RTT at ${at} (tbf queue ≤ ${queueMs.toFixed(0)} ms)`, netprobe: loaded, reference: idle + backlogMs,
       referenceName: 'idle RTT + tbf backlog ÷ rate', ratio: loaded / (idle + backlogMs), unit: 'ms', target: '≈ 1× (rises with the queue)',
     });
+    if (list.some((s) => s.tool === 'netprobe-upload')) {
+      const up = med(list, 'netprobe-upload', 'mbps');
+      const iperfUp = med(list, 'iperf3-upload', 'mbps');
+      rows.push({ bench: 'accuracy', metric: `upload at ${at} (tbf on the host side), vs iperf3`, netprobe: up, reference: iperfUp, referenceName: 'iperf3 (client → server)', ratio: up / iperfUp, unit: 'Mbit/s', target: '0.97–1.03×' });
+      const upIdle = med(list, 'netprobe-upload', 'idleRttMs');
+      const upLoaded = med(list, 'netprobe-upload', 'loadedRttMs');
+      const upBacklogMs = med(list, 'netprobe-upload', 'backlogBytes') / ((rate * 1e6) / 8 / 1000);
+      rows.push({
+        bench: 'accuracy', metric: `upload loaded RTT at ${at}`, netprobe: upLoaded, reference: upIdle + upBacklogMs,
+        referenceName: 'idle RTT + host tbf backlog ÷ rate', ratio: upLoaded / (upIdle + upBacklogMs), unit: 'ms', target: '≈ 1× (rises with the queue)',
+      });
+    }
     // No ratio: both are fractions of a millisecond here, netprobe's includes TLS and two event loops.
     rows.push({ bench: 'accuracy', metric: `idle RTT (no load) before the download, ${at}`, netprobe: idle, reference: idleReferenceMs, referenceName: 'TCP connect RTT', unit: 'ms', target: '< 1 ms above the reference' });
   }

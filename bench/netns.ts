@@ -36,8 +36,11 @@ export interface Netns {
   spawn(cmd: string, args: readonly string[]): ChildProcess;
   /** Runs a command inside the namespace and returns its stdout. */
   exec(cmd: string, args: readonly string[]): Promise<string>;
-  /** Shapes the namespace's egress (the direction served files flow), replacing any earlier shape. */
-  shape(shape: Shape): Promise<{ limitBytes: number; burstBytes: number }>;
+  /**
+   * Shapes the namespace's egress (the direction served files flow), or with side 'host' the
+   * host's egress (uploads), replacing any earlier shape on that side.
+   */
+  shape(shape: Shape, side?: 'ns' | 'host'): Promise<{ limitBytes: number; burstBytes: number }>;
   cleanup(): Promise<void>;
 }
 
@@ -154,21 +157,23 @@ export async function createNetns(tag: string): Promise<Netns> {
     async exec(cmd, args) {
       return (await inNs(cmd, ...args)).stdout;
     },
-    async shape(shape) {
+    async shape(shape, side = 'ns') {
+      const dev = side === 'ns' ? nsIf : hostIf;
+      const tc = (...args: string[]) => (side === 'ns' ? inNs('tc', ...args) : execFileAsync('tc', args));
       const bytesPerMs = (shape.rateMbps * 1e6) / 8 / 1000;
       const burstBytes = shape.burstBytes ?? Math.max(16 * 1024, Math.round(2 * bytesPerMs));
       const limitBytes = Math.round(bytesPerMs * shape.queueMs);
       const rate = `${shape.rateMbps}mbit`;
-      await inNs('tc', 'qdisc', 'del', 'dev', nsIf, 'root').catch(() => undefined);
+      await tc('qdisc', 'del', 'dev', dev, 'root').catch(() => undefined);
       if ((shape.qdisc ?? 'tbf') === 'tbf') {
         // tbf's limit counts the bytes waiting for tokens: the queue, so limit ÷ rate is its delay.
-        await inNs('tc', 'qdisc', 'add', 'dev', nsIf, 'root', 'handle', '1:', 'tbf', 'rate', rate, 'burst', String(burstBytes), 'limit', String(limitBytes));
+        await tc('qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'tbf', 'rate', rate, 'burst', String(burstBytes), 'limit', String(limitBytes));
       } else {
-        await inNs('tc', 'qdisc', 'add', 'dev', nsIf, 'root', 'handle', '1:', 'htb', 'default', '10');
-        await inNs('tc', 'class', 'add', 'dev', nsIf, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate, 'burst', String(burstBytes), 'cburst', String(burstBytes));
+        await tc('qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '10');
+        await tc('class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate, 'burst', String(burstBytes), 'cburst', String(burstBytes));
         // A byte FIFO under the class bounds the queue (and its delay) as tbf's limit does. htb does
         // not split GSO packets (up to 64 KiB on veth), so the FIFO must hold a few of them.
-        await inNs('tc', 'qdisc', 'add', 'dev', nsIf, 'parent', '1:10', 'handle', '10:', 'bfifo', 'limit', String(Math.max(limitBytes, 4 * 65_536)));
+        await tc('qdisc', 'add', 'dev', dev, 'parent', '1:10', 'handle', '10:', 'bfifo', 'limit', String(Math.max(limitBytes, 4 * 65_536)));
       }
       return { limitBytes: (shape.qdisc ?? 'tbf') === 'tbf' ? limitBytes : Math.max(limitBytes, 4 * 65_536), burstBytes };
     },

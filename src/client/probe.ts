@@ -14,6 +14,7 @@ import { DEFAULT_LOADED_PING_INTERVAL_MS, LoadedPinger } from './loaded-rtt.js';
 import { TransferMeter, mbps, median, round3 } from './meter.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type Session, openSession } from './session.js';
 import { type TransferProgress, newTransferProgress } from './transfer.js';
+import { responsivenessRpm } from './rpm.js';
 import { type UploadOutcome, upload } from './upload.js';
 import { uuidv7 } from './uuid.js';
 
@@ -189,12 +190,12 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
         } else {
           await main.getFile(request, sink, { responseMs: timeouts.responseMs, idleMs: timeouts.idleMs, totalMs: timeouts.totalMs }, progress);
         }
-        result.loadedRttMs = roundOrNull(median((await pinger?.stop()) ?? []));
+        fillLoaded(result, (await pinger?.stop()) ?? []);
         break;
       } catch (err) {
         const rtts = (await pinger?.stop()) ?? [];
         if (!(err instanceof RemoteError && err.code === ErrorCodes.busy) || result.busyRetries >= maxBusyRetries) {
-          result.loadedRttMs = roundOrNull(median(rtts));
+          fillLoaded(result, rtts);
           throw err;
         }
         result.busyRetries++;
@@ -234,6 +235,13 @@ function checkFileOffered(file: string, server: string, offered: readonly string
   if (offered === undefined || offered.length === 0 || offered.includes(file)) return;
   const shown = offered.length > 20 ? `${offered.slice(0, 20).join(', ')} and ${offered.length - 20} more` : offered.join(', ');
   throw new UnknownFileError(`server ${server} has no file '${file}' (--file); it serves: ${shown}`);
+}
+
+/** Loaded RTT (median) and responsiveness (RPM, with its probe count) of the PINGs sent under load. */
+function fillLoaded(result: Result, rttsMs: readonly number[]): void {
+  result.loadedRttMs = roundOrNull(median(rttsMs));
+  result.rpm = responsivenessRpm(rttsMs);
+  result.rpmProbes = rttsMs.length;
 }
 
 /** Refused before measuring: the server does not offer what was asked (upload from an older server). */

@@ -78,6 +78,13 @@ export const resultSchema = z.strictObject({
   direction: z.enum(['download', 'upload']).optional(),
   /** Upload: the server's CPU, not the network, bounded the transfer (null: download or unknown). */
   serverLimited: z.boolean().nullable().optional(),
+  /**
+   * Responsiveness under load, round trips per minute (draft-ietf-ippm-responsiveness): 60,000 ÷
+   * the trimmed mean (fastest 95 %) of the loaded PINGs' RTT in ms; null without probes.
+   */
+  rpm: z.number().finite().min(0).max(60_000_000).nullable().optional(),
+  /** Loaded PINGs behind loadedRttMs and rpm. */
+  rpmProbes: z.number().int().min(0).max(1_000_000).optional(),
 });
 
 export type Direction = 'download' | 'upload';

@@ -64,6 +64,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     ADD COLUMN direction text NOT NULL DEFAULT 'download' CHECK (direction IN ('download', 'upload')),
     ADD COLUMN server_limited boolean;
   `,
+  // 3: responsiveness (RPM) and the number of loaded PINGs behind it; null for older rows.
+  `
+  ALTER TABLE results ADD COLUMN rpm float8, ADD COLUMN rpm_probes integer;
+  `,
 ];
 
 /** Advisory lock keys (pg_advisory_xact_lock): schema changes, partition changes. */

@@ -7,6 +7,7 @@ export const RESULT_COLUMNS = [
   'throughput_mbps', 'goodput_mbps', 'loaded_rtt_ms', 'samples_mbps', 'cpu_ms', 'client_limited',
   'sha256_ok', 'tls_version', 'cipher', 'busy_retries', 'error_code', 'error_message',
   'server_concurrent_transfers', 'server_outbound_mbps', 'direction', 'server_limited',
+  'rpm', 'rpm_probes',
 ] as const;
 
 export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number | null>;
@@ -46,6 +47,8 @@ export function toRow(r: StoredResult): ResultRow {
     server_outbound_mbps: r.serverOutboundMbps,
     direction: directionOf(r),
     server_limited: boolToInt(r.serverLimited ?? null),
+    rpm: r.rpm ?? null,
+    rpm_probes: r.rpmProbes ?? null,
   };
 }
 
@@ -85,6 +88,7 @@ export function fromRow(row: Record<string, unknown>): StoredResult {
     error: errorCode === null ? null : { code: errorCode, message: str(row.error_message) ?? '' },
     serverConcurrentTransfers: num(row.server_concurrent_transfers),
     serverOutboundMbps: num(row.server_outbound_mbps),
+    ...(row.rpm_probes === null || row.rpm_probes === undefined ? {} : { rpm: num(row.rpm), rpmProbes: Number(row.rpm_probes) }),
     ...(row.direction === 'upload' ? { direction: 'upload' as const, serverLimited: serverLimited === null ? null : serverLimited === 1 } : {}),
   };
 }

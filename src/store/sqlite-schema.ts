@@ -53,4 +53,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE results ADD COLUMN direction TEXT NOT NULL DEFAULT 'download' CHECK (direction IN ('download', 'upload'));
   ALTER TABLE results ADD COLUMN server_limited INTEGER;
   `,
+  // 4: responsiveness (RPM) and the number of loaded PINGs behind it; null for older rows.
+  `
+  ALTER TABLE results ADD COLUMN rpm REAL;
+  ALTER TABLE results ADD COLUMN rpm_probes INTEGER;
+  `,
 ];

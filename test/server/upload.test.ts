@@ -75,6 +75,8 @@ describe('upload', () => {
       assert.ok(r.responseMs! <= r.downloadMs!);
       assert.equal(typeof r.loadedRttMs, 'number');
       assert.equal(typeof r.clientLimited, 'boolean');
+      assert.ok(r.rpmProbes! >= 1, 'RPM comes with its probe count');
+      assert.ok(r.rpm! > 0 && r.rpm === Math.round(r.rpm!));
     }
     assert.equal(typeof up.serverLimited, 'boolean');
     assert.equal(up.sha256Ok, null);
