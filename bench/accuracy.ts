@@ -198,6 +198,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         list.push(await netprobe(rate, undefined, 'upload'));
         list.push(await iperfUpload(rate));
       }
+      await ns.unshape('host');
     }
   } finally {
     await ns?.cleanup();

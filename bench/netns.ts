@@ -41,6 +41,8 @@ export interface Netns {
    * host's egress (uploads), replacing any earlier shape on that side.
    */
   shape(shape: Shape, side?: 'ns' | 'host'): Promise<{ limitBytes: number; burstBytes: number }>;
+  /** Removes the shape of that side (the link runs at veth speed again). */
+  unshape(side: 'ns' | 'host'): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -176,6 +178,10 @@ export async function createNetns(tag: string): Promise<Netns> {
         await tc('qdisc', 'add', 'dev', dev, 'parent', '1:10', 'handle', '10:', 'bfifo', 'limit', String(Math.max(limitBytes, 4 * 65_536)));
       }
       return { limitBytes: (shape.qdisc ?? 'tbf') === 'tbf' ? limitBytes : Math.max(limitBytes, 4 * 65_536), burstBytes };
+    },
+    async unshape(side) {
+      const dev = side === 'ns' ? nsIf : hostIf;
+      await (side === 'ns' ? inNs('tc', 'qdisc', 'del', 'dev', dev, 'root') : execFileAsync('tc', ['qdisc', 'del', 'dev', dev, 'root'])).catch(() => undefined);
     },
     async cleanup() {
       for (const child of children) {

@@ -33,6 +33,8 @@ export async function analyse(store: AnalysisSource, options: AnalyseOptions = {
     ...(o.sinceMs !== null && { sinceMs: o.sinceMs }),
     ...(o.untilMs !== null && { untilMs: o.untilMs }),
     ...(o.clients.length > 0 && { clients: o.clients }),
+    // Every rule runs over one direction at a time: uploads and downloads are never mixed.
+    direction: options.direction ?? 'download',
   };
   // Setup and server failures say nothing about the network: left out of every figure, listed apart.
   const countAll = options.failures === 'all';

@@ -81,6 +81,8 @@ export interface AnalyseOptions {
   untilMs?: number;
   /** Only these clients (all when empty or absent). */
   clients?: readonly string[];
+  /** The direction analysed (default download; uploads are analysed apart, by the same rules). */
+  direction?: 'download' | 'upload';
   /** IANA time zone of the hour-of-day profile; default UTC. */
   timeZone?: string;
   /** Series bucket; 'auto' (default) chooses by span. */

@@ -52,6 +52,12 @@ export interface SelectionFlags {
   bucket: number | 'auto';
   threshold?: Partial<Thresholds>;
   failures: 'network' | 'all';
+  direction: 'download' | 'upload';
+}
+
+function parseDirection(value: string): 'download' | 'upload' {
+  if (value === 'download' || value === 'upload') return value;
+  throw new UsageError(`--direction is download or upload, not '${value}'`);
 }
 
 /** Adds the selection options to `command`; `tzHelp` says what the time zone applies to there. */
@@ -61,6 +67,7 @@ export function addSelectionOptions(command: Command, tzHelp: string): Command {
     .option('--since <time>', 'results started at or after: 2025-03-30, 2025-03-30T06:00 (in --tz), 2025-03-30T04:00:00Z, or 7d (ago)', asArg((t) => parseTimeSpec(t, '--since')))
     .option('--until <time>', 'results started before (same forms as --since)', asArg((t) => parseTimeSpec(t, '--until')))
     .option('--client <name>', 'only this client; repeatable or comma-separated', collectClients)
+    .option('--direction <dir>', 'results of this direction: download or upload (analysed apart, by the same rules)', asArg(parseDirection), 'download')
     .option('--tz <zone>', tzHelp, asArg(checkTimeZone), 'UTC')
     .option('--bucket <size>', 'series bucket: auto, or a duration such as 5m, 1h, 1d', asArg(parseBucket), 'auto')
     .option('--threshold <name=value>', 'change a threshold, repeatable (names and defaults: docs/analysis.md)', collectThreshold)
@@ -79,6 +86,7 @@ export function selectionOptions(flags: SelectionFlags, now: number) {
     sinceMs: at(flags.since),
     untilMs: at(flags.until),
     clients: flags.client,
+    direction: flags.direction,
     timeZone: flags.tz,
     bucketMs: flags.bucket,
     thresholds: flags.threshold,

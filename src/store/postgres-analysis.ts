@@ -39,6 +39,7 @@ export function filterSql(filter: ResultFilter, params: unknown[] = []): WhereSq
   if (filter.excludeErrorCodes && filter.excludeErrorCodes.length > 0) {
     clauses.push(`(error_code IS NULL OR NOT (error_code = ANY(${bind(filter.excludeErrorCodes)}::text[])))`);
   }
+  if (filter.direction !== undefined) clauses.push(`direction = ${bind(filter.direction)}`);
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 

@@ -12,7 +12,7 @@
  * This module is the format and the generic path (any store, through iterateResults);
  * sqlite-csv.ts is the SQLite fast path, which must produce the same cells.
  */
-import type { StoredResult } from '../protocol/result.js';
+import { type StoredResult, directionOf } from '../protocol/result.js';
 
 type Kind = 'text' | 'number' | 'time' | 'bool';
 
@@ -46,6 +46,10 @@ export const RESULT_CSV_COLUMNS: readonly (readonly [string, Kind, (r: StoredRes
   ['errorMessage', 'text', (r) => r.error?.message ?? null, 'error_message'],
   ['serverConcurrentTransfers', 'number', (r) => r.serverConcurrentTransfers, 'server_concurrent_transfers'],
   ['serverOutboundMbps', 'number', (r) => r.serverOutboundMbps, 'server_outbound_mbps'],
+  ['direction', 'text', (r) => directionOf(r), 'direction'],
+  ['serverLimited', 'bool', (r) => r.serverLimited ?? null, 'server_limited'],
+  ['rpm', 'number', (r) => r.rpm ?? null, 'rpm'],
+  ['rpmProbes', 'number', (r) => r.rpmProbes ?? null, 'rpm_probes'],
 ];
 
 export const RESULT_CSV_HEADER = `${RESULT_CSV_COLUMNS.map(([name]) => name).join(',')}\n`;

@@ -114,6 +114,10 @@ function filterSql(filter: ResultFilter): { where: string; params: unknown[] } {
     clauses.push(`(error_code IS NULL OR error_code NOT IN (${filter.excludeErrorCodes.map(() => '?').join(',')}))`);
     params.push(...filter.excludeErrorCodes);
   }
+  if (filter.direction !== undefined) {
+    clauses.push('direction = ?');
+    params.push(filter.direction);
+  }
   return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 

@@ -1,3 +1,4 @@
+import type { Direction } from '../protocol/result.js';
 import type { StoredResult } from '../protocol/result.js';
 import type {
   ClientLastSeen,
@@ -53,6 +54,8 @@ export interface ResultFilter {
   errorCodes?: readonly string[];
   /** Results only: leave out those that failed with one of these error codes (successes stay). */
   excludeErrorCodes?: readonly string[];
+  /** Only results of this direction (rows from before uploads existed are downloads). */
+  direction?: Direction;
 }
 
 /** results.csv being written (`exportResultsCsv`). */

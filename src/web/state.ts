@@ -1,4 +1,4 @@
-import type { StoredResult } from '../protocol/result.js';
+import { type StoredResult, directionOf } from '../protocol/result.js';
 import type { AnalysisSource } from '../store/types.js';
 import type { Point, Summary } from './api-types.js';
 import { type ClientMeta, type SummaryOptions, buildSummary } from './summary.js';
@@ -49,7 +49,8 @@ export class DashboardState {
   add(rows: readonly StoredResult[]): Point[] {
     const fresh: Point[] = [];
     for (const r of rows) {
-      if (this.ids.has(r.id)) continue;
+      // The live window judges downloads (as analyse does by default); uploads are not mixed in.
+      if (this.ids.has(r.id) || directionOf(r) !== 'download') continue;
       const p = toPoint(r);
       this.ids.add(p.id);
       fresh.push(p);

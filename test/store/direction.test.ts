@@ -14,6 +14,7 @@ import { SQLITE_MIGRATIONS } from '../../src/store/sqlite-schema.js';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
 import { partitionName, monthOf, monthStartMs } from '../../src/store/postgres-partitions.js';
 import { stored } from '../analysis/helpers/dataset.js';
+import { analyse } from '../../src/analysis/analyse.js';
 import { BACKENDS, collect, freshStore, openFor } from './helpers/backends.js';
 import { adminQuery, needPostgres, schemaLocation } from './helpers/postgres.js';
 
@@ -79,4 +80,22 @@ describe('result direction', () => {
     await store.insertResults([[upload()]]);
     assert.equal((await collect(store.iterateResults())).filter((r) => r.direction === 'upload').length, 1);
   });
+});
+
+describe('analysis per direction', () => {
+  for (const backend of BACKENDS) {
+    test(`${backend.name}: analyse takes one direction at a time (download by default), by the same rules`, async (t) => {
+      const fresh = await freshStore(t, backend);
+      if (!fresh) return;
+      const downs = Array.from({ length: 6 }, (_, i) => stored({ client: 'a', at: AT + i * 600_000, mbps: 100 }));
+      const ups = Array.from({ length: 4 }, (_, i) => ({ ...stored({ client: 'a', at: AT + i * 600_000 + 1_000, mbps: 10 }), direction: 'upload' as const, serverLimited: false }));
+      await fresh.store.insertResults([[...downs, ...ups]]);
+      const down = await analyse(fresh.store);
+      const up = await analyse(fresh.store, { direction: 'upload' });
+      assert.equal(down.totals.downloads, 6);
+      assert.equal(up.totals.downloads, 4);
+      assert.equal(down.clients[0]!.throughputMbps.median, 100);
+      assert.equal(up.clients[0]!.throughputMbps.median, 10);
+    });
+  }
 });
