@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { NetprobeClient } from '../client/client.js';
 import { clientConfigSchema, clientOptionsFromConfig } from '../client/config.js';
-import { formatResultTable } from '../client/format.js';
+import { RESULT_LINE_HEADER, formatResultLine, formatResultTable } from '../client/format.js';
 import { createLogger } from '../log.js';
 import type { Result } from '../protocol/result.js';
 import { loadTlsMaterial } from '../tls/options.js';
@@ -18,21 +18,31 @@ export function registerClient(program: Command): void {
   )
     .action(async (opts: Record<string, unknown>) => {
       const config = clientConfigSchema.parse(resolveOptions(clientTable, { flags: opts }));
-      const printing = config.once || config.json;
-      // stdout carries the table or JSON when printing; logs then go to stderr.
+      // On a terminal the scheduled client prints a line per measurement (iperf3/ndt7 style); piped, it
+      // keeps writing JSON log lines. --once prints its table, --json JSON lines of results.
+      const lines = !config.json && !config.once && process.stdout.isTTY === true;
+      const printing = config.once || config.json || lines;
+      // While printing for a person, the log says only what went wrong, unless a level was asked for.
+      const level = opts.logLevel === undefined && (config.once || lines) ? 'warn' : config.logLevel;
+      // stdout carries the table, lines or JSON when printing; logs then go to stderr.
       const logger = createLogger({
-        level: config.logLevel,
+        level,
         file: config.logFile,
         stdout: !printing,
         ...(printing ? { stream: pino.destination({ dest: 2, sync: true }) } : {}),
       });
       const log = logger.child({ component: 'client' });
-      const print = (result: Result) => process.stdout.write(config.json ? `${JSON.stringify(result)}\n` : `${formatResultTable(result)}\n\n`);
       const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
-      const client = new NetprobeClient(clientOptionsFromConfig(config, material), {
+      const print = (result: Result) => {
+        if (config.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else if (lines) process.stdout.write(`${formatResultLine(result, client.outbox.count())}\n`);
+        else process.stdout.write(`${formatResultTable(result)}\n\n`);
+      };
+      const client: NetprobeClient = new NetprobeClient(clientOptionsFromConfig(config, material), {
         logger,
         ...(printing && !config.once ? { onResult: print } : {}),
       });
+      if (lines) process.stdout.write(`${RESULT_LINE_HEADER}\n`);
 
       if (config.once) {
         try {

@@ -54,3 +54,29 @@ export function formatResultTable(result: Result): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
 }
+
+/** Column titles of `formatResultLine`, printed once when the scheduled client starts on a terminal. */
+export const RESULT_LINE_HEADER = ['time (local)'.padEnd(12), 'file'.padEnd(10), 'throughput'.padStart(14), 'response'.padStart(10), 'idle RTT'.padStart(10), 'loaded RTT'.padStart(10), 'status'].join('  ');
+
+/**
+ * One line per measurement for the scheduled client on a terminal, in the style of iperf3 and ndt7:
+ * local time, file, throughput, response time, idle and loaded RTT, status, and how many results
+ * are still waiting in the outbox for the server's ACK.
+ */
+export function formatResultLine(result: Result, queued: number): string {
+  const at = new Date(result.startedAt);
+  const time = [at.getHours(), at.getMinutes(), at.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  const status = result.error === null
+    ? result.sha256Ok === false ? 'SHA-256 MISMATCH' : 'ok'
+    : `FAILED ${result.error.code}: ${result.error.message}`;
+  const cells = [
+    time.padEnd(12),
+    result.file.padEnd(10),
+    rate(result.throughputMbps).padStart(14),
+    ms(result.responseMs).padStart(10),
+    ms(result.idleRttMs).padStart(10),
+    ms(result.loadedRttMs).padStart(10),
+    status,
+  ];
+  return `${cells.join('  ')}${queued > 0 ? `  queued: ${queued}` : ''}`;
+}
