@@ -16,8 +16,8 @@ export interface CliProcess {
 }
 
 /** Runs the built CLI (`npm test` builds first) in its own process group (test/helpers/children.ts) and follows its JSON log lines. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawnChild(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): CliProcess {
+  const child = spawnChild(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const watchers = new Set<() => void>();
