@@ -44,7 +44,12 @@ export function buildSyntheticStore(path: string, shape: FleetShape): void {
   }[];
   for (const index of indexes) db.exec(`DROP INDEX ${index.name}`);
 
-  const insert = db.prepare(`INSERT INTO results (${RESULT_COLUMNS.join(',')}) VALUES (${RESULT_COLUMNS.map(() => '?').join(',')})`);
+  // The generator fills the columns up to server_outbound_mbps by position; columns added by later
+  // migrations get their defaults (direction: download, the rest null), so new columns don't break it.
+  const filled = RESULT_COLUMNS.indexOf('server_outbound_mbps') + 1;
+  const laterDefaults = RESULT_COLUMNS.slice(filled).map((column) => (column === 'direction' ? 'download' : null));
+  const stmt = db.prepare(`INSERT INTO results (${RESULT_COLUMNS.join(',')}) VALUES (${RESULT_COLUMNS.map(() => '?').join(',')})`);
+  const insert = { run: (...values: unknown[]) => stmt.run(...values, ...laterDefaults) };
   const rand = random(42);
   const speeds = Array.from({ length: shape.clients }, () => 10 + 490 * rand() ** 2);
   const names = Array.from({ length: shape.clients }, (_, c) => `client-${String(c).padStart(4, '0')}`);
