@@ -1,0 +1,58 @@
+/**
+ * The layering of docs/ARCHITECTURE.md ("may import" column), checked by `npm run lint`
+ * (dependency-cruiser). Each folder of src/ may import only the folders listed for it, plus the
+ * shared top-level modules (src/errors.ts, src/log.ts, src/units.ts) and its own files. Change the
+ * table and this file in the same commit. test/lint/layering.test.ts shows a wrong arrow failing.
+ */
+const SHARED = '^src/(errors|log|units)\\.ts$';
+
+/** folder → folders it may import (besides itself and SHARED). */
+const MAY_IMPORT = {
+  protocol: [],
+  tls: ['protocol'],
+  store: ['protocol'],
+  analysis: ['store'],
+  client: ['protocol', 'tls'],
+  server: ['protocol', 'tls', 'store', 'client', 'web'],
+  report: ['analysis', 'store'],
+  web: ['protocol', 'store', 'analysis', 'server', 'tls'],
+  sim: ['protocol', 'tls', 'store', 'analysis', 'client', 'server'],
+};
+
+const layerRules = Object.entries(MAY_IMPORT).map(([from, allowed]) => ({
+  name: `layer-${from}`,
+  comment: `src/${from}/ may import only ${allowed.length ? allowed.join(', ') : 'nothing of ours'} (docs/ARCHITECTURE.md)`,
+  severity: 'error',
+  from: { path: `^src/${from}/` },
+  to: {
+    path: '^src/',
+    pathNot: [SHARED, `^src/(${[from, ...allowed].join('|')})/`],
+  },
+}));
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    {
+      name: 'web-uses-server-types-only',
+      comment: 'web/ sees the server through its types (ServerContext), never its code',
+      severity: 'error',
+      from: { path: '^src/web/' },
+      to: { path: '^src/server/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'no-cli-from-library',
+      comment: 'the CLI is the top: nothing imports src/cli/',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|dist)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.json'] },
+  },
+};

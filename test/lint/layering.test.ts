@@ -1,0 +1,74 @@
+/**
+ * The layering of docs/ARCHITECTURE.md is a lint rule (.dependency-cruiser.cjs, run by `npm run
+ * lint`): a deliberately wrong import fails it, an allowed one and the real tree pass.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const DEPCRUISE = join(ROOT, 'node_modules', '.bin', 'depcruise');
+const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
+
+/** Runs the project's rules over `src` in `cwd`; the exit code and what it printed. */
+async function cruise(cwd: string): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout } = await run(DEPCRUISE, ['src', '--config', CONFIG, '--output-type', 'err'], { cwd, timeout: 120_000 });
+    return { code: 0, out: stdout };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+async function tree(t: { after: (fn: () => Promise<void>) => void }, files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'netprobe-layering-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const base = { 'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true } }) };
+  for (const [path, text] of Object.entries({ ...base, ...files })) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  return dir;
+}
+
+test('a wrong arrow fails the layering rule; allowed arrows pass', async (t) => {
+  const server = 'export const listen = (): number => 0;\n';
+  const wrong = await tree(t, {
+    'src/server/listener.ts': server,
+    // protocol/ may import nothing of ours: the codec must not know the server.
+    'src/protocol/codec.ts': "import { listen } from '../server/listener.js';\nexport const x = listen();\n",
+  });
+  const failed = await cruise(wrong);
+  assert.notEqual(failed.code, 0, failed.out);
+  assert.match(failed.out, /layer-protocol/);
+  assert.match(failed.out, /src\/protocol\/codec\.ts → src\/server\/listener\.ts/);
+
+  const webCode = await tree(t, {
+    'src/server/context.ts': 'export class ServerContext {}\n',
+    // web/ may see the server's types, not run its code.
+    'src/web/live.ts': "import { ServerContext } from '../server/context.js';\nexport const c = new ServerContext();\n",
+  });
+  const code = await cruise(webCode);
+  assert.notEqual(code.code, 0, code.out);
+  assert.match(code.out, /web-uses-server-types-only/);
+
+  const right = await tree(t, {
+    'src/server/context.ts': 'export interface ServerContext { id: string }\n',
+    'src/protocol/codec.ts': 'export const encode = (): number => 1;\n',
+    'src/server/listener.ts': "import { encode } from '../protocol/codec.js';\nexport const y = encode();\n",
+    'src/web/live.ts': "import type { ServerContext } from '../server/context.js';\nexport const id = (c: ServerContext): string => c.id;\n",
+  });
+  const passed = await cruise(right);
+  assert.equal(passed.code, 0, passed.out);
+});
+
+test('the real tree follows the layering', async () => {
+  const real = await cruise(ROOT);
+  assert.equal(real.code, 0, real.out);
+});
