@@ -187,7 +187,9 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
 
   const fork = (index: number): WorkerState => {
     const setup: WorkerSetup = { index, config: workerConfig, seed, digests };
-    const worker = cluster.fork({ [WORKER_SETUP_ENV]: JSON.stringify(setup) });
+    // cluster.fork merges the primary's environment: a token given as NETPROBE_HTTP_TOKEN is dropped
+    // (an undefined value is not passed), so /proc/PID/environ of a worker never holds it.
+    const worker = cluster.fork({ [WORKER_SETUP_ENV]: JSON.stringify(setup), NETPROBE_HTTP_TOKEN: undefined });
     const state: WorkerState = {
       index, worker, metrics: zeroMetrics(), transfers: new Map(),
       exited: new Promise((resolve) => worker.once('exit', () => resolve())),
