@@ -4,29 +4,16 @@
  * the cardinality guard keeps clients beyond --metrics-max-clients out of the per-client series.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { bearer, request, requireTool, startWebFixture } from './helpers.js';
+import { bearer, promtoolCheck, request, requireTool, startWebFixture } from './helpers.js';
 
 const BOARD = fileURLToPath(new URL('../../deploy/grafana/netprobe.json', import.meta.url));
 
 interface Board {
   panels: { title: string; targets: { expr: string }[] }[];
   templating: { list: { query?: string | { query: string } }[] };
-}
-
-function promtoolCheck(promtool: string, text: string): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(promtool, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, output }));
-    child.stdin.end(text);
-  });
 }
 
 /** Sample names in an exposition (histograms show as _bucket, _sum, _count). */

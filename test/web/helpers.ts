@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -155,4 +155,17 @@ export async function buildAssets(): Promise<{ dir: string; cleanup: () => Promi
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-assets-'));
   await run(process.execPath, [join(ROOT, 'scripts', 'build-web.mjs'), '--outdir', dir]);
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `promtool check metrics` on `text` (stdin); resolves with its exit status and output. */
+export function promtoolCheck(promtool: string, text: string): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(promtool, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, output }));
+    child.stdin.end(text);
+  });
 }

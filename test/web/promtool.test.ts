@@ -1,20 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { bearer, request, requireTool, startWebFixture } from './helpers.js';
-
-/** Runs `promtool check metrics` on `text` (stdin); resolves with its exit status and output. */
-function promtoolCheck(promtool: string, text: string): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(promtool, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, output }));
-    child.stdin.end(text);
-  });
-}
+import { bearer, promtoolCheck, request, requireTool, startWebFixture } from './helpers.js';
 
 test('promtool check metrics accepts /metrics (names, units, HELP, TYPE, histograms)', async (t) => {
   const promtool = await requireTool('/usr/bin/promtool', 'install the Debian prometheus package to lint the exposition');
