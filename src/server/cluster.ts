@@ -22,11 +22,12 @@ import type { ServerConfig } from './config.js';
 import { type ActiveTransfer, createContext } from './context.js';
 import { GroupCommitter } from './ingest.js';
 import type { LoadTracker } from './load.js';
-import { type ToPrimary, type ToWorker, WORKER_SETUP_ENV, type WorkerMetrics, type WorkerSetup } from './ipc.js';
+import { type ToPrimary, WORKER_SETUP_ENV, type WorkerMetrics, type WorkerSetup } from './ipc.js';
 import type { RevocationSummary } from './listener.js';
 import { loadRevocations, revokedBy } from './revocation.js';
 import type { RunningServer, ServerDeps } from './server.js';
 import { listeningDetails, startStatsLog } from './stats.js';
+import { WorkerHandle } from './worker-handle.js';
 
 /** How long a worker may take to start (it generates the built-in files and reads `files`). */
 const START_TIMEOUT_MS = 60_000;
@@ -35,11 +36,10 @@ const RELOAD_TIMEOUT_MS = 10_000;
 const EXIT_GRACE_MS = 10_000;
 
 interface WorkerState {
-  index: number;
-  worker: Worker;
+  handle: WorkerHandle;
   metrics: WorkerMetrics;
-  transfers: Map<number, { active: ActiveTransfer; handle: ReturnType<LoadTracker['start']> }>;
-  exited: Promise<void>;
+  /** Transfers running in the worker, by the worker's id, with the primary's load handle. */
+  transfers: Map<number, { active: ActiveTransfer; load: ReturnType<LoadTracker['start']> }>;
 }
 
 const zeroMetrics = (): WorkerMetrics => ({ sockets: 0, connections: 0, openConnections: 0, handshakeFailures: 0, busy: 0, errors: [] });
@@ -118,15 +118,11 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     state.transfers.delete(id);
     entry.active.bytes += bytes;
     load.addBytes(bytes);
-    load.finish(entry.handle.handle);
+    load.finish(entry.load.handle);
     // The server-wide concurrency, not the worker's own.
-    const full = { ...record, concurrentAtStart: entry.handle.concurrentAtStart };
+    const full = { ...record, concurrentAtStart: entry.load.concurrentAtStart };
     ctx.committer.recordTransfer(full);
     events.emit('transferEnd', entry.active, full);
-  };
-
-  const reply = (state: WorkerState, message: ToWorker) => {
-    if (state.worker.isConnected()) state.worker.send(message);
   };
 
   const onMessage = (state: WorkerState, message: ToPrimary) => {
@@ -139,26 +135,25 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
             metrics.resultsDuplicate += outcome.duplicates;
             events.emit('report', { results: rows.length, stored: outcome.inserted, duplicates: outcome.duplicates });
             ctx.emitResults(rows);
-            reply(state, { t: 'stored', id: message.id, outcome });
+            state.handle.send({ t: 'stored', id: message.id, outcome });
           },
           (err: unknown) => {
             // The worker answers its client NETPROBE_STORAGE and reports the rejection.
             metrics.storageErrors++;
-            reply(state, { t: 'notStored', id: message.id, code: errorCode(err), message: errorMessage(err) });
+            state.handle.send({ t: 'notStored', id: message.id, code: errorCode(err), message: errorMessage(err) });
           },
         );
         return;
       }
       case 'budget':
-        void ctx.budget.take(message.client, message.cost).then((retryAfterMs) => reply(state, { t: 'budget', id: message.id, retryAfterMs }));
+        void ctx.budget.take(message.client, message.cost).then((retryAfterMs) => state.handle.send({ t: 'budget', id: message.id, retryAfterMs }));
         return;
       case 'event':
         events.emit(message.name, message.payload as never);
         return;
       case 'transferStart': {
-        const handle = load.start(message.transfer.client);
         const active = { ...message.transfer };
-        state.transfers.set(message.id, { active, handle });
+        state.transfers.set(message.id, { active, load: load.start(message.transfer.client) });
         events.emit('transferStart', active);
         return;
       }
@@ -190,10 +185,7 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     // cluster.fork merges the primary's environment: a token given as NETPROBE_HTTP_TOKEN is dropped
     // (an undefined value is not passed), so /proc/PID/environ of a worker never holds it.
     const worker = cluster.fork({ [WORKER_SETUP_ENV]: JSON.stringify(setup), NETPROBE_HTTP_TOKEN: undefined });
-    const state: WorkerState = {
-      index, worker, metrics: zeroMetrics(), transfers: new Map(),
-      exited: new Promise((resolve) => worker.once('exit', () => resolve())),
-    };
+    const state: WorkerState = { handle: new WorkerHandle(index, worker), metrics: zeroMetrics(), transfers: new Map() };
     states.set(worker, state);
     worker.on('message', (m: ToPrimary) => onMessage(state, m));
     worker.once('exit', (code, signal) => {
@@ -213,30 +205,19 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
       setTimeout(() => {
         if (shuttingDown) return;
         const next = fork(index);
-        void firstMessage(next, 'listening').catch((err: unknown) => log.error({ worker: index, err: errorMessage(err) }, 'server worker failed to start'));
+        void startVerdict(next).catch((err: unknown) => log.error({ worker: index, err: errorMessage(err) }, 'server worker failed to start'));
       }, delayMs).unref();
     });
     return state;
   };
 
-  /** The worker's first `listening` (or `failed`): its start-up verdict. */
-  const firstMessage = (state: WorkerState, _: 'listening') =>
-    new Promise<{ port: number; files: string[] }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new NetprobeError('NETPROBE_INTERNAL', `server worker ${state.index} did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-      const onMessage = (m: ToPrimary) => {
-        if (m.t === 'listening') done(() => resolve({ port: m.port, files: m.files }));
-        else if (m.t === 'failed') done(() => reject(new NetprobeError(m.code, m.message)));
-      };
-      const onExit = (code: number | null) => done(() => reject(new NetprobeError('NETPROBE_INTERNAL', `server worker ${state.index} exited (${code}) while starting`)));
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
-        state.worker.off('message', onMessage);
-        state.worker.off('exit', onExit);
-        settle();
-      };
-      state.worker.on('message', onMessage);
-      state.worker.once('exit', onExit);
-    });
+  /** The worker's start-up verdict: its first `listening` (or `failed`). */
+  const startVerdict = (state: WorkerState) =>
+    state.handle.request<{ port: number; files: string[] }>(undefined, (m) => {
+      if (m.t === 'listening') return { value: { port: m.port, files: m.files } };
+      if (m.t === 'failed') return { error: new NetprobeError(m.code, m.message) };
+      return undefined;
+    }, START_TIMEOUT_MS, 'start');
 
   let started = false;
   let web: WebEndpoint | undefined;
@@ -250,13 +231,13 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
       });
     }
     const initial = Array.from({ length: workerCount }, (_, i) => fork(i));
-    const answers = await Promise.all(initial.map((s) => firstMessage(s, 'listening')));
+    const answers = await Promise.all(initial.map(startVerdict));
     ({ port, files } = answers[0]!);
     started = true;
   } catch (err) {
     shuttingDown = true;
-    for (const s of states.values()) s.worker.process.kill('SIGKILL');
-    await Promise.all([...states.values()].map((s) => s.exited));
+    for (const s of states.values()) s.handle.worker.process.kill('SIGKILL');
+    await Promise.all([...states.values()].map((s) => s.handle.exited));
     await web?.close();
     await store.close();
     throw err;
@@ -272,20 +253,13 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     // The dashboard's certificate login follows the primary's copy.
     revocations = next;
     const req = ++reloads;
-    const answers = await Promise.all([...states.values()].map((state) => new Promise<RevocationSummary>((resolve, reject) => {
-      const timer = setTimeout(() => done(() => reject(new NetprobeError('NETPROBE_INTERNAL', `server worker ${state.index} did not reload within ${RELOAD_TIMEOUT_MS / 1000} s`))), RELOAD_TIMEOUT_MS);
-      const onMessage = (m: ToPrimary) => {
-        if (m.t === 'reloaded' && m.req === req) done(() => resolve(m.summary));
-        else if (m.t === 'reloadFailed' && m.req === req) done(() => reject(new NetprobeError(m.code, m.message)));
-      };
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
-        state.worker.off('message', onMessage);
-        settle();
-      };
-      state.worker.on('message', onMessage);
-      reply(state, { t: 'reload', req });
-    })));
+    const answers = await Promise.all([...states.values()].map((state) =>
+      state.handle.request<RevocationSummary>({ t: 'reload', req }, (m) => {
+        if (m.t === 'reloaded' && m.req === req) return { value: m.summary };
+        if (m.t === 'reloadFailed' && m.req === req) return { error: new NetprobeError(m.code, m.message) };
+        return undefined;
+      }, RELOAD_TIMEOUT_MS, 'reload'),
+    ));
     const summary = {
       fingerprints: next.fingerprints.size, serials: next.serials.size, crlNextUpdate: next.crlNextUpdate?.toISOString() ?? null,
       closed: answers.reduce((n, a) => n + a.closed, 0),
@@ -302,14 +276,14 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
       ctx.shuttingDown = true;
       stopStats();
       const running = [...states.values()];
-      for (const state of running) reply(state, { t: 'shutdown', deadlineMs });
+      for (const state of running) state.handle.send({ t: 'shutdown', deadlineMs });
       const killer = setTimeout(() => {
         for (const state of states.values()) {
-          log.warn({ worker: state.index }, 'server worker did not stop in time: killing it');
-          state.worker.process.kill('SIGKILL');
+          log.warn({ worker: state.handle.index }, 'server worker did not stop in time: killing it');
+          state.handle.worker.process.kill('SIGKILL');
         }
       }, deadlineMs + EXIT_GRACE_MS);
-      await Promise.all(running.map((s) => s.exited));
+      await Promise.all(running.map((s) => s.handle.exited));
       clearTimeout(killer);
       await ctx.committer.drain();
       await web?.close();
