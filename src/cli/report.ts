@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { type ReportProgress, writeReport } from '../report/report.js';
-import { parseInteger } from '../units.js';
-import { asArg } from './args.js';
 import { writableDir } from './fs-errors.js';
-import { type SelectionFlags, addSelectionOptions, openSelectedStore, selectionOptions } from './analysis-args.js';
+import { type SelectionFlags, openSelectedStore, selectionOptions } from './analysis-args.js';
+import { reportTable } from './options/analysis.js';
+import { resolveOptions } from './options/resolve.js';
+import { addOptions } from './options/table.js';
 
 export interface ReportIo {
   stdout: { write(text: string): unknown };
@@ -48,15 +49,14 @@ function progressBar(stream: ReportIo['stderr']): { update(p: ReportProgress): v
 
 /** `netprobe report`: the analysis as a self-contained HTML page with charts, plus JSON and CSV exports. */
 export function registerReport(program: Command, io: ReportIo = { stdout: process.stdout, stderr: process.stderr, now: Date.now }): void {
-  addSelectionOptions(
+  addOptions(
     program
       .command('report')
       .description('write a report: index.html with the findings, a client table and charts; charts as SVG and PNG; summary.json; results.csv'),
-    'IANA time zone of hours, weekdays and the times shown',
+    reportTable,
   )
-    .option('--out <dir>', 'directory to write the report into', 'report')
-    .option('--png-scale <n>', 'PNG pixels per SVG pixel (1 to 4)', asArg((t) => parseInteger(t, 'PNG scale', 1, 4)), 2)
-    .action(async (flags: ReportFlags) => {
+    .action(async (opts: Record<string, unknown>) => {
+      const flags = resolveOptions(reportTable, { flags: opts }) as unknown as ReportFlags;
       const options = { ...selectionOptions(flags, io.now()), outDir: flags.out, pngScale: flags.pngScale, now: io.now };
       const store = await openSelectedStore(flags.store);
       await writableDir(flags.out, '--out').catch(async (err: unknown) => {

@@ -8,7 +8,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { clientTable } from '../../src/cli/options/client.js';
-import { renderCliDocs } from '../../src/cli/options/docs.js';
+import { TABLES, renderCliDocs } from '../../src/cli/options/docs.js';
+import { flagOf } from '../../src/cli/options/table.js';
+import { buildProgram } from '../../src/cli/program.js';
 import { resolveOptions } from '../../src/cli/options/resolve.js';
 import { serverTable } from '../../src/cli/options/server.js';
 import { clientConfigSchema } from '../../src/client/config.js';
@@ -123,6 +125,25 @@ test('docs/cli.md is generated from the option tables and up to date (npm run do
   const file = await readFile(new URL('../../docs/cli.md', import.meta.url), 'utf8');
   assert.equal(file, renderCliDocs(), 'docs/cli.md is stale: run npm run docs:cli');
   assert.match(file, /\| `--interval <duration>` \| `interval` \| `NETPROBE_INTERVAL` \| `60s` \|/);
+});
+
+test('every command takes its options from an option table, and docs/cli.md lists every command', async () => {
+  const program = await buildProgram();
+  const tables = new Map(TABLES.map((t) => [t.command, t]));
+  const leaves: string[] = [];
+  const walk = (command: typeof program, path: string[]) => {
+    if (command.commands.length === 0) {
+      const name = path.join(' ');
+      leaves.push(name);
+      const table = tables.get(name);
+      assert.ok(table, `netprobe ${name} has no option table in src/cli/options`);
+      const declared = command.options.map((o) => o.long).filter((f) => f !== '--help');
+      assert.deepEqual(declared.sort(), table.options.map(flagOf).sort(), `netprobe ${name}: flags declared outside its table`);
+    }
+    for (const sub of command.commands) walk(sub, [...path, sub.name()]);
+  };
+  for (const command of program.commands) walk(command, [command.name()]);
+  assert.deepEqual(leaves.sort(), [...tables.keys()].sort());
 });
 
 test("the tables' defaults are the libraries' defaults (no second copy to drift)", () => {

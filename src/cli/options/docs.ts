@@ -1,11 +1,16 @@
 /** docs/cli.md, generated from the option tables (`npm run docs:cli`; a test fails when it is stale). */
+import { analyseTable, reportTable } from './analysis.js';
+import { certsClientTable, certsCrlTable, certsInitTable, certsRevokeTable } from './certs.js';
 import { clientTable } from './client.js';
 import { serverTable } from './server.js';
 import { demoTable, simulateTable } from './sim.js';
 import { storeMigrateTable, storePruneTable } from './store.js';
 import { type CommandTable, defaultShown, envOf, flagOf } from './table.js';
 
-export const TABLES: readonly CommandTable[] = [serverTable, clientTable, simulateTable, demoTable, storeMigrateTable, storePruneTable];
+export const TABLES: readonly CommandTable[] = [
+  serverTable, clientTable, analyseTable, reportTable, certsInitTable, certsClientTable, certsRevokeTable, certsCrlTable,
+  simulateTable, demoTable, storeMigrateTable, storePruneTable,
+];
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 const code = (text: string) => `\`${text}\``;
@@ -25,7 +30,8 @@ function renderTable(table: CommandTable): string {
     const env = spec.flagOnly ? '–' : code(envOf(spec.key));
     return `| ${flag} | ${file} | ${env} | ${def} | ${help} |`;
   });
-  return [`## \`netprobe ${table.command}\``, '', ...head, ...rows].join('\n');
+  const argument = table.argument ? [`\`${table.argument.name}\`: ${cell(table.argument.help)}`, ''] : [];
+  return [`## \`netprobe ${table.command}\``, '', ...argument, ...head, ...rows].join('\n');
 }
 
 export function renderCliDocs(tables: readonly CommandTable[] = TABLES): string {

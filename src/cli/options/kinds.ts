@@ -18,8 +18,14 @@ export function fromParser<T>(parse: (raw: unknown) => T): z.ZodType<T, unknown>
   });
 }
 
+/**
+ * Stands for where a value came from (`--since`, `NETPROBE_X`, `file.yaml: key`) in a parser's
+ * message, for messages that name it mid-sentence; any other message gets the source in front.
+ */
+export const SOURCE = '{source}';
+
 /** A scalar as text: YAML may hand over a number or a boolean where a string was meant. */
-function text(raw: unknown): string {
+export function text(raw: unknown): string {
   if (typeof raw === 'string') return raw;
   if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
   throw new Error(`expected a single value, got ${Array.isArray(raw) ? 'a list' : typeof raw}`);

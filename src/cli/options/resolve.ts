@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { readConfigFile } from '../config.js';
+import { SOURCE } from './kinds.js';
 import { type CommandTable, type OptionSpec, envOf, flagOf } from './table.js';
 
 export interface OptionSources {
@@ -130,7 +131,8 @@ export function resolveOptions(table: CommandTable, sources: OptionSources): Rec
     const parsed = spec.type.safeParse(raw);
     if (!parsed.success) {
       const where = layer ? layer.where(spec) : `default of ${flagOf(spec)}`;
-      throw new UsageError(`${where}: ${parsed.error.issues[0]?.message ?? 'invalid value'}`);
+      const message = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new UsageError(message.includes(SOURCE) ? message.replaceAll(SOURCE, where) : `${where}: ${message}`);
     }
     out[spec.to ?? spec.key] = parsed.data;
   }

@@ -40,6 +40,8 @@ export interface CommandTable {
   command: string;
   /** The command also reads a config file (--config) and NETPROBE_* variables. */
   configurable: boolean;
+  /** A positional argument (`certs client <name>`), with its help. */
+  argument?: { name: string; help: string };
   options: readonly OptionSpec[];
 }
 
@@ -69,6 +71,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 
 /** Declares the table's flags on `command`. Values stay raw strings: `resolveOptions` parses them. */
 export function addOptions(command: Command, table: CommandTable): Command {
+  if (table.argument) command.argument(table.argument.name, table.argument.help);
   for (const spec of table.options) {
     const flags = `${spec.short ? `-${spec.short}, ` : ''}${flagOf(spec)}${spec.arg ? ` ${spec.arg}` : ''}`;
     if (spec.repeatable) command.option(flags, helpText(spec), collect);
