@@ -8,25 +8,20 @@
  * primary dies its workers exit, and clients keep their unacknowledged results for a retry.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { uploadLimit } from './upload.js';
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { ConfigError, NetprobeError, errorCode, errorMessage } from '../errors.js';
-import { silentLogger } from '../log.js';
-import { openStore } from '../store/open.js';
-import { loadTlsMaterial } from '../tls/options.js';
-import { warnUncoveredNames } from './names.js';
-import { startWeb, type WebEndpoint } from '../web/index.js';
+import type { Logger } from '../log.js';
+import { type BootPlan, type Credentials, type Serving, bootServer } from './boot.js';
 import { Catalogue, builtinDigests } from './catalogue.js';
 import type { ServerConfig } from './config.js';
-import { type ActiveTransfer, createContext } from './context.js';
-import { GroupCommitter } from './ingest.js';
+import type { ActiveTransfer, ServerContext } from './context.js';
+import type { GroupCommitter } from './ingest.js';
 import type { LoadTracker } from './load.js';
 import { type ToPrimary, WORKER_SETUP_ENV, type WorkerMetrics, type WorkerSetup } from './ipc.js';
 import type { RevocationSummary } from './listener.js';
-import { loadRevocations, revokedBy } from './revocation.js';
+import { loadRevocations } from './revocation.js';
 import type { RunningServer, ServerDeps } from './server.js';
-import { listeningDetails, startStatsLog } from './stats.js';
+import { uploadLimit } from './upload.js';
 import { WorkerHandle } from './worker-handle.js';
 
 /** How long a worker may take to start (it generates the built-in files and reads `files`). */
@@ -68,17 +63,29 @@ export function workerConnectionsPerClient(limit: number, workers: number): numb
 
 export async function startCluster(config: ServerConfig, workerCount: number, deps: ServerDeps): Promise<RunningServer> {
   if (!cluster.isPrimary) throw new ConfigError('a server worker cannot start workers of its own');
-  const logger = deps.logger ?? silentLogger;
-  const log = logger.child({ component: 'server' });
-  // Checked here first, so a bad file is one clear error rather than one per worker.
-  const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
-  warnUncoveredNames(material.cert, config, log);
-  const revocationFiles = { denyList: config.denyList, crl: config.crl };
-  let revocations = await loadRevocations(revocationFiles, material.ca);
-  const store = await openStore(config.store, { synchronous: config.synchronous, busyTimeoutMs: config.storeBusyTimeoutMs });
-  const ctx = createContext(config, { catalogue: new Catalogue(), committer: new GroupCommitter(store), now: Date.now });
-  const { load, metrics, events } = ctx;
+  const seed = randomBytes(32).toString('hex');
+  let digests: Record<string, string> = {};
+  const plan: BootPlan = {
+    catalogue: async () => {
+      // Hashed here once: a worker (a replacement too) then starts without reading its files through.
+      digests = builtinDigests(config.builtinFiles, Buffer.from(seed, 'hex'));
+      // The primary serves no files: its workers do.
+      return new Catalogue();
+    },
+    serve: (ctx, credentials, log) => serveWorkers(ctx, credentials, log, { workerCount, seed, digests }),
+  };
+  return bootServer(config, deps, plan);
+}
 
+/** Forks the workers and waits until every one listens; they then serve TLS for `ctx`, whose store the primary keeps. */
+async function serveWorkers(
+  ctx: ServerContext,
+  credentials: Credentials,
+  log: Logger,
+  { workerCount, seed, digests }: { workerCount: number; seed: string; digests: Record<string, string> },
+): Promise<Serving> {
+  const { config, load, metrics, events } = ctx;
+  let revocations = credentials.revocations;
   const workerConfig: ServerConfig = {
     ...config,
     workers: 1,
@@ -92,14 +99,10 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     maxConnections: Math.max(1, Math.ceil(config.maxConnections / workerCount)),
     maxConnectionsPerClient: workerConnectionsPerClient(config.maxConnectionsPerClient, workerCount),
   };
-  const seed = randomBytes(32).toString('hex');
-  // Hashed here once: a worker (a replacement too) then starts without reading its files through.
-  const digests = builtinDigests(config.builtinFiles, Buffer.from(seed, 'hex'));
   const states = new Map<Worker, WorkerState>();
   /** Counters of workers that are gone (counters never go down). */
   const retired = zeroMetrics();
   let shuttingDown = false;
-
   const recomputeMetrics = () => {
     const all = [retired, ...[...states.values()].map((s) => s.metrics)];
     metrics.sockets = all.slice(1).reduce((n, m) => n + m.sockets, 0);
@@ -220,16 +223,9 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     }, START_TIMEOUT_MS, 'start');
 
   let started = false;
-  let web: WebEndpoint | undefined;
   let port: number;
   let files: string[];
   try {
-    if (config.http !== undefined) {
-      web = await startWeb(ctx, {
-        store, material, logger, assetsDir: deps.webAssetsDir, announceToken: deps.announceToken,
-        revokedBy: (cert) => revokedBy(revocations, cert),
-      });
-    }
     const initial = Array.from({ length: workerCount }, (_, i) => fork(i));
     const answers = await Promise.all(initial.map(startVerdict));
     ({ port, files } = answers[0]!);
@@ -238,18 +234,13 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     shuttingDown = true;
     for (const s of states.values()) s.handle.worker.process.kill('SIGKILL');
     await Promise.all([...states.values()].map((s) => s.handle.exited));
-    await web?.close();
-    await store.close();
     throw err;
   }
-  if (config.serverId === undefined) ctx.serverId = `${hostname()}:${port}`;
-  ctx.listening = true;
-  log.info({ ...listeningDetails(config, files, store.location, revocations), port, workers: workerCount }, 'listening');
 
   let reloads = 0;
   const reloadRevocations = async (): Promise<RevocationSummary> => {
     // Read here first: a bad file fails once, before any worker has changed its lists.
-    const next = await loadRevocations(revocationFiles, material.ca);
+    const next = await loadRevocations(credentials.revocationFiles, credentials.material.ca);
     // The dashboard's certificate login follows the primary's copy.
     revocations = next;
     const req = ++reloads;
@@ -260,41 +251,31 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
         return undefined;
       }, RELOAD_TIMEOUT_MS, 'reload'),
     ));
-    const summary = {
+    return {
       fingerprints: next.fingerprints.size, serials: next.serials.size, crlNextUpdate: next.crlNextUpdate?.toISOString() ?? null,
       closed: answers.reduce((n, a) => n + a.closed, 0),
     };
-    log.info(summary, 'revocations reloaded');
-    return summary;
   };
 
-  const stopStats = startStatsLog(ctx, log);
-  let closed: Promise<void> | undefined;
-  const close = (deadlineMs = config.shutdownDeadlineMs): Promise<void> => {
-    closed ??= (async () => {
-      shuttingDown = true;
-      ctx.shuttingDown = true;
-      stopStats();
-      const running = [...states.values()];
-      for (const state of running) state.handle.send({ t: 'shutdown', deadlineMs });
-      const killer = setTimeout(() => {
-        for (const state of states.values()) {
-          log.warn({ worker: state.handle.index }, 'server worker did not stop in time: killing it');
-          state.handle.worker.process.kill('SIGKILL');
-        }
-      }, deadlineMs + EXIT_GRACE_MS);
-      await Promise.all(running.map((s) => s.handle.exited));
-      clearTimeout(killer);
-      await ctx.committer.drain();
-      await web?.close();
-      await store.close();
-      log.info({}, 'stopped');
-    })();
-    return closed;
+  const stop = async (deadlineMs: number): Promise<void> => {
+    shuttingDown = true;
+    const running = [...states.values()];
+    for (const state of running) state.handle.send({ t: 'shutdown', deadlineMs });
+    const killer = setTimeout(() => {
+      for (const state of states.values()) {
+        log.warn({ worker: state.handle.index }, 'server worker did not stop in time: killing it');
+        state.handle.worker.process.kill('SIGKILL');
+      }
+    }, deadlineMs + EXIT_GRACE_MS);
+    await Promise.all(running.map((s) => s.handle.exited));
+    clearTimeout(killer);
   };
 
   return {
-    host: config.host, port, context: ctx, store, web, workers: workerCount, files, reloadRevocations, close,
+    port, files, workers: workerCount, reloadRevocations, stop,
+    get revocations() {
+      return revocations;
+    },
     get workerPids() {
       return [...states.keys()].map((w) => w.process.pid!).filter((pid) => pid !== undefined);
     },

@@ -1,19 +1,14 @@
-import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
-import { openStore } from '../store/open.js';
+import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
-import { loadTlsMaterial } from '../tls/options.js';
-import { warnUncoveredNames } from './names.js';
-import { startWeb, type WebEndpoint } from '../web/index.js';
+import type { WebEndpoint } from '../web/index.js';
+import { bootServer, serveInProcess } from './boot.js';
 import { buildCatalogue, type Catalogue } from './catalogue.js';
 import { startCluster } from './cluster.js';
 import { type ServerConfig, type ServerConfigInput, resolveWorkers, serverConfigSchema } from './config.js';
-import { type ServerContext, createContext } from './context.js';
-import { GroupCommitter, type ReportDelegation } from './ingest.js';
-import { type RevocationSummary, type TlsListener, listenTls } from './listener.js';
-import { loadRevocations, revokedBy } from './revocation.js';
-import { listeningDetails, startStatsLog } from './stats.js';
+import type { ServerContext } from './context.js';
+import type { ReportDelegation } from './ingest.js';
+import type { RevocationSummary } from './listener.js';
 import type { Shaper } from './transfer.js';
 
 export type { RevocationSummary } from './listener.js';
@@ -70,64 +65,8 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
     if (injected.length > 0) throw new ConfigError(`workers: ${workers} cannot be combined with an in-process ${injected.join(', ')}; use workers: 1`);
     return startCluster(config, workers, deps);
   }
-  const log = (deps.logger ?? silentLogger).child({ component: 'server' });
-  const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
-  warnUncoveredNames(material.cert, config, log);
-  const revocationFiles = { denyList: config.denyList, crl: config.crl };
-  const revocations = await loadRevocations(revocationFiles, material.ca);
-  const catalogue = deps.catalogue ?? (await buildCatalogue(config.builtinFiles, config.files));
-  const ownsStore = deps.store === undefined;
-  const store = deps.store ?? (await openStore(config.store, { synchronous: config.synchronous, busyTimeoutMs: config.storeBusyTimeoutMs }));
-  const ctx: ServerContext = createContext(config, {
-    catalogue,
-    committer: new GroupCommitter(store),
-    now: deps.now ?? Date.now,
-    shaperFor: deps.shaperFor,
-    delegation: deps.delegation,
+  return bootServer(config, deps, {
+    catalogue: async () => deps.catalogue ?? (await buildCatalogue(config.builtinFiles, config.files)),
+    serve: serveInProcess,
   });
-
-  let web: WebEndpoint | undefined;
-  let listener: TlsListener | undefined;
-  try {
-    if (config.http !== undefined) {
-      web = await startWeb(ctx, {
-        store, material, logger: deps.logger ?? silentLogger, assetsDir: deps.webAssetsDir, announceToken: deps.announceToken,
-        // Until the listener exists nobody can log in; then its lists, reloads included.
-        revokedBy: (cert) => revokedBy(listener?.revocations ?? revocations, cert),
-      });
-    }
-    listener = await listenTls(ctx, material, revocationFiles, revocations, log);
-  } catch (err) {
-    await web?.close();
-    if (ownsStore) await store.close();
-    throw err;
-  }
-  const { port } = listener;
-  // With port 0 the default id names the port actually bound.
-  if (config.serverId === undefined) ctx.serverId = `${hostname()}:${port}`;
-  ctx.listening = true;
-  log.info({ ...listeningDetails(config, catalogue.names(), store.location, revocations), port }, 'listening');
-
-  const reloadRevocations = async (): Promise<RevocationSummary> => {
-    const summary = await listener.reloadRevocations();
-    log.info(summary, 'revocations reloaded');
-    return summary;
-  };
-
-  const stopStats = startStatsLog(ctx, log);
-  let closed: Promise<void> | undefined;
-  const close = (deadlineMs = config.shutdownDeadlineMs): Promise<void> => {
-    closed ??= (async () => {
-      ctx.shuttingDown = true;
-      stopStats();
-      await listener.close(deadlineMs);
-      await ctx.committer.drain();
-      await web?.close();
-      if (ownsStore) await store.close();
-      log.info({}, 'stopped');
-    })();
-    return closed;
-  };
-
-  return { host: config.host, port, context: ctx, store, web, workers: 1, files: catalogue.names(), workerPids: [], reloadRevocations, close };
 }

@@ -4,20 +4,17 @@
  * after the primary's commit; transfers, bytes and counters are reported so the primary's load
  * annotation, dashboard and /metrics cover every worker.
  */
-import { hostname } from 'node:os';
 import { StorageError, errorCode, errorMessage } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { StoredResult } from '../protocol/result.js';
 import type { InsertOutcome } from '../store/types.js';
-import { loadTlsMaterial } from '../tls/options.js';
+import { type Serving, loadCredentials, nameServer, serveInProcess } from './boot.js';
 import type { Budget, Cost } from './budget.js';
 import { buildCatalogue } from './catalogue.js';
 import { type ServerConfig, serverConfigSchema } from './config.js';
 import { type ActiveTransfer, type ServerContext, type ServerEvents, createContext } from './context.js';
 import type { Committer } from './ingest.js';
 import { type ForwardedEvent, PROGRESS_INTERVAL_MS, type ToPrimary, type ToWorker, WORKER_SETUP_ENV, type WorkerSetup } from './ipc.js';
-import { listenTls } from './listener.js';
-import { loadRevocations } from './revocation.js';
 
 function send(message: ToPrimary): void {
   if (process.connected) process.send!(message);
@@ -141,13 +138,13 @@ export async function runWorker(): Promise<void> {
   let activity: { flush(): void; stop(): void } | undefined;
   const committer = new RemoteCommitter(() => activity?.flush());
   const budget = new RemoteBudget();
-  let listener: Awaited<ReturnType<typeof listenTls>> | undefined;
+  let serving: Serving | undefined;
   let ctx: ServerContext | undefined;
 
   const shutdown = async (deadlineMs: number) => {
     if (ctx === undefined || ctx.shuttingDown) return;
     ctx.shuttingDown = true;
-    await listener?.close(deadlineMs);
+    await serving?.stop(deadlineMs);
     await committer.drain();
     activity?.flush();
     activity?.stop();
@@ -162,8 +159,8 @@ export async function runWorker(): Promise<void> {
       case 'budget':
         return budget.settle(message);
       case 'reload':
-        if (listener === undefined) return;
-        listener.reloadRevocations().then(
+        if (serving === undefined) return;
+        serving.reloadRevocations().then(
           (summary) => send({ t: 'reloaded', req: message.req, summary }),
           (err: unknown) => send({ t: 'reloadFailed', req: message.req, code: errorCode(err), message: errorMessage(err) }),
         );
@@ -182,15 +179,14 @@ export async function runWorker(): Promise<void> {
   });
 
   try {
-    const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
-    const revocationFiles = { denyList: config.denyList, crl: config.crl };
-    const revocations = await loadRevocations(revocationFiles, material.ca);
+    // The primary warned about uncovered names already.
+    const credentials = await loadCredentials(config);
     const catalogue = await buildCatalogue(config.builtinFiles, config.files, Buffer.from(setup.seed, 'hex'), setup.digests);
     ctx = createContext(config, { catalogue, committer, budget, now: Date.now });
     activity = forwardActivity(ctx);
-    listener = await listenTls(ctx, material, revocationFiles, revocations, log);
-    if (config.serverId === undefined) ctx.serverId = `${hostname()}:${listener.port}`;
-    send({ t: 'listening', port: listener.port, files: catalogue.names() });
+    serving = await serveInProcess(ctx, credentials, log);
+    nameServer(ctx, serving.port);
+    send({ t: 'listening', port: serving.port, files: serving.files });
   } catch (err) {
     send({ t: 'failed', code: errorCode(err), message: errorMessage(err) });
     logger.flush(() => process.exit(1));
