@@ -46,7 +46,7 @@ interface WorkerReport {
   cpuS: number;
 }
 
-interface Pki {
+export interface Pki {
   ca: string;
   serverCert: string;
   serverKey: string;
@@ -117,7 +117,7 @@ function startWorker(pkiPath: string, port: number, from: number, to: number): {
   return { child, ready, report };
 }
 
-interface Round {
+export interface Round {
   limit: number | 'default';
   roundS: number;
   failures: number;
@@ -130,15 +130,18 @@ interface Round {
   clientCpuS: number;
 }
 
-async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurrentTransfers: number | 'default', serverWorkers: 1 | 'auto' = 'auto'): Promise<Round> {
+export async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurrentTransfers: number | 'default', serverWorkers: 1 | 'auto' = 'auto'): Promise<Round> {
   const limits = maxConcurrentTransfers === 'default' ? [] : ['--max-concurrent-transfers', String(maxConcurrentTransfers)];
   // The default of `netprobe server` is 'auto'; said anyway, so the one-process round differs only here.
   limits.push('--workers', String(serverWorkers));
   await rm(join(dir, 'server.db'), { force: true });
-  const profile = process.env.NETPROBE_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.NETPROBE_BENCH_PROFILE] : [];
+  // NETPROBE_PROFILE_WORKERS: the server's worker processes inherit --cpu-prof (cluster.ts drops it otherwise).
+  const profileDir = process.env.NETPROBE_BENCH_SERVER_PROFILE ?? process.env.NETPROBE_BENCH_PROFILE;
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const env = profileDir ? { ...process.env, NETPROBE_PROFILE_WORKERS: '1' } : undefined;
   const server = await spawnReady(process.execPath, [...profile, CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--ca', join(dir, 'ca.crt'),
     '--cert', join(dir, 'server.crt'), '--key', join(dir, 'server.key'), '--builtin-files', FILE, '--store', join(dir, 'server.db'),
-    '--max-connections', String(CLIENTS * 4), '--stats-interval', '0', ...limits], (l) => l.includes('"listening"'));
+    '--max-connections', String(CLIENTS * 4), '--stats-interval', '0', ...limits], (l) => l.includes('"listening"'), 60_000, undefined, env);
   const pid = server.child.pid!;
   let workers: ReturnType<typeof startWorker>[] = [];
   try {
@@ -222,24 +225,29 @@ async function curlRounds(dir: string): Promise<{ roundS: number; failures: numb
   }
 }
 
+/** A CA, the server's certificate and one client certificate per client, written into `dir` (pki.json, ca.crt, server.crt, server.key). */
+export async function writePki(dir: string): Promise<{ pki: Pki; pkiPath: string }> {
+  process.stderr.write(`concurrency: issuing ${CLIENTS} client certificates …\n`);
+  const ca = await createCa();
+  const server = await issueCert(ca, { commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+  const clients = [];
+  for (let i = 0; i < CLIENTS; i++) {
+    const c = await issueCert(ca, { commonName: `c${i}`, usage: 'client' });
+    clients.push({ name: `c${i}`, cert: c.certPem, key: c.keyPem });
+  }
+  const pki: Pki = { ca: ca.certPem, serverCert: server.certPem, serverKey: server.keyPem, clients };
+  const pkiPath = join(dir, 'pki.json');
+  await writeFile(pkiPath, JSON.stringify(pki), { mode: 0o600 });
+  await writeFile(join(dir, 'ca.crt'), ca.certPem);
+  await writeFile(join(dir, 'server.crt'), server.certPem);
+  await writeFile(join(dir, 'server.key'), server.keyPem, { mode: 0o600 });
+  return { pki, pkiPath };
+}
+
 export async function benchConcurrency(): Promise<BenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-bench-conc-'));
   try {
-    process.stderr.write(`concurrency: issuing ${CLIENTS} client certificates …\n`);
-    const ca = await createCa();
-    const server = await issueCert(ca, { commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-    const clients = [];
-    for (let i = 0; i < CLIENTS; i++) {
-      const c = await issueCert(ca, { commonName: `c${i}`, usage: 'client' });
-      clients.push({ name: `c${i}`, cert: c.certPem, key: c.keyPem });
-    }
-    const pki: Pki = { ca: ca.certPem, serverCert: server.certPem, serverKey: server.keyPem, clients };
-    const pkiPath = join(dir, 'pki.json');
-    await writeFile(pkiPath, JSON.stringify(pki), { mode: 0o600 });
-    await writeFile(join(dir, 'ca.crt'), ca.certPem);
-    await writeFile(join(dir, 'server.crt'), server.certPem);
-    await writeFile(join(dir, 'server.key'), server.keyPem, { mode: 0o600 });
-
+    const { pki, pkiPath } = await writePki(dir);
     const rounds: Round[] = [];
     for (let i = 0; i < RUNS; i++) {
       process.stderr.write(`concurrency: netprobe round ${i + 1}/${RUNS} …\n`);

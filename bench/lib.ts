@@ -115,8 +115,9 @@ export async function spawnReady(
   ready: (line: string) => boolean,
   timeoutMs = 60_000,
   onLine?: (line: string) => void,
+  env?: NodeJS.ProcessEnv,
 ): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-64 * 1024)));
   return new Promise((resolve, reject) => {

@@ -1,15 +1,22 @@
 /**
- * Where the CPU goes in a download (`npm run profile`): a netprobe server and `netprobe client
- * --once` fetching a large random file over TLS on loopback, both under node's `--cpu-prof`; prints
- * each side's top functions by self time, and writes the table to bench/profiles/<label>.md.
+ * Where the CPU goes (docs/profiling.md). Two modes, both under node's `--cpu-prof`, printing the top
+ * functions by self time and writing the tables to bench/profiles/<label>.md:
  *
- *   node --import tsx bench/profile.ts [--size MiB] [--verify sha256|none] [--label name]
+ * - a download: a netprobe server and `netprobe client --once` fetching a large random file over
+ *   TLS on loopback;
+ *     node --import tsx bench/profile.ts [--size MiB] [--verify sha256|none] [--label name]
+ * - `--round`: one round of bench/concurrency.ts (NETPROBE_BENCH_CLIENTS clients, default 1,000:
+ *   mTLS handshake, 1 MiB download, REPORT each) against `netprobe server --workers auto`; the
+ *   primary and each worker get a profile, and their self time is also summed by category
+ *   (TLS handshake, X.509, logging, IPC, …).
+ *     node --import tsx bench/profile.ts --round [--workers auto|1] [--label name]
  *
  * Not part of `npm run bench` (it measures where time goes, not how fast).
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { netprobeRound, writePki } from './concurrency.js';
 import { execFileAsync, spawnReady, writeRandomFile } from './lib.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
@@ -32,25 +39,86 @@ export interface HotSpot {
   share: number;
 }
 
+interface Attributed {
+  totalMs: number;
+  spots: HotSpot[];
+  /** Self time keyed by "function <- caller <- …" for native functions (up to 4 JavaScript callers), for categories. */
+  withCaller: HotSpot[];
+}
+
+const frameName = (frame: CpuProfile['nodes'][number]['callFrame'] | undefined): string =>
+  `${frame?.functionName || '(anonymous)'}${frame?.url ? ` ${basename(frame.url)}:${frame.lineNumber + 1}` : ''}`;
+
 /** Self time per function (name + file:line), largest first; `(idle)` and `(program)` included as node reports them. */
-export function selfTimes(profile: CpuProfile): { totalMs: number; spots: HotSpot[] } {
+export function selfTimes(profile: CpuProfile): Attributed {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of (n as { children?: number[] }).children ?? []) parent.set(c, n.id);
+  /** The nearest callers with a script URL: a native function (writeBuffer, writeString) is known by who called it. */
+  const caller = (id: number): string => {
+    const names: string[] = [];
+    for (let p = parent.get(id); p !== undefined && names.length < 4; p = parent.get(p)) {
+      const frame = byId.get(p)?.callFrame;
+      if (frame?.url) names.push(frameName(frame));
+    }
+    return names.map((n) => ` <- ${n}`).join('');
+  };
   const self = new Map<string, number>();
+  const selfWithCaller = new Map<string, number>();
   let totalUs = 0;
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] ?? 0;
     totalUs += dt;
     const frame = byId.get(id)?.callFrame;
-    const where = frame?.url ? ` ${basename(frame.url)}:${frame.lineNumber + 1}` : '';
-    const key = `${frame?.functionName || '(anonymous)'}${where}`;
+    const key = frameName(frame);
     self.set(key, (self.get(key) ?? 0) + dt);
+    const keyed = frame?.url || key === '(idle)' ? key : `${key}${caller(id)}`;
+    selfWithCaller.set(keyed, (selfWithCaller.get(keyed) ?? 0) + dt);
   });
   const busyUs = totalUs - (self.get('(idle)') ?? 0);
-  const spots = [...self.entries()]
-    .filter(([name]) => name !== '(idle)')
-    .map(([name, us]) => ({ name, selfMs: us / 1000, share: busyUs > 0 ? us / busyUs : 0 }))
-    .sort((a, b) => b.selfMs - a.selfMs);
-  return { totalMs: busyUs / 1000, spots };
+  const spotsOf = (m: Map<string, number>) =>
+    [...m.entries()]
+      .filter(([name]) => name !== '(idle)')
+      .map(([name, us]) => ({ name, selfMs: us / 1000, share: busyUs > 0 ? us / busyUs : 0 }))
+      .sort((a, b) => b.selfMs - a.selfMs);
+  return { totalMs: busyUs / 1000, spots: spotsOf(self), withCaller: spotsOf(selfWithCaller) };
+}
+
+/**
+ * Categories for the round's self time, first match wins: [category, test on "function file:line"].
+ * `(program)` is native code with no JavaScript on the stack: for a TLS server mostly OpenSSL
+ * (handshake crypto, record encryption) called from libuv's read callbacks, and the syscalls.
+ */
+const CATEGORIES: [string, RegExp][] = [
+  ['GC', /^\(garbage collector\)/],
+  ['native: OpenSSL, syscalls (no JS on the stack)', /^\(program\)/],
+  ['logging and serialisation (pino)', /pino|sonic-boom|SonicBoom|multistream|proto\.js|log\.[jt]s|safe-stable-stringify|quick-format|asJson|redact/],
+  ['IPC (worker ↔ primary)', /child_process|cluster|ipc\.[jt]s|worker\.[jt]s|serializ|v8\.js|channel/],
+  ['transfer: socket writes (TLS record encryption, loopback send)', /^writeBuffer|^writev|transfer\.[jt]s|catalogue\.[jt]s|upload\.[jt]s/],
+  ['X.509: getPeerCertificate, fingerprints', /getPeerCertificate|translatePeerCertificate|fingerprint|X509Certificate|@peculiar|asn1|pvtsutils/],
+  ['revocation', /revocation\.[jt]s/],
+  ['TLS (node:tls JS side, handshake callbacks, SecureContext)', /_tls_wrap|_tls_common|\btls\.js|onhandshake|secure_context|tls_wrap/i],
+  ['metrics and events', /context\.[jt]s|stats\.[jt]s|load\.[jt]s|budget\.[jt]s|events\.js|metrics|prom-client|web\//],
+  ['REPORT commit (ingest, zod, SQLite)', /ingest\.[jt]s|sqlite|better-sqlite3|zod|result\.[jt]s|messages\.[jt]s|schemas/],
+  ['connection, frames (PING/PONG, HELLO)', /connection\.[jt]s|listener\.[jt]s|decoder\.[jt]s|frame\.[jt]s/],
+  ['streams, sockets, buffers (node core)', /stream|net\.js|buffer|writev|internal\/|node:/],
+  ['module loading, start-up', /loader|esm|cjs|modules|compile/i],
+];
+
+export function byCategory(spots: readonly HotSpot[]): HotSpot[] {
+  const sums = new Map<string, number>();
+  for (const s of spots) {
+    const category = CATEGORIES.find(([, re]) => re.test(s.name))?.[0] ?? 'other';
+    sums.set(category, (sums.get(category) ?? 0) + s.selfMs);
+  }
+  const total = spots.reduce((n, s) => n + s.selfMs, 0);
+  return [...sums.entries()].map(([name, selfMs]) => ({ name, selfMs, share: total > 0 ? selfMs / total : 0 })).sort((a, b) => b.selfMs - a.selfMs);
+}
+
+async function profilesIn(dir: string): Promise<{ file: string; pid: number; profile: CpuProfile }[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort();
+  // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile
+  return Promise.all(files.map(async (file) => ({ file, pid: Number(file.split('.')[3]), profile: JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile })));
 }
 
 async function newestProfile(dir: string): Promise<CpuProfile> {
@@ -59,10 +127,53 @@ async function newestProfile(dir: string): Promise<CpuProfile> {
   return JSON.parse(await readFile(join(dir, files.at(-1)!), 'utf8')) as CpuProfile;
 }
 
-function table(title: string, result: { totalMs: number; spots: HotSpot[] }, top = 12): string {
-  const lines = [`### ${title}: ${result.totalMs.toFixed(0)} ms on the CPU (idle left out)`, '', '| function | self ms | share |', '| --- | ---: | ---: |'];
-  for (const s of result.spots.slice(0, top)) lines.push(`| \`${s.name}\` | ${s.selfMs.toFixed(0)} | ${(s.share * 100).toFixed(1)} % |`);
+function table(title: string, result: { totalMs: number; spots: HotSpot[] }, top = 12, column = 'function'): string {
+  const lines = [`### ${title}: ${result.totalMs.toFixed(0)} ms on the CPU (idle left out)`, '', `| ${column} | self ms | share |`, '| --- | ---: | ---: |'];
+  for (const s of result.spots.slice(0, top)) lines.push(`| ${column === 'function' ? `\`${s.name}\`` : s.name} | ${s.selfMs.toFixed(0)} | ${(s.share * 100).toFixed(1)} % |`);
   return lines.join('\n');
+}
+
+/** One bench/concurrency round with the server (primary and workers) profiled. */
+async function round(): Promise<void> {
+  const workers = flag('--workers', 'auto') === '1' ? 1 : 'auto';
+  const label = flag('--label', `round-${process.env.NETPROBE_BENCH_CLIENTS ?? 1000}-workers-${workers}`);
+  const dir = await mkdtemp(join(tmpdir(), 'netprobe-profile-'));
+  try {
+    const profDir = join(dir, 'server-prof');
+    await mkdir(profDir);
+    const { pki, pkiPath } = await writePki(dir);
+    process.env.NETPROBE_BENCH_SERVER_PROFILE = profDir;
+    const r = await netprobeRound(dir, pkiPath, pki, pki.clients.length, workers);
+    delete process.env.NETPROBE_BENCH_SERVER_PROFILE;
+    const profiles = await profilesIn(profDir);
+    // A worker's profile has frames of server/worker.js (its IPC forwarding); the primary's has none.
+    const isWorker = (p: CpuProfile) => p.nodes.some((n) => n.callFrame.url.endsWith('/server/worker.js'));
+    const parts: string[] = [
+      `## ${label}`,
+      '',
+      `${new Date().toISOString()}: ${pki.clients.length} clients × (mTLS handshake, 1 MiB download, REPORT), server \`--workers ${workers}\`: ` +
+        `round ${r.roundS.toFixed(2)} s, server CPU ${r.serverCpuS.toFixed(2)} s, peak RSS ${r.serverPeakRssMiB.toFixed(0)} MiB, ${r.failures} failures ` +
+        '(profiling itself slows the server down; the profiles include start-up and shutdown).',
+      '',
+    ];
+    const all: HotSpot[] = [];
+    for (const p of profiles) {
+      const t = selfTimes(p.profile);
+      all.push(...t.withCaller);
+      const who = workers === 1 ? 'server (one process)' : isWorker(p.profile) ? `worker (pid ${p.pid})` : `primary (pid ${p.pid})`;
+      parts.push(table(`${who}, by category`, { totalMs: t.totalMs, spots: byCategory(t.withCaller) }, 20, 'category'), '');
+      parts.push(table(`${who}, top functions`, t, 25), '');
+      parts.push(table(`${who}, top native functions by caller`, { totalMs: t.totalMs, spots: t.withCaller.filter((x) => x.name.includes(' <- ')) }, 12), '');
+    }
+    const total = all.reduce((n, s) => n + s.selfMs, 0);
+    parts.splice(4, 0, table('all server processes, by category', { totalMs: total, spots: byCategory(all) }, 20, 'category'), '');
+    const text = parts.join('\n');
+    process.stdout.write(`${text}\n`);
+    await mkdir(OUT_DIR, { recursive: true });
+    await writeFile(join(OUT_DIR, `${label}.md`), text);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -111,4 +222,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) await (process.argv.includes('--round') ? round() : main());

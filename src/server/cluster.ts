@@ -42,7 +42,9 @@ const zeroMetrics = (): WorkerMetrics => ({ sockets: 0, connections: 0, openConn
 function workerEntry(): { exec: string; execArgv: string[] } {
   const ts = import.meta.url.endsWith('.ts');
   const exec = new URL(ts ? './worker-main.ts' : './worker-main.js', import.meta.url).pathname;
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--test') && !a.startsWith('--cpu-prof') && !a.startsWith('--inspect'));
+  // NETPROBE_PROFILE_WORKERS=1 (bench/profile.ts --round) lets workers inherit the primary's --cpu-prof flags.
+  const profileWorkers = process.env.NETPROBE_PROFILE_WORKERS === '1';
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--test') && (profileWorkers || !a.startsWith('--cpu-prof')) && !a.startsWith('--inspect'));
   if (ts && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
   // A worker allocates little per byte (slices are views of the test files), and V8's default young
   // generation (16 MiB semi-spaces) would let garbage lift every worker's RSS by ~15 MiB under load.
