@@ -1,13 +1,11 @@
-/** `netprobe certs` through the real CLI entry point, as a child process. */
+/** `netprobe certs` through the built CLI entry point (`npm test` builds first), as a child process. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { CLI } from '../helpers/process.js';
 import { makeTempDir } from './helpers.js';
-
-const PROJECT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
 interface CliResult {
   exitCode: number;
@@ -17,15 +15,10 @@ interface CliResult {
 
 function runCli(args: readonly string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/index.ts', ...args],
-      { cwd: PROJECT_DIR },
-      (error, stdout, stderr) => {
-        const exitCode = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ exitCode, stdout, stderr });
-      },
-    );
+    execFile(process.execPath, [CLI, ...args], (error, stdout, stderr) => {
+      const exitCode = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ exitCode, stdout, stderr });
+    });
   });
 }
 
@@ -77,9 +70,10 @@ test('the CLI loads only the command it runs; --help still lists every command; 
   assert.equal(help.exitCode, 0);
   for (const name of ['server', 'client', 'analyse', 'report', 'certs', 'simulate', 'demo', 'store']) assert.match(help.stdout, new RegExp(`\\n  ${name}\\b`));
   // A name every object has (Object.prototype) must not be taken for a command.
-  for (const name of ['bogus', 'toString', 'constructor']) {
-    const result = await runCli([name]);
-    assert.equal(result.exitCode, 2, `${name}: ${result.stderr}`);
-    assert.match(result.stderr, new RegExp(`unknown command '${name}'`));
-  }
+  const names = ['bogus', 'toString', 'constructor'];
+  const results = await Promise.all(names.map((name) => runCli([name])));
+  names.forEach((name, i) => {
+    assert.equal(results[i]!.exitCode, 2, `${name}: ${results[i]!.stderr}`);
+    assert.match(results[i]!.stderr, new RegExp(`unknown command '${name}'`));
+  });
 });
