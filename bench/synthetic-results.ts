@@ -45,9 +45,10 @@ export function buildSyntheticStore(path: string, shape: FleetShape): void {
   for (const index of indexes) db.exec(`DROP INDEX ${index.name}`);
 
   // The generator fills the columns up to server_outbound_mbps by position; columns added by later
-  // migrations get their defaults (direction: download, the rest null), so new columns don't break it.
+  // migrations get their defaults (direction: download, streams: 1, the rest null), so new columns don't break it.
   const filled = RESULT_COLUMNS.indexOf('server_outbound_mbps') + 1;
-  const laterDefaults = RESULT_COLUMNS.slice(filled).map((column) => (column === 'direction' ? 'download' : null));
+  const defaults: Partial<Record<(typeof RESULT_COLUMNS)[number], string | number>> = { direction: 'download', streams: 1 };
+  const laterDefaults = RESULT_COLUMNS.slice(filled).map((column) => defaults[column] ?? null);
   const stmt = db.prepare(`INSERT INTO results (${RESULT_COLUMNS.join(',')}) VALUES (${RESULT_COLUMNS.map(() => '?').join(',')})`);
   const insert = { run: (...values: unknown[]) => stmt.run(...values, ...laterDefaults) };
   const rand = random(42);

@@ -36,7 +36,7 @@ export interface ClientOptions {
   serverRetryBaseMs?: number | undefined;
   reportBackoffBaseMs?: number | undefined;
   reportBackoffMaxMs?: number | undefined;
-  probe?: Pick<ProbeConfig, 'idlePings' | 'loadedPingIntervalMs' | 'timeouts' | 'maxBusyRetries' | 'maxBusyWaitMs' | 'verify'>;
+  probe?: Pick<ProbeConfig, 'idlePings' | 'loadedPingIntervalMs' | 'streams' | 'timeouts' | 'maxBusyRetries' | 'maxBusyWaitMs' | 'verify'>;
 }
 
 export interface ClientDeps {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { parseDurationMs, parseFraction } from '../units.js';
+import { MAX_STREAMS } from '../protocol/result.js';
 import type { TlsMaterial } from '../tls/options.js';
 import { DEFAULT_BATCH_SIZE } from './reporter.js';
 import { DEFAULT_OUTBOX_CAPACITY, DEFAULT_OUTBOX_PATH } from './outbox.js';
@@ -48,6 +49,8 @@ export const clientConfigSchema = z.strictObject({
   verify: z.enum(['sha256', 'none']).default('sha256'),
   /** download (server → client), upload (client → server, measured by the server), or both: one result each. */
   direction: z.enum(['download', 'upload', 'both']).default('download'),
+  /** Parallel TLS connections for one measurement (aggregate over their common interval). */
+  streams: z.number().int().min(1).max(MAX_STREAMS).default(1),
   schedule: z.enum(['interval', 'poisson', 'cron']).default('interval'),
   intervalMs: ms('interval').pipe(z.number().int().min(1)).default(60_000),
   jitter: fraction.default(0.1),
@@ -107,6 +110,7 @@ export function clientOptionsFromConfig(config: ClientConfig, tls: TlsMaterial):
     probe: {
       idlePings: config.idlePings,
       loadedPingIntervalMs: config.loadedPingIntervalMs,
+      streams: config.streams,
       maxBusyRetries: config.maxBusyRetries,
       verify: config.verify,
       timeouts: {

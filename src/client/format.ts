@@ -43,7 +43,7 @@ export function formatResultTable(result: Result): string {
     ['response', ms(result.responseMs)],
     ['latency (download)', ms(result.downloadMs)],
     ['transfer', ms(result.transferMs)],
-    ['throughput', rate(result.throughputMbps)],
+    ['throughput', `${rate(result.throughputMbps)}${result.streamsMbps === undefined ? '' : ` (${result.streams} streams: ${result.streamsMbps.map((v) => v.toFixed(1)).join(' + ')})`}`],
     ['goodput', rate(result.goodputMbps)],
     ['loaded RTT', ms(result.loadedRttMs)],
     ['samples', spread(result.samplesMbps)],

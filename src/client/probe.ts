@@ -1,21 +1,21 @@
 /**
  * One measurement against one server, always ending in a Result: connect (DNS, TCP, TLS timed),
- * HELLO, idle RTT, a second connection for loaded RTT, GET_FILE (BUSY honoured), payload metered.
+ * HELLO, idle RTT, a second connection for loaded RTT, GET_FILE or PUT on 1–16 parallel connections
+ * (BUSY honoured), payload metered.
  * A failed attempt is a Result too, with `error` set and the phases it completed filled in.
  */
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleepMs } from 'node:timers/promises';
-import { ErrorCodes, NetprobeError, RemoteError, UsageError, errorCode, errorMessage } from '../errors.js';
-import { type Direction, type Result, resultSchema } from '../protocol/result.js';
+import { ErrorCodes, NetprobeError, UsageError, errorCode, errorMessage } from '../errors.js';
+import { type Direction, MAX_STREAMS, type Result, resultSchema } from '../protocol/result.js';
 import type { TlsMaterial, TlsMinVersion } from '../tls/options.js';
 import { type ConnectTimeouts, type ConnectTimings, DEFAULT_CONNECT_TIMEOUTS, type Lookup } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { DEFAULT_LOADED_PING_INTERVAL_MS, LoadedPinger } from './loaded-rtt.js';
-import { TransferMeter, mbps, median, round3 } from './meter.js';
+import { median } from './meter.js';
+import { downloadParallel, downloadStreams, isBusy, uploadParallel } from './parallel.js';
+import { fillDownload, fillLoaded, fillProgress, fillUpload, roundOrNull } from './probe-result.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type Session, openSession } from './session.js';
-import { type TransferProgress, newTransferProgress } from './transfer.js';
-import { responsivenessRpm } from './rpm.js';
-import { type UploadOutcome, upload } from './upload.js';
+import type { UploadOutcome } from './upload.js';
 import { uuidv7 } from './uuid.js';
 
 export interface ProbeTimeouts extends ConnectTimeouts {
@@ -52,6 +52,8 @@ export interface ProbeConfig {
   idlePings?: number;
   /** 0 disables the second connection (loadedRttMs stays null). */
   loadedPingIntervalMs?: number;
+  /** Parallel TLS connections for the transfer (1–16, default 1); each is one transfer for the server's limits. */
+  streams?: number;
   timeouts?: Partial<ProbeTimeouts>;
   maxBusyRetries?: number;
   /** Cap on one BUSY wait, whatever retryAfterMs says. */
@@ -86,10 +88,6 @@ const DEFAULT_MAX_BUSY_RETRIES = 5;
 const DEFAULT_MAX_BUSY_WAIT_MS = 60_000;
 /** A BUSY wait is retryAfterMs plus up to this share of it, so clients told the same do not return together. */
 const BUSY_JITTER_SHARE = 0.5;
-
-function roundOrNull(value: number | null): number | null {
-  return value === null ? null : round3(value);
-}
 
 export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<ProbeOutcome> {
   const timeouts = { ...DEFAULT_PROBE_TIMEOUTS, ...config.timeouts };
@@ -145,18 +143,26 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
   };
 
   let answered = false;
-  let main: Session | undefined;
+  const streamCount = config.streams ?? 1;
+  if (!Number.isInteger(streamCount) || streamCount < 1 || streamCount > MAX_STREAMS) {
+    throw new UsageError(`streams is a whole number from 1 to ${MAX_STREAMS}, not ${streamCount}`);
+  }
+  /** Stream i's session; the first is the main one (HELLO, idle RTT, its connect timings). */
+  const sessions: Session[] = [];
   let loaded: Session | undefined;
-  let progress: TransferProgress = newTransferProgress();
   const verify = (config.verify ?? 'sha256') === 'sha256';
-  let meter = new TransferMeter(undefined, verify);
-  let sent: UploadOutcome | undefined;
+  let streams = downloadStreams(streamCount, verify);
+  let sent: UploadOutcome[] | undefined;
   try {
-    main = await open(timings);
+    const main = await open(timings);
+    sessions.push(main);
     answered = true;
     checkFileOffered(config.file, result.server, main.welcome?.files);
     if (direction === 'upload' && !main.offers('upload')) {
       throw new UnsupportedError(`server ${result.server} does not take uploads (an older netprobe server without the 'upload' capability); use --direction download or upgrade it`);
+    }
+    if (direction === 'upload' && streamCount > 1 && !main.offers('streams')) {
+      throw new UnsupportedError(`server ${result.server} does not time parallel uploads (an older netprobe server without the 'streams' capability); use --streams 1 or upgrade it`);
     }
 
     const idleRtts: number[] = [];
@@ -174,27 +180,26 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
     const request = { name: config.file, ...(config.durationMs === undefined ? {} : { durationMs: config.durationMs }) };
     const maxBusyRetries = config.maxBusyRetries ?? DEFAULT_MAX_BUSY_RETRIES;
     for (;;) {
-      progress = newTransferProgress();
-      meter = new TransferMeter(undefined, verify);
+      // Streams cut by another stream's BUSY (or not opened yet) get a fresh connection.
+      for (let i = 0; i < streamCount; i++) {
+        if (sessions[i]?.failureReason === undefined && sessions[i] !== undefined) continue;
+        sessions[i]?.close();
+        sessions[i] = await open(i === 0 ? timings : undefined);
+      }
+      streams = downloadStreams(streamCount, verify);
       const pinger = loaded === undefined ? undefined : new LoadedPinger(loaded, pingIntervalMs, timeouts.requestMs);
-      const sink = {
-        onMeta: (meta: Parameters<TransferMeter['onMeta']>[0]) => {
-          meter.onMeta(meta);
-          pinger?.start();
-        },
-        onPayload: meter.onPayload,
-      };
+      const startPinger = () => pinger?.start();
       try {
         if (direction === 'upload') {
-          sent = await upload(main, request, { responseMs: timeouts.responseMs, totalMs: timeouts.totalMs }, () => pinger?.start());
+          sent = await uploadParallel(sessions, request, { responseMs: timeouts.responseMs, totalMs: timeouts.totalMs }, startPinger);
         } else {
-          await main.getFile(request, sink, { responseMs: timeouts.responseMs, idleMs: timeouts.idleMs, totalMs: timeouts.totalMs }, progress);
+          await downloadParallel(sessions, streams, request, { responseMs: timeouts.responseMs, idleMs: timeouts.idleMs, totalMs: timeouts.totalMs }, startPinger);
         }
         fillLoaded(result, (await pinger?.stop()) ?? []);
         break;
       } catch (err) {
         const rtts = (await pinger?.stop()) ?? [];
-        if (!(err instanceof RemoteError && err.code === ErrorCodes.busy) || result.busyRetries >= maxBusyRetries) {
+        if (!isBusy(err) || result.busyRetries >= maxBusyRetries) {
           fillLoaded(result, rtts);
           throw err;
         }
@@ -205,16 +210,17 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
     }
 
     if (sent !== undefined) fillUpload(result, sent);
-    else fillDownload(result, progress, meter.finish(progress.lastPayloadAtMs ?? progress.firstByteAtMs ?? performance.now()), mode === 'file' && verify, config.file);
+    else fillDownload(result, streams, mode === 'file' && verify, config.file);
   } catch (err) {
     // A file the server does not have is a mistake in the setup, not a measurement.
     if (err instanceof UnknownFileError || err instanceof UnsupportedError) throw err;
-    fillProgress(result, progress);
-    if (progress.firstPayloadAtMs !== null) result.samplesMbps = meter.samples(progress.lastPayloadAtMs ?? progress.firstPayloadAtMs);
+    fillProgress(result, streams.map((s) => s.progress));
+    const first = streams[0]!.progress;
+    if (streamCount === 1 && first.firstPayloadAtMs !== null) result.samplesMbps = streams[0]!.meter.samples(first.lastPayloadAtMs ?? first.firstPayloadAtMs);
     result.error = { code: errorCode(err).slice(0, 64), message: errorMessage(err).slice(0, 1024) };
     if (!(err instanceof NetprobeError)) result.error.message = `unexpected: ${result.error.message}`.slice(0, 1024);
   } finally {
-    main?.close();
+    for (const session of sessions) session.close();
     loaded?.close();
   }
   result.dnsMs = roundOrNull(timings.dnsMs);
@@ -237,61 +243,5 @@ function checkFileOffered(file: string, server: string, offered: readonly string
   throw new UnknownFileError(`server ${server} has no file '${file}' (--file); it serves: ${shown}`);
 }
 
-/** Loaded RTT (median) and responsiveness (RPM, with its probe count) of the PINGs sent under load. */
-function fillLoaded(result: Result, rttsMs: readonly number[]): void {
-  result.loadedRttMs = roundOrNull(median(rttsMs));
-  result.rpm = responsivenessRpm(rttsMs);
-  result.rpmProbes = rttsMs.length;
-}
-
 /** Refused before measuring: the server does not offer what was asked (upload from an older server). */
 export class UnsupportedError extends UsageError {}
-
-/** A complete download: timings from the client's own clock at the receiving end. */
-function fillDownload(result: Result, progress: TransferProgress, reading: ReturnType<TransferMeter['finish']>, checkHash: boolean, file: string): void {
-  const first = progress.firstPayloadAtMs;
-  const last = progress.lastPayloadAtMs ?? progress.firstByteAtMs ?? performance.now();
-  fillProgress(result, progress);
-  result.downloadMs = round3(last - progress.requestedAtMs!);
-  result.transferMs = first === null ? 0 : round3(last - first);
-  result.throughputMbps = first !== null && last > first ? mbps(result.bytes, last - first) : null;
-  result.goodputMbps = result.downloadMs > 0 ? mbps(result.bytes, last - progress.requestedAtMs!) : null;
-  result.samplesMbps = reading.samplesMbps;
-  result.cpuMs = roundOrNull(reading.cpuMs);
-  result.clientLimited = reading.clientLimited;
-  if (checkHash) {
-    result.sha256Ok = reading.sha256 === progress.meta?.sha256;
-    if (!result.sha256Ok) {
-      result.error = {
-        code: ErrorCodes.integrity,
-        message: `SHA-256 of ${file} from ${result.server} is ${reading.sha256}, the server announced ${progress.meta?.sha256}`,
-      };
-    }
-  }
-}
-
-/**
- * A complete upload: the receiver (server) timed the payload, so throughput, transfer time and
- * samples are its figures; responseMs is PUT to PUT_READY, downloadMs (completion time) PUT to
- * PUT_RESULT; cpuMs and clientLimited are the sender's (ours).
- */
-function fillUpload(result: Result, sent: UploadOutcome): void {
-  result.bytes = sent.result.bytes;
-  result.responseMs = round3(sent.readyAtMs - sent.requestedAtMs);
-  result.downloadMs = round3(sent.doneAtMs - sent.requestedAtMs);
-  result.transferMs = round3(sent.result.transferMs);
-  result.throughputMbps = sent.result.throughputMbps;
-  result.goodputMbps = result.downloadMs > 0 ? mbps(result.bytes, sent.doneAtMs - sent.requestedAtMs) : null;
-  result.samplesMbps = sent.result.samplesMbps;
-  result.cpuMs = roundOrNull(sent.cpuMs);
-  result.clientLimited = sent.clientLimited;
-  result.serverLimited = sent.result.serverLimited;
-}
-
-/** Bytes and response time, known even when the transfer failed. */
-function fillProgress(result: Result, progress: TransferProgress): void {
-  result.bytes = progress.bytes;
-  if (progress.requestedAtMs !== null && progress.firstByteAtMs !== null) {
-    result.responseMs = round3(progress.firstByteAtMs - progress.requestedAtMs);
-  }
-}

@@ -85,6 +85,12 @@ export const putResultSchema = z.strictObject({
   samplesMbps: z.array(z.number().finite().min(0)).max(2_400),
   /** The server's CPU, not the network, bounded the upload. */
   serverLimited: z.boolean(),
+  /**
+   * Capability 'streams' (both sides): arrival of the first and of the last payload chunk, epoch ms
+   * with sub-ms resolution, so the client can find the common interval of parallel uploads.
+   */
+  firstAtUnixMs: z.number().finite().min(0).optional(),
+  lastAtUnixMs: z.number().finite().min(0).optional(),
 });
 export const errorSchema = z.strictObject({ code: text(64).min(1), message: text(1024) });
 

@@ -19,6 +19,8 @@ export const EARLIEST_STARTED_AT_MS = Date.UTC(2020, 0, 1);
 /** Results may start at most this far in the server's future (client clock skew). */
 export const MAX_FUTURE_SKEW_MS = 10 * 60_000;
 export const SAMPLE_INTERVAL_MS = 250;
+/** Parallel streams of one measurement (--streams). */
+export const MAX_STREAMS = 16;
 
 const durationMs = z.number().finite().min(0).max(MAX_DURATION_MS);
 const rateMbps = z.number().finite().min(0).max(MAX_RATE_MBPS);
@@ -85,6 +87,14 @@ export const resultSchema = z.strictObject({
   rpm: z.number().finite().min(0).max(60_000_000).nullable().optional(),
   /** Loaded PINGs behind loadedRttMs and rpm. */
   rpmProbes: z.number().int().min(0).max(1_000_000).optional(),
+  /**
+   * Parallel streams (--streams N, N TLS connections to the same server; absent means 1). With N > 1,
+   * throughputMbps is the aggregate over the streams' common interval (last stream's first payload
+   * byte to first stream's last payload byte), transferMs that interval, bytes all streams' payload.
+   */
+  streams: z.number().int().min(1).max(MAX_STREAMS).optional(),
+  /** With streams > 1: each stream's share of throughputMbps (its bytes in the common interval), by stream. */
+  streamsMbps: z.array(rateMbps).max(MAX_STREAMS).optional(),
 });
 
 export type Direction = 'download' | 'upload';

@@ -12,7 +12,7 @@ import { sendFile, sendForDuration } from './transfer.js';
 import { UploadReceiver, refusePut, uploadLimit } from './upload.js';
 
 /** What this server offers in WELCOME; a feature is used only when the client's HELLO lists it too. */
-export const SERVER_CAPABILITIES = ['duration', 'report', 'upload'];
+export const SERVER_CAPABILITIES = ['duration', 'report', 'upload', 'streams'];
 
 /** An upload in progress on this connection. */
 interface RunningUpload {
@@ -359,7 +359,7 @@ export class Connection {
         upload.receiver.onData(message.payload, atMs);
         return;
       case 'DATA_END': {
-        const result = upload.receiver.finish(message.bytes);
+        const result = upload.receiver.finish(message.bytes, this.capabilities.has('streams'));
         upload.end('ok');
         this.send({ type: 'PUT_RESULT', ...result });
         return;

@@ -4,6 +4,7 @@
  * the client's download meter (250 ms samples, CPU-limited flag). Payload bytes are counted and
  * dropped, never stored.
  */
+import { performance } from 'node:perf_hooks';
 import { ErrorCodes, NetprobeError } from '../errors.js';
 import type { Put, PutResult } from '../protocol/messages.js';
 import { TransferMeter, mbps } from '../client/meter.js';
@@ -63,8 +64,12 @@ export class UploadReceiver {
     this.lastAtMs = atMs;
   }
 
-  /** DATA_END: the client's byte count must match what arrived. */
-  finish(claimedBytes: number): PutResult {
+  /**
+   * DATA_END: the client's byte count must match what arrived. `withTimes` (a client with the
+   * 'streams' capability) adds the first and last arrival as epoch ms with sub-ms resolution, the
+   * clock every stream of a parallel upload shares (the streams may land on different workers).
+   */
+  finish(claimedBytes: number, withTimes = false): PutResult {
     if (claimedBytes !== this.bytes || (this.fileMode && this.bytes !== this.sizeBytes)) {
       throw new NetprobeError(ErrorCodes.protocol, `DATA_END claims ${claimedBytes} bytes; ${this.bytes} arrived${this.fileMode ? ` of ${this.sizeBytes}` : ''}`);
     }
@@ -77,6 +82,12 @@ export class UploadReceiver {
       throughputMbps: transferMs > 0 ? mbps(this.bytes, transferMs) : null,
       samplesMbps: reading.samplesMbps,
       serverLimited: reading.clientLimited,
+      ...(withTimes && first >= 0 ? { firstAtUnixMs: unixMs(first), lastAtUnixMs: unixMs(Math.max(first, this.lastAtMs)) } : {}),
     };
   }
+}
+
+/** performance.now() `atMs` as epoch ms, to the µs. */
+function unixMs(atMs: number): number {
+  return Math.round((performance.timeOrigin + atMs) * 1000) / 1000;
 }

@@ -68,6 +68,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE results ADD COLUMN rpm float8, ADD COLUMN rpm_probes integer;
   `,
+  // 4: parallel streams (--streams): how many, and each stream's Mbit/s over the common interval (JSON; null for one stream).
+  `
+  ALTER TABLE results ADD COLUMN streams integer NOT NULL DEFAULT 1, ADD COLUMN streams_mbps text;
+  `,
 ];
 
 /** Advisory lock keys (pg_advisory_xact_lock): schema changes, partition changes. */

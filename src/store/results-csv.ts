@@ -50,6 +50,8 @@ export const RESULT_CSV_COLUMNS: readonly (readonly [string, Kind, (r: StoredRes
   ['serverLimited', 'bool', (r) => r.serverLimited ?? null, 'server_limited'],
   ['rpm', 'number', (r) => r.rpm ?? null, 'rpm'],
   ['rpmProbes', 'number', (r) => r.rpmProbes ?? null, 'rpm_probes'],
+  ['streams', 'number', (r) => r.streams ?? 1, 'streams'],
+  ['streamsMbps', 'text', (r) => (r.streamsMbps === undefined ? null : JSON.stringify(r.streamsMbps)), 'streams_mbps'],
 ];
 
 export const RESULT_CSV_HEADER = `${RESULT_CSV_COLUMNS.map(([name]) => name).join(',')}\n`;

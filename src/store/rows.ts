@@ -7,7 +7,7 @@ export const RESULT_COLUMNS = [
   'throughput_mbps', 'goodput_mbps', 'loaded_rtt_ms', 'samples_mbps', 'cpu_ms', 'client_limited',
   'sha256_ok', 'tls_version', 'cipher', 'busy_retries', 'error_code', 'error_message',
   'server_concurrent_transfers', 'server_outbound_mbps', 'direction', 'server_limited',
-  'rpm', 'rpm_probes',
+  'rpm', 'rpm_probes', 'streams', 'streams_mbps',
 ] as const;
 
 export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number | null>;
@@ -49,6 +49,8 @@ export function toRow(r: StoredResult): ResultRow {
     server_limited: boolToInt(r.serverLimited ?? null),
     rpm: r.rpm ?? null,
     rpm_probes: r.rpmProbes ?? null,
+    streams: r.streams ?? 1,
+    streams_mbps: r.streamsMbps === undefined ? null : JSON.stringify(r.streamsMbps),
   };
 }
 
@@ -89,6 +91,9 @@ export function fromRow(row: Record<string, unknown>): StoredResult {
     serverConcurrentTransfers: num(row.server_concurrent_transfers),
     serverOutboundMbps: num(row.server_outbound_mbps),
     ...(row.rpm_probes === null || row.rpm_probes === undefined ? {} : { rpm: num(row.rpm), rpmProbes: Number(row.rpm_probes) }),
+    ...(row.streams_mbps === null || row.streams_mbps === undefined
+      ? {}
+      : { streams: Number(row.streams), streamsMbps: JSON.parse(String(row.streams_mbps)) as number[] }),
     ...(row.direction === 'upload' ? { direction: 'upload' as const, serverLimited: serverLimited === null ? null : serverLimited === 1 } : {}),
   };
 }

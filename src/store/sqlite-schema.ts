@@ -58,4 +58,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE results ADD COLUMN rpm REAL;
   ALTER TABLE results ADD COLUMN rpm_probes INTEGER;
   `,
+  // 5: parallel streams (--streams): how many, and each stream's Mbit/s over the common interval (JSON; null for one stream).
+  `
+  ALTER TABLE results ADD COLUMN streams INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE results ADD COLUMN streams_mbps TEXT;
+  `,
 ];

@@ -19,7 +19,7 @@ import { BACKENDS, collect, freshStore, openFor } from './helpers/backends.js';
 import { adminQuery, needPostgres, schemaLocation } from './helpers/postgres.js';
 
 const AT = Date.UTC(2025, 0, 6, 12);
-const NEW_COLUMNS = new Set(['direction', 'server_limited', 'rpm', 'rpm_probes']);
+const NEW_COLUMNS = new Set(['direction', 'server_limited', 'rpm', 'rpm_probes', 'streams', 'streams_mbps']);
 const OLD_COLUMNS = RESULT_COLUMNS.filter((c) => !NEW_COLUMNS.has(c));
 
 function upload(): StoredResult {

@@ -16,6 +16,7 @@ export const clientTable: CommandTable = {
     { key: 'file', arg: '<name>', type: string(128), default: '10MiB', help: 'test file to download (a name the server serves)' },
     { key: 'verify', arg: '<check>', type: choice(['sha256', 'none']), default: 'sha256', help: 'file mode: sha256 checks every download, none relies on TLS alone (for links above ~5 Gbit/s)' },
     { key: 'direction', arg: '<dir>', type: choice(['download', 'upload', 'both']), default: 'download', help: 'download, upload (the server measures what it receives) or both (one result each, download first)' },
+    { key: 'streams', arg: '<n>', type: integer({ min: 1, max: 16 }), default: '1', help: 'parallel TLS connections for one measurement; throughput is their aggregate over the common interval (like iperf3 -P)' },
     { key: 'duration', arg: '<duration>', type: duration({ min: 1, max: 600_000 }), to: 'durationMs', was: 'durationMs', help: 'duration mode: stream for this long instead of one file download (at most 10m)' },
     { key: 'schedule', arg: '<kind>', type: choice(['interval', 'poisson', 'cron']), default: 'interval', help: 'interval, poisson (exponential gaps, --mean) or cron (--cron)' },
     { key: 'interval', arg: '<duration>', type: duration({ min: 1 }), default: '60s', to: 'intervalMs', was: 'intervalMs', help: 'measure every this long' },

@@ -1,0 +1,98 @@
+/**
+ * One transfer attempt over N sessions at once (--streams N): every stream asks for the same file
+ * (GET_FILE or PUT) at the same time. The first failure ends the attempt: the other streams are
+ * cut (their sessions terminated, to be reopened by the caller) and that failure is thrown, so a
+ * BUSY for one stream is honoured for the measurement as a whole. Each stream is one transfer for
+ * the server's concurrency limits.
+ */
+import { ConnectionError, ErrorCodes, RemoteError } from '../errors.js';
+import type { GetFile } from '../protocol/messages.js';
+import { type MeterReading, TransferMeter } from './meter.js';
+import type { Session } from './session.js';
+import { type StreamTrace } from './streams.js';
+import { type TransferProgress, type TransferTimeouts, newTransferProgress } from './transfer.js';
+import { type UploadOutcome, type UploadTimeouts, upload } from './upload.js';
+
+export interface DownloadStream {
+  progress: TransferProgress;
+  meter: TransferMeter;
+  reading?: MeterReading;
+}
+
+/** A new progress and meter for each of `count` streams. */
+export function downloadStreams(count: number, verify: boolean): DownloadStream[] {
+  return Array.from({ length: count }, () => ({ progress: newTransferProgress(), meter: new TransferMeter(undefined, verify) }));
+}
+
+/**
+ * Downloads on every session at once; `onMeta` runs for each stream's FILE_META (the loaded period
+ * begins with the first). Fills each stream's reading when it completes.
+ */
+export async function downloadParallel(sessions: readonly Session[], streams: readonly DownloadStream[], request: GetFile, timeouts: TransferTimeouts, onMeta: () => void): Promise<void> {
+  await settleAll(
+    sessions,
+    sessions.map(async (session, i) => {
+      const stream = streams[i]!;
+      const sink = {
+        onMeta: (meta: Parameters<TransferMeter['onMeta']>[0]) => {
+          stream.meter.onMeta(meta);
+          onMeta();
+        },
+        onPayload: stream.meter.onPayload,
+      };
+      await session.getFile(request, sink, timeouts, stream.progress);
+      const p = stream.progress;
+      stream.reading = stream.meter.finish(p.lastPayloadAtMs ?? p.firstByteAtMs ?? p.requestedAtMs ?? 0);
+    }),
+  );
+}
+
+/** Uploads on every session at once; returns each stream's outcome (the server's measurement). */
+export async function uploadParallel(sessions: readonly Session[], request: Parameters<typeof upload>[1], timeouts: UploadTimeouts, onStart: () => void): Promise<UploadOutcome[]> {
+  return settleAll(
+    sessions,
+    sessions.map((session) => upload(session, request, timeouts, onStart)),
+  );
+}
+
+/** Waits for every stream; on the first failure terminates the other sessions and throws it. */
+async function settleAll<T>(sessions: readonly Session[], running: Promise<T>[]): Promise<T[]> {
+  let first: unknown;
+  const watched = running.map((p, i) =>
+    p.catch((err: unknown) => {
+      if (first === undefined) {
+        first = err;
+        const cut = new ConnectionError(ErrorCodes.closed, `stream ${i + 1} of ${sessions.length} failed: the other streams are cut`);
+        sessions.forEach((s, j) => {
+          if (j !== i) s.terminate(cut);
+        });
+      }
+      throw err;
+    }),
+  );
+  const settled = await Promise.allSettled(watched);
+  if (first !== undefined) throw first;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+/** A download stream's trace (client clock). */
+export function downloadTrace(stream: DownloadStream): StreamTrace {
+  const p = stream.progress;
+  const first = p.firstPayloadAtMs ?? 0;
+  return { firstAtMs: first, lastAtMs: p.lastPayloadAtMs ?? first, bytes: p.bytes, samplesMbps: stream.reading?.samplesMbps ?? [] };
+}
+
+/**
+ * An upload stream's trace on the server's clock (epoch ms with sub-ms resolution, sent by servers
+ * with the 'streams' capability), or undefined from a server that does not say when bytes arrived.
+ */
+export function uploadTrace(outcome: UploadOutcome): StreamTrace | undefined {
+  const r = outcome.result;
+  if (r.firstAtUnixMs === undefined || r.lastAtUnixMs === undefined) return undefined;
+  return { firstAtMs: r.firstAtUnixMs, lastAtMs: r.lastAtUnixMs, bytes: r.bytes, samplesMbps: r.samplesMbps };
+}
+
+/** A BUSY answer to one stream: the whole measurement waits and retries. */
+export function isBusy(err: unknown): err is RemoteError {
+  return err instanceof RemoteError && err.code === ErrorCodes.busy;
+}

@@ -1,0 +1,108 @@
+/**
+ * From what the streams of one measurement saw to the Result's figures: one stream (the figures
+ * of that stream) or several (the aggregate over their common interval, `streams.ts`).
+ */
+import { performance } from 'node:perf_hooks';
+import { ErrorCodes } from '../errors.js';
+import type { Result } from '../protocol/result.js';
+import { mbps, median, round3 } from './meter.js';
+import { type DownloadStream, downloadTrace, uploadTrace } from './parallel.js';
+import { responsivenessRpm } from './rpm.js';
+import { aggregateStreams } from './streams.js';
+import type { TransferProgress } from './transfer.js';
+import type { UploadOutcome } from './upload.js';
+
+export function roundOrNull(value: number | null): number | null {
+  return value === null ? null : round3(value);
+}
+
+/** Loaded RTT (median) and responsiveness (RPM, with its probe count) of the PINGs sent under load. */
+export function fillLoaded(result: Result, rttsMs: readonly number[]): void {
+  result.loadedRttMs = roundOrNull(median(rttsMs));
+  result.rpm = responsivenessRpm(rttsMs);
+  result.rpmProbes = rttsMs.length;
+}
+
+/**
+ * Complete downloads, timed by the client's own clock at the receiving end. Several streams: bytes
+ * are all streams', responseMs the slowest stream's, downloadMs first request to last byte, and
+ * throughput, transfer time and samples the aggregate's (one stream: its own, as always).
+ */
+export function fillDownload(result: Result, streams: readonly DownloadStream[], checkHash: boolean, file: string): void {
+  const one = streams[0]!;
+  if (streams.length === 1) {
+    const progress = one.progress;
+    const first = progress.firstPayloadAtMs;
+    const last = progress.lastPayloadAtMs ?? progress.firstByteAtMs ?? performance.now();
+    fillProgress(result, [progress]);
+    result.transferMs = first === null ? 0 : round3(last - first);
+    result.throughputMbps = first !== null && last > first ? mbps(result.bytes, last - first) : null;
+    result.samplesMbps = one.reading?.samplesMbps ?? [];
+  } else {
+    fillProgress(result, streams.map((s) => s.progress));
+    const aggregate = aggregateStreams(streams.map(downloadTrace));
+    result.transferMs = aggregate.intervalMs;
+    result.throughputMbps = aggregate.throughputMbps;
+    result.samplesMbps = aggregate.samplesMbps;
+    result.streams = streams.length;
+    result.streamsMbps = aggregate.streamsMbps;
+  }
+  const requestedAtMs = Math.min(...streams.map((s) => s.progress.requestedAtMs!));
+  const lastAtMs = Math.max(...streams.map((s) => s.progress.lastPayloadAtMs ?? s.progress.firstByteAtMs ?? s.progress.requestedAtMs!));
+  result.downloadMs = round3(lastAtMs - requestedAtMs);
+  result.goodputMbps = result.downloadMs > 0 ? mbps(result.bytes, lastAtMs - requestedAtMs) : null;
+  const cpu = streams.map((s) => s.reading?.cpuMs ?? null).filter((v): v is number => v !== null);
+  result.cpuMs = cpu.length === 0 ? null : round3(Math.max(...cpu));
+  result.clientLimited = streams.some((s) => s.reading?.clientLimited === true);
+  if (checkHash) {
+    const bad = streams.findIndex((s) => s.reading?.sha256 !== s.progress.meta?.sha256);
+    result.sha256Ok = bad < 0;
+    if (bad >= 0) {
+      const s = streams[bad]!;
+      result.error = {
+        code: ErrorCodes.integrity,
+        message: `SHA-256 of ${file} from ${result.server}${streams.length > 1 ? ` (stream ${bad + 1})` : ''} is ${s.reading?.sha256}, the server announced ${s.progress.meta?.sha256}`,
+      };
+    }
+  }
+}
+
+/**
+ * Complete uploads: the receiver (server) timed the payload, so throughput, transfer time and
+ * samples are its figures (several streams: the aggregate over their common interval on the
+ * server's clock); responseMs is PUT to PUT_READY, downloadMs (completion time) PUT to PUT_RESULT;
+ * cpuMs and clientLimited are the sender's (ours).
+ */
+export function fillUpload(result: Result, sent: readonly UploadOutcome[]): void {
+  const requestedAtMs = Math.min(...sent.map((s) => s.requestedAtMs));
+  const doneAtMs = Math.max(...sent.map((s) => s.doneAtMs));
+  result.bytes = sent.reduce((sum, s) => sum + s.result.bytes, 0);
+  result.responseMs = round3(Math.max(...sent.map((s) => s.readyAtMs - s.requestedAtMs)));
+  result.downloadMs = round3(doneAtMs - requestedAtMs);
+  result.goodputMbps = result.downloadMs > 0 ? mbps(result.bytes, doneAtMs - requestedAtMs) : null;
+  const cpu = sent.map((s) => s.cpuMs).filter((v): v is number => v !== null);
+  result.cpuMs = cpu.length === 0 ? null : round3(Math.max(...cpu));
+  result.clientLimited = sent.some((s) => s.clientLimited);
+  result.serverLimited = sent.some((s) => s.result.serverLimited);
+  const traces = sent.map(uploadTrace);
+  if (sent.length === 1 || traces.some((t) => t === undefined)) {
+    const one = sent[0]!.result;
+    result.transferMs = round3(one.transferMs);
+    result.throughputMbps = one.throughputMbps;
+    result.samplesMbps = one.samplesMbps;
+    return;
+  }
+  const aggregate = aggregateStreams(traces.filter((t) => t !== undefined));
+  result.transferMs = aggregate.intervalMs;
+  result.throughputMbps = aggregate.throughputMbps;
+  result.samplesMbps = aggregate.samplesMbps;
+  result.streams = sent.length;
+  result.streamsMbps = aggregate.streamsMbps;
+}
+
+/** Bytes (all streams) and response time (the slowest stream's), known even when the transfer failed. */
+export function fillProgress(result: Result, progress: readonly TransferProgress[]): void {
+  result.bytes = progress.reduce((sum, p) => sum + p.bytes, 0);
+  const responses = progress.filter((p) => p.requestedAtMs !== null && p.firstByteAtMs !== null).map((p) => p.firstByteAtMs! - p.requestedAtMs!);
+  if (responses.length > 0) result.responseMs = round3(Math.max(...responses));
+}

@@ -1,0 +1,105 @@
+/**
+ * Parallel streams (--streams N): one measurement over N connections. The aggregate throughput is
+ * the bytes all streams moved during their common interval, from the last stream's first payload
+ * byte to the first stream's last payload byte (iperf3 -P and ndt practice): outside it fewer than
+ * N streams run (one still in slow start, or the others already done), so counting it would blend
+ * a partly loaded link into the figure. Pure.
+ */
+import { SAMPLE_INTERVAL_MS } from '../protocol/result.js';
+import { mbps, round3 } from './meter.js';
+
+/**
+ * What one stream moved, on a clock shared by all streams of the measurement: its first and last
+ * payload arrival (ms), its payload bytes, and its 250 ms samples from `firstAtMs` (as the meter
+ * makes them: the last window partial or left out). The samples shape the stream's cumulative byte
+ * curve; `bytes` pins its end.
+ */
+export interface StreamTrace {
+  firstAtMs: number;
+  lastAtMs: number;
+  bytes: number;
+  samplesMbps: readonly number[];
+}
+
+export interface StreamsAggregate {
+  /** Aggregate over the common interval (or over the whole span when the streams never overlapped). */
+  throughputMbps: number | null;
+  /** Length of the interval behind throughputMbps, ms. */
+  intervalMs: number;
+  /** The streams overlapped: throughputMbps is over their common interval. */
+  overlapped: boolean;
+  /** Each stream's share of throughputMbps (its bytes in the same interval); they sum to it (to rounding). */
+  streamsMbps: number[];
+  /** Aggregate 250 ms windows over the interval (a final partial window shorter than half is left out). */
+  samplesMbps: number[];
+}
+
+/** Cumulative bytes at the ends of the stream's sample windows: [(firstAtMs, 0), …, (lastAtMs, bytes)]. */
+export function cumulativeCurve(trace: StreamTrace): [number, number][] {
+  const points: [number, number][] = [[trace.firstAtMs, 0]];
+  let bytes = 0;
+  for (let i = 0; i < trace.samplesMbps.length; i++) {
+    const endMs = trace.firstAtMs + (i + 1) * SAMPLE_INTERVAL_MS;
+    if (endMs >= trace.lastAtMs) break;
+    // Mbit/s × ms = 1000 bits = 125 bytes.
+    bytes = Math.min(trace.bytes, bytes + trace.samplesMbps[i]! * SAMPLE_INTERVAL_MS * 125);
+    points.push([endMs, bytes]);
+  }
+  if (trace.lastAtMs > trace.firstAtMs) points.push([trace.lastAtMs, trace.bytes]);
+  return points;
+}
+
+/** Bytes the curve reached at `atMs`, linear within a window, clamped at both ends. */
+export function bytesAt(curve: readonly [number, number][], atMs: number): number {
+  const first = curve[0]!;
+  if (atMs <= first[0]) return first[1];
+  for (let i = 1; i < curve.length; i++) {
+    const [t1, b1] = curve[i]!;
+    if (atMs <= t1) {
+      const [t0, b0] = curve[i - 1]!;
+      return t1 === t0 ? b1 : b0 + ((b1 - b0) * (atMs - t0)) / (t1 - t0);
+    }
+  }
+  return curve[curve.length - 1]![1];
+}
+
+/** The aggregate of N ≥ 1 streams (one stream: its own bytes over its own transfer time). */
+export function aggregateStreams(traces: readonly StreamTrace[]): StreamsAggregate {
+  if (traces.length === 0) return { throughputMbps: null, intervalMs: 0, overlapped: false, streamsMbps: [], samplesMbps: [] };
+  const curves = traces.map(cumulativeCurve);
+  const fromMs = Math.max(...traces.map((t) => t.firstAtMs));
+  const toMs = Math.min(...traces.map((t) => t.lastAtMs));
+  if (toMs > fromMs) {
+    const intervalMs = toMs - fromMs;
+    const moved = curves.map((c) => bytesAt(c, toMs) - bytesAt(c, fromMs));
+    const samplesMbps: number[] = [];
+    for (let startMs = fromMs; startMs < toMs; startMs += SAMPLE_INTERVAL_MS) {
+      const endMs = Math.min(toMs, startMs + SAMPLE_INTERVAL_MS);
+      if (endMs - startMs < SAMPLE_INTERVAL_MS / 2) break;
+      const bytes = curves.reduce((sum, c) => sum + bytesAt(c, endMs) - bytesAt(c, startMs), 0);
+      samplesMbps.push(mbps(bytes, endMs - startMs));
+    }
+    return {
+      throughputMbps: mbps(sum(moved), intervalMs),
+      intervalMs: round3(intervalMs),
+      overlapped: true,
+      streamsMbps: moved.map((b) => mbps(b, intervalMs)),
+      samplesMbps,
+    };
+  }
+  // No common interval (a stream ended before another began, e.g. a small file): the whole span.
+  const spanFromMs = Math.min(...traces.map((t) => t.firstAtMs));
+  const spanToMs = Math.max(...traces.map((t) => t.lastAtMs));
+  const spanMs = spanToMs - spanFromMs;
+  return {
+    throughputMbps: spanMs > 0 ? mbps(sum(traces.map((t) => t.bytes)), spanMs) : null,
+    intervalMs: round3(spanMs),
+    overlapped: false,
+    streamsMbps: traces.map((t) => (t.lastAtMs > t.firstAtMs ? mbps(t.bytes, t.lastAtMs - t.firstAtMs) : 0)),
+    samplesMbps: traces.length === 1 ? [...traces[0]!.samplesMbps] : [],
+  };
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
