@@ -41,6 +41,13 @@ module.exports = {
       to: { path: '^src/server/', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'no-circular',
+      comment: 'no import cycle in src/ (types included): a module and what it imports form a tree',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
       name: 'no-cli-from-library',
       comment: 'the CLI is the top: nothing imports src/cli/',
       severity: 'error',

@@ -17,7 +17,7 @@ import { GroupCommitter } from './ingest.js';
 import { type RevocationSummary, listenTls } from './listener.js';
 import { warnUncoveredNames } from './names.js';
 import { type RevocationFiles, type Revocations, loadRevocations, revokedBy } from './revocation.js';
-import type { RunningServer, ServerDeps } from './server.js';
+import type { RunningServer, ServerDeps } from './running.js';
 import { listeningDetails, startStatsLog } from './stats.js';
 
 /** The TLS material and revocation lists a server starts with. */

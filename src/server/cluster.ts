@@ -20,7 +20,7 @@ import type { LoadTracker } from './load.js';
 import { type ToPrimary, WORKER_SETUP_ENV, type WorkerMetrics, type WorkerSetup } from './ipc.js';
 import type { RevocationSummary } from './listener.js';
 import { loadRevocations } from './revocation.js';
-import type { RunningServer, ServerDeps } from './server.js';
+import type { RunningServer, ServerDeps } from './running.js';
 import { uploadLimit } from './upload.js';
 import { WorkerHandle } from './worker-handle.js';
 

@@ -10,7 +10,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { CertError } from '../errors.js';
-import type { TlsMaterial, TlsMaterialPaths } from './options.js';
+import type { TlsMaterial, TlsMaterialPaths } from './material.js';
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 

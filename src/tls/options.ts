@@ -10,6 +10,7 @@ import type { ConnectionOptions, TlsOptions } from 'node:tls';
 import { CertError, UsageError, errorCode, errorMessage } from '../errors.js';
 import { ALPN_PROTOCOL } from '../protocol/frame.js';
 import { checkTlsMaterial } from './check.js';
+import type { TlsMaterial, TlsMaterialPaths } from './material.js';
 
 export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -37,18 +38,7 @@ export const TLS_GROUPS = 'X25519:P-256:P-384';
 /** A server drops a connection whose handshake has not finished after this long. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/** PEM contents: trusted CA certificate(s), own certificate chain, own private key. */
-export interface TlsMaterial {
-  ca: Buffer;
-  cert: Buffer;
-  key: Buffer;
-}
-
-export interface TlsMaterialPaths {
-  ca: string;
-  cert: string;
-  key: string;
-}
+export type { TlsMaterial, TlsMaterialPaths } from './material.js';
 
 export interface ServerTlsConfig {
   minVersion?: TlsMinVersion;

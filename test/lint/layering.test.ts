@@ -68,6 +68,17 @@ test('a wrong arrow fails the layering rule; allowed arrows pass', async (t) => 
   assert.equal(passed.code, 0, passed.out);
 });
 
+test('an import cycle fails, type-only imports included', async (t) => {
+  const cycle = await tree(t, {
+    'src/server/server.ts': "import { fork } from './cluster.js';\nexport interface Running { port: number }\nexport const start = (): number => fork();\n",
+    // cluster.ts once took its types from server.ts, which imports it.
+    'src/server/cluster.ts': "import type { Running } from './server.js';\nexport const fork = (r?: Running): number => r?.port ?? 0;\n",
+  });
+  const failed = await cruise(cycle);
+  assert.notEqual(failed.code, 0, failed.out);
+  assert.match(failed.out, /no-circular/);
+});
+
 test('the real tree follows the layering', async () => {
   const real = await cruise(ROOT);
   assert.equal(real.code, 0, real.out);

@@ -1,0 +1,52 @@
+/**
+ * What starting a server takes and gives: the types shared by server.ts (`startServer`), boot.ts and
+ * cluster.ts, kept apart so that none of them imports another for its types (no import cycle).
+ */
+import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
+import type { WebEndpoint } from '../web/index.js';
+import type { Catalogue } from './catalogue.js';
+import type { ServerContext } from './context.js';
+import type { ReportDelegation } from './ingest.js';
+import type { RevocationSummary } from './listener.js';
+import type { Shaper } from './transfer.js';
+
+export interface ServerDeps {
+  logger?: Logger;
+  /** An open store (the server will not close a store it did not open). */
+  store?: Store;
+  catalogue?: Catalogue;
+  shaperFor?: (client: string) => Shaper | undefined;
+  now?: () => number;
+  /** The simulator's reporting identity (see ReportDelegation); never set by a deployed server. */
+  delegation?: ReportDelegation;
+  /** Dashboard front-end folder (default: the built dist/web/assets). */
+  webAssetsDir?: string;
+  /**
+   * Shows a generated dashboard token to the operator (the CLI: on a terminal only), with the file
+   * that keeps it (next to a SQLite store). It never goes into the log; else it is in `web.token`.
+   */
+  announceToken?: (url: string, token: string, tokenFile: string | undefined) => void;
+}
+
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  readonly context: ServerContext;
+  readonly store: Store;
+  /** The dashboard and /metrics endpoint, when `http` is configured. */
+  readonly web: WebEndpoint | undefined;
+  /** Processes serving TLS: 1, or the workers of a multi-process server (`workers`). */
+  readonly workers: number;
+  /** Names of the test files served. */
+  readonly files: readonly string[];
+  /** Process ids of the running workers (none for a single-process server). */
+  readonly workerPids: readonly number[];
+  /**
+   * Re-reads `denyList` and `crl` (SIGHUP in the CLI), closes open connections whose certificate is
+   * now revoked and invalidates TLS session tickets. On an error the previous lists stay in force.
+   */
+  reloadRevocations(): Promise<RevocationSummary>;
+  /** Stop accepting, let requests in flight finish (until the deadline), flush, close the store. */
+  close(deadlineMs?: number): Promise<void>;
+}
