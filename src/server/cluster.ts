@@ -132,6 +132,9 @@ async function serveWorkers(
 
   const onMessage = (state: WorkerState, message: ToPrimary) => {
     switch (message.t) {
+      case 'batch':
+        for (const m of message.messages) onMessage(state, m);
+        return;
       case 'submit': {
         const rows = message.rows.map((r) => ({ ...r, ...load.annotate(r.client, Date.parse(r.startedAt)) }));
         ctx.committer.submit(rows).then(

@@ -47,7 +47,7 @@ export class Connection {
   private closing = false;
   /** A request is being served (transfer or commit); shutdown waits for it. */
   busy = false;
-  private readonly log: Logger;
+  private childLog: Logger | undefined;
   /** Armed while part of a frame is buffered: the rest must arrive within frameTimeoutMs. */
   private frameTimer: NodeJS.Timeout | undefined;
 
@@ -55,10 +55,15 @@ export class Connection {
     private readonly socket: TLSSocket,
     readonly client: string,
     private readonly ctx: ServerContext,
-    parentLog: Logger,
+    private readonly parentLog: Logger,
   ) {
-    this.log = parentLog.child({ client, peer: `${socket.remoteAddress}:${socket.remotePort}` });
     this.decoder = new FrameDecoder({ maxFrameBytes: ctx.config.maxFrameBytes });
+  }
+
+  /** The connection's child logger, made on first use: most connections log nothing at the default level. */
+  private get log(): Logger {
+    this.childLog ??= this.parentLog.child({ client: this.client, peer: `${this.socket.remoteAddress}:${this.socket.remotePort}` });
+    return this.childLog;
   }
 
   private readonly decoder: FrameDecoder;
@@ -293,7 +298,7 @@ export class Connection {
       const record: TransferRecord = { client: this.client, file: file.name, mode, bytes, startedAtMs, durationMs, concurrentAtStart, outcome };
       this.ctx.committer.recordTransfer(record);
       this.ctx.events.emit('transferEnd', active, record);
-      this.log.info({ file: file.name, mode, bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome }, 'transfer');
+      if (this.parentLog.isLevelEnabled('debug')) this.log.debug({ file: file.name, mode, bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome }, 'transfer');
     }
   }
 
@@ -345,7 +350,7 @@ export class Connection {
         const record: TransferRecord = { client: this.client, file: message.name, mode, bytes: receiver.bytes, startedAtMs, durationMs, concurrentAtStart, outcome };
         this.ctx.committer.recordTransfer(record);
         this.ctx.events.emit('transferEnd', active, record);
-        this.log.info({ direction: 'upload', mode, bytes: receiver.bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome }, 'transfer');
+        if (this.parentLog.isLevelEnabled('debug')) this.log.debug({ direction: 'upload', mode, bytes: receiver.bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome }, 'transfer');
       },
     };
     this.ctx.events.emit('transferStart', active);
@@ -396,7 +401,7 @@ export class Connection {
     this.ctx.metrics.resultsDuplicate += outcome.duplicates;
     events.emit('report', { results, stored: outcome.inserted, duplicates: outcome.duplicates });
     this.ctx.emitResults(rows);
-    this.log.info({ results: rows.length, stored: outcome.inserted, duplicates: outcome.duplicates }, 'report');
+    if (this.parentLog.isLevelEnabled('debug')) this.log.debug({ results: rows.length, stored: outcome.inserted, duplicates: outcome.duplicates }, 'report');
     this.send({ type: 'ACK', ids: rows.map((r) => r.id), duplicates: outcome.duplicates });
   }
 }

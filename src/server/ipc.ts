@@ -23,6 +23,8 @@ export interface WorkerMetrics {
 export type ForwardedEvent = 'handshakeFailed' | 'connectionRefused' | 'reportRejected';
 
 export type ToPrimary =
+  /** Messages of one event-loop turn in one IPC write (see `batcher`). */
+  | { t: 'batch'; messages: ToPrimary[] }
   | { t: 'listening'; port: number; files: string[] }
   | { t: 'failed'; code: string; message: string }
   | { t: 'submit'; id: number; rows: StoredResult[] }
@@ -37,6 +39,7 @@ export type ToPrimary =
   | { t: 'reloadFailed'; req: number; code: string; message: string };
 
 export type ToWorker =
+  | { t: 'batch'; messages: ToWorker[] }
   | { t: 'stored'; id: number; outcome: InsertOutcome }
   | { t: 'notStored'; id: number; code: string; message: string }
   | { t: 'budget'; id: number; retryAfterMs: number }
@@ -58,3 +61,35 @@ export const WORKER_SETUP_ENV = 'NETPROBE_WORKER_SETUP';
 
 /** How often a worker reports bytes sent and its counters (and so how stale the primary's view may be). */
 export const PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * Batches IPC messages: those sent in one turn of the event loop go out as one `batch` message at
+ * the next `setImmediate`, in order. Each IPC message costs a serialisation, a pipe write and a parse
+ * on the other side, and a busy worker sends several per connection (transfer start and end, budget,
+ * submit): under load one write carries many. A lone message goes out as itself.
+ */
+export interface Batcher<T> {
+  send(message: T): void;
+  /** Sends what is queued now (before exiting). */
+  flush(): void;
+}
+
+export function batcher<T extends { t: string }>(write: (message: T | { t: 'batch'; messages: T[] }) => void): Batcher<T> {
+  let queue: T[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+  const flush = () => {
+    clearImmediate(scheduled);
+    scheduled = undefined;
+    if (queue.length === 0) return;
+    const messages = queue;
+    queue = [];
+    write(messages.length === 1 ? messages[0]! : { t: 'batch', messages });
+  };
+  return {
+    send(message) {
+      queue.push(message);
+      scheduled ??= setImmediate(flush);
+    },
+    flush,
+  };
+}

@@ -134,7 +134,8 @@ export async function listenTls(
     ctx.metrics.openConnections++;
     const conn = new Connection(socket, client, ctx, log);
     connections.set(conn, { socket, client, fingerprint256: cert.fingerprint256, serialNumber: cert.serialNumber });
-    log.info({ peer, client, tlsVersion: socket.getProtocol(), cipher: socket.getCipher().name }, 'connection');
+    // Per connection at debug only: the 'stats' line counts connections (connectionsPerMin).
+    if (log.isLevelEnabled('debug')) log.debug({ peer, client, tlsVersion: socket.getProtocol(), cipher: socket.getCipher().name }, 'connection');
     socket.setTimeout(config.idleTimeoutMs, () => {
       log.info({ peer, client }, 'idle timeout');
       endGracefully(socket, encodeMessage({ type: 'ERROR', code: ErrorCodes.timeout, message: `idle for ${config.idleTimeoutMs} ms` }));

@@ -4,7 +4,7 @@
  */
 import type { Worker } from 'node:cluster';
 import { NetprobeError } from '../errors.js';
-import type { ToPrimary, ToWorker } from './ipc.js';
+import { type Batcher, type ToPrimary, type ToWorker, batcher } from './ipc.js';
 
 /** What a reply settles a request with; `undefined` from a matcher: not this request's reply. */
 export type Settled<T> = { value: T } | { error: Error };
@@ -12,6 +12,7 @@ export type Settled<T> = { value: T } | { error: Error };
 export class WorkerHandle {
   /** Resolves when the process has exited. */
   readonly exited: Promise<void>;
+  private readonly out: Batcher<ToWorker>;
 
   constructor(
     /** The worker's slot (a replacement takes the slot of the worker it replaces). */
@@ -19,11 +20,14 @@ export class WorkerHandle {
     readonly worker: Worker,
   ) {
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    this.out = batcher<ToWorker>((message) => {
+      if (this.worker.isConnected()) this.worker.send(message);
+    });
   }
 
-  /** Sends `message` when the worker can still receive it (a dying worker's messages are dropped). */
+  /** Sends `message` (batched with the others of this event-loop turn) when the worker can still receive it (a dying worker's messages are dropped). */
   send(message: ToWorker): void {
-    if (this.worker.isConnected()) this.worker.send(message);
+    this.out.send(message);
   }
 
   /**

@@ -14,11 +14,16 @@ import { buildCatalogue } from './catalogue.js';
 import { type ServerConfig, serverConfigSchema } from './config.js';
 import { type ActiveTransfer, type ServerContext, type ServerEvents, createContext } from './context.js';
 import type { Committer } from './ingest.js';
-import { type ForwardedEvent, PROGRESS_INTERVAL_MS, type ToPrimary, type ToWorker, WORKER_SETUP_ENV, type WorkerSetup } from './ipc.js';
+import { type ForwardedEvent, PROGRESS_INTERVAL_MS, type ToPrimary, type ToWorker, WORKER_SETUP_ENV, type WorkerSetup, batcher } from './ipc.js';
 
-function send(message: ToPrimary): void {
+/** Sends at once: the replies the primary waits for (start-up verdict, reload). */
+function sendNow(message: ToPrimary): void {
   if (process.connected) process.send!(message);
 }
+
+/** Everything else (submits, budget asks, transfers, events, progress) goes out batched per event-loop turn. */
+const outbox = batcher<ToPrimary>(sendNow);
+const send = (message: ToPrimary): void => outbox.send(message);
 
 /** Submits results to the primary; resolves with its commit's outcome. */
 class RemoteCommitter implements Committer {
@@ -148,11 +153,15 @@ export async function runWorker(): Promise<void> {
     await committer.drain();
     activity?.flush();
     activity?.stop();
+    outbox.flush();
     logger.flush(() => process.exit(0));
   };
 
-  process.on('message', (message: ToWorker) => {
+  const onMessage = (message: ToWorker): void => {
     switch (message.t) {
+      case 'batch':
+        for (const m of message.messages) onMessage(m);
+        return;
       case 'stored':
       case 'notStored':
         return committer.settle(message);
@@ -161,15 +170,16 @@ export async function runWorker(): Promise<void> {
       case 'reload':
         if (serving === undefined) return;
         serving.reloadRevocations().then(
-          (summary) => send({ t: 'reloaded', req: message.req, summary }),
-          (err: unknown) => send({ t: 'reloadFailed', req: message.req, code: errorCode(err), message: errorMessage(err) }),
+          (summary) => sendNow({ t: 'reloaded', req: message.req, summary }),
+          (err: unknown) => sendNow({ t: 'reloadFailed', req: message.req, code: errorCode(err), message: errorMessage(err) }),
         );
         return;
       case 'shutdown':
         void shutdown(message.deadlineMs);
         return;
     }
-  });
+  };
+  process.on('message', onMessage);
   // The primary died: nothing can be stored any more, and clients retry elsewhere or later.
   process.on('disconnect', () => {
     committer.abandon();
@@ -186,9 +196,10 @@ export async function runWorker(): Promise<void> {
     activity = forwardActivity(ctx);
     serving = await serveInProcess(ctx, credentials, log);
     nameServer(ctx, serving.port);
-    send({ t: 'listening', port: serving.port, files: serving.files });
+    outbox.flush();
+    sendNow({ t: 'listening', port: serving.port, files: serving.files });
   } catch (err) {
-    send({ t: 'failed', code: errorCode(err), message: errorMessage(err) });
+    sendNow({ t: 'failed', code: errorCode(err), message: errorMessage(err) });
     logger.flush(() => process.exit(1));
   }
 }

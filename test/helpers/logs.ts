@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 
 /** A pino logger whose JSON lines land in `lines`, so tests can assert what was logged. */
-export function captureLogs(): { lines: Record<string, unknown>[]; logger: Logger } {
+export function captureLogs(level = 'debug'): { lines: Record<string, unknown>[]; logger: Logger } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -10,5 +10,5 @@ export function captureLogs(): { lines: Record<string, unknown>[]; logger: Logge
       cb();
     },
   });
-  return { lines, logger: pino({ level: 'debug' }, stream) };
+  return { lines, logger: pino({ level }, stream) };
 }

@@ -46,7 +46,8 @@ test('SIGKILL right after an ACK: every acked result is in the database', async 
 
 test('SIGTERM while a transfer runs: the transfer completes, then the process exits 0', async (t) => {
   const { pki, args } = await setup(t);
-  const server = runCli([...args, '--builtin-files', '64MiB']);
+  // debug: the 'transfer' line checked at the end is per connection.
+  const server = runCli([...args, '--builtin-files', '64MiB', '--log-level', 'debug']);
   t.after(() => void server.child.kill('SIGKILL'));
   const listening = await server.waitFor((l) => l.msg === 'listening');
   const c = await WireClient.connect(Number(listening.port), { ca: pki.ca, ...pki.clients.alice! });

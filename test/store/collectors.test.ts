@@ -32,7 +32,8 @@ test('two collectors, one PostgreSQL, 20 failing-over clients: SIGKILL one mid-r
   // Both start at once on an empty schema: the migration runs once, under its advisory lock.
   const args = ['server', '--host', '127.0.0.1', '--port', '0', '--ca', pki.ca, '--cert', pki.serverCert, '--key', pki.serverKey,
     '--store', location, '--builtin-files', '64KiB', '--stats-interval', '0'];
-  const collectors = [runCli([...args, '--server-id', 'a']), runCli([...args, '--server-id', 'b'])];
+  // debug: every REPORT has its 'report' line (counted below).
+  const collectors = [runCli([...args, '--server-id', 'a', '--log-level', 'debug']), runCli([...args, '--server-id', 'b', '--log-level', 'debug'])];
   t.after(() => collectors.forEach((c) => c.child.kill('SIGKILL')));
   const listening = await Promise.all(collectors.map((c) => c.waitFor((l) => l.msg === 'listening')));
   assert.ok(listening.every((l) => l.store === location), 'both collectors use the one database');
