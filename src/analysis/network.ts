@@ -46,6 +46,27 @@ function coverage(times: number[], intervals: readonly Interval[]): Int32Array {
 
 export const overlaps = (a: Interval, b: Interval): boolean => a.startMs < b.endMs && a.endMs > b.startMs;
 
+function countAbove(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return sorted.length - lo;
+}
+
+/**
+ * How many of the spans touch [startMs, endMs] (fromMs ≤ endMs and toMs ≥ startMs), in O(log n) a
+ * query: every span not touching it either starts after endMs or ends before startMs, never both.
+ */
+export function activeCounter(active: readonly ActiveSpan[]): (startMs: number, endMs: number) => number {
+  const froms = Float64Array.from(active, (a) => a.fromMs).sort();
+  const negTos = Float64Array.from(active, (a) => -a.toMs).sort();
+  return (startMs, endMs) => active.length - countAbove(froms, endMs) - countAbove(negTos, -startMs);
+}
+
 export function networkEpisodes(episodes: readonly RawEpisode[], active: readonly ActiveSpan[], t: Thresholds): RawNetworkEpisode[] {
   const spans = active.map((a) => ({ startMs: a.fromMs, endMs: a.toMs }));
   const times = [...new Set([...episodes.flatMap((e) => [e.startMs, e.endMs]), ...spans.flatMap((s) => [s.startMs, s.endMs])])].sort(

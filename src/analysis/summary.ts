@@ -6,7 +6,7 @@ import type { LocalTimeProfile, ServerLoad } from '../store/analysis-types.js';
 import type { ClientAnalysis } from './client.js';
 import type { RawEpisode } from './episodes.js';
 import { hourProfile, weekdayHourMatrix } from './hours.js';
-import { type RawNetworkEpisode, overlaps } from './network.js';
+import { type RawNetworkEpisode, activeCounter, overlaps } from './network.js';
 import { type ResolvedOptions, type Thresholds, compareText } from './options.js';
 import { formatDuration, iso, ison, r3, r3n, r4, r4n, ratio } from './round.js';
 import { networkSeries, seriesPoints } from './series.js';
@@ -87,11 +87,18 @@ function networkEpisodeOut(e: RawNetworkEpisode, load: ServerLoad | undefined, u
   };
 }
 
-function clientEpisodeOut(e: RawEpisode, load: ServerLoad | undefined, usual: ServerLoad, input: SummaryInput, network: NetworkEpisode[]): ClientEpisode {
+function clientEpisodeOut(
+  e: RawEpisode,
+  load: ServerLoad | undefined,
+  usual: ServerLoad,
+  input: SummaryInput,
+  network: NetworkEpisode[],
+  activeAt: (startMs: number, endMs: number) => number,
+): ClientEpisode {
   const t = input.options.thresholds;
   const serverLoad = verdict(load, usual, t);
   const shared = input.network.findIndex((n) => overlaps(e, n));
-  const judged = input.clients.filter((c) => c.active && c.active.fromMs <= e.endMs && c.active.toMs >= e.startMs).length;
+  const judged = activeAt(e.startMs, e.endMs);
   let likelyCause: LikelyCause;
   if (shared >= 0) likelyCause = network[shared]!.likelyCause;
   else if (serverLoad.coincides) likelyCause = 'server-load';
@@ -154,6 +161,7 @@ export function assembleSummary(input: SummaryInput): AnalysisSummary {
   const relative = input.verdict.relative;
   const usual = usualLoad(input.clients);
   const network = input.network.map((e, i) => networkEpisodeOut(e, input.loads.network[i], usual, input));
+  const activeAt = activeCounter(input.clients.flatMap((c) => (c.active ? [c.active] : [])));
   const clients = input.clients.map((c) => c.summary);
   const downloads = clients.reduce((sum, c) => sum + c.downloads.total, 0);
   const failed = clients.reduce((sum, c) => sum + c.downloads.failed, 0);
@@ -183,7 +191,7 @@ export function assembleSummary(input: SummaryInput): AnalysisSummary {
     weekdayHour: weekdayHourMatrix(input.profile),
     busiestHour: input.verdict.busiestHour,
     mostCongestedHour: input.verdict.mostCongestedHour,
-    episodes: input.episodes.map((e, i) => clientEpisodeOut(e, input.loads.episodes[i], usual, input, network)),
+    episodes: input.episodes.map((e, i) => clientEpisodeOut(e, input.loads.episodes[i], usual, input, network, activeAt)),
     networkEpisodes: network,
     series: {
       bucketMs: input.bucketMs,

@@ -7,7 +7,6 @@ import { ErrorCodes, ProtocolError, RemoteError, errorCode, errorMessage } from 
 import { silentLogger, type Logger } from '../log.js';
 import type { Result } from '../protocol/result.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
-import type { Outbox } from './outbox.js';
 import type { ServerPool } from './pool.js';
 import type { Session } from './session.js';
 import { type Timers, systemTimers } from './timers.js';
@@ -16,8 +15,20 @@ export const DEFAULT_BATCH_SIZE = 500;
 export const DEFAULT_REPORT_BACKOFF_BASE_MS = 1_000;
 export const DEFAULT_REPORT_BACKOFF_MAX_MS = 300_000;
 
+/**
+ * What the reporter needs of the results it sends: the client's Outbox (durable, SQLite), or the
+ * simulator's in-memory queue of results it computed (sim/lanes.ts).
+ */
+export interface ReportQueue {
+  count(): number;
+  /** The oldest `limit` results, oldest first. */
+  peek(limit: number): Result[];
+  /** Drops acknowledged results; returns how many were present. */
+  delete(ids: readonly string[]): number;
+}
+
 export interface ReporterOptions {
-  outbox: Outbox;
+  outbox: ReportQueue;
   pool: ServerPool;
   /** Connects to a server and completes HELLO/WELCOME. */
   open: (endpoint: Endpoint) => Promise<Session>;

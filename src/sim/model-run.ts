@@ -3,14 +3,13 @@
  * through the real outbox and reporter, over mutual TLS, to a real server and into the real store.
  * The simulated clock never waits for a transfer; ingest, not the model, bounds the run time.
  */
-import { join } from 'node:path';
 import { silentLogger } from '../log.js';
 import type { LoadAnnotation } from '../server/load.js';
-import { startServer } from '../server/server.js';
 import { openStore } from '../store/open.js';
 import { issueCert } from '../tls/pki.js';
 import { HOUR_MS } from './clock.js';
 import { ReportLanes } from './lanes.js';
+import { annotationKey, startModelServer } from './model-server.js';
 import { ModelEngine } from './model/engine.js';
 import { DEFAULT_NETWORK } from './model/network.js';
 import { toResult } from './model/result.js';
@@ -33,36 +32,24 @@ export async function runModel(o: SimOptions, run: PreparedRun): Promise<SimSumm
   const params = { ...DEFAULT_NETWORK, ...(o.sharedMbps === undefined ? {} : { sharedMbps: o.sharedMbps, serverMbps: 2 * o.sharedMbps }) };
   const engine = new ModelEngine({ profile: o.profile, params, plans, startMs, spanMs, sizeBytes, seed: o.seed });
 
-  // The server's view of its own (simulated) load, handed over per result.
-  const annotations = new Map<string, LoadAnnotation>();
-  const key = (client: string, startedAtMs: number) => `${client}@${startedAtMs}`;
-  let simNowMs = startMs;
+  // The server's view of its own (simulated) load, handed over per result before it is reported.
+  let annotations: [string, LoadAnnotation][] = [];
   const store = await openStore(o.store, { synchronous: 'normal' });
-  const server = await startServer(
-    {
-      host: '127.0.0.1', port: 0, ca: join(certDir, 'ca.crt'), cert: join(certDir, 'server.crt'), key: join(certDir, 'server.key'),
-      store: o.store, builtinFiles: [file], statsIntervalMs: 0, serverId: 'netprobe-sim',
-      // One certificate carries the whole fleet's results: its fair-share budget is the fleet's.
-      clientResultsPerMinute: Number.MAX_SAFE_INTEGER, clientReportBytesPerMinute: Number.MAX_SAFE_INTEGER,
-    },
-    {
-      logger: o.logger, store, now: () => simNowMs,
-      delegation: {
-        reporter: SIM_REPORTER, clientPrefix: SIM_CLIENT_PREFIX,
-        annotate: (client, startedAtMs) => {
-          const k = key(client, startedAtMs);
-          const a = annotations.get(k);
-          annotations.delete(k);
-          return a;
-        },
-      },
-    },
-  );
+  const storedBefore = await store.countResults();
+  const server = await startModelServer({
+    certDir, store: o.store, file, reporter: SIM_REPORTER, clientPrefix: SIM_CLIENT_PREFIX, logger: o.logger ?? silentLogger,
+  });
+  server.setNow(startMs);
+  const flush = async () => {
+    await server.annotate(annotations);
+    annotations = [];
+    await lanes.flush();
+  };
   const reporterPem = await issueCert(ca, { commonName: SIM_REPORTER, usage: 'client' });
   const lanes = new ReportLanes({
     count: o.lanes ?? 4, server: { host: '127.0.0.1', port: server.port },
     tls: { ca: Buffer.from(ca.certPem), cert: Buffer.from(reporterPem.certPem), key: Buffer.from(reporterPem.keyPem) },
-    outboxDir: join(o.outDir, 'outboxes'), logger: o.logger ?? silentLogger, random: seededRandom(o.seed + 2), capacity: 1_000_000,
+    logger: o.logger ?? silentLogger, random: seededRandom(o.seed + 2), capacity: 1_000_000,
   });
   log.info({ engine: 'model', clients: plans.length, profile: o.profile.name, start: new Date(startMs).toISOString(), spanHours: spanMs / HOUR_MS }, 'simulation started');
 
@@ -78,10 +65,10 @@ export async function runModel(o: SimOptions, run: PreparedRun): Promise<SimSumm
       ids.push(result.id);
       madePerClient[m.client]!++;
       if (m.serverConcurrentTransfers !== null) {
-        annotations.set(key(clientName, Date.parse(result.startedAt)), {
+        annotations.push([annotationKey(clientName, Date.parse(result.startedAt)), {
           serverConcurrentTransfers: m.serverConcurrentTransfers,
           serverOutboundMbps: m.serverOutboundMbps === null ? null : Math.round(m.serverOutboundMbps * 1000) / 1000,
-        });
+        }]);
       }
       return { clientIndex: m.client, result };
     });
@@ -92,29 +79,31 @@ export async function runModel(o: SimOptions, run: PreparedRun): Promise<SimSumm
   try {
     for (let t = startMs + HOUR_MS; ; t = Math.min(endMs, t + HOUR_MS)) {
       take(engine.advanceTo(t));
-      simNowMs = t;
+      server.setNow(t);
       // The outbox keeps what is made while the server is down; it is reported once it is back.
       if (pending >= FLUSH_EVERY_RESULTS && !inOutage(o.profile, startMs, t - 1)) {
         pending = 0;
-        await lanes.flush();
+        await flush();
       }
       o.onProgress?.({ simNowMs: t, fraction: (t - startMs) / spanMs, activeClients: engine.busy, resultsMade: ids.length, resultsStored: ids.length - lanes.unsent() });
       if (t >= endMs) break;
     }
     // Measurements still running at the end finish (no new ones start).
     take(engine.advanceTo(Infinity));
-    simNowMs = Math.max(simNowMs, Math.ceil(engine.nowMs));
-    for (let attempt = 0; attempt < 5 && lanes.unsent() > 0; attempt++) await lanes.flush();
+    server.setNow(Math.max(endMs, Math.ceil(engine.nowMs)));
+    for (let attempt = 0; attempt < 5 && lanes.unsent() > 0; attempt++) await flush();
     const unsent = lanes.unsent();
     if (unsent > 0) log.warn({ unsent }, 'results left in the lanes\' outboxes');
   } finally {
     await lanes.close();
-    await server.close(5_000);
+    await server.close();
   }
 
-  let missing = 0;
-  for (const id of ids) if (!(await store.hasResult(id))) missing++;
+  // Only the lanes write to this server, every id is new and the store keeps an id once: when the
+  // store grew by exactly the results made, each one is there once. Otherwise look each one up.
   const resultsStored = await store.countResults();
+  let missing = 0;
+  if (resultsStored - storedBefore !== ids.length) for (const id of ids) if (!(await store.hasResult(id))) missing++;
   await store.close();
 
   const truthHours = hoursOfDay(engine.hours, startMs, HOUR_MS);
