@@ -8,7 +8,7 @@ import { errorCode, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { DIRECTIONS, type Direction, type Result, directionOf } from '../protocol/result.js';
 import type { TlsMaterial, TlsMinVersion } from '../tls/options.js';
-import type { Lookup } from './connect.js';
+import { DEFAULT_FULL_HANDSHAKE_EVERY, type Lookup, TlsSessions } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { Outbox, OutboxFullError } from './outbox.js';
 import { ServerPool } from './pool.js';
@@ -37,6 +37,12 @@ export interface ClientOptions {
   reportBackoffBaseMs?: number | undefined;
   reportBackoffMaxMs?: number | undefined;
   probe?: Pick<ProbeConfig, 'idlePings' | 'loadedPingIntervalMs' | 'streams' | 'timeouts' | 'maxBusyRetries' | 'maxBusyWaitMs' | 'verify'>;
+  /**
+   * TLS sessions are kept (in memory) and resumed by every connection; the measured connection of
+   * every n-th measurement makes a full handshake anyway (1: always), so `tlsMs` of a full
+   * handshake stays measured. Default DEFAULT_FULL_HANDSHAKE_EVERY.
+   */
+  fullHandshakeEvery?: number | undefined;
 }
 
 export interface ClientDeps {
@@ -68,6 +74,10 @@ export class NetprobeClient {
   private measuring: Promise<Result[]> | undefined;
   private stopping: Promise<FlushOutcome> | undefined;
   private fatal: UnknownFileError | undefined;
+  /** The servers' TLS session tickets, shared by measurements and reports. */
+  private readonly sessions = new TlsSessions();
+  /** Measurements started; measurement 0, n, 2n … make a full handshake. */
+  private measurements = 0;
 
   constructor(
     private readonly options: ClientOptions,
@@ -101,6 +111,7 @@ export class NetprobeClient {
       timeouts,
       lookup: this.deps.lookup,
       requestTimeoutMs: timeouts?.requestMs,
+      sessions: this.sessions,
     });
     return session;
   }
@@ -121,17 +132,20 @@ export class NetprobeClient {
   private async measureOnce(): Promise<Result[]> {
     const results: Result[] = [];
     const asked = this.options.direction ?? 'download';
-    for (const direction of asked === 'both' ? DIRECTIONS : [asked]) results.push(...(await this.measureDirection(direction)));
+    const every = this.options.fullHandshakeEvery ?? DEFAULT_FULL_HANDSHAKE_EVERY;
+    const fullHandshake = this.measurements++ % every === 0;
+    for (const direction of asked === 'both' ? DIRECTIONS : [asked]) results.push(...(await this.measureDirection(direction, fullHandshake)));
     this.reporter.kick();
     return results;
   }
 
   /** One direction with failover; the failed attempts, then the measurement. */
-  private async measureDirection(direction: Direction): Promise<Result[]> {
+  private async measureDirection(direction: Direction, fullHandshake: boolean): Promise<Result[]> {
     const results: Result[] = [];
     for (const endpoint of this.pool.candidates()) {
       const { result, answered } = await probe(
-        { ...this.options.probe, endpoint, tls: this.options.tls, minVersion: this.options.minVersion, file: this.options.file, durationMs: this.options.durationMs, direction, clientName: this.clientName },
+        { ...this.options.probe, endpoint, tls: this.options.tls, minVersion: this.options.minVersion, file: this.options.file, durationMs: this.options.durationMs, direction, clientName: this.clientName,
+          sessions: this.sessions, fullHandshake },
         {
           wallNow: () => this.timers.now(),
           random: this.random,
@@ -156,7 +170,7 @@ export class NetprobeClient {
     this.deps.onResult?.(result);
     const summary = {
       id: result.id, server: result.server, direction: directionOf(result), file: result.file, mode: result.mode, bytes: result.bytes,
-      connectMs: result.connectMs, tlsMs: result.tlsMs, idleRttMs: result.idleRttMs, responseMs: result.responseMs,
+      connectMs: result.connectMs, tlsMs: result.tlsMs, tlsResumed: result.tlsResumed, idleRttMs: result.idleRttMs, responseMs: result.responseMs,
       downloadMs: result.downloadMs, throughputMbps: result.throughputMbps, loadedRttMs: result.loadedRttMs,
       clientLimited: result.clientLimited, busyRetries: result.busyRetries, code: result.error?.code,
     };

@@ -11,6 +11,7 @@ import { DEFAULT_BATCH_SIZE } from './reporter.js';
 import { DEFAULT_OUTBOX_CAPACITY, DEFAULT_OUTBOX_PATH } from './outbox.js';
 import { DEFAULT_PROBE_TIMEOUTS } from './probe.js';
 import type { ClientOptions } from './client.js';
+import { DEFAULT_FULL_HANDSHAKE_EVERY } from './connect.js';
 import { parseEndpoint } from './endpoint.js';
 import type { ScheduleSpec } from './schedule.js';
 
@@ -74,6 +75,7 @@ export const clientConfigSchema = z.strictObject({
   idleTimeoutMs: ms('idle timeout').default(DEFAULT_PROBE_TIMEOUTS.idleMs),
   transferTimeoutMs: ms('transfer timeout').default(DEFAULT_PROBE_TIMEOUTS.totalMs),
   maxBusyRetries: z.number().int().min(0).max(100).default(5),
+  fullHandshakeEvery: z.number().int().min(1).max(1_000_000).default(DEFAULT_FULL_HANDSHAKE_EVERY),
   /** First wait before retrying a server that did not answer (doubles, up to 10 min). */
   serverRetryMs: ms('server retry').default(30_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -107,6 +109,7 @@ export function clientOptionsFromConfig(config: ClientConfig, tls: TlsMaterial):
     outboxCapacity: config.outboxMax,
     batchSize: config.batchSize,
     serverRetryBaseMs: config.serverRetryMs,
+    fullHandshakeEvery: config.fullHandshakeEvery,
     probe: {
       idlePings: config.idlePings,
       loadedPingIntervalMs: config.loadedPingIntervalMs,

@@ -37,6 +37,42 @@ export interface ConnectOptions {
   timings?: ConnectTimings | undefined;
   /** Name resolution (default: the OS resolver through dns.lookup, as other programs see it). */
   lookup?: Lookup | undefined;
+  /** TLS sessions to resume from and to keep the server's new tickets in; none: every handshake is a full one. */
+  sessions?: TlsSessions | undefined;
+  /** Offer no session this time (a full handshake), but keep the ticket the server sends. */
+  fullHandshake?: boolean | undefined;
+}
+
+/** A scheduled client's measured connection makes a full handshake every this many runs (`--full-handshake-every`). */
+export const DEFAULT_FULL_HANDSHAKE_EVERY = 10;
+
+/**
+ * The TLS sessions (TLS 1.3 tickets) a client keeps, one per server and minimum version: the latest
+ * ticket each server sent. A connection that offers one resumes the session (an abbreviated
+ * handshake: no certificates sent or verified, so a fraction of a full handshake's CPU on both
+ * sides); the server still checks revocation, and a ticket it no longer accepts (restart, rotated
+ * ticket keys, revocation reload) just means a full handshake. Kept in memory only: a restarted
+ * client starts with full handshakes.
+ */
+export class TlsSessions {
+  private readonly byServer = new Map<string, Buffer>();
+
+  static key(endpoint: Endpoint, minVersion: TlsMinVersion | undefined): string {
+    return `${formatEndpoint(endpoint)}|${minVersion ?? 'default'}`;
+  }
+
+  get(key: string): Buffer | undefined {
+    return this.byServer.get(key);
+  }
+
+  set(key: string, session: Buffer): void {
+    this.byServer.set(key, session);
+  }
+
+  /** Forget every session (a server refused us: start over with full handshakes). */
+  clear(): void {
+    this.byServer.clear();
+  }
 }
 
 /**
@@ -76,6 +112,8 @@ export interface Connected {
   /** The address the TCP connection went to. */
   address: string;
   timings: { dnsMs: number | null; connectMs: number; tlsMs: number };
+  /** The handshake resumed a session (`sessions` given and the server took the ticket). */
+  tlsResumed: boolean;
   tlsVersion: string | null;
   cipher: string | null;
 }
@@ -199,7 +237,7 @@ const defaultLookup: Lookup = (host) => dnsLookup(host);
  * One SecureContext per TLS material and minimum version, reused by every connection made with
  * them: building one parses the CA, certificate and key (~1.1 ms of CPU, 40 % of what a client
  * connection cost here). Only the context is shared, not TLS sessions: node resumes a session
- * only when given one, so every handshake stays a full one and `tlsMs` keeps its meaning.
+ * only when given one (`sessions`, see TlsSessions), and the result says whether it did.
  */
 const secureContexts = new WeakMap<TlsMaterial, Map<string, SecureContext>>();
 
@@ -240,14 +278,19 @@ export async function connectTls(options: ConnectOptions): Promise<Connected> {
   const reader = new ChunkReader();
   const tConnect = performance.now();
   // node's tls.connect passes `onread` on to its socket (its typings do not list it).
+  const sessionKey = TlsSessions.key(endpoint, options.minVersion);
+  const offered = options.fullHandshake ? undefined : options.sessions?.get(sessionKey);
   const connectOptions: ConnectionOptions & { onread: net.OnReadOpts } = {
-    ...tlsOptions, secureContext, host: address, port: endpoint.port,
+    ...tlsOptions, secureContext, host: address, port: endpoint.port, ...(offered === undefined ? {} : { session: offered }),
     onread: { buffer: READ_BUFFER, callback: (bytes: number, buffer: Uint8Array) => {
       reader.deliver((buffer as Buffer).subarray(0, bytes));
       return true;
     } },
   };
   const socket = tls.connect(connectOptions);
+  // TLS 1.3 tickets arrive after the handshake, with the server's first data; each replaces the last.
+  const { sessions } = options;
+  if (sessions !== undefined) socket.on('session', (session: Buffer) => sessions.set(sessionKey, session));
   await waitFor(
     socket,
     'connect',
@@ -273,6 +316,7 @@ export async function connectTls(options: ConnectOptions): Promise<Connected> {
     reader,
     address,
     timings: { dnsMs: timings.dnsMs, connectMs, tlsMs },
+    tlsResumed: socket.isSessionReused(),
     tlsVersion: socket.getProtocol() ?? null,
     cipher: socket.getCipher()?.name ?? null,
   };

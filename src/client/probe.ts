@@ -8,7 +8,7 @@ import { setTimeout as sleepMs } from 'node:timers/promises';
 import { ErrorCodes, NetprobeError, UsageError, errorCode, errorMessage } from '../errors.js';
 import { type Direction, MAX_STREAMS, type Result, resultSchema } from '../protocol/result.js';
 import type { TlsMaterial, TlsMinVersion } from '../tls/options.js';
-import { type ConnectTimeouts, type ConnectTimings, DEFAULT_CONNECT_TIMEOUTS, type Lookup } from './connect.js';
+import { type ConnectTimeouts, type ConnectTimings, DEFAULT_CONNECT_TIMEOUTS, type Lookup, type TlsSessions } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { DEFAULT_LOADED_PING_INTERVAL_MS, LoadedPinger } from './loaded-rtt.js';
 import { median } from './meter.js';
@@ -65,6 +65,10 @@ export interface ProbeConfig {
    * make the client the bottleneck (see `clientLimited`).
    */
   verify?: 'sha256' | 'none';
+  /** TLS sessions to resume (every connection of the probe offers one) and to keep new tickets in; none: full handshakes only. */
+  sessions?: TlsSessions | undefined;
+  /** The measured connection makes a full handshake even with a session at hand (the loaded-RTT connection still resumes). */
+  fullHandshake?: boolean | undefined;
 }
 
 export interface ProbeDeps {
@@ -134,8 +138,11 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
       timings: connectTimings,
       lookup: deps.lookup,
       requestTimeoutMs: timeouts.requestMs,
+      sessions: config.sessions,
+      fullHandshake: connectTimings === timings && config.fullHandshake === true,
     });
     if (connectTimings === timings) {
+      result.tlsResumed = connected.tlsResumed;
       result.tlsVersion = connected.tlsVersion;
       result.cipher = connected.cipher;
     }

@@ -95,6 +95,11 @@ export const resultSchema = z.strictObject({
   streams: z.number().int().min(1).max(MAX_STREAMS).optional(),
   /** With streams > 1: each stream's share of throughputMbps (its bytes in the common interval), by stream. */
   streamsMbps: z.array(rateMbps).max(MAX_STREAMS).optional(),
+  /**
+   * The measured connection resumed a TLS session (an abbreviated handshake: tlsMs is then not a
+   * full handshake's time); false: a full handshake; absent or null: a client that does not say.
+   */
+  tlsResumed: z.boolean().nullable().optional(),
 });
 
 export type Direction = 'download' | 'upload';

@@ -14,7 +14,7 @@ import type { Catalogue } from './catalogue.js';
 import type { ServerConfig } from './config.js';
 import { type ServerContext, createContext } from './context.js';
 import { GroupCommitter } from './ingest.js';
-import { type RevocationSummary, listenTls } from './listener.js';
+import { type RevocationSummary, type TicketKeySource, listenTls } from './listener.js';
 import { warnUncoveredNames } from './names.js';
 import { type RevocationFiles, type Revocations, loadRevocations, revokedBy } from './revocation.js';
 import type { RunningServer, ServerDeps } from './running.js';
@@ -53,14 +53,15 @@ export interface Serving {
   readonly workerPids: readonly number[];
   /** The deny list and CRL in force (replaced by a successful reload). */
   readonly revocations: Revocations;
-  reloadRevocations(): Promise<RevocationSummary>;
+  /** `generation`: of the ticket keys derived after the reload (workers; see TicketKeySource). */
+  reloadRevocations(generation?: number): Promise<RevocationSummary>;
   /** Stops accepting; requests in flight may finish until the deadline. */
   stop(deadlineMs: number): Promise<void>;
 }
 
 /** Serves TLS in this process (a single-process server, a worker). */
-export async function serveInProcess(ctx: ServerContext, credentials: Credentials, log: Logger): Promise<Serving> {
-  const listener = await listenTls(ctx, credentials.material, credentials.revocationFiles, credentials.revocations, log);
+export async function serveInProcess(ctx: ServerContext, credentials: Credentials, log: Logger, tickets?: TicketKeySource): Promise<Serving> {
+  const listener = await listenTls(ctx, credentials.material, credentials.revocationFiles, credentials.revocations, log, tickets);
   return {
     port: listener.port,
     files: ctx.catalogue.names(),
@@ -69,7 +70,7 @@ export async function serveInProcess(ctx: ServerContext, credentials: Credential
     get revocations() {
       return listener.revocations;
     },
-    reloadRevocations: () => listener.reloadRevocations(),
+    reloadRevocations: (generation) => listener.reloadRevocations(generation),
     stop: (deadlineMs) => listener.close(deadlineMs),
   };
 }

@@ -88,6 +88,10 @@ async function serveWorkers(
 ): Promise<Serving> {
   const { config, load, metrics, events } = ctx;
   let revocations = credentials.revocations;
+  // Every worker derives the same TLS ticket keys from it (listener.ts): a session resumes on any worker.
+  const ticketSeed = randomBytes(32).toString('hex');
+  /** The ticket keys' generation: one more per revocation reload; a replacement worker starts at the current one. */
+  let ticketGeneration = 0;
   const workerConfig: ServerConfig = {
     ...config,
     workers: 1,
@@ -189,7 +193,7 @@ async function serveWorkers(
   let crashes: number[] = [];
 
   const fork = (index: number): WorkerState => {
-    const setup: WorkerSetup = { index, config: workerConfig, seed, digests };
+    const setup: WorkerSetup = { index, config: workerConfig, seed, digests, ticketSeed, ticketGeneration };
     // cluster.fork merges the primary's environment: a token given as NETPROBE_HTTP_TOKEN is dropped
     // (an undefined value is not passed), so /proc/PID/environ of a worker never holds it.
     const worker = cluster.fork({ [WORKER_SETUP_ENV]: JSON.stringify(setup), NETPROBE_HTTP_TOKEN: undefined });
@@ -249,8 +253,9 @@ async function serveWorkers(
     // The dashboard's certificate login follows the primary's copy.
     revocations = next;
     const req = ++reloads;
+    ticketGeneration++;
     const answers = await Promise.all([...states.values()].map((state) =>
-      state.handle.request<RevocationSummary>({ t: 'reload', req }, (m) => {
+      state.handle.request<RevocationSummary>({ t: 'reload', req, generation: ticketGeneration }, (m) => {
         if (m.t === 'reloaded' && m.req === req) return { value: m.summary };
         if (m.t === 'reloadFailed' && m.req === req) return { error: new NetprobeError(m.code, m.message) };
         return undefined;

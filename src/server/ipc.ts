@@ -43,7 +43,8 @@ export type ToWorker =
   | { t: 'stored'; id: number; outcome: InsertOutcome }
   | { t: 'notStored'; id: number; code: string; message: string }
   | { t: 'budget'; id: number; retryAfterMs: number }
-  | { t: 'reload'; req: number }
+  /** `generation`: of the TLS ticket keys to derive after it (the same in every worker). */
+  | { t: 'reload'; req: number; generation: number }
   | { t: 'shutdown'; deadlineMs: number };
 
 /** How a worker is started: passed in its environment. */
@@ -55,6 +56,9 @@ export interface WorkerSetup {
   seed: string;
   /** SHA-256 of each built-in file, computed once by the primary. */
   digests: Record<string, string>;
+  /** Hex seed of the TLS ticket keys (listener.ts `deriveTicketKeys`) and their generation now. */
+  ticketSeed: string;
+  ticketGeneration: number;
 }
 
 export const WORKER_SETUP_ENV = 'NETPROBE_WORKER_SETUP';

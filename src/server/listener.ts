@@ -3,7 +3,7 @@
  * deny list, per-client limit) and hands each verified connection to a `Connection`. Used by a
  * single-process server and by every worker of a multi-process one; storage is behind `ctx`.
  */
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { ErrorCodes, NetprobeError, errorMessage } from '../errors.js';
@@ -31,11 +31,28 @@ export interface TlsListener {
   readonly connections: number;
   /**
    * Re-reads the deny list and CRL, closes open connections whose certificate is now revoked and
-   * invalidates TLS session tickets. On an error the previous lists stay in force.
+   * invalidates TLS session tickets (new ticket keys: with `tickets`, those of `generation`). On an
+   * error the previous lists stay in force.
    */
-  reloadRevocations(): Promise<RevocationSummary>;
+  reloadRevocations(generation?: number): Promise<RevocationSummary>;
   /** Stops accepting, closes connections once idle; after `deadlineMs` destroys what is left. */
   close(deadlineMs: number): Promise<void>;
+}
+
+/**
+ * Where the TLS session ticket keys of the workers of one server come from: every worker derives the
+ * same keys from its private key and the primary's seed (HKDF-SHA256), so a session resumed on
+ * another worker than the one that issued the ticket works, and no key travels between processes.
+ * `generation` changes them (each revocation reload: tickets issued before cannot resume).
+ */
+export interface TicketKeySource {
+  seed: Buffer;
+  generation: number;
+}
+
+/** 48 bytes of ticket keys (node's setTicketKeys format) for `generation`. */
+export function deriveTicketKeys(privateKeyPem: Buffer, source: TicketKeySource): Buffer {
+  return Buffer.from(hkdfSync('sha256', privateKeyPem, source.seed, `netprobe TLS session ticket keys, generation ${source.generation}`, 48));
 }
 
 /** Common name of the peer's verified certificate; the only identity a client has. */
@@ -74,6 +91,7 @@ export async function listenTls(
   revocationFiles: RevocationFiles,
   initialRevocations: Revocations,
   log: Logger,
+  tickets?: TicketKeySource,
 ): Promise<TlsListener> {
   const { config, events } = ctx;
   let revocations = initialRevocations;
@@ -82,6 +100,8 @@ export async function listenTls(
   const rawSockets = new Set<Socket>();
 
   const server = tls.createServer(tlsOptions(material, config, revocations));
+  // Without a source (one process) node's own random keys serve: tickets resume within the process.
+  if (tickets !== undefined) server.setTicketKeys(deriveTicketKeys(material.key, tickets));
 
   server.on('connection', (socket: Socket) => {
     if (rawSockets.size >= config.maxConnections || ctx.shuttingDown) {
@@ -178,11 +198,11 @@ export async function listenTls(
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
 
-  const reloadRevocations = async (): Promise<RevocationSummary> => {
+  const reloadRevocations = async (generation?: number): Promise<RevocationSummary> => {
     const next = await loadRevocations(revocationFiles, material.ca);
     // New handshakes use the new CRL; tickets issued before cannot resume a session past it.
     server.setSecureContext(tlsOptions(material, config, next));
-    server.setTicketKeys(randomBytes(48));
+    server.setTicketKeys(tickets === undefined ? randomBytes(48) : deriveTicketKeys(material.key, { seed: tickets.seed, generation: generation ?? tickets.generation + 1 }));
     revocations = next;
     let closed = 0;
     for (const [conn, id] of connections) {

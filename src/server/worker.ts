@@ -169,7 +169,7 @@ export async function runWorker(): Promise<void> {
         return budget.settle(message);
       case 'reload':
         if (serving === undefined) return;
-        serving.reloadRevocations().then(
+        serving.reloadRevocations(message.generation).then(
           (summary) => sendNow({ t: 'reloaded', req: message.req, summary }),
           (err: unknown) => sendNow({ t: 'reloadFailed', req: message.req, code: errorCode(err), message: errorMessage(err) }),
         );
@@ -194,7 +194,7 @@ export async function runWorker(): Promise<void> {
     const catalogue = await buildCatalogue(config.builtinFiles, config.files, Buffer.from(setup.seed, 'hex'), setup.digests);
     ctx = createContext(config, { catalogue, committer, budget, now: Date.now });
     activity = forwardActivity(ctx);
-    serving = await serveInProcess(ctx, credentials, log);
+    serving = await serveInProcess(ctx, credentials, log, { seed: Buffer.from(setup.ticketSeed, 'hex'), generation: setup.ticketGeneration });
     nameServer(ctx, serving.port);
     outbox.flush();
     sendNow({ t: 'listening', port: serving.port, files: serving.files });

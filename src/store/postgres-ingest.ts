@@ -17,6 +17,7 @@ const RESULT_TYPES: Record<(typeof RESULT_COLUMNS)[number], string> = {
   busy_retries: 'int4', error_code: 'text', error_message: 'text', server_concurrent_transfers: 'int4', server_outbound_mbps: 'float8',
   direction: 'text', server_limited: 'bool', rpm: 'float8', rpm_probes: 'int4',
   streams: 'int4', streams_mbps: 'text',
+  tls_resumed: 'bool',
 };
 
 const COLUMN_LIST = RESULT_COLUMNS.join(', ');

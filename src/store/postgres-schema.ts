@@ -72,6 +72,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE results ADD COLUMN streams integer NOT NULL DEFAULT 1, ADD COLUMN streams_mbps text;
   `,
+  // 5: the measured connection resumed a TLS session (true) or made a full handshake (false); null for older rows.
+  `
+  ALTER TABLE results ADD COLUMN tls_resumed boolean;
+  `,
 ];
 
 /** Advisory lock keys (pg_advisory_xact_lock): schema changes, partition changes. */

@@ -52,6 +52,7 @@ export const RESULT_CSV_COLUMNS: readonly (readonly [string, Kind, (r: StoredRes
   ['rpmProbes', 'number', (r) => r.rpmProbes ?? null, 'rpm_probes'],
   ['streams', 'number', (r) => r.streams ?? 1, 'streams'],
   ['streamsMbps', 'text', (r) => (r.streamsMbps === undefined ? null : JSON.stringify(r.streamsMbps)), 'streams_mbps'],
+  ['tlsResumed', 'bool', (r) => r.tlsResumed ?? null, 'tls_resumed'],
 ];
 
 export const RESULT_CSV_HEADER = `${RESULT_CSV_COLUMNS.map(([name]) => name).join(',')}\n`;

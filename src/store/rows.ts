@@ -7,7 +7,7 @@ export const RESULT_COLUMNS = [
   'throughput_mbps', 'goodput_mbps', 'loaded_rtt_ms', 'samples_mbps', 'cpu_ms', 'client_limited',
   'sha256_ok', 'tls_version', 'cipher', 'busy_retries', 'error_code', 'error_message',
   'server_concurrent_transfers', 'server_outbound_mbps', 'direction', 'server_limited',
-  'rpm', 'rpm_probes', 'streams', 'streams_mbps',
+  'rpm', 'rpm_probes', 'streams', 'streams_mbps', 'tls_resumed',
 ] as const;
 
 export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number | null>;
@@ -51,6 +51,7 @@ export function toRow(r: StoredResult): ResultRow {
     rpm_probes: r.rpmProbes ?? null,
     streams: r.streams ?? 1,
     streams_mbps: r.streamsMbps === undefined ? null : JSON.stringify(r.streamsMbps),
+    tls_resumed: boolToInt(r.tlsResumed ?? null),
   };
 }
 
@@ -61,6 +62,7 @@ export function fromRow(row: Record<string, unknown>): StoredResult {
   const errorCode = str(row.error_code);
   const sha = num(row.sha256_ok);
   const serverLimited = row.server_limited === true ? 1 : row.server_limited === false ? 0 : num(row.server_limited);
+  const tlsResumed = row.tls_resumed === true ? 1 : row.tls_resumed === false ? 0 : num(row.tls_resumed);
   return {
     id: String(row.id),
     client: String(row.client),
@@ -94,6 +96,7 @@ export function fromRow(row: Record<string, unknown>): StoredResult {
     ...(row.streams_mbps === null || row.streams_mbps === undefined
       ? {}
       : { streams: Number(row.streams), streamsMbps: JSON.parse(String(row.streams_mbps)) as number[] }),
+    ...(tlsResumed === null ? {} : { tlsResumed: tlsResumed === 1 }),
     ...(row.direction === 'upload' ? { direction: 'upload' as const, serverLimited: serverLimited === null ? null : serverLimited === 1 } : {}),
   };
 }

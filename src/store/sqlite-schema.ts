@@ -63,4 +63,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE results ADD COLUMN streams INTEGER NOT NULL DEFAULT 1;
   ALTER TABLE results ADD COLUMN streams_mbps TEXT;
   `,
+  // 6: the measured connection resumed a TLS session (1), made a full handshake (0); null for older rows.
+  `
+  ALTER TABLE results ADD COLUMN tls_resumed INTEGER;
+  `,
 ];

@@ -19,7 +19,7 @@ import { BACKENDS, collect, freshStore, openFor } from './helpers/backends.js';
 import { adminQuery, needPostgres, schemaLocation } from './helpers/postgres.js';
 
 const AT = Date.UTC(2025, 0, 6, 12);
-const NEW_COLUMNS = new Set(['direction', 'server_limited', 'rpm', 'rpm_probes', 'streams', 'streams_mbps']);
+const NEW_COLUMNS = new Set(['direction', 'server_limited', 'rpm', 'rpm_probes', 'streams', 'streams_mbps', 'tls_resumed']);
 const OLD_COLUMNS = RESULT_COLUMNS.filter((c) => !NEW_COLUMNS.has(c));
 
 function upload(): StoredResult {
@@ -40,6 +40,19 @@ describe('result direction', () => {
       assert.equal(byId.get(up.id)?.serverLimited, true);
       assert.equal(Object.hasOwn(byId.get(down.id)!, 'direction'), false);
       assert.deepEqual(byId.get(down.id), down);
+    });
+
+    test(`${backend.name}: tlsResumed true and false are kept; a result without it has none`, async (t) => {
+      const fresh = await freshStore(t, backend);
+      if (!fresh) return;
+      const resumed = { ...stored({ client: 'a', at: AT }), tlsResumed: true };
+      const full = { ...stored({ client: 'a', at: AT + 1 }), tlsResumed: false };
+      const unknown = stored({ client: 'a', at: AT + 2 });
+      await fresh.store.insertResults([[resumed, full, unknown]]);
+      const byId = new Map((await collect(fresh.store.iterateResults())).map((r) => [r.id, r]));
+      assert.deepEqual(byId.get(resumed.id), resumed);
+      assert.deepEqual(byId.get(full.id), full);
+      assert.deepEqual(byId.get(unknown.id), unknown);
     });
   }
 

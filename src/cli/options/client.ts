@@ -39,6 +39,7 @@ export const clientTable: CommandTable = {
     { key: 'responseTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '30s', to: 'responseTimeoutMs', was: 'responseTimeoutMs', help: 'GET_FILE to first answer deadline' },
     { key: 'idleTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '30s', to: 'idleTimeoutMs', was: 'idleTimeoutMs', help: 'longest silence during a transfer' },
     { key: 'transferTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '10m', to: 'transferTimeoutMs', was: 'transferTimeoutMs', help: 'whole download deadline' },
+    { key: 'fullHandshakeEvery', arg: '<n>', type: integer({ min: 1, max: 1_000_000 }), default: '10', help: 'TLS sessions are resumed between runs; every n-th run makes a full handshake, so tlsMs stays a measure of one (1 = always full)' },
     { key: 'maxBusyRetries', arg: '<n>', type: integer({ min: 0, max: 100 }), default: '5', help: 'BUSY answers honoured (waiting as told) before the run counts as failed' },
     { key: 'serverRetry', arg: '<duration>', type: duration({ min: 1 }), default: '30s', to: 'serverRetryMs', was: 'serverRetryMs', help: 'first wait before retrying a server that did not answer (doubles, up to 10m)' },
     logLevelOption,
