@@ -13,7 +13,7 @@ const MAY_IMPORT = {
   store: ['protocol'],
   analysis: ['store'],
   client: ['protocol', 'tls'],
-  server: ['protocol', 'tls', 'store', 'client', 'web'],
+  server: ['protocol', 'tls', 'store', 'client'],
   report: ['analysis', 'store'],
   web: ['protocol', 'store', 'analysis', 'server', 'tls'],
   sim: ['protocol', 'tls', 'store', 'analysis', 'client', 'server'],
@@ -39,6 +39,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/web/' },
       to: { path: '^src/server/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'server-not-web',
+      comment: 'the server publishes a read-only view (server/view.ts); the dashboard is started by whoever starts the server (cli/serve.ts), never imported by it, not even for types',
+      severity: 'error',
+      from: { path: '^src/server/' },
+      to: { path: '^src/web/' },
     },
     {
       name: 'no-circular',

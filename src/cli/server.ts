@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { errorCode, errorMessage } from '../errors.js';
 import { createLogger } from '../log.js';
 import { serverConfigSchema } from '../server/config.js';
-import { startServer } from '../server/server.js';
+import { startServerWithDashboard } from './serve.js';
 import { serverTable } from './options/server.js';
 import { resolveOptions } from './options/resolve.js';
 import { addOptions } from './options/table.js';
@@ -16,7 +16,7 @@ export function registerServer(program: Command): void {
     .action(async (opts: Record<string, unknown>) => {
       const config = serverConfigSchema.parse(resolveOptions(serverTable, { flags: opts }));
       const logger = createLogger({ level: config.logLevel, file: config.logFile });
-      const server = await startServer(config, {
+      const server = await startServerWithDashboard(config, {
         logger,
         // The one place a generated dashboard token appears: the operator's terminal. Under a service
         // manager stderr is a log (journald), so there only the file that keeps it is named.

@@ -1,15 +1,16 @@
 /**
  * Server start-up, written once. The single-process server (server.ts) and the primary of a
  * multi-process one (cluster.ts) boot through `bootServer`: credentials, catalogue, store, context,
- * dashboard, then TLS served (a listener here, or worker processes), the server id fixed, the
- * `listening` line, the stats log, and one shutdown order. A worker (worker.ts) loads its
- * credentials and serves TLS with the same `loadCredentials` and `serveInProcess`.
+ * observer, then TLS served (a listener here, or worker processes), the server id fixed, the
+ * `listening` line, the stats log, and one shutdown order. The observer (the dashboard) comes from
+ * whoever starts the server, through `deps.observe`: the server does not know it. A worker
+ * (worker.ts) loads its credentials and serves TLS with the same `loadCredentials` and
+ * `serveInProcess`.
  */
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.js';
 import { openStore } from '../store/open.js';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/options.js';
-import { startWeb, type WebEndpoint } from '../web/index.js';
 import type { Catalogue } from './catalogue.js';
 import type { ServerConfig } from './config.js';
 import { type ServerContext, createContext } from './context.js';
@@ -19,6 +20,7 @@ import { warnUncoveredNames } from './names.js';
 import { type RevocationFiles, type Revocations, loadRevocations, revokedBy } from './revocation.js';
 import type { RunningServer, ServerDeps } from './running.js';
 import { listeningDetails, startStatsLog } from './stats.js';
+import type { Observer } from './view.js';
 
 /** The TLS material and revocation lists a server starts with. */
 export interface Credentials {
@@ -83,8 +85,7 @@ export interface BootPlan {
 }
 
 export async function bootServer(config: ServerConfig, deps: ServerDeps, plan: BootPlan): Promise<RunningServer> {
-  const logger = deps.logger ?? silentLogger;
-  const log = logger.child({ component: 'server' });
+  const log = (deps.logger ?? silentLogger).child({ component: 'server' });
   // Checked here first, so a bad file is one clear error rather than one per worker.
   const credentials = await loadCredentials(config, log);
   const catalogue = await plan.catalogue();
@@ -98,19 +99,17 @@ export async function bootServer(config: ServerConfig, deps: ServerDeps, plan: B
     delegation: deps.delegation,
   });
 
-  let web: WebEndpoint | undefined;
+  let observer: Observer | undefined;
   let serving: Serving | undefined;
   try {
-    if (config.http !== undefined) {
-      web = await startWeb(ctx, {
-        store, material: credentials.material, logger, assetsDir: deps.webAssetsDir, announceToken: deps.announceToken,
-        // Until TLS is served nobody can log in; then its lists, reloads included.
-        revokedBy: (cert) => revokedBy(serving?.revocations ?? credentials.revocations, cert),
-      });
-    }
+    observer = await deps.observe?.({
+      view: ctx, store, material: credentials.material,
+      // Until TLS is served nobody can log in; then its lists, reloads included.
+      revokedBy: (cert) => revokedBy(serving?.revocations ?? credentials.revocations, cert),
+    });
     serving = await plan.serve(ctx, credentials, log);
   } catch (err) {
-    await web?.close();
+    await observer?.close();
     if (ownsStore) await store.close();
     throw err;
   }
@@ -134,7 +133,7 @@ export async function bootServer(config: ServerConfig, deps: ServerDeps, plan: B
       stopStats();
       await served.stop(deadlineMs);
       await ctx.committer.drain();
-      await web?.close();
+      await observer?.close();
       if (ownsStore) await store.close();
       log.info({}, 'stopped');
     })();
@@ -142,7 +141,7 @@ export async function bootServer(config: ServerConfig, deps: ServerDeps, plan: B
   };
 
   return {
-    host: config.host, port, context: ctx, store, web, workers, files, reloadRevocations, close,
+    host: config.host, port, context: ctx, store, workers, files, reloadRevocations, close,
     get workerPids() {
       return served.workerPids;
     },

@@ -4,12 +4,12 @@
  */
 import type { Logger } from '../log.js';
 import type { Store } from '../store/types.js';
-import type { WebEndpoint } from '../web/index.js';
 import type { Catalogue } from './catalogue.js';
 import type { ServerContext } from './context.js';
 import type { ReportDelegation } from './ingest.js';
 import type { RevocationSummary } from './listener.js';
 import type { Shaper } from './transfer.js';
+import type { StartObserver } from './view.js';
 
 export interface ServerDeps {
   logger?: Logger;
@@ -20,13 +20,12 @@ export interface ServerDeps {
   now?: () => number;
   /** The simulator's reporting identity (see ReportDelegation); never set by a deployed server. */
   delegation?: ReportDelegation;
-  /** Dashboard front-end folder (default: the built dist/web/assets). */
-  webAssetsDir?: string;
   /**
-   * Shows a generated dashboard token to the operator (the CLI: on a terminal only), with the file
-   * that keeps it (next to a SQLite store). It never goes into the log; else it is in `web.token`.
+   * An observer started with the server (the dashboard: cli/serve.ts), handed a read-only view
+   * before TLS is served and closed after the last commit. In a multi-process server it runs in the
+   * primary, which sees every worker's events.
    */
-  announceToken?: (url: string, token: string, tokenFile: string | undefined) => void;
+  observe?: StartObserver;
 }
 
 export interface RunningServer {
@@ -34,8 +33,6 @@ export interface RunningServer {
   readonly port: number;
   readonly context: ServerContext;
   readonly store: Store;
-  /** The dashboard and /metrics endpoint, when `http` is configured. */
-  readonly web: WebEndpoint | undefined;
   /** Processes serving TLS: 1, or the workers of a multi-process server (`workers`). */
   readonly workers: number;
   /** Names of the test files served. */

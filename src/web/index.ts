@@ -1,7 +1,7 @@
-import type { PeerCertificate } from 'node:tls';
 /**
  * The server's HTTP(S) endpoint: live dashboard (`/`), Prometheus metrics (`/metrics`) and a health
- * check for load balancers (`/healthz`). Started by startServer when `http` is configured.
+ * check for load balancers (`/healthz`). An observer of the server (server/view.ts): started by
+ * whoever starts the server (cli/serve.ts) when `http` is configured, never by the server itself.
  */
 import http, { type Server } from 'node:http';
 import https from 'node:https';
@@ -9,11 +9,11 @@ import type { Socket } from 'node:net';
 import { checkTimeZone } from '../analysis/timezone.js';
 import { ErrorCodes, NetprobeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ServerContext } from '../server/context.js';
-import type { AnalysisSource, ResultSink } from '../store/types.js';
-import { type TlsMaterial, serverTlsOptions } from '../tls/options.js';
+import type { ObservedServer } from '../server/view.js';
+import { serverTlsOptions } from '../tls/options.js';
 import { loadAssets } from './assets.js';
 import { Authenticator, generateToken } from './auth.js';
+import type { WebConfig } from './config.js';
 import { loadOrCreateToken, tokenFileFor } from './token-file.js';
 import { resolveWebAddress, webUrl } from './endpoint.js';
 import { LiveFeed } from './live.js';
@@ -33,17 +33,12 @@ const SILENT_SOCKET_TIMEOUT_MS = 30_000;
 const MAX_DASHBOARD_CONNECTIONS = 256;
 
 export interface WebDeps {
-  /** The dashboard reads the window's results at start; /readyz asks whether a write could commit. */
-  store: AnalysisSource & Pick<ResultSink, 'checkWritable'>;
-  material: TlsMaterial;
   logger: Logger;
   /** Front-end bundle folder (tests build their own). */
   assetsDir?: string;
   windowMs?: number;
   /** Shows a generated token (and the file keeping it, if any) to the operator; it is never logged. */
   announceToken?: ((url: string, token: string, tokenFile: string | undefined) => void) | undefined;
-  /** The server's current revocation verdict for a client certificate (HTTPS certificate login). */
-  revokedBy?: (cert: PeerCertificate) => string | undefined;
 }
 
 export interface WebEndpoint {
@@ -58,21 +53,24 @@ export interface WebEndpoint {
   close(): Promise<void>;
 }
 
-export async function startWeb(ctx: ServerContext, deps: WebDeps): Promise<WebEndpoint> {
-  const { config } = ctx;
-  if (config.http === undefined) throw new NetprobeError(ErrorCodes.internal, 'startWeb needs the http setting');
+/**
+ * Starts the endpoint for the `observed` server: the dashboard reads the window's results from its store at start,
+ * then follows its events; /readyz asks whether a write could commit.
+ */
+export async function startWeb(observed: ObservedServer, config: WebConfig, deps: WebDeps): Promise<WebEndpoint> {
+  const { view: ctx, store } = observed;
   const log = deps.logger.child({ component: 'web' });
   const tls = config.httpTls;
   const address = resolveWebAddress(config.http, tls);
   const generated = config.httpToken === undefined;
   // A generated token lives in a file next to a SQLite store, so a restart keeps it.
-  const tokenFile = generated ? tokenFileFor(deps.store.location) : undefined;
+  const tokenFile = generated ? tokenFileFor(store.location) : undefined;
   const token = config.httpToken ?? (tokenFile === undefined ? generateToken() : (await loadOrCreateToken(tokenFile)).token);
 
   const state = new DashboardState(deps.windowMs ?? DEFAULT_WINDOW_MS, ctx.now, { timeZone: checkTimeZone(config.httpTimeZone) });
-  await state.load(deps.store);
+  await state.load(store);
   const stream = new EventStream(MAX_VIEWERS);
-  const metrics = createMetrics(ctx, state, () => stream.size);
+  const metrics = createMetrics(ctx, config.metricsMaxClients, state, () => stream.size);
   const live = new LiveFeed(ctx, state, stream, metrics);
   const assets = await loadAssets(deps.assetsDir);
   if (!assets) log.warn({}, 'dashboard front end not built (run `npm run build`): / answers 500, /metrics and /healthz work');
@@ -80,7 +78,7 @@ export async function startWeb(ctx: ServerContext, deps: WebDeps): Promise<WebEn
   const server: Server = tls
     ? https.createServer(
         {
-          ...serverTlsOptions(deps.material, { minVersion: config.tlsMin }),
+          ...serverTlsOptions(observed.material, { minVersion: config.tlsMin }),
           // A client certificate is one way in, the token the other: ask for a certificate, do not require it.
           requestCert: true,
           rejectUnauthorized: false,
@@ -120,14 +118,14 @@ export async function startWeb(ctx: ServerContext, deps: WebDeps): Promise<WebEn
   const port = typeof bound === 'object' && bound ? bound.port : address.port;
   const url = webUrl(address, port, tls);
   server.on('request', createRoutes({
-    auth: new Authenticator(token, `netprobe_token_${port}`, tls, deps.revokedBy),
+    auth: new Authenticator(token, `netprobe_token_${port}`, tls, (cert) => observed.revokedBy(cert)),
     token, assets, registry: metrics.registry, live, stream, log,
     shuttingDown: () => ctx.shuttingDown,
     ready: async () => {
       if (ctx.shuttingDown) return 'shutting down';
       if (!ctx.listening) return 'the TLS port is not listening yet';
       try {
-        await deps.store.checkWritable();
+        await store.checkWritable();
         return undefined;
       } catch (err) {
         return `the store is not writable: ${errorMessage(err)}`;

@@ -1,5 +1,6 @@
 import type { StoredResult } from '../protocol/result.js';
-import type { ActiveTransfer, ServerContext } from '../server/context.js';
+import type { ActiveTransfer } from '../server/context.js';
+import type { ServerView } from '../server/view.js';
 import { type LoadSnapshot, MAX_TRANSFER_ROWS, type Snapshot } from './api-types.js';
 import type { ServerMetricsRegistry } from './metrics.js';
 import type { EventStream } from './sse.js';
@@ -27,7 +28,7 @@ export class LiveFeed {
   private readonly timers: NodeJS.Timeout[];
 
   constructor(
-    private readonly ctx: ServerContext,
+    private readonly ctx: ServerView,
     private readonly state: DashboardState,
     private readonly stream: EventStream,
     private readonly metrics: ServerMetricsRegistry,

@@ -4,7 +4,7 @@
  * keeps are read when scraped. Units are base units in the names (seconds, bytes, bytes per second).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ServerContext } from '../server/context.js';
+import type { ServerView } from '../server/view.js';
 import type { TransferRecord } from '../store/types.js';
 import type { StoredResult } from '../protocol/result.js';
 import { createClientMetrics } from './client-metrics.js';
@@ -26,8 +26,11 @@ export interface ServerMetricsRegistry {
   close(): void;
 }
 
-/** Registers the metrics and starts counting `ctx`'s events. `streams` is the number of dashboard viewers. */
-export function createMetrics(ctx: ServerContext, state: DashboardState, streams: () => number): ServerMetricsRegistry {
+/**
+ * Registers the metrics and starts counting `ctx`'s events. `maxClients` clients get their own
+ * series; `streams` is the number of dashboard viewers.
+ */
+export function createMetrics(ctx: ServerView, maxClients: number, state: DashboardState, streams: () => number): ServerMetricsRegistry {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -106,7 +109,7 @@ export function createMetrics(ctx: ServerContext, state: DashboardState, streams
     buckets: RESPONSE_BUCKETS_S, registers,
   });
   const failures = new Counter({ name: 'netprobe_result_failures_total', help: 'Stored results of failed measurements.', registers });
-  const perClient = createClientMetrics(registry, ctx.config.metricsMaxClients);
+  const perClient = createClientMetrics(registry, maxClients);
 
   const onRefused = ({ reason }: { reason: string }) => refused.inc({ reason });
   const onHandshake = ({ reason }: { reason: string }) => handshakes.inc({ reason });

@@ -58,6 +58,16 @@ test('a wrong arrow fails the layering rule; allowed arrows pass', async (t) => 
   assert.notEqual(code.code, 0, code.out);
   assert.match(code.out, /web-uses-server-types-only/);
 
+  const serverWeb = await tree(t, {
+    'src/web/index.ts': 'export interface WebEndpoint { url: string }\n',
+    // The server does not know its dashboard, not even its types.
+    'src/server/running.ts': "import type { WebEndpoint } from '../web/index.js';\nexport interface Running { web: WebEndpoint }\n",
+  });
+  const coupled = await cruise(serverWeb);
+  assert.notEqual(coupled.code, 0, coupled.out);
+  assert.match(coupled.out, /server-not-web/);
+  assert.match(coupled.out, /src\/server\/running\.ts → src\/web\/index\.ts/);
+
   const right = await tree(t, {
     'src/server/context.ts': 'export interface ServerContext { id: string }\n',
     'src/protocol/codec.ts': 'export const encode = (): number => 1;\n',

@@ -10,7 +10,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveWorkers, serverConfigSchema } from '../../src/server/config.js';
-import { type RunningServer, startServer } from '../../src/server/server.js';
+import { type ServerWithDashboard, startServerWithDashboard } from '../../src/cli/serve.js';
+import { startServer } from '../../src/server/server.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { fingerprint256 } from '../../src/tls/crl.js';
 import { makePki, type TestPki } from '../helpers/pki.js';
@@ -43,7 +44,7 @@ function alive(pid: number): boolean {
 describe('server with worker processes', () => {
   let pki: TestPki;
   let work: string;
-  let server: RunningServer;
+  let server: ServerWithDashboard;
   let denyList: string;
 
   before(async () => {
@@ -51,7 +52,7 @@ describe('server with worker processes', () => {
     work = await mkdtemp(join(tmpdir(), 'netprobe-cluster-'));
     denyList = join(work, 'deny.txt');
     await writeFile(denyList, '# nobody yet\n');
-    server = await startServer({
+    server = await startServerWithDashboard({
       host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, workers: 2,
       store: join(work, 'results.db'), builtinFiles: ['1MiB'], statsIntervalMs: 0, denyList, logLevel: 'silent',
       http: '127.0.0.1:0', httpToken: TOKEN,

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { PROTOCOL_VERSION } from '../../src/protocol/frame.js';
-import { startServer } from '../../src/server/server.js';
+import { startServerWithDashboard } from '../../src/cli/serve.js';
 import { resolveWebAddress } from '../../src/web/endpoint.js';
 import { WireClient } from '../helpers/wire.js';
 import { type WebFixture, bearer, buildAssets, request, startWebFixture } from './helpers.js';
@@ -147,7 +147,7 @@ test('the generated token is in no log line; it is handed once to announceToken'
   const pki = await makePki(['alice']);
   t.after(() => pki.cleanup());
   const announced: string[] = [];
-  const server = await startServer(
+  const server = await startServerWithDashboard(
     { host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: ':memory:', builtinFiles: ['64KiB'], statsIntervalMs: 0, http: 0 },
     { logger, announceToken: (url, token, tokenFile) => announced.push(`${url}?token=${token} ${tokenFile ?? 'no file'}`) },
   );
@@ -177,7 +177,7 @@ test('a dashboard port already in use stops the start with NETPROBE_CONFIG, nami
   const f = await startWebFixture(['alice']);
   t.after(() => f.close());
   await assert.rejects(
-    startServer({
+    startServerWithDashboard({
       host: '127.0.0.1', port: 0, ca: f.pki.ca, cert: f.pki.serverCert, key: f.pki.serverKey, store: ':memory:',
       builtinFiles: ['64KiB'], statsIntervalMs: 0, http: `127.0.0.1:${f.web.port}`,
     }),

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { checkTimeZone } from '../../src/analysis/timezone.js';
 import type { AnalysisSummary } from '../../src/analysis/types.js';
 import { writeReport } from '../../src/report/report.js';
-import { startServer } from '../../src/server/server.js';
+import { startServerWithDashboard } from '../../src/cli/serve.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Snapshot } from '../../src/web/api-types.js';
 import { runAnalyse } from '../analysis/helpers/cli.js';
@@ -97,7 +97,7 @@ test('the dashboard, the report and analyse --json agree on hours and episodes f
 
   const pki = await makePki(Object.keys(TYPICAL));
   t.after(() => pki.cleanup());
-  const server = await startServer(
+  const server = await startServerWithDashboard(
     {
       host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: storePath,
       builtinFiles: ['64KiB'], statsIntervalMs: 0, http: '127.0.0.1:0', httpTimeZone: ZONE, logLevel: 'silent',

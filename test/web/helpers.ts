@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Result } from '../../src/protocol/result.js';
 import { type ServerConfigInput } from '../../src/server/config.js';
-import { type RunningServer, startServer } from '../../src/server/server.js';
+import { type ServerWithDashboard, startServerWithDashboard } from '../../src/cli/serve.js';
 import type { Shaper } from '../../src/server/transfer.js';
 import type { WebEndpoint } from '../../src/web/index.js';
 import { makePki, type TestPki } from '../helpers/pki.js';
@@ -19,7 +19,7 @@ export const ROOT = new URL('../../', import.meta.url).pathname;
 
 export interface WebFixture {
   pki: TestPki;
-  server: RunningServer;
+  server: ServerWithDashboard;
   web: WebEndpoint;
   /** Connects as a client, says HELLO, downloads 64KiB and REPORTs one result; resolves on the ACK. */
   measure(client: string, overrides?: Partial<Result>): Promise<Result>;
@@ -57,7 +57,7 @@ export async function startWebFixture(
   const pki = await makePki(clients);
   const work = await mkdtemp(join(tmpdir(), 'netprobe-web-'));
   const shapers = new Map<string, Shaper>();
-  const server = await startServer(
+  const server = await startServerWithDashboard(
     {
       host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(work, 'results.db'),
       builtinFiles: ['64KiB'], statsIntervalMs: 0, http: '127.0.0.1:0', ...config,

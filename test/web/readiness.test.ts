@@ -16,6 +16,7 @@ import { createContext } from '../../src/server/context.js';
 import { GroupCommitter } from '../../src/server/ingest.js';
 import { openStore } from '../../src/store/open.js';
 import { loadTlsMaterial } from '../../src/tls/options.js';
+import { dashboardConfig } from '../../src/cli/serve.js';
 import { startWeb } from '../../src/web/index.js';
 import { TOKEN_FILE_NAME } from '../../src/web/token-file.js';
 import { makePki } from '../helpers/pki.js';
@@ -37,7 +38,8 @@ test('/readyz is 503 with the reason until the TLS port listens; /healthz is 200
   t.after(() => store.close());
   // The state a server is in between starting its dashboard and its TLS listener.
   const ctx = createContext(config, { catalogue: new Catalogue(), committer: new GroupCommitter(store), now: Date.now });
-  const web = await startWeb(ctx, { store, material: await loadTlsMaterial(config), logger: silentLogger });
+  const observed = { view: ctx, store, material: await loadTlsMaterial(config), revokedBy: () => undefined };
+  const web = await startWeb(observed, dashboardConfig({ ...config, http: '127.0.0.1:0' }), { logger: silentLogger });
   t.after(() => web.close());
   assert.deepEqual(await json(`${web.url}healthz`), { status: 200, body: { status: 'ok' } });
   assert.deepEqual(await json(`${web.url}readyz`), { status: 503, body: { status: 'not ready', reason: 'the TLS port is not listening yet' } });

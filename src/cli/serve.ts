@@ -1,0 +1,58 @@
+/**
+ * `netprobe server`'s start: the server, and its dashboard when `http` is set. The server does not
+ * know the dashboard: it hands it a read-only view (server/view.ts) before it serves TLS and closes
+ * it after the last commit. In a multi-process server the dashboard runs in the primary; workers
+ * never get its settings or token.
+ */
+import { silentLogger } from '../log.js';
+import { type ServerConfig, type ServerConfigInput, serverConfigSchema } from '../server/config.js';
+import { type RunningServer, type ServerDeps, startServer } from '../server/server.js';
+import type { WebConfig } from '../web/config.js';
+import { type WebEndpoint, startWeb } from '../web/index.js';
+
+export interface DashboardDeps {
+  /** Dashboard front-end folder (default: the built dist/web/assets). */
+  webAssetsDir?: string;
+  /**
+   * Shows a generated dashboard token to the operator (the CLI: on a terminal only), with the file
+   * that keeps it (next to a SQLite store). It never goes into the log; else it is in `web.token`.
+   */
+  announceToken?: (url: string, token: string, tokenFile: string | undefined) => void;
+}
+
+export interface ServerWithDashboard extends RunningServer {
+  /** The dashboard and /metrics endpoint, when `http` is configured. */
+  readonly web: WebEndpoint | undefined;
+}
+
+/** The dashboard's settings among `netprobe server`'s. */
+export function dashboardConfig(config: ServerConfig & { http: string | number }): WebConfig {
+  const { http, httpTls, httpToken, httpTimeZone, tlsMin, metricsMaxClients } = config;
+  return { http, httpTls, httpToken, httpTimeZone, tlsMin, metricsMaxClients };
+}
+
+/** Starts the server (startServer) and, when `http` is set, its dashboard as the server's observer. */
+export async function startServerWithDashboard(input: ServerConfigInput, deps: ServerDeps & DashboardDeps = {}): Promise<ServerWithDashboard> {
+  const config = serverConfigSchema.parse(input);
+  const { webAssetsDir, announceToken, ...serverDeps } = deps;
+  const { http } = config;
+  let web: WebEndpoint | undefined;
+  const server = await startServer(config, {
+    ...serverDeps,
+    observe:
+      http === undefined
+        ? deps.observe
+        : async (observed) =>
+            (web = await startWeb(observed, dashboardConfig({ ...config, http }), {
+              logger: deps.logger ?? silentLogger, assetsDir: webAssetsDir, announceToken,
+            })),
+  });
+  return {
+    host: server.host, port: server.port, context: server.context, store: server.store, workers: server.workers, files: server.files, web,
+    get workerPids() {
+      return server.workerPids;
+    },
+    reloadRevocations: () => server.reloadRevocations(),
+    close: (deadlineMs) => server.close(deadlineMs),
+  };
+}
