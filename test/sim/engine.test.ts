@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DAY_MS, HOUR_MS } from '../../src/sim/clock.js';
-import { ModelEngine, samplesFrom } from '../../src/sim/model/engine.js';
+import { ModelEngine } from '../../src/sim/model/engine.js';
+import { samplesFrom } from '../../src/sim/model/measurement.js';
 import { DEFAULT_NETWORK, type NetworkParams, queueDelayMs, slowStart } from '../../src/sim/model/network.js';
 import { toResult } from '../../src/sim/model/result.js';
 import { maxMinShare } from '../../src/sim/model/share.js';

@@ -9,62 +9,14 @@ import { HOUR_MS } from '../clock.js';
 import type { VirtualClientPlan } from '../plan.js';
 import type { Profile } from '../profile.js';
 import { seededRandom } from '../random.js';
-import { type Conditions, type NetworkParams, changePoints, conditionsAt, queueDelayMs, roundsFor, slowStart } from './network.js';
-import { type FlowClass, type Sharing, maxMinShare } from './share.js';
+import { type Active, Fluid } from './fluid.js';
+import { type ModelMeasurement, aloneTransferMs, failedMeasurement, samplesFrom } from './measurement.js';
+import { type NetworkParams, changePoints, conditionsAt, roundsFor, slowStart } from './network.js';
 import { type Bottleneck, type HourAccumulator, newHour } from './truth.js';
 
-const SHARED = 0;
-const SERVER = 1;
+export type { ModelMeasurement } from './measurement.js';
 /** Pings before the download, as the real client's default. */
 const IDLE_PINGS = 3;
-
-export interface ModelMeasurement {
-  /** Index into the plans. */
-  client: number;
-  startedAtMs: number;
-  sizeBytes: number;
-  error: { code: string; message: string } | null;
-  connectMs: number | null;
-  tlsMs: number | null;
-  idleRttMs: number | null;
-  responseMs: number | null;
-  transferMs: number | null;
-  bytes: number;
-  loadedRttMs: number | null;
-  samplesMbps: number[];
-  /** Transfers the server ran when this one started, and its mean outbound rate meanwhile. */
-  serverConcurrentTransfers: number | null;
-  serverOutboundMbps: number | null;
-}
-
-type Phase = 'setup' | 'startup' | 'fluid';
-
-interface Active {
-  client: number;
-  startedAtMs: number;
-  phase: Phase;
-  /** End of setup (first byte) or of slow start. */
-  nextAtMs: number;
-  connectMs: number;
-  tlsMs: number;
-  idleRttMs: number;
-  responseMs: number;
-  rttMs: number;
-  firstByteAtMs: number;
-  remainingBytes: number;
-  /** Startup only: the transfer ends with slow start. */
-  endsInStartup: boolean;
-  startupBytes: number;
-  rateMbps: number;
-  capMbps: number;
-  /** Rate timeline since the first byte: [atMs, rateMbps] pairs. */
-  timeline: number[];
-  queueMsMs: number;
-  serverLoadMbpsMs: number;
-  inTransferMs: number;
-  bottleneckMs: Record<Bottleneck, number>;
-  serverConcurrent: number;
-}
 
 export interface EngineOptions {
   profile: Profile;
@@ -88,13 +40,11 @@ export class ModelEngine {
   private nextArrival = 0;
   private readonly changes: number[];
   private nextChange = 0;
-  private conditions: Conditions;
+  private readonly fluid: Fluid;
   private readonly active: (Active | undefined)[];
   private readonly deferred: Uint8Array;
-  private readonly inTransfer: Active[] = [];
   /** Every measurement in progress (setup included). */
   private readonly running: Active[] = [];
-  private sharing: Sharing | undefined;
   private readonly random: () => number;
   private readonly endMs: number;
 
@@ -121,10 +71,9 @@ export class ModelEngine {
     this.arrivalAt = Float64Array.from(order, (i) => at[i]!);
     this.arrivalClient = Int32Array.from(order, (i) => who[i]!);
     this.changes = changePoints(o.profile, o.startMs, o.startMs, this.endMs);
-    this.conditions = conditionsAt(o.profile, o.params, o.startMs, o.startMs);
+    this.fluid = new Fluid(o.params, conditionsAt(o.profile, o.params, o.startMs, o.startMs));
     this.active = Array.from({ length: o.plans.length }, () => undefined);
     this.deferred = new Uint8Array(o.plans.length);
-    this.reshare();
   }
 
   /** Measurements still running or waiting. */
@@ -167,11 +116,11 @@ export class ModelEngine {
         this.phaseEnd(phaseOf, out);
       } else if (t === tChange) {
         this.nextChange++;
-        this.conditions = conditionsAt(this.o.profile, this.o.params, this.o.startMs, this.nowMs);
-        if (this.conditions.outage) {
+        this.fluid.conditions = conditionsAt(this.o.profile, this.o.params, this.o.startMs, this.nowMs);
+        if (this.fluid.conditions.outage) {
           for (const a of [...this.running]) out.push(this.fail(a, 'NETPROBE_CONNECTION_CLOSED', 'the server went away during the measurement (simulated outage)'));
         }
-        this.reshare();
+        this.fluid.reshare(this.nowMs);
       } else {
         const client = this.arrivalClient[this.nextArrival++]!;
         this.arrive(client, out);
@@ -188,84 +137,16 @@ export class ModelEngine {
   private integrate(toMs: number): void {
     const dt = toMs - this.nowMs;
     if (dt <= 0) return;
-    const s = this.sharing!;
-    const c = this.conditions;
-    const hour = this.hourAt(this.nowMs);
-    const sharedQueueMs = queueDelayMs(s.saturated[SHARED] === 1, s.loadMbps[SHARED]!, c.sharedCapacityMbps, this.o.params.sharedBufferMs);
-    const serverQueueMs = queueDelayMs(s.saturated[SERVER] === 1, s.loadMbps[SERVER]!, c.serverCapacityMbps, this.o.params.serverBufferMs);
-    let measurementMbps = 0;
-    for (const a of this.inTransfer) {
-      a.inTransferMs += dt;
-      a.serverLoadMbpsMs += s.loadMbps[SERVER]! * dt;
-      let queue = sharedQueueMs + serverQueueMs;
-      if (a.phase === 'fluid') {
-        a.remainingBytes = Math.max(0, a.remainingBytes - (a.rateMbps * 1000 * dt) / 8);
-        measurementMbps += a.rateMbps;
-        const b = this.bottleneckOf(a);
-        a.bottleneckMs[b] += dt;
-        if (b === 'access') queue += this.o.params.accessBufferMs;
-      }
-      a.queueMsMs += queue * dt;
-    }
-    if (hour) {
-      hour.capacityMbpsMs += c.sharedCapacityMbps * dt;
-      hour.sharedLoadMbpsMs += s.loadMbps[SHARED]! * dt;
-      hour.measurementLoadMbpsMs += measurementMbps * dt;
-      hour.backgroundOfferedMbpsMs += c.backgroundFlows * this.o.params.backgroundFlowMbps * dt;
-      hour.queueMsMs += sharedQueueMs * dt;
-    }
+    this.fluid.integrate(dt, this.hourAt(this.nowMs));
     this.nowMs = toMs;
   }
 
-  private bottleneckOf(a: Active): Bottleneck {
-    const k = this.inTransfer.filter((x) => x.phase === 'fluid').indexOf(a);
-    const l = k < 0 ? -1 : this.sharing!.bottleneck[2 + k]!;
-    return l === SHARED ? 'shared' : l === SERVER ? 'server' : 'access';
-  }
-
-  private classes(extra?: Active): FlowClass[] {
-    const p = this.o.params;
-    const c = this.conditions;
-    const classes: FlowClass[] = [
-      { path: [SHARED], count: c.outage ? 0 : c.backgroundFlows, capMbps: p.backgroundFlowMbps },
-      { path: [SERVER], count: c.outage ? 0 : c.serverOtherTransfers, capMbps: p.serverOtherFlowMbps },
-    ];
-    for (const a of this.inTransfer) if (a.phase === 'fluid') classes.push({ path: [SHARED, SERVER], count: 1, capMbps: a.capMbps });
-    if (extra) classes.push({ path: [SHARED, SERVER], count: 1, capMbps: extra.capMbps });
-    return classes;
-  }
-
-  private links() {
-    return [{ capacityMbps: this.conditions.sharedCapacityMbps }, { capacityMbps: this.conditions.serverCapacityMbps }];
-  }
-
-  /** Recomputes every fluid transfer's rate and notes the change in its timeline. */
-  private reshare(): void {
-    this.sharing = maxMinShare(this.links(), this.classes());
-    let k = 2;
-    for (const a of this.inTransfer) {
-      if (a.phase !== 'fluid') continue;
-      const rate = this.sharing.rateMbps[k++]!;
-      if (rate !== a.rateMbps) {
-        a.rateMbps = rate;
-        a.timeline.push(this.nowMs, rate);
-      }
-    }
-  }
-
   private capOf(client: number): number {
-    return this.o.plans[client]!.capMbps * (this.conditions.accessFactor.get(client + 1) ?? 1);
+    return this.o.plans[client]!.capMbps * (this.fluid.conditions.accessFactor.get(client + 1) ?? 1);
   }
 
   private currentRttMs(client: number): number {
-    const s = this.sharing!;
-    const c = this.conditions;
-    const p = this.o.params;
-    return (
-      this.o.plans[client]!.baseRttMs +
-      queueDelayMs(s.saturated[SHARED] === 1, s.loadMbps[SHARED]!, c.sharedCapacityMbps, p.sharedBufferMs) +
-      queueDelayMs(s.saturated[SERVER] === 1, s.loadMbps[SERVER]!, c.serverCapacityMbps, p.serverBufferMs)
-    );
+    return this.fluid.rttMs(this.o.plans[client]!.baseRttMs);
   }
 
   private arrive(client: number, out: ModelMeasurement[]): void {
@@ -284,16 +165,16 @@ export class ModelEngine {
       hour.measurements++;
       hour.offeredMeasurementBytes += this.o.sizeBytes;
     }
-    if (this.conditions.outage) {
+    if (this.fluid.conditions.outage) {
       this.made++;
       if (hour) hour.failed++;
-      out.push(failed(client, this.nowMs, this.o.sizeBytes, 'NETPROBE_CONNECT_REFUSED', 'connection refused (simulated outage)'));
+      out.push(failedMeasurement(client, this.nowMs, this.o.sizeBytes, 'NETPROBE_CONNECT_REFUSED', 'connection refused (simulated outage)'));
       return;
     }
     const jitter = () => 1 + 0.05 * this.random();
     const rtt = this.currentRttMs(client);
     // The server's CPU: slower handshakes and answers while it runs many other transfers.
-    const cpuFactor = 1 + this.conditions.serverOtherTransfers / 50;
+    const cpuFactor = 1 + this.fluid.conditions.serverOtherTransfers / 50;
     const connectMs = rtt * jitter();
     const tlsMs = rtt * jitter() + this.o.params.serverHandshakeMs * cpuFactor;
     const idleRttMs = rtt * jitter();
@@ -312,13 +193,12 @@ export class ModelEngine {
   private phaseEnd(a: Active, out: ModelMeasurement[]): void {
     if (a.phase === 'setup') {
       a.rttMs = this.currentRttMs(a.client);
-      a.serverConcurrent = this.inTransfer.length + Math.round(this.conditions.serverOtherTransfers);
+      a.serverConcurrent = this.fluid.inTransfer.length + Math.round(this.fluid.conditions.serverOtherTransfers);
       // The rate it would get once in the fluid: what slow start ramps toward.
-      const trial = maxMinShare(this.links(), this.classes(a));
-      const targetMbps = trial.rateMbps[trial.rateMbps.length - 1]!;
+      const targetMbps = this.fluid.trialRateMbps(a);
       const iw = this.o.params.initialWindowBytes;
       const ss = slowStart(targetMbps, a.rttMs, iw);
-      this.inTransfer.push(a);
+      this.fluid.inTransfer.push(a);
       a.phase = 'startup';
       if (a.remainingBytes <= ss.bytes || targetMbps <= 0) {
         const rounds = roundsFor(a.remainingBytes, iw);
@@ -343,7 +223,7 @@ export class ModelEngine {
     }
     a.phase = 'fluid';
     a.rateMbps = -1;
-    this.reshare();
+    this.fluid.reshare(this.nowMs);
   }
 
   private finish(a: Active): ModelMeasurement {
@@ -352,7 +232,7 @@ export class ModelEngine {
     this.release(a);
     if (timedOut) {
       if (hour) hour.failed++;
-      return failed(a.client, a.startedAtMs, this.o.sizeBytes, 'NETPROBE_TIMEOUT', 'download did not finish in time (simulated)');
+      return failedMeasurement(a.client, a.startedAtMs, this.o.sizeBytes, 'NETPROBE_TIMEOUT', 'download did not finish in time (simulated)');
     }
     const transferMs = this.nowMs - a.firstByteAtMs;
     if (hour) {
@@ -376,7 +256,7 @@ export class ModelEngine {
     const hour = this.hourAt(a.startedAtMs);
     if (hour) hour.failed++;
     this.release(a);
-    const m = failed(a.client, a.startedAtMs, this.o.sizeBytes, code, message);
+    const m = failedMeasurement(a.client, a.startedAtMs, this.o.sizeBytes, code, message);
     if (a.phase !== 'setup') Object.assign(m, { connectMs: a.connectMs, tlsMs: a.tlsMs, idleRttMs: a.idleRttMs, responseMs: a.responseMs });
     return m;
   }
@@ -384,11 +264,11 @@ export class ModelEngine {
   /** Frees the client; a deferred measurement of it starts now. */
   private release(a: Active): void {
     this.made++;
-    const i = this.inTransfer.indexOf(a);
-    if (i >= 0) this.inTransfer.splice(i, 1);
+    const i = this.fluid.inTransfer.indexOf(a);
+    if (i >= 0) this.fluid.inTransfer.splice(i, 1);
     this.running.splice(this.running.indexOf(a), 1);
     this.active[a.client] = undefined;
-    if (a.phase === 'fluid') this.reshare();
+    if (a.phase === 'fluid') this.fluid.reshare(this.nowMs);
     if (this.deferred[a.client]) {
       this.deferred[a.client] = 0;
       this.deferredRuns++;
@@ -400,43 +280,4 @@ export class ModelEngine {
 
   /** Failed results made while releasing (a deferred run during an outage), handed out by the next `drain`. */
   readonly pendingFailures: ModelMeasurement[] = [];
-}
-
-/** Transfer time of `sizeBytes` on an idle network: slow start over the base RTT toward the access cap, then the cap. */
-export function aloneTransferMs(sizeBytes: number, capMbps: number, baseRttMs: number, initialWindowBytes: number): number {
-  const ss = slowStart(capMbps, baseRttMs, initialWindowBytes);
-  if (sizeBytes <= ss.bytes) {
-    const rounds = roundsFor(sizeBytes, initialWindowBytes);
-    return (rounds - 1) * baseRttMs + (Math.min(sizeBytes, initialWindowBytes * 2 ** (rounds - 1)) * 8) / (capMbps * 1000);
-  }
-  return ss.rounds * baseRttMs + ((sizeBytes - ss.bytes) * 8) / (capMbps * 1000);
-}
-
-function failed(client: number, startedAtMs: number, sizeBytes: number, code: string, message: string): ModelMeasurement {
-  return {
-    client, startedAtMs, sizeBytes, error: { code, message }, connectMs: null, tlsMs: null, idleRttMs: null, responseMs: null,
-    transferMs: null, bytes: 0, loadedRttMs: null, samplesMbps: [], serverConcurrentTransfers: null, serverOutboundMbps: null,
-  };
-}
-
-const SAMPLE_MS = 250;
-const MAX_SAMPLES = 2_400;
-
-/** Throughput of each whole 250 ms interval from the first byte, from a piecewise-constant rate timeline. */
-export function samplesFrom(timeline: readonly number[], fromMs: number, toMs: number): number[] {
-  const samples: number[] = [];
-  let seg = 0;
-  for (let w = fromMs; w + SAMPLE_MS <= toMs && samples.length < MAX_SAMPLES; w += SAMPLE_MS) {
-    const wEnd = w + SAMPLE_MS;
-    let bits = 0;
-    while (seg + 2 < timeline.length && timeline[seg + 2]! <= w) seg += 2;
-    for (let k = seg; k < timeline.length; k += 2) {
-      const a = Math.max(w, timeline[k]!);
-      const b = Math.min(wEnd, k + 2 < timeline.length ? timeline[k + 2]! : Infinity);
-      if (a >= wEnd) break;
-      if (b > a) bits += timeline[k + 1]! * (b - a);
-    }
-    samples.push(Math.round((bits / SAMPLE_MS) * 1000) / 1000);
-  }
-  return samples;
 }

@@ -5,7 +5,7 @@
  */
 import { uuidv7 } from '../../client/uuid.js';
 import type { Result } from '../../protocol/result.js';
-import type { ModelMeasurement } from './engine.js';
+import type { ModelMeasurement } from './measurement.js';
 
 const r3 = (x: number | null): number | null => (x === null ? null : Math.round(x * 1000) / 1000);
 
