@@ -114,9 +114,16 @@ export function medians(rounds: readonly Round[]): Medians {
 }
 
 /**
+ * A step's time the comparison never goes below: on a shared 2-core machine, a neighbour's burst
+ * delays any single step by a few milliseconds (one scheduler slice), so a sub-millisecond PING's
+ * baseline cannot be multiplied alone. The attacks this guards against cost hundreds of ms to seconds.
+ */
+export const SCHEDULING_FLOOR_MS = 5;
+
+/**
  * The honest client's medians under attack against its baseline: each at most `factor` times the
- * baseline (plus `floorMs` of the machine's scheduling noise, also taken from the baseline: its
- * largest single round). Returns failures as text.
+ * largest of the baseline median, a quarter of the baseline's worst round (the machine's noise in
+ * this run) and SCHEDULING_FLOOR_MS. Returns failures as text.
  */
 export function compareToBaseline(baseline: readonly Round[], attacked: readonly Round[], factor: number): string[] {
   const base = medians(baseline);
@@ -128,7 +135,7 @@ export function compareToBaseline(baseline: readonly Round[], attacked: readonly
   const failures: string[] = [];
   for (const key of Object.keys(base) as (keyof Round)[]) {
     if (base[key] === 0) continue;
-    const bound = factor * Math.max(base[key], noise[key] / 4);
+    const bound = factor * Math.max(base[key], noise[key] / 4, SCHEDULING_FLOOR_MS);
     if (under[key] > bound) failures.push(`${key}: median ${under[key].toFixed(1)} ms under attack, baseline ${base[key].toFixed(1)} ms (bound ${bound.toFixed(1)})`);
   }
   return failures;
