@@ -275,15 +275,33 @@ export class Session {
   }
 }
 
+/**
+ * A close with no answer to HELLO most often means the server refused our certificate, and that
+ * refusal comes within a round trip of the handshake. One that comes seconds after the connection
+ * began is the server's handshake deadline passing while this side (or the path) was slow: a network
+ * failure (NETPROBE_TLS_HANDSHAKE), not a setup mistake. Pure; `elapsedMs` counts from the TCP connect.
+ */
+export const LATE_CLOSE_MS = 5_000;
+
+export function explainEarlyClose(err: unknown, elapsedMs: number, where: string): unknown {
+  if (!(err instanceof ConnectionError) || err.code !== ErrorCodes.tlsUnauthorized || elapsedMs < LATE_CLOSE_MS) return err;
+  return new ConnectionError(
+    ErrorCodes.tlsHandshake,
+    `${where} closed the connection ${(elapsedMs / 1000).toFixed(1)} s after it was opened, before answering HELLO: the server's TLS handshake deadline (its --handshake-timeout, 10s by default) most likely passed while this side or the path was slow`,
+  );
+}
+
 /** Connects (DNS, TCP, TLS) and completes HELLO/WELCOME; the session is ready for requests. */
 export async function openSession(options: ConnectOptions & { requestTimeoutMs?: number | undefined }): Promise<{ session: Session; connected: Connected }> {
+  const startedMs = performance.now();
   const connected = await connectTls(options);
   const session = new Session(connected.socket, options.endpoint, options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }, connected.reader);
   try {
     await session.hello();
   } catch (err) {
-    session.terminate(err instanceof Error ? err : new Error(String(err)));
-    throw err;
+    const explained = explainEarlyClose(err, performance.now() - startedMs - (connected.timings.dnsMs ?? 0), session.where);
+    session.terminate(explained instanceof Error ? explained : new Error(String(explained)));
+    throw explained;
   }
   return { session, connected };
 }
