@@ -113,6 +113,7 @@ export async function migratePostgres(client: pg.PoolClient, schema: string | nu
     )`);
     const version = await schemaVersion(client);
     if (version > POSTGRES_MIGRATIONS.length) throw newerError(version, display);
+    if (version === 0) await refuseForeignTables(client, display);
     for (let v = version; v < POSTGRES_MIGRATIONS.length; v++) {
       await client.query(POSTGRES_MIGRATIONS[v]!);
       await client.query('INSERT INTO netprobe_schema (version) VALUES ($1)', [v + 1]);
@@ -123,6 +124,27 @@ export async function migratePostgres(client: pg.PoolClient, schema: string | nu
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
+}
+
+/** The tables netprobe's migrations create, by name. */
+export const NETPROBE_TABLES: readonly string[] = [...new Set(POSTGRES_MIGRATIONS.flatMap((sql) => [...sql.matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1]!)))];
+
+/**
+ * A schema without netprobe's version table that already holds a table of one of netprobe's names
+ * belongs to something else: migrating would fail half-way on "relation already exists" or, worse,
+ * write into another program's table. Refused before anything is created (the caller rolls back).
+ */
+async function refuseForeignTables(db: Queryable, display: string): Promise<void> {
+  const found = await db.query<{ name: string; schema: string }>(
+    `SELECT table_name AS name, table_schema AS schema FROM information_schema.tables
+      WHERE table_schema = current_schema() AND table_name = ANY($1::text[]) ORDER BY table_name`,
+    [NETPROBE_TABLES],
+  );
+  if (found.rows.length === 0) return;
+  const names = found.rows.map((r) => r.name).join(', ');
+  throw new StorageError(
+    `store ${display} is not a netprobe store: schema "${found.rows[0]!.schema}" already holds ${names} without netprobe's version table; nothing was changed (use an empty schema: add ?schema=netprobe to the URL)`,
+  );
 }
 
 /** For read-only opens: the schema must be exactly the one this code knows (nothing is changed). */
