@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { TABLE_HEADER, markdownRow } from './table.js';
 
 export const execFileAsync = promisify(execFile);
 export const QUICK = process.argv.includes('--quick');
@@ -93,16 +94,12 @@ export interface BenchRow {
 export async function writeResult(name: string, rows: BenchRow[], details: Record<string, unknown> = {}): Promise<void> {
   await mkdir(RESULTS_DIR, { recursive: true });
   await writeFile(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify({ bench: name, at: new Date().toISOString(), quick: QUICK, machine: machine(), rows, ...details }, null, 2)}\n`);
+  // docs/benchmarks.md's latest-results table is generated from these files (test/docs/docs.test.ts checks it).
+  process.stderr.write(`bench: wrote bench/results/${name}.json; before committing it, run npm run docs:bench (docs/benchmarks.md's table)\n`);
 }
 
 export function printTable(rows: readonly BenchRow[]): void {
-  const fmt = (n: number | undefined) => (n === undefined ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2));
-  const lines = [
-    '| bench | metric | netprobe | reference | ratio | unit | target |',
-    '| --- | --- | ---: | ---: | ---: | --- | --- |',
-    ...rows.map((r) => `| ${r.bench} | ${r.metric} | ${fmt(r.netprobe)} | ${r.reference === undefined ? '' : `${fmt(r.reference)} (${r.referenceName})`} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} | ${r.unit} | ${r.target ?? ''} |`),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${[...TABLE_HEADER, ...rows.map(markdownRow)].join('\n')}\n`);
 }
 
 /**

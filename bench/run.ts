@@ -17,11 +17,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchRow, QUICK, RESULTS_DIR, execFileAsync, machine, printTable } from './lib.js';
+import { TABLE_HEADER, inOrder, markdownRow, rowsOf } from './table.js';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(BENCH_DIR, '..');
-const ORDER = ['throughput', 'accuracy', 'concurrency', 'analyse', 'simulate', 'soak', 'ingest', 'report'];
-const NOT_BENCHES = new Set(['run', 'lib', 'netns', 'synthetic-results']);
+const NOT_BENCHES = new Set(['run', 'lib', 'netns', 'synthetic-results', 'table']);
 /** Per bench; the suite as a whole is meant to take < 15 min (full) and < 2 min (--quick). */
 const TIMEOUT_MS = QUICK ? 3 * 60_000 : 10 * 60_000;
 
@@ -48,8 +48,7 @@ export function discoverBenches(dir = BENCH_DIR): string[] {
     .map((f) => f.slice(0, -3))
     .filter((name) => !NOT_BENCHES.has(name))
     .filter((name) => /writeResult\(|bench\/results|RESULTS_DIR/.test(readFileSync(join(dir, `${name}.ts`), 'utf8')));
-  const known = ORDER.filter((n) => found.includes(n));
-  return [...known, ...found.filter((n) => !ORDER.includes(n)).sort()];
+  return inOrder(found);
 }
 
 function newestMtimeMs(dir: string): number {
@@ -123,25 +122,18 @@ function readResult(name: string, sinceMs: number): { rows: BenchRow[]; skipped?
   if (!existsSync(path)) return { rows: [], fresh: false };
   const json = JSON.parse(readFileSync(path, 'utf8')) as { at?: string; rows?: BenchRow[]; skipped?: string; pass?: unknown };
   const fresh = json.at !== undefined ? Date.parse(json.at) >= sinceMs - 1000 : statSync(path).mtimeMs >= sinceMs - 1000;
-  let rows = fresh && Array.isArray(json.rows) ? json.rows : [];
-  // A bench that writes a verdict but no rows still gets one line in the table.
-  if (fresh && rows.length === 0 && typeof json.pass === 'boolean') rows = [{ bench: name, metric: 'pass criteria met', netprobe: json.pass ? 1 : 0, unit: '1 = yes' }];
+  const rows = fresh ? rowsOf({ bench: name, ...(Array.isArray(json.rows) ? { rows: json.rows } : {}), ...(typeof json.pass === 'boolean' ? { pass: json.pass } : {}) }) : [];
   return { rows, ...(json.skipped === undefined ? {} : { skipped: json.skipped }), ...(typeof json.pass === 'boolean' ? { pass: json.pass } : {}), fresh };
 }
 
 function summaryMarkdown(outcomes: BenchOutcome[], totalSeconds: number, m: Record<string, unknown>): string {
-  const fmt = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(2));
   const lines = [
     `Benchmarks${QUICK ? ' (--quick)' : ''}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${Math.round(totalSeconds)} s: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, node ${m.node}.`,
     '',
-    '| bench | metric | netprobe | reference | ratio | unit | target |',
-    '| --- | --- | ---: | ---: | ---: | --- | --- |',
+    ...TABLE_HEADER,
   ];
   for (const o of outcomes) {
-    for (const r of o.rows) {
-      const reference = r.reference === undefined ? '' : `${fmt(r.reference)} (${r.referenceName ?? 'reference'})`;
-      lines.push(`| ${r.bench} | ${r.metric} | ${fmt(r.netprobe)} | ${reference} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}×`} | ${r.unit} | ${r.target ?? ''} |`);
-    }
+    for (const r of o.rows) lines.push(markdownRow(r));
     if (o.status !== 'ok') lines.push(`| ${o.name} | **${o.status}**${o.note ? `: ${o.note}` : ''} | | | | | |`);
   }
   lines.push('', `| bench | status | seconds |`, '| --- | --- | ---: |', ...outcomes.map((o) => `| ${o.name} | ${o.status} | ${o.seconds.toFixed(0)} |`));

@@ -3,8 +3,9 @@
  * exists (and at a heading that exists, for `file.md#anchor`), and every `--flag` written after
  * `netprobe <command>` in a code block is a flag that command has. The flags come from the commander
  * program itself (`buildProgram`, the same tree `--help` prints, built from the option tables), so
- * no build and no child process is needed. docs/cli.md being stale is checked by
- * test/cli/options.test.ts (not repeated here). The self-tests feed broken documents in memory.
+ * no build and no child process is needed. The generated documents (docs/cli.md from the option
+ * tables, docs/benchmarks.md's latest-results table from bench/results/*.json) must match what their
+ * generators write now. The self-tests feed broken or stale documents in memory, one kind each.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,8 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { type BenchResultFile, generatedSection, readResults, renderLatestResults } from '../../bench/table.js';
+import { renderCliDocs } from '../../src/cli/options/docs.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { clientTable } from '../../src/cli/options/client.js';
 import { resolveOptions } from '../../src/cli/options/resolve.js';
@@ -87,7 +90,14 @@ function anchorsOf(text: string): Set<string> {
   for (const line of text.split('\n')) {
     if (/^\s*(```|~~~)/.test(line)) inBlock = !inBlock;
     const m = !inBlock && /^#{1,6}\s+(.*)$/.exec(line);
-    if (m) anchors.add(m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'));
+    if (m)
+      anchors.add(
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+          .replace(/\s/g, '-'),
+      );
   }
   return anchors;
 }
@@ -127,7 +137,13 @@ function readTree(path: string): string | undefined {
 }
 
 function documents(): Map<string, string> {
-  const names = ['README.md', 'SECURITY.md', ...readdirSync(join(ROOT, 'docs')).filter((n) => n.endsWith('.md')).map((n) => join('docs', n))];
+  const names = [
+    'README.md',
+    'SECURITY.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((n) => n.endsWith('.md'))
+      .map((n) => join('docs', n)),
+  ];
   return new Map(names.filter((n) => existsSync(join(ROOT, n))).map((n) => [relative('.', n), readFileSync(join(ROOT, n), 'utf8')]));
 }
 
@@ -148,25 +164,126 @@ test('every --flag after `netprobe <command>` in a README/docs code block is one
   assert.ok(checkFlags(documents(), none).length >= 50, 'fewer flags found in code blocks than the docs hold');
 });
 
-test('self-test: a broken link, a missing heading and an unknown flag are each reported', async () => {
-  const table = flagTable(await buildProgram());
-  const files = new Map([
-    ['README.md', '# Top\n\nSee [cli](docs/cli.md), [here](#top), [gone](docs/missing.md) and [bad](docs/a.md#nowhere).\n'],
-    ['docs/a.md', '# A page\n\n## `netprobe client`\n\n[back](../README.md#top) [anchor](#netprobe-client)\n\n```sh\nnetprobe client -s h:7443 --interval 60s \\\n    --bogus-flag 1   # and netprobe server --port 1 --nope\nnetprobe store prune --older-than 90d --yes\n```\n'],
-  ]);
-  const read = (path: string) => files.get(path) ?? (path === 'docs/cli.md' ? '' : undefined);
-  assert.deepEqual(checkLinks(files, read), [
+const SELF_TEST_DOCS = new Map([
+  ['README.md', '# Top\n\nSee [cli](docs/cli.md), [here](#top), [gone](docs/missing.md) and [bad](docs/a.md#nowhere).\n'],
+  [
+    'docs/a.md',
+    '# A page\n\n## `netprobe client`\n\n[back](../README.md#top) [anchor](#netprobe-client)\n\n```sh\nnetprobe client -s h:7443 --interval 60s \\\n    --bogus-flag 1   # and netprobe server --port 1 --nope\nnetprobe store prune --older-than 90d --yes\n```\n',
+  ],
+]);
+const selfTestRead = (path: string) => SELF_TEST_DOCS.get(path) ?? (path === 'docs/cli.md' ? '' : undefined);
+
+test('self-test: a broken relative link and a link to a missing heading are reported', () => {
+  assert.deepEqual(checkLinks(SELF_TEST_DOCS, selfTestRead), [
     'README.md:3: broken link docs/missing.md (no docs/missing.md)',
     'README.md:3: broken link docs/a.md#nowhere (no heading #nowhere in docs/a.md)',
   ]);
-  assert.deepEqual(checkFlags(files, table), [
+  const fixed = new Map(
+    [...SELF_TEST_DOCS].map(([k, v]) => [k, v.replace(' and [bad](docs/a.md#nowhere)', '').replace(', [gone](docs/missing.md)', '')]),
+  );
+  assert.deepEqual(checkLinks(fixed, selfTestRead), []);
+});
+
+test('self-test: a code block naming a flag the command does not have is reported', async () => {
+  const table = flagTable(await buildProgram());
+  assert.deepEqual(checkFlags(SELF_TEST_DOCS, table), [
     'docs/a.md:8: netprobe client has no --bogus-flag',
     'docs/a.md:8: netprobe server has no --nope',
   ]);
-  // and the same documents without the mistakes pass
-  const fixed = new Map([...files].map(([k, v]) => [k, v.replace(' and [bad](docs/a.md#nowhere)', '').replace(', [gone](docs/missing.md)', '').replace('--bogus-flag 1', '--jitter 20%').replace(' --nope', '')]));
-  assert.deepEqual(checkLinks(fixed, read), []);
+  const fixed = new Map([...SELF_TEST_DOCS].map(([k, v]) => [k, v.replace('--bogus-flag 1', '--jitter 20%').replace(' --nope', '')]));
   assert.deepEqual(checkFlags(fixed, table), []);
+});
+
+/** A generated document (or the generated part of one) and the command that regenerates it. */
+interface Generated {
+  path: string;
+  /** Which text is generated, and from what. */
+  what: string;
+  command: string;
+  /** The generated part of the document's text; undefined when the document has none. */
+  part: (text: string) => string | undefined;
+  expected: () => string;
+}
+
+const BENCH_RESULTS = join(ROOT, 'bench', 'results');
+
+const GENERATED: Generated[] = [
+  {
+    path: 'docs/cli.md',
+    what: 'the document (generated from the option tables, src/cli/options/)',
+    command: 'npm run docs:cli',
+    part: (text) => text,
+    expected: renderCliDocs,
+  },
+  {
+    path: 'docs/benchmarks.md',
+    what: 'its latest-results table (generated from bench/results/*.json)',
+    command: 'npm run docs:bench',
+    part: generatedSection,
+    expected: () => renderLatestResults(readResults(BENCH_RESULTS)),
+  },
+];
+
+/** Problems with generated documents: each names the first line that differs and the command to run. */
+export function checkGenerated(files: ReadonlyMap<string, string>, generated: readonly Generated[]): string[] {
+  const problems: string[] = [];
+  for (const g of generated) {
+    const text = files.get(g.path);
+    const part = text === undefined ? undefined : g.part(text);
+    if (part === undefined) {
+      problems.push(`${g.path} lacks ${g.what}: run ${g.command}`);
+      continue;
+    }
+    const expected = g.expected();
+    if (part === expected) continue;
+    const have = part.split('\n');
+    const want = expected.split('\n');
+    const i = want.findIndex((line, k) => have[k] !== line);
+    const at = i < 0 ? have.length : i;
+    problems.push(
+      `${g.path} is stale: ${g.what} differs from what its generator writes now (line ${at + 1} of it has ${JSON.stringify(have[at] ?? '')}, should be ${JSON.stringify(want[at] ?? '')}): run ${g.command}`,
+    );
+  }
+  return problems;
+}
+
+const readDoc = (path: string): [string, string] => [path, readFileSync(join(ROOT, path), 'utf8')];
+
+test('the generated documents are up to date: docs/cli.md (npm run docs:cli), docs/benchmarks.md (npm run docs:bench)', () => {
+  assert.ok(readResults(BENCH_RESULTS).length >= 8, 'fewer bench results found than bench/results holds');
+  assert.deepEqual(checkGenerated(new Map(GENERATED.map((g) => readDoc(g.path))), GENERATED), []);
+});
+
+test('self-test: a stale generated document is reported with the command that regenerates it', () => {
+  const files = new Map(GENERATED.map((g) => readDoc(g.path)));
+  // docs/cli.md edited by hand: a default changed in the document only.
+  const cli = files.get('docs/cli.md')!;
+  const edited = cli.replace(/\| `60s` \|/, '| `30s` |');
+  assert.notEqual(edited, cli, 'docs/cli.md has no `60s` default to edit');
+  const cliProblems = checkGenerated(new Map([['docs/cli.md', edited]]), GENERATED.slice(0, 1));
+  assert.equal(cliProblems.length, 1, cliProblems.join('\n'));
+  assert.match(cliProblems[0]!, /^docs\/cli\.md is stale: the document .*`30s`.*`60s`.*: run npm run docs:cli$/);
+
+  // A bench wrote a new result and nobody regenerated the table: the same document, newer JSON.
+  const results = readResults(BENCH_RESULTS);
+  const newer: BenchResultFile[] = results.map((r) =>
+    r.bench === 'throughput'
+      ? { ...r, at: '2026-12-05T12:00:00.000Z', rows: r.rows!.map((row, k) => (k === 0 ? { ...row, netprobe: 12345 } : row)) }
+      : r,
+  );
+  const bench: Generated = { ...GENERATED[1]!, expected: () => renderLatestResults(newer) };
+  const problems = checkGenerated(files, [bench]);
+  assert.equal(problems.length, 1, problems.join('\n'));
+  assert.match(problems[0]!, /^docs\/benchmarks\.md is stale: its latest-results table .*2026-12-05 12:00.*: run npm run docs:bench$/);
+  // regenerated, it passes; without its markers it is reported too
+  const regenerated = files
+    .get('docs/benchmarks.md')!
+    .replace(generatedSection(files.get('docs/benchmarks.md')!)!, renderLatestResults(newer));
+  assert.deepEqual(checkGenerated(new Map([['docs/benchmarks.md', regenerated]]), [bench]), []);
+  assert.match(
+    checkGenerated(new Map([['docs/benchmarks.md', '# Benchmarks\n']]), [bench])[0] ?? '',
+    /lacks its latest-results table .*: run npm run docs:bench$/,
+  );
 });
 
 /** The YAML blocks under each `## Server` / `## Client` heading of a configuration document. */
@@ -200,11 +317,15 @@ function resolveExamples(text: string, t: { after: (fn: () => void) => void }): 
 test('the server and client YAML examples of docs/configuration.md load as the commands read them', (t) => {
   const results = resolveExamples(readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8'), t);
   assert.ok(results.length >= 2, 'docs/configuration.md has no server and client YAML examples');
-  assert.deepEqual(results.filter((r) => r !== undefined), []);
+  assert.deepEqual(
+    results.filter((r) => r !== undefined),
+    [],
+  );
 });
 
 test('self-test: a config example with an unknown key or a duration without its unit is refused', (t) => {
-  const doc = '## Server\n\n```yaml\nport: 7443\nstatsIntervall: 60s\n```\n\n## Client\n\n```yaml\nserver: [a:7443]\ncert: c.crt\nkey: c.key\ninterval: 60\n```\n';
+  const doc =
+    '## Server\n\n```yaml\nport: 7443\nstatsIntervall: 60s\n```\n\n## Client\n\n```yaml\nserver: [a:7443]\ncert: c.crt\nkey: c.key\ninterval: 60\n```\n';
   const results = resolveExamples(doc, t);
   assert.equal(results.length, 2);
   assert.match(results[0] ?? '', /^server: .*statsIntervall/);
