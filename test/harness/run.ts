@@ -69,11 +69,27 @@ const queue = [...files].sort((a, b) => lastMs(b) - lastMs(a));
 interface FileResult {
   file: string;
   durationMs: number;
+  /** CPU seconds (user + sys) of the file's process and the children it waited for. */
+  cpuSeconds: number;
   code: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
   leftovers: ProcessInfo[];
 }
+
+/**
+ * CPU seconds (user + sys) of this runner's children that have exited and been waited for
+ * (/proc/self/stat cutime + cstime; each child's includes its own waited-for children). Read when a
+ * file's process closes, the growth since the last read is that file's cost: unlike wall time, it
+ * does not depend on how busy the machine is.
+ */
+function reapedChildCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+let cpuSeen = reapedChildCpuSeconds();
+const cpuAtStart = cpuSeen;
 
 const runId = randomUUID();
 // Set when this runner itself runs inside a test (test/harness/teardown.test.ts); the files' own
@@ -119,11 +135,14 @@ function runFile(file: string, index: number): Promise<FileResult> {
       clearTimeout(hardKill);
       running.delete(child);
       const durationMs = performance.now() - t0;
+      const cpuNow = reapedChildCpuSeconds();
+      const cpuSeconds = cpuNow - cpuSeen;
+      cpuSeen = cpuNow;
       void survivors(`NETPROBE_TEST_TOKEN=${token}`, new Set([child.pid!]), LEFTOVER_GRACE_MS).then((leftovers) => {
         killAll(leftovers);
-        const result: FileResult = { file, durationMs, code, signal, timedOut: timedOut || (code === 1 && durationMs >= fileTimeoutMs), leftovers };
+        const result: FileResult = { file, durationMs, cpuSeconds, code, signal, timedOut: timedOut || (code === 1 && durationMs >= fileTimeoutMs), leftovers };
         const ok = code === 0 && leftovers.length === 0;
-        process.stdout.write(`\n${ok ? '✔' : '✖'} ${file} (${(durationMs / 1000).toFixed(1)} s)\n${Buffer.concat(output).toString()}`);
+        process.stdout.write(`\n${ok ? '✔' : '✖'} ${file} (${(durationMs / 1000).toFixed(1)} s, CPU ${cpuSeconds.toFixed(1)} s)\n${Buffer.concat(output).toString()}`);
         for (const p of leftovers) process.stdout.write(`${file}: left process ${p.pid} behind (${p.command}); killed\n`);
         resolveResult(result);
       });
@@ -167,8 +186,14 @@ if (positionals.length === 0) {
   writeFileSync(DURATIONS, JSON.stringify({ ...previous, ...Object.fromEntries(results.map((r) => [`${suite} ${r.file}`, Math.round(r.durationMs)])) }, null, 1));
 }
 
-const lines = [`\n── ${suite} suite: ${results.length} files, ${concurrency} at a time, ${wallSeconds.toFixed(0)} s wall ──`, 'slowest files:'];
-for (const r of [...results].sort((a, b) => b.durationMs - a.durationMs).slice(0, 8)) lines.push(`  ${(r.durationMs / 1000).toFixed(1).padStart(6)} s  ${r.file}`);
+const cpuSeconds = reapedChildCpuSeconds() - cpuAtStart;
+const lines = [
+  `\n── ${suite} suite: ${results.length} files, ${concurrency} at a time, ${wallSeconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU (user + sys of the test processes) ──`,
+  'slowest files (wall; CPU):',
+];
+for (const r of [...results].sort((a, b) => b.durationMs - a.durationMs).slice(0, 8)) lines.push(`  ${(r.durationMs / 1000).toFixed(1).padStart(6)} s; ${r.cpuSeconds.toFixed(1).padStart(5)} s  ${r.file}`);
+lines.push('most CPU:');
+for (const r of [...results].sort((a, b) => b.cpuSeconds - a.cpuSeconds).slice(0, 8)) lines.push(`  ${r.cpuSeconds.toFixed(1).padStart(6)} s  ${r.file}`);
 for (const r of failed) {
   const why = r.timedOut ? 'over its time budget' : r.code !== 0 ? `exit ${r.code ?? r.signal}` : 'left processes behind';
   lines.push(`✖ ${r.file}: ${why}${r.leftovers.length > 0 ? `; ${r.leftovers.length} leftover process(es) killed` : ''}`);
