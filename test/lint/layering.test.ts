@@ -1,6 +1,7 @@
 /**
  * The layering of docs/ARCHITECTURE.md is a lint rule (.dependency-cruiser.cjs, run by `npm run
  * lint`): a deliberately wrong import fails it, an allowed one and the real tree pass.
+ * test/lint/architecture.test.ts checks that the table and the config agree.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -76,6 +77,29 @@ test('a wrong arrow fails the layering rule; allowed arrows pass', async (t) => 
   });
   const passed = await cruise(right);
   assert.equal(passed.code, 0, passed.out);
+});
+
+test('a narrowed arrow fails: report/ running store/ code, server/ importing more of client/ than meter.ts', async (t) => {
+  const reportCode = await tree(t, {
+    'src/store/open.ts': 'export const openStore = (): number => 1;\n',
+    // the report reads the store through the analysis and the AnalysisSource type, never opens one
+    'src/report/html.ts': "import { openStore } from '../store/open.js';\nexport const s = openStore();\n",
+  });
+  const report = await cruise(reportCode);
+  assert.notEqual(report.code, 0, report.out);
+  assert.match(report.out, /report-uses-store-types-only/);
+
+  const serverProbe = await tree(t, {
+    'src/client/meter.ts': 'export const meter = (): number => 1;\n',
+    'src/client/probe.ts': 'export const probe = (): number => 2;\n',
+    'src/server/upload.ts': "import { meter } from '../client/meter.js';\nexport const m = meter();\n",
+    'src/server/connection.ts': "import { probe } from '../client/probe.js';\nexport const p = probe();\n",
+  });
+  const server = await cruise(serverProbe);
+  assert.notEqual(server.code, 0, server.out);
+  assert.match(server.out, /server-uses-client-meter-only/);
+  assert.match(server.out, /src\/server\/connection\.ts → src\/client\/probe\.ts/);
+  assert.doesNotMatch(server.out, /upload\.ts/);
 });
 
 test('an import cycle fails, type-only imports included', async (t) => {
