@@ -37,7 +37,7 @@ interface WorkerState {
   transfers: Map<number, { active: ActiveTransfer; load: ReturnType<LoadTracker['start']> }>;
 }
 
-const zeroMetrics = (): WorkerMetrics => ({ sockets: 0, connections: 0, openConnections: 0, handshakeFailures: 0, busy: 0, errors: [] });
+const zeroMetrics = (): WorkerMetrics => ({ sockets: 0, connections: 0, openConnections: 0, resumedConnections: 0, handshakeFailures: 0, busy: 0, errors: [] });
 
 function workerEntry(): { exec: string; execArgv: string[] } {
   const ts = import.meta.url.endsWith('.ts');
@@ -114,6 +114,7 @@ async function serveWorkers(
     metrics.sockets = all.slice(1).reduce((n, m) => n + m.sockets, 0);
     metrics.openConnections = all.slice(1).reduce((n, m) => n + m.openConnections, 0);
     metrics.connections = all.reduce((n, m) => n + m.connections, 0);
+    metrics.resumedConnections = all.reduce((n, m) => n + m.resumedConnections, 0);
     metrics.handshakeFailures = all.reduce((n, m) => n + m.handshakeFailures, 0);
     metrics.busy = all.reduce((n, m) => n + m.busy, 0);
     const errors = new Map<string, number>();
@@ -202,7 +203,7 @@ async function serveWorkers(
     worker.on('message', (m: ToPrimary) => onMessage(state, m));
     worker.once('exit', (code, signal) => {
       states.delete(worker);
-      for (const key of ['connections', 'handshakeFailures', 'busy'] as const) retired[key] += state.metrics[key];
+      for (const key of ['connections', 'resumedConnections', 'handshakeFailures', 'busy'] as const) retired[key] += state.metrics[key];
       retired.errors.push(...state.metrics.errors);
       const now = Date.now();
       for (const [id, entry] of [...state.transfers]) {

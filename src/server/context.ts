@@ -16,6 +16,8 @@ export interface ServerMetrics {
   connections: number;
   /** Connections open now (after the TLS handshake). */
   openConnections: number;
+  /** Of `connections`, those whose handshake resumed a TLS session (no certificates exchanged). */
+  resumedConnections: number;
   handshakeFailures: number;
   busy: number;
   resultsStored: number;
@@ -75,7 +77,7 @@ export interface ServerContext {
 }
 
 export function newMetrics(): ServerMetrics {
-  return { sockets: 0, connections: 0, openConnections: 0, handshakeFailures: 0, busy: 0, resultsStored: 0, resultsDuplicate: 0, storageErrors: 0, errors: new Map() };
+  return { sockets: 0, connections: 0, openConnections: 0, resumedConnections: 0, handshakeFailures: 0, busy: 0, resultsStored: 0, resultsDuplicate: 0, storageErrors: 0, errors: new Map() };
 }
 
 export function createContext(

@@ -14,6 +14,7 @@ export interface WorkerMetrics {
   sockets: number;
   connections: number;
   openConnections: number;
+  resumedConnections: number;
   handshakeFailures: number;
   busy: number;
   errors: [code: string, count: number][];

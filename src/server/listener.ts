@@ -151,6 +151,7 @@ export async function listenTls(
     const count = (perClient.get(client) ?? 0) + 1;
     perClient.set(client, count);
     ctx.metrics.connections++;
+    if (socket.isSessionReused()) ctx.metrics.resumedConnections++;
     ctx.metrics.openConnections++;
     const conn = new Connection(socket, client, ctx, log);
     connections.set(conn, { socket, client, fingerprint256: cert.fingerprint256, serialNumber: cert.serialNumber });

@@ -23,7 +23,7 @@ export function startStatsLog(ctx: ServerContext, log: Logger): () => void {
       transfersPerMin: (ctx.load.totalTransfers - last.transfers) / minutes,
       bytesPerMin: (ctx.load.totalBytes - last.bytes) / minutes,
       resultsPerMin: (m.resultsStored - last.results) / minutes,
-      totals: { connections: m.connections, transfers: ctx.load.totalTransfers, bytes: ctx.load.totalBytes, results: m.resultsStored, duplicates: m.resultsDuplicate, handshakeFailures: m.handshakeFailures, busy: m.busy },
+      totals: { connections: m.connections, resumedConnections: m.resumedConnections, transfers: ctx.load.totalTransfers, bytes: ctx.load.totalBytes, results: m.resultsStored, duplicates: m.resultsDuplicate, handshakeFailures: m.handshakeFailures, busy: m.busy },
     }, 'stats');
     last = { connections: m.connections, transfers: ctx.load.totalTransfers, bytes: ctx.load.totalBytes, results: m.resultsStored, at };
   }, statsIntervalMs);

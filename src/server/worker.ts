@@ -122,7 +122,7 @@ function forwardActivity(ctx: ServerContext): { flush(): void; stop(): void } {
     }
     const m = ctx.metrics;
     send({ t: 'progress', bytes, metrics: {
-      sockets: m.sockets, connections: m.connections, openConnections: m.openConnections,
+      sockets: m.sockets, connections: m.connections, openConnections: m.openConnections, resumedConnections: m.resumedConnections,
       handshakeFailures: m.handshakeFailures, busy: m.busy, errors: [...m.errors],
     } });
   };

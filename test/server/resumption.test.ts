@@ -91,3 +91,19 @@ test('revocation applies to resumed sessions: revoked and reloaded, a client off
     refused.session.close();
   }, (err: { code?: string }) => ['NETPROBE_CLOSED', 'NETPROBE_TLS_UNAUTHORIZED', 'NETPROBE_TLS_HANDSHAKE'].includes(err.code ?? ''));
 });
+
+test('a full-handshake run: its loaded-RTT connection and its REPORT resume the session its measured connection made', async (t) => {
+  const { server, tls, work } = await setup(t, 1);
+  const client = new NetprobeClient({
+    servers: [{ host: '127.0.0.1', port: server.port }], tls, file: '64KiB', schedule: { kind: 'interval', intervalMs: 1_000, jitter: 0 },
+    outboxPath: join(work, 'outbox.db'), probe: { idlePings: 1, loadedPingIntervalMs: 50 }, fullHandshakeEvery: 1,
+  });
+  t.after(() => client.stop());
+  const [result] = await client.measure();
+  assert.equal(result?.error, null, JSON.stringify(result?.error));
+  assert.equal(result?.tlsResumed, false);
+  assert.equal((await client.flush()).remaining, 0);
+  // The measured connection, the loaded-RTT connection, the REPORT's: one full handshake.
+  assert.equal(server.context.metrics.connections, 3);
+  assert.equal(server.context.metrics.resumedConnections, 2);
+});
