@@ -9,7 +9,7 @@ export const HOUR_MS = 3_600_000;
 export class SimClock {
   /** Simulated milliseconds per real millisecond. */
   readonly factor: number;
-  private readonly realStart: number;
+  private realStart: number;
 
   constructor(
     /** Simulated start, ms since the epoch (UTC). */
@@ -20,6 +20,11 @@ export class SimClock {
     if (!(dayMs > 0)) throw new RangeError('a simulated day must last more than 0 ms');
     this.factor = DAY_MS / dayMs;
     this.realStart = realNow();
+  }
+
+  /** The simulated start is now: call it when whatever must run first (a fleet's set-up) is done. */
+  start(): void {
+    this.realStart = this.realNow();
   }
 
   now = (): number => Math.floor(this.startMs + (this.realNow() - this.realStart) * this.factor);

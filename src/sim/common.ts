@@ -45,6 +45,11 @@ export interface SimOptions {
   logger?: Logger;
   /** Progress callback. */
   onProgress?: (p: SimProgress) => void;
+  /**
+   * Real engine: called when the server and every client (certificate, outbox) are ready, before
+   * the simulated clock starts; the run waits for it.
+   */
+  onFleetReady?: (setupMs: number) => void | Promise<void>;
 }
 
 export interface SimProgress {

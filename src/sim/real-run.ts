@@ -29,6 +29,7 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
   // The load model: a shared link whose capacity follows the profile, behind each client's access cap.
   const shared = new TokenBucket(() => mbpsToBytesPerSec(sharedMbps * o.profile.capacity[SimClock.hourOf(clock.now())]!), 64 * 1024);
   const access = new Map(plans.map((p) => [p.name, new PathShaper([new TokenBucket(() => mbpsToBytesPerSec(p.capMbps), 32 * 1024), shared])]));
+  const setupStartMs = performance.now();
   const store: Store = await openStore(o.store, { synchronous: 'normal' });
   const file = o.file ?? '1MiB';
   const serverConfig = {
@@ -42,7 +43,12 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
   const fleet: VirtualClient[] = await createFleet({
     plans, ca, server: { host: '127.0.0.1', port }, file, outboxDir: join(o.outDir, 'outboxes'), clock, logger: o.logger ?? silentLogger, random: seededRandom(o.seed + 1),
   });
-  log.info({ clients: o.clients, profile: o.profile.name, server: formatEndpoint({ host: '127.0.0.1', port }), start: new Date(startMs).toISOString(), spanHours: spanMs / HOUR_MS }, 'simulation started');
+  const setupMs = performance.now() - setupStartMs;
+  await o.onFleetReady?.(setupMs);
+  // Setting up the fleet takes real seconds (more on a busy machine): a clock started before it
+  // would have passed simulated hours meanwhile, whose measurements would all be due at once.
+  clock.start();
+  log.info({ clients: o.clients, setupMs: Math.round(setupMs), profile: o.profile.name, server: formatEndpoint({ host: '127.0.0.1', port }), start: new Date(startMs).toISOString(), spanHours: spanMs / HOUR_MS }, 'simulation started');
 
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<void>>();
