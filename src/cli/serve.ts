@@ -4,10 +4,11 @@
  * it after the last commit. In a multi-process server the dashboard runs in the primary; workers
  * never get its settings or token.
  */
+import type { z } from 'zod';
 import { silentLogger } from '../log.js';
-import { type ServerConfig, type ServerConfigInput, serverConfigSchema } from '../server/config.js';
+import { type ServerConfig, serverConfigSchema } from '../server/config.js';
 import { type RunningServer, type ServerDeps, startServer } from '../server/server.js';
-import type { WebConfig } from '../web/config.js';
+import { WEB_SETTING_KEYS, type WebConfig, webSettingsSchema } from '../web/config.js';
 import { type WebEndpoint, startWeb } from '../web/index.js';
 
 export interface DashboardDeps {
@@ -25,19 +26,31 @@ export interface ServerWithDashboard extends RunningServer {
   readonly web: WebEndpoint | undefined;
 }
 
-/** The dashboard's settings among `netprobe server`'s. */
-export function dashboardConfig(config: ServerConfig & { http: string | number }): WebConfig {
+/** `netprobe server`'s settings: the server's (server/config.ts) and its dashboard's (web/config.ts). */
+export const serverCommandSchema = serverConfigSchema.extend(webSettingsSchema.shape);
+export type ServerCommandConfig = z.infer<typeof serverCommandSchema>;
+export type ServerCommandInput = z.input<typeof serverCommandSchema>;
+
+/** The dashboard's settings among `netprobe server`'s, with the server's oldest TLS version. */
+export function dashboardConfig(config: ServerCommandConfig & { http: string | number }): WebConfig {
   const { http, httpTls, httpToken, httpTimeZone, tlsMin, metricsMaxClients } = config;
   return { http, httpTls, httpToken, httpTimeZone, tlsMin, metricsMaxClients };
 }
 
+/** The server's own settings among `netprobe server`'s: what startServer takes (never the dashboard's token). */
+export function serverPart(config: ServerCommandConfig): ServerConfig {
+  const server: Record<string, unknown> = { ...config };
+  for (const key of WEB_SETTING_KEYS) delete server[key];
+  return server as ServerConfig;
+}
+
 /** Starts the server (startServer) and, when `http` is set, its dashboard as the server's observer. */
-export async function startServerWithDashboard(input: ServerConfigInput, deps: ServerDeps & DashboardDeps = {}): Promise<ServerWithDashboard> {
-  const config = serverConfigSchema.parse(input);
+export async function startServerWithDashboard(input: ServerCommandInput, deps: ServerDeps & DashboardDeps = {}): Promise<ServerWithDashboard> {
+  const config = serverCommandSchema.parse(input);
   const { webAssetsDir, announceToken, ...serverDeps } = deps;
   const { http } = config;
   let web: WebEndpoint | undefined;
-  const server = await startServer(config, {
+  const server = await startServer(serverPart(config), {
     ...serverDeps,
     observe:
       http === undefined

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { errorCode, errorMessage } from '../errors.js';
 import { createLogger } from '../log.js';
-import { serverConfigSchema } from '../server/config.js';
-import { startServerWithDashboard } from './serve.js';
+import { serverCommandSchema, startServerWithDashboard } from './serve.js';
 import { serverTable } from './options/server.js';
 import { resolveOptions } from './options/resolve.js';
 import { addOptions } from './options/table.js';
@@ -14,7 +13,7 @@ export function registerServer(program: Command): void {
     serverTable,
   )
     .action(async (opts: Record<string, unknown>) => {
-      const config = serverConfigSchema.parse(resolveOptions(serverTable, { flags: opts }));
+      const config = serverCommandSchema.parse(resolveOptions(serverTable, { flags: opts }));
       const logger = createLogger({ level: config.logLevel, file: config.logFile });
       const server = await startServerWithDashboard(config, {
         logger,

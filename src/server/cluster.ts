@@ -94,11 +94,9 @@ async function serveWorkers(
   let ticketGeneration = 0;
   const workerConfig: ServerConfig = {
     ...config,
+    // No dashboard settings to drop: they are not the server's (web/config.ts), so the token never
+    // reaches a worker (the setup travels in its environment, readable in /proc/PID/environ).
     workers: 1,
-    http: undefined,
-    // Workers serve no dashboard: the token stays in the primary (the setup travels in the worker's
-    // environment, readable in /proc/PID/environ by the same user).
-    httpToken: undefined,
     // The transfer limit is the server's: each worker admits its share.
     maxConcurrentTransfers: Math.max(1, Math.ceil(config.maxConcurrentTransfers / workerCount)),
     maxConcurrentUploads: Math.max(1, Math.ceil(uploadLimit(config) / workerCount)),

@@ -3,7 +3,12 @@ import { z } from 'zod';
 
 const WORKERS_ERROR = { error: "workers is a whole number from 1 to 64, or 'auto' (one per core)" };
 
-/** Everything `netprobe server` can be told, with defaults. Flags > environment > config file > defaults. */
+/**
+ * The server's settings, with defaults (flags > environment > config file > defaults). The
+ * dashboard's (`http`, `httpTls`, `httpToken`, `httpTimeZone`, `metricsMaxClients`) are not here: they
+ * are web/config.ts's, and `netprobe server` takes both (cli/serve.ts). Strict: `startServer` refuses a
+ * setting it does not have, a dashboard's included, rather than starting without it.
+ */
 export const serverConfigSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(7443),
@@ -57,24 +62,6 @@ export const serverConfigSchema = z.strictObject({
   shutdownDeadlineMs: z.number().int().min(0).default(30_000),
   statsIntervalMs: z.number().int().min(0).default(60_000),
   synchronous: z.enum(['full', 'normal']).default('full'),
-  /**
-   * Dashboard, /metrics and /healthz: 'host:port', or a bare port (then bound to 127.0.0.1).
-   * Off when unset. A number comes from NETPROBE_HTTP=9090.
-   */
-  http: z.union([z.string().min(1), z.number().int().min(0).max(65535)]).optional(),
-  /** Clients with their own /metrics series; the ones beyond count in the server-wide metrics only. */
-  metricsMaxClients: z.number().int().min(0).default(1000),
-  /** IANA time zone of the dashboard's hours of day (busiest and most congested hour), as `analyse --tz`. */
-  httpTimeZone: z.string().min(1).default('UTC'),
-  /** Serve it over HTTPS with the server's certificate (required on a non-loopback address). */
-  httpTls: z.boolean().default(false),
-  /** Bearer token for the endpoint; generated at start (and logged once) when unset. */
-  httpToken: z
-    .string()
-    .min(16, 'httpToken must be at least 16 characters')
-    .max(256)
-    .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'httpToken may use letters, digits and - . _ ~ + / (a bearer token)')
-    .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   logFile: z.string().min(1).optional(),
 });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { bootServer, serveInProcess } from './boot.js';
 import { buildCatalogue } from './catalogue.js';
@@ -10,10 +11,18 @@ export type { RunningServer, ServerDeps } from './running.js';
 
 /**
  * Starts a server: in this process, or (with `workers` above 1) as a primary that owns the store
- * and the dashboard plus that many worker processes serving TLS (see cluster.ts).
+ * (and its observer, `deps.observe`) plus that many worker processes serving TLS (see cluster.ts).
+ * It starts no dashboard: a setting it does not have (`http` among them) is refused, never ignored;
+ * cli/serve.ts `startServerWithDashboard` takes the dashboard's settings too.
  */
 export async function startServer(input: ServerConfigInput, deps: ServerDeps = {}): Promise<RunningServer> {
-  const config: ServerConfig = serverConfigSchema.parse(input);
+  const parsed = serverConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const unknown = parsed.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []));
+    const hint = unknown.length > 0 ? `\nstartServer takes the server's settings only (server/config.ts) and starts no dashboard; for ${unknown.join(', ')} use startServerWithDashboard (cli/serve.ts)` : '';
+    throw new ConfigError(`invalid server settings:\n${z.prettifyError(parsed.error)}${hint}`, { cause: parsed.error });
+  }
+  const config: ServerConfig = parsed.data;
   const workers = resolveWorkers(config.workers);
   if (workers > 1) {
     const injected = (['store', 'catalogue', 'shaperFor', 'now', 'delegation'] as const).filter((k) => deps[k] !== undefined);

@@ -10,11 +10,11 @@ import { type TestContext, test } from 'node:test';
 import { clientTable } from '../../src/cli/options/client.js';
 import { TABLES, renderCliDocs } from '../../src/cli/options/docs.js';
 import { flagOf } from '../../src/cli/options/table.js';
+import { serverCommandSchema } from '../../src/cli/serve.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { resolveOptions } from '../../src/cli/options/resolve.js';
 import { serverTable } from '../../src/cli/options/server.js';
 import { clientConfigSchema } from '../../src/client/config.js';
-import { serverConfigSchema } from '../../src/server/config.js';
 import { openStore } from '../../src/store/open.js';
 import { HOUR, schedule, stored } from '../analysis/helpers/dataset.js';
 import { makePki } from '../helpers/pki.js';
@@ -150,5 +150,5 @@ test("the tables' defaults are the libraries' defaults (no second copy to drift)
   const needed = { server: '127.0.0.1:1', cert: 'c', key: 'k' };
   assert.deepEqual(clientConfigSchema.parse(resolveOptions(clientTable, { flags: needed, env: {} })), clientConfigSchema.parse({ ...needed, server: [needed.server] }));
   // The command serves on every core; the library's default is one process.
-  assert.deepEqual(serverConfigSchema.parse(resolveOptions(serverTable, { flags: {}, env: {} })), serverConfigSchema.parse({ workers: 'auto' }));
+  assert.deepEqual(serverCommandSchema.parse(resolveOptions(serverTable, { flags: {}, env: {} })), serverCommandSchema.parse({ workers: 'auto' }));
 });

@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Result } from '../../src/protocol/result.js';
-import { type ServerConfigInput } from '../../src/server/config.js';
-import { type ServerWithDashboard, startServerWithDashboard } from '../../src/cli/serve.js';
+import { type ServerCommandInput, type ServerWithDashboard, startServerWithDashboard } from '../../src/cli/serve.js';
 import type { Shaper } from '../../src/server/transfer.js';
 import type { WebEndpoint } from '../../src/web/index.js';
 import { makePki, type TestPki } from '../helpers/pki.js';
@@ -51,7 +50,7 @@ const TEST_RATE_MBPS = 200;
 /** A real server with the web endpoint on 127.0.0.1, port 0, and certificates for `clients`. */
 export async function startWebFixture(
   clients: readonly string[] = ['alice', 'bob'],
-  config: Partial<ServerConfigInput> = {},
+  config: Partial<ServerCommandInput> = {},
   deps: { assetsDir?: string } = {},
 ): Promise<WebFixture> {
   const pki = await makePki(clients);

@@ -11,12 +11,11 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/log.js';
 import { Catalogue } from '../../src/server/catalogue.js';
-import { serverConfigSchema } from '../../src/server/config.js';
 import { createContext } from '../../src/server/context.js';
 import { GroupCommitter } from '../../src/server/ingest.js';
 import { openStore } from '../../src/store/open.js';
 import { loadTlsMaterial } from '../../src/tls/options.js';
-import { dashboardConfig } from '../../src/cli/serve.js';
+import { dashboardConfig, serverCommandSchema, serverPart } from '../../src/cli/serve.js';
 import { startWeb } from '../../src/web/index.js';
 import { TOKEN_FILE_NAME } from '../../src/web/token-file.js';
 import { makePki } from '../helpers/pki.js';
@@ -33,11 +32,11 @@ test('/readyz is 503 with the reason until the TLS port listens; /healthz is 200
   t.after(() => pki.cleanup());
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-ready-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const config = serverConfigSchema.parse({ host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(dir, 'r.db'), http: '127.0.0.1:0' });
+  const config = serverCommandSchema.parse({ host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(dir, 'r.db'), http: '127.0.0.1:0' });
   const store = await openStore(config.store);
   t.after(() => store.close());
   // The state a server is in between starting its dashboard and its TLS listener.
-  const ctx = createContext(config, { catalogue: new Catalogue(), committer: new GroupCommitter(store), now: Date.now });
+  const ctx = createContext(serverPart(config), { catalogue: new Catalogue(), committer: new GroupCommitter(store), now: Date.now });
   const observed = { view: ctx, store, material: await loadTlsMaterial(config), revokedBy: () => undefined };
   const web = await startWeb(observed, dashboardConfig({ ...config, http: '127.0.0.1:0' }), { logger: silentLogger });
   t.after(() => web.close());
