@@ -8,7 +8,8 @@
  * every descendant inherits. When a file's process exits, any process it left behind (found by
  * marker or session, detached or orphaned included) is listed, killed, and fails the file; a file
  * over its budget is killed with its whole session. Files run `--concurrency` at a time, longest
- * first by the durations of the last run (node_modules/.cache/netprobe/test-durations.json), and
+ * first by the durations of the last run (node_modules/.cache/netprobe/test-durations.json, over
+ * the committed test/harness/durations.json for a clean clone), and
  * the summary lists the slowest files. The quick suite is every test/<area>/<name>.test.ts; the long
  * suite is those of them that import test/helpers/suite.ts (they size themselves by
  * NETPROBE_TEST_SUITE).
@@ -24,6 +25,8 @@ import { type ProcessInfo, findProcesses, killAll, survivors } from './procs.js'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SETUP = pathToFileURL(join(ROOT, 'test/harness/setup.ts')).href;
 const DURATIONS = join(ROOT, 'node_modules/.cache/netprobe/test-durations.json');
+/** Wall times of a whole run on the 2-core test machine, refreshed by hand (copy the file above) when files change a lot. */
+const COMMITTED_DURATIONS = join(ROOT, 'test/harness/durations.json');
 /** Per-file budgets: a quick file over 3 minutes is a bug; the long suite holds the full-size runs. */
 const DEFAULT_FILE_TIMEOUT_MS = { quick: 180_000, long: 30 * 60_000 };
 /** After the budget, setup.ts exits the file itself; this is how long the runner waits before SIGKILL. */
@@ -54,13 +57,15 @@ function allTestFiles(): string[] {
 const declaresLongSize = (file: string) => /from '\.\.\/helpers\/suite\.js'/.test(readFileSync(join(ROOT, file), 'utf8'));
 const files = positionals.length > 0 ? positionals.map((f) => relative(ROOT, resolve(f))) : allTestFiles().filter((f) => suite === 'quick' || declaresLongSize(f));
 
-function loadDurations(): Record<string, number> {
+function readDurations(path: string): Record<string, number> {
   try {
-    return JSON.parse(readFileSync(DURATIONS, 'utf8')) as Record<string, number>;
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>;
   } catch {
     return {};
   }
 }
+/** This checkout's last run, over the committed durations (test/harness/durations.json), so a clean clone (CI) also starts with the longest files. */
+const loadDurations = (): Record<string, number> => ({ ...readDurations(COMMITTED_DURATIONS), ...readDurations(DURATIONS) });
 const previous = loadDurations();
 // Longest first (unknown files count as long), so that two lanes finish close together.
 const lastMs = (file: string) => previous[`${suite} ${file}`] ?? 60_000;
