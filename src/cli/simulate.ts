@@ -27,6 +27,7 @@ export interface SimulateFlags {
   store?: string;
   file: string;
   sharedMbps?: number;
+  kernelLink?: boolean;
   logLevel: string;
 }
 
@@ -48,6 +49,7 @@ export async function simulate(flags: SimulateFlags): Promise<SimSummary> {
     engine: flags.engine, spanMs: flags.spanMs, peakRatePerHour: 3_600_000 / flags.everyMs,
     profile, clients: flags.clients, durationMs: flags.durationMs, dayMs: flags.dayMs, seed: flags.seed, outDir: flags.out,
     store: flags.store ?? join(flags.out, 'netprobe.db'), file: flags.file, sharedMbps: flags.sharedMbps,
+    kernelLink: flags.kernelLink,
   };
   checkSimOptions(options);
   const logger = createLogger({ level: flags.logLevel, stdout: false, file: join(flags.out, 'sim.log') });

@@ -40,6 +40,8 @@ export interface SimOptions {
   capMaxMbps?: number;
   /** Measurements per client per simulated hour at peak activity. */
   peakRatePerHour?: number;
+  /** Real engine: the shared link is an htb-shaped veth in a network namespace (needs root), not a token bucket. */
+  kernelLink?: boolean;
   /** Model engine: reporting lanes (TLS connections) to the server. */
   lanes?: number;
   logger?: Logger;

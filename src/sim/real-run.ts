@@ -1,17 +1,23 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatEndpoint } from '../client/endpoint.js';
 import { silentLogger } from '../log.js';
 import { startServer, type RunningServer } from '../server/server.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { issueCert } from '../tls/pki.js';
 import { HOUR_MS, SimClock } from './clock.js';
 import { type PreparedRun, type SimOptions, type SimSummary, writeTruth } from './common.js';
 import { createFleet, measure, type VirtualClient } from './fleet.js';
+import { type KernelLink, openKernelLink } from './kernel-link.js';
 import { seededRandom } from './random.js';
 import { PathShaper, TokenBucket, mbpsToBytesPerSec } from './shaper.js';
 
 /** The real engine's shared link at full capacity: --shared-mbps, or 10 Mbit/s per client (at least 100). */
 export const realSharedMbps = (o: SimOptions): number => o.sharedMbps ?? Math.max(100, o.clients * 10);
+
+/** The kernel link's FIFO holds this much at full capacity (the model engine's shared buffer). */
+const KERNEL_LINK_QUEUE_MS = 60;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -27,28 +33,38 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
   const sharedMbps = realSharedMbps(o);
 
   // The load model: a shared link whose capacity follows the profile, behind each client's access cap.
-  const shared = new TokenBucket(() => mbpsToBytesPerSec(sharedMbps * o.profile.capacity[SimClock.hourOf(clock.now())]!), 64 * 1024);
-  const access = new Map(plans.map((p) => [p.name, new PathShaper([new TokenBucket(() => mbpsToBytesPerSec(p.capMbps), 32 * 1024), shared])]));
+  const sharedAt = (simMs: number) => sharedMbps * o.profile.capacity[SimClock.hourOf(simMs)]!;
   const setupStartMs = performance.now();
+  // --kernel-link: the shared link is an htb-shaped veth (its queue is the kernel's); else a token bucket.
+  const link: KernelLink | undefined = o.kernelLink ? await openKernelLink({ rateMbps: sharedAt(startMs), queueMs: KERNEL_LINK_QUEUE_MS }) : undefined;
+  const shared = link ? [] : [new TokenBucket(() => mbpsToBytesPerSec(sharedAt(clock.now())), 64 * 1024)];
+  const access = new Map(plans.map((p) => [p.name, new PathShaper([new TokenBucket(() => mbpsToBytesPerSec(p.capMbps), 32 * 1024), ...shared])]));
+  if (link) {
+    // The clients connect to the namespace's address: the server's certificate must name it.
+    const pem = await issueCert(run.ca, { commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', link.nsAddr, link.hostAddr] });
+    await writeFile(join(certDir, 'server.crt'), pem.certPem);
+    await writeFile(join(certDir, 'server.key'), pem.keyPem, { mode: 0o600 });
+  }
   const store: Store = await openStore(o.store, { synchronous: 'normal' });
   const file = o.file ?? '1MiB';
   const serverConfig = {
-    host: '127.0.0.1', port: 0, ca: join(certDir, 'ca.crt'), cert: join(certDir, 'server.crt'), key: join(certDir, 'server.key'),
+    host: link?.hostAddr ?? '127.0.0.1', port: 0, ca: join(certDir, 'ca.crt'), cert: join(certDir, 'server.crt'), key: join(certDir, 'server.key'),
     store: o.store, builtinFiles: [file], statsIntervalMs: 0, maxConcurrentTransfers: 1_000, maxConnectionsPerClient: 8,
     serverId: 'netprobe-sim',
   };
   const serverDeps = { logger: o.logger, store, now: clock.now, shaperFor: (client: string) => access.get(client) };
   let server: RunningServer | undefined = await startServer(serverConfig, serverDeps);
   const port = server.port;
+  const clientEndpoint = link ? { host: link.nsAddr, port: await link.forward(port) } : { host: '127.0.0.1', port };
   const fleet: VirtualClient[] = await createFleet({
-    plans, ca, server: { host: '127.0.0.1', port }, file, outboxDir: join(o.outDir, 'outboxes'), clock, logger: o.logger ?? silentLogger, random: seededRandom(o.seed + 1),
+    plans, ca, server: clientEndpoint, file, outboxDir: join(o.outDir, 'outboxes'), clock, logger: o.logger ?? silentLogger, random: seededRandom(o.seed + 1),
   });
   const setupMs = performance.now() - setupStartMs;
   await o.onFleetReady?.(setupMs);
   // Setting up the fleet takes real seconds (more on a busy machine): a clock started before it
   // would have passed simulated hours meanwhile, whose measurements would all be due at once.
   clock.start();
-  log.info({ clients: o.clients, setupMs: Math.round(setupMs), profile: o.profile.name, server: formatEndpoint({ host: '127.0.0.1', port }), start: new Date(startMs).toISOString(), spanHours: spanMs / HOUR_MS }, 'simulation started');
+  log.info({ clients: o.clients, setupMs: Math.round(setupMs), profile: o.profile.name, server: formatEndpoint(clientEndpoint), kernelLink: link?.hostIf, start: new Date(startMs).toISOString(), spanHours: spanMs / HOUR_MS }, 'simulation started');
 
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<void>>();
@@ -59,6 +75,13 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
         running.add(p);
         void p.finally(() => running.delete(p));
       }, clock.realDelayUntil(at)));
+    }
+  }
+  // The kernel link's rate follows the profile: one `tc class change` at each simulated hour.
+  if (link) {
+    for (let h = 1; h * HOUR_MS < spanMs; h++) {
+      const at = startMs + h * HOUR_MS;
+      timers.push(setTimeout(() => void link.setRateMbps(sharedAt(at)).catch((err: unknown) => log.error({ err }, 'kernel link: rate change failed')), clock.realDelayUntil(at)));
     }
   }
   // Outage windows: the server goes away and comes back on the same port.
@@ -105,6 +128,8 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
     for (const t of timers) clearTimeout(t);
     await server?.close(5_000);
   }
+  const kernelLinkSentBytes = await link?.sentBytes();
+  await link?.close();
 
   let missing = 0;
   for (const v of fleet) for (const id of v.made) if (!(await store.hasResult(id))) missing++;
@@ -113,6 +138,7 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
 
   const truthPath = await writeTruth({ ...o, sharedMbps }, run, {
     engine: 'real',
+    network: link ? { sharedLink: 'kernel', qdisc: 'htb', queueMs: KERNEL_LINK_QUEUE_MS, sentBytes: kernelLinkSentBytes } : { sharedLink: 'token-bucket' },
     clients: fleet.map((v) => ({ name: v.plan.name, capMbps: v.plan.capMbps, planned: v.plan.measurementsAtMs.length, made: v.made.length, skipped: v.skipped })),
   });
   const summary: SimSummary = {

@@ -1,3 +1,5 @@
+import { UsageError } from '../errors.js';
+import { kernelLinkUnavailable } from './kernel-link.js';
 import { prepareRun, fileSizeBytes, type SimOptions, type SimSummary } from './common.js';
 import { runModel } from './model-run.js';
 import { checkRealPace } from './pace.js';
@@ -13,12 +15,15 @@ export type { SimEngine, SimOptions, SimProgress, SimSummary } from './common.js
  */
 export async function runSimulation(o: SimOptions): Promise<SimSummary> {
   checkSimOptions(o);
+  const why = o.kernelLink ? await kernelLinkUnavailable() : undefined;
+  if (why) throw new UsageError(`--kernel-link ${why}; without it the real engine shapes the shared link with a token bucket`);
   const run = await prepareRun(o);
   return (o.engine ?? 'model') === 'model' ? runModel(o, run) : runReal(o, run);
 }
 
 /** Refuses settings the engine cannot honour, before anything is written. */
 export function checkSimOptions(o: SimOptions): void {
+  if (o.kernelLink && (o.engine ?? 'model') !== 'real') throw new UsageError('--kernel-link shapes the real engine\'s shared link: use it with --engine real');
   if ((o.engine ?? 'model') === 'real') {
     const file = o.file ?? '1MiB';
     checkRealPace({

@@ -1,6 +1,6 @@
 /** `netprobe simulate` and `netprobe demo`: every setting, once. */
 import { choice, duration, integer, string } from './kinds.js';
-import { logLevelOption } from './common.js';
+import { logLevelOption, switchOption } from './common.js';
 import type { CommandTable } from './table.js';
 
 export const simulateTable: CommandTable = {
@@ -22,6 +22,7 @@ export const simulateTable: CommandTable = {
     { key: 'store', arg: '<location>', type: string(), defaultText: 'OUT/netprobe.db', help: 'SQLite file or postgres://… URL for the results' },
     { key: 'file', arg: '<name>', type: string(128), default: '1MiB', help: 'test file the clients download' },
     { key: 'sharedMbps', arg: '<n>', type: integer({ min: 1 }), defaultText: 'model: 1000; real: 10 per client, at least 100', help: 'shared link capacity in Mbit/s at full availability' },
+    switchOption('kernelLink', 'real engine: the shared link is a veth into a network namespace shaped by htb, its rate changed (tc class change) at each simulated hour, so real TCP flows share a kernel queue; needs root and iproute2'),
     { ...logLevelOption, help: 'log level of OUT/sim.log' },
   ],
 };
