@@ -3,7 +3,8 @@
  * exists (and at a heading that exists, for `file.md#anchor`), and every `--flag` written after
  * `netprobe <command>` in a code block is a flag that command has. The flags come from the commander
  * program itself (`buildProgram`, the same tree `--help` prints, built from the option tables), so
- * no build and no child process is needed. The generated documents (docs/cli.md from the option
+ * no build and no child process is needed. Every `npm run NAME` they write is a script of package.json.
+ * The generated documents (docs/cli.md from the option
  * tables, docs/benchmarks.md's latest-results table from bench/results/*.json) must match what their
  * generators write now. The self-tests feed broken or stale documents in memory, one kind each.
  */
@@ -162,6 +163,35 @@ test('every --flag after `netprobe <command>` in a README/docs code block is one
   // it looked at something: with commands that have no flags, every flag written is reported
   const none = new Map([...table.keys()].map((k) => [k, new Set<string>()]));
   assert.ok(checkFlags(documents(), none).length >= 50, 'fewer flags found in code blocks than the docs hold');
+});
+
+/** Problems with npm scripts: `FILE:LINE: npm run NAME is no script of package.json`, in code blocks and inline code. */
+export function checkScripts(files: ReadonlyMap<string, string>, scripts: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  for (const [file, text] of files) {
+    text.split('\n').forEach((line, i) => {
+      for (const m of line.matchAll(/\bnpm run ([a-z][a-z0-9:-]*)/g)) {
+        if (!scripts.has(m[1]!)) problems.push(`${file}:${i + 1}: npm run ${m[1]} is no script of package.json`);
+      }
+    });
+  }
+  return problems;
+}
+
+const SCRIPTS = new Set(
+  Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts),
+);
+
+test('every `npm run NAME` in README.md, SECURITY.md and docs/*.md is a script of package.json', () => {
+  assert.deepEqual(checkScripts(documents(), SCRIPTS), []);
+  assert.ok(checkScripts(documents(), new Set()).length >= 20, 'fewer npm run commands found than the docs hold');
+});
+
+test('self-test: an npm script package.json does not have is reported', () => {
+  const files = new Map([
+    ['docs/a.md', 'Regenerate it with `npm run docs:benches`.\n\n```sh\nnpm run bench -- --quick && npm run docs:bench\n```\n'],
+  ]);
+  assert.deepEqual(checkScripts(files, SCRIPTS), ['docs/a.md:1: npm run docs:benches is no script of package.json']);
 });
 
 const SELF_TEST_DOCS = new Map([
