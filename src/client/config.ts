@@ -14,6 +14,7 @@ import type { ClientOptions } from './client.js';
 import { DEFAULT_FULL_HANDSHAKE_EVERY } from './connect.js';
 import { parseEndpoint } from './endpoint.js';
 import type { ScheduleSpec } from './schedule.js';
+import { DEFAULT_LOADED_PING_INTERVAL_MS } from './loaded-rtt.js';
 
 const ms = (what: string) =>
   z.union([z.number().int().min(0), z.string().transform((text, ctx) => {
@@ -66,7 +67,7 @@ export const clientConfigSchema = z.strictObject({
   batchSize: z.number().int().min(1).max(1000).default(DEFAULT_BATCH_SIZE),
   idlePings: z.number().int().min(1).max(100).default(5),
   /** PING period on the loaded-RTT connection; 0 = no second connection. */
-  loadedPingIntervalMs: ms('loaded ping interval').default(100),
+  loadedPingIntervalMs: ms('loaded ping interval').default(DEFAULT_LOADED_PING_INTERVAL_MS),
   dnsTimeoutMs: ms('DNS timeout').default(DEFAULT_PROBE_TIMEOUTS.dnsMs),
   connectTimeoutMs: ms('connect timeout').default(DEFAULT_PROBE_TIMEOUTS.connectMs),
   tlsTimeoutMs: ms('TLS timeout').default(DEFAULT_PROBE_TIMEOUTS.tlsMs),

@@ -31,7 +31,7 @@ export const clientTable: CommandTable = {
     { key: 'outboxMax', arg: '<n>', type: integer({ min: 1 }), default: '100000', help: 'results the outbox holds before refusing new ones' },
     { key: 'batchSize', arg: '<n>', type: integer({ min: 1, max: 1000 }), default: '500', help: 'results per REPORT' },
     { key: 'idlePings', arg: '<n>', type: integer({ min: 1, max: 100 }), default: '5', help: 'PINGs before the transfer (their median is the idle RTT)' },
-    { key: 'loadedPingInterval', arg: '<duration>', type: duration(), default: '100ms', to: 'loadedPingIntervalMs', was: 'loadedPingIntervalMs', help: 'PING period on the loaded-RTT connection; 0 = no second connection' },
+    { key: 'loadedPingInterval', arg: '<duration>', type: duration(), default: '50ms', to: 'loadedPingIntervalMs', was: 'loadedPingIntervalMs', help: 'PING period on the loaded-RTT connection; 0 = no second connection' },
     { key: 'dnsTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '5s', to: 'dnsTimeoutMs', was: 'dnsTimeoutMs', help: 'name resolution deadline' },
     { key: 'connectTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '10s', to: 'connectTimeoutMs', was: 'connectTimeoutMs', help: 'TCP connect deadline' },
     { key: 'tlsTimeout', arg: '<duration>', type: duration({ min: 1 }), default: '10s', to: 'tlsTimeoutMs', was: 'tlsTimeoutMs', help: 'TLS handshake deadline' },
