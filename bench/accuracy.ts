@@ -8,7 +8,8 @@
  * (TCP/IP/Ethernet and TLS headers leave ≈ 95.5 % of it for payload: 1448 of every 1514 bytes);
  * duration mode at the lowest rate vs iperf3; loaded RTT vs the delay the tbf backlog implies
  * (idle RTT + backlog ÷ rate, backlog sampled from `tc -s` during the download); idle RTT vs a TCP
- * connect round trip. Needs root and iproute2; otherwise writes a skipped result and exits 0.
+ * connect round trip; `--streams 4` (the aggregate over the common interval) vs `iperf3 -R -P 4`;
+ * upload (tbf on the host's egress) vs iperf3 client → server. Needs root and iproute2; otherwise writes a skipped result and exits 0.
  *
  *   node --import tsx bench/accuracy.ts [--quick]
  */
@@ -19,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type BenchRow, QUICK, execFileAsync, median, printTable, writeNginxConfig, writeRandomFile, writeResult } from './lib.js';
-import { type Netns, createNetns, netnsUnavailable } from './netns.js';
+import { type Netns, createNetns, netnsUnavailable, withBacklog } from './netns.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 const RATES_MBPS = QUICK ? [100] : [10, 100, 1000];
@@ -34,12 +35,14 @@ const SECONDS = QUICK ? 2 : 4;
 const QUEUE_MS = 50;
 /** Share of the link rate left for TCP payload: 1448 payload bytes per 1514-byte frame (TCP timestamps on). */
 const PAYLOAD_SHARE = 1448 / 1514;
+/** Parallel streams of the --streams row (against iperf3 -P with as many). */
+const STREAMS = 4;
 const NP_PORT = 7443;
 const NGINX_PORT = 8443;
 const IPERF_PORT = 5201;
 
 interface Sample {
-  tool: 'netprobe' | 'curl' | 'iperf3' | 'netprobe-duration' | 'netprobe-upload' | 'iperf3-upload';
+  tool: 'netprobe' | 'curl' | 'iperf3' | 'netprobe-duration' | 'netprobe-upload' | 'iperf3-upload' | 'netprobe-streams' | 'iperf3-streams';
   mbps: number;
   idleRttMs?: number | null;
   loadedRttMs?: number | null;
@@ -93,26 +96,6 @@ async function connectRttMs(host: string, port: number, count = 7): Promise<numb
   return median(times);
 }
 
-/** Samples the root qdisc's backlog every 50 ms while `during` runs; returns its result and the median backlog. */
-async function withBacklog<T>(ns: Netns, during: () => Promise<T>, side: 'ns' | 'host' = 'ns'): Promise<{ value: T; backlogBytes: number }> {
-  const samples: number[] = [];
-  let running = true;
-  const tcShow = ['-s', '-j', 'qdisc', 'show', 'dev', side === 'ns' ? ns.nsIf : ns.hostIf, 'root'];
-  const sampler = (async () => {
-    while (running) {
-      const [root] = JSON.parse(side === 'ns' ? await ns.exec('tc', tcShow) : (await execFileAsync('tc', tcShow)).stdout) as { backlog?: number }[];
-      samples.push(root?.backlog ?? 0);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  try {
-    return { value: await during(), backlogBytes: samples.length ? median(samples) : 0 };
-  } finally {
-    running = false;
-    await sampler;
-  }
-}
-
 export async function benchAccuracy(): Promise<BenchRow[]> {
   const unavailable = await netnsUnavailable();
   if (unavailable !== undefined) {
@@ -130,7 +113,11 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     const files = join(dir, 'files');
     const certs = join(dir, 'certs');
     await mkdir(files);
-    for (const rate of RATES_MBPS) await writeRandomFile(join(files, `r${rate}.bin`), Math.round((rate * 1e6 * SECONDS) / 8));
+    for (const rate of RATES_MBPS) {
+      await writeRandomFile(join(files, `r${rate}.bin`), Math.round((rate * 1e6 * SECONDS) / 8));
+      // Each of the --streams row's streams downloads this one: together as many bytes as r<rate>.bin.
+      await writeRandomFile(join(files, `r${rate}-s${STREAMS}.bin`), Math.round((rate * 1e6 * SECONDS) / 8 / STREAMS));
+    }
     await execFileAsync(process.execPath, [CLI, 'certs', 'init', '--dir', certs, '--host', ns.nsAddr]);
     await execFileAsync(process.execPath, [CLI, 'certs', 'client', 'bench', '--dir', certs]);
 
@@ -150,14 +137,15 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     }));
     idleReferenceMs = await connectRttMs(ns.nsAddr, NGINX_PORT);
 
-    const netprobe = async (rate: number, durationMs?: number, direction: 'download' | 'upload' = 'download'): Promise<Sample> => {
-      const { value, backlogBytes } = await withBacklog(ns!, () => execFileAsync(process.execPath, [CLI, 'client', '--once', '--json', '--direction', direction,
+    const netprobe = async (rate: number, durationMs?: number, direction: 'download' | 'upload' = 'download', streams = 1): Promise<Sample> => {
+      const { value, backlogBytes } = await withBacklog(ns!, () => execFileAsync(process.execPath, [CLI, 'client', '--once', '--json', '--direction', direction, '--streams', String(streams),
         '--server', `${ns!.nsAddr}:${NP_PORT}`, '--ca', join(certs, 'ca.crt'), '--cert', join(certs, 'clients', 'bench.crt'),
-        '--key', join(certs, 'clients', 'bench.key'), '--file', `r${rate}.bin`, '--outbox', join(dir, 'outbox.db'), '--log-level', 'warn',
+        '--key', join(certs, 'clients', 'bench.key'), '--file', streams > 1 ? `r${rate}-s${streams}.bin` : `r${rate}.bin`, '--outbox', join(dir, 'outbox.db'), '--log-level', 'warn',
         ...(durationMs === undefined ? [] : ['--duration', `${durationMs}ms`])]), direction === 'upload' ? 'host' : 'ns');
       const r = JSON.parse(value.stdout.trim().split('\n')[0]!) as { throughputMbps: number; idleRttMs: number | null; loadedRttMs: number | null; error: unknown };
       if (r.error) throw new Error(`netprobe at ${rate} Mbit/s failed: ${JSON.stringify(r.error)}`);
-      return { tool: direction === 'upload' ? 'netprobe-upload' : durationMs === undefined ? 'netprobe' : 'netprobe-duration', mbps: r.throughputMbps, idleRttMs: r.idleRttMs, loadedRttMs: r.loadedRttMs, backlogBytes };
+      const tool = direction === 'upload' ? 'netprobe-upload' : streams > 1 ? 'netprobe-streams' : durationMs === undefined ? 'netprobe' : 'netprobe-duration';
+      return { tool, mbps: r.throughputMbps, idleRttMs: r.idleRttMs, loadedRttMs: r.loadedRttMs, backlogBytes };
     };
     const curl = async (rate: number): Promise<Sample> => {
       const { stdout } = await execFileAsync('curl', [...curlBase, '-w', '%{size_download} %{time_starttransfer} %{time_total}', `https://${ns!.nsAddr}:${NGINX_PORT}/r${rate}.bin`]);
@@ -172,13 +160,14 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } };
       return { tool: 'iperf3-upload', mbps: report.end.sum_received.bits_per_second / 1e6 };
     };
-    const iperf = async (rate: number): Promise<Sample> => {
+    const iperf = async (rate: number, streams = 1): Promise<Sample> => {
       // The same byte count as the file (-n): the receiver's rate is then bytes over first to last
       // byte, as for the others (with -t the bytes still queued when the sender stops are lost to it).
+      // With -P, -n counts all streams' bytes together (as netprobe's streams move in all).
       const bytes = Math.round((rate * 1e6 * SECONDS) / 8);
-      const { stdout } = await retry('iperf3', () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-R', '-n', String(bytes), '-J']), 10);
+      const { stdout } = await retry('iperf3', () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-R', '-n', String(bytes), '-P', String(streams), '-J']), 10);
       const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } };
-      return { tool: 'iperf3', mbps: report.end.sum_received.bits_per_second / 1e6 };
+      return { tool: streams > 1 ? 'iperf3-streams' : 'iperf3', mbps: report.end.sum_received.bits_per_second / 1e6 };
     };
 
     for (const rate of RATES_MBPS) {
@@ -192,6 +181,10 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         list.push(await iperf(rate));
       }
       if (rate === RATES_MBPS[0]) for (let i = 0; i < RUNS; i++) list.push(await netprobe(rate, SECONDS * 1000));
+      for (let i = 0; i < RUNS; i++) {
+        list.push(await netprobe(rate, undefined, 'download', STREAMS));
+        list.push(await iperf(rate, STREAMS));
+      }
       // Upload: the same rate and queue on the host's egress.
       shapes.set(-rate, await ns.shape({ rateMbps: rate, queueMs: QUEUE_MS }, 'host'));
       for (let i = 0; i < RUNS; i++) {
@@ -217,6 +210,11 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     rows.push({ bench: 'accuracy', metric: `throughput at ${at} (tbf), vs curl`, netprobe: np, reference: curlMbps, referenceName: 'curl', ratio: np / curlMbps, unit: 'Mbit/s', target: '0.97–1.03×' });
     rows.push({ bench: 'accuracy', metric: `throughput at ${at} (tbf), vs iperf3`, netprobe: np, reference: iperfMbps, referenceName: 'iperf3 -R', ratio: np / iperfMbps, unit: 'Mbit/s', target: '0.97–1.03×' });
     rows.push({ bench: 'accuracy', metric: `throughput at ${at} (tbf), vs configured rate`, netprobe: np, reference: rate, referenceName: 'tbf rate', ratio: np / rate, unit: 'Mbit/s', target: `≈ ${PAYLOAD_SHARE.toFixed(3)}× (headers)` });
+    if (list.some((s) => s.tool === 'netprobe-streams')) {
+      const agg = med(list, 'netprobe-streams', 'mbps');
+      const iperfAgg = med(list, 'iperf3-streams', 'mbps');
+      rows.push({ bench: 'accuracy', metric: `--streams ${STREAMS} at ${at} (tbf), vs iperf3 -P ${STREAMS}`, netprobe: agg, reference: iperfAgg, referenceName: `iperf3 -R -P ${STREAMS}`, ratio: agg / iperfAgg, unit: 'Mbit/s', target: '0.97–1.03×' });
+    }
     if (list.some((s) => s.tool === 'netprobe-duration')) {
       const dur = med(list, 'netprobe-duration', 'mbps');
       rows.push({ bench: 'accuracy', metric: `duration mode (${SECONDS} s) at ${at}, vs iperf3`, netprobe: dur, reference: iperfMbps, referenceName: 'iperf3 -R', ratio: dur / iperfMbps, unit: 'Mbit/s', target: '0.97–1.03×' });

@@ -11,7 +11,7 @@
  * caller never got there; both are idempotent. Needs root and iproute2.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { execFileAsync } from './lib.js';
+import { execFileAsync, median } from './lib.js';
 
 export interface Shape {
   rateMbps: number;
@@ -201,4 +201,28 @@ export async function createNetns(tag: string): Promise<Netns> {
       cleanupSync();
     },
   };
+}
+
+/**
+ * Samples the root qdisc's backlog (bytes waiting in tbf) of one side every 50 ms while `during`
+ * runs; returns its result and the median backlog. Backlog ÷ rate is the queueing delay a packet
+ * joining the queue then waits: the reference for loaded RTT.
+ */
+export async function withBacklog<T>(ns: Netns, during: () => Promise<T>, side: 'ns' | 'host' = 'ns'): Promise<{ value: T; backlogBytes: number }> {
+  const samples: number[] = [];
+  let running = true;
+  const tcShow = ['-s', '-j', 'qdisc', 'show', 'dev', side === 'ns' ? ns.nsIf : ns.hostIf, 'root'];
+  const sampler = (async () => {
+    while (running) {
+      const [root] = JSON.parse(side === 'ns' ? await ns.exec('tc', tcShow) : (await execFileAsync('tc', tcShow)).stdout) as { backlog?: number }[];
+      samples.push(root?.backlog ?? 0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  try {
+    return { value: await during(), backlogBytes: samples.length ? median(samples) : 0 };
+  } finally {
+    running = false;
+    await sampler;
+  }
 }

@@ -1,10 +1,16 @@
 /**
- * Throughput accuracy over a real shaped link: a network namespace of our own joined by a veth pair,
- * its egress shaped by tbf to 50 Mbit/s. The netprobe server and an independent HTTPS server (node's
- * https module) serve the same file from inside it; netprobe's probe() and curl download it in
- * turns from the host. netprobe's throughput must be within ±5 % of curl's.
+ * Accuracy over a real shaped link: a network namespace of our own joined by a veth pair, its
+ * egress shaped by tbf to 50 Mbit/s. The netprobe server, an independent HTTPS server (node's https
+ * module) and an iperf3 server run inside it; from the host, in turns:
+ * - netprobe's probe() and curl download the same file: within ±5 % of each other;
+ * - `--streams 4` against `iperf3 -R -P 4` (the same bytes in all): within ±8 %;
+ * - an upload (the host's egress shaped instead) against iperf3 client → server: within ±8 %;
+ * - at 10 Mbit/s, loaded RTT against the idle RTT plus the tbf backlog ÷ rate sampled during the
+ *   download (what a PONG joining the queue waits): within 0.5–1.5× (median of the runs' ratios).
+ * Every reference is measured in the same run over the same link, so a busy machine moves both.
  *
- * Needs root and iproute2: skipped (with the reason) elsewhere, failed instead under CI=true.
+ * Needs root and iproute2 (and iperf3 for its two cases): skipped (with the reason) elsewhere,
+ * failed instead under CI=true.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile } from 'node:child_process';
@@ -13,10 +19,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { type Netns, createNetns, netnsUnavailable } from '../../bench/netns.js';
-import { probe } from '../../src/client/probe.js';
+import { type Netns, createNetns, netnsUnavailable, withBacklog } from '../../bench/netns.js';
+import { type ProbeConfig, probe } from '../../src/client/probe.js';
+import type { Result } from '../../src/protocol/result.js';
 import { createCa, issueCert } from '../../src/tls/pki.js';
 import { CLI } from '../helpers/process.js';
 
@@ -25,8 +32,20 @@ const RATE_MBPS = 50;
 const SECONDS = 2;
 const RUNS = 3;
 const TOLERANCE = 0.05;
+/** Against iperf3 (another program's TCP sender/receiver, a busy machine): ±8 %. */
+const IPERF_TOLERANCE = 0.08;
+const STREAMS = 4;
+const LOW_RATE_MBPS = 10;
+/**
+ * Loaded RTT vs the tbf-implied queue delay: it must rise with the queue, within 0.5–1.5× of it.
+ * The issue's ±20 % is bench/accuracy's target; at 10 Mbit/s BBR's queue swings and runs here gave
+ * 0.73–1.08× per run, so a tighter bound would fail on a busy machine.
+ */
+const RTT_BOUNDS = [0.5, 1.5] as const;
+const QUEUE_MS = 25;
 const NP_PORT = 7443;
 const HTTPS_PORT = 8443;
+const IPERF_PORT = 5201;
 
 /** An HTTPS file server that shares no code with netprobe (argv: address port cert key file). */
 const HTTPS_SERVER = `
@@ -58,64 +77,175 @@ function waitForLine(child: ChildProcess, match: (line: string) => boolean): Pro
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const show = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+
+async function missing(cmd: string): Promise<string | undefined> {
+  try {
+    await execFileAsync(cmd, ['--version']);
+    return undefined;
+  } catch {
+    return `needs ${cmd} (apt-get install ${cmd})`;
+  }
+}
+
+const unavailable = await netnsUnavailable();
+const noIperf = unavailable ?? (await missing('iperf3'));
+
+/** Skips (or under CI=true fails) a case that cannot run here; true when it may run. */
+function mayRun(t: { skip(message: string): void; diagnostic(message: string): void }, reason: string | undefined): boolean {
+  if (reason === undefined) return true;
+  if (process.env.CI === 'true') assert.fail(`CI=true and the accuracy test cannot run: ${reason}`);
+  t.diagnostic(`skipped: ${reason}`);
+  process.stdout.write(`# netns accuracy test skipped: ${reason}\n`);
+  t.skip(reason);
+  return false;
+}
+
+let dir = '';
+let ns: Netns | undefined;
+let base: Pick<ProbeConfig, 'endpoint' | 'tls' | 'clientName'>;
+let caFile = '';
+
+before(async () => {
+  if (unavailable !== undefined) return;
+  dir = await mkdtemp(join(tmpdir(), 'netprobe-netns-'));
+  ns = await createNetns('tst');
+  const ca = await createCa();
+  const server = await issueCert(ca, { commonName: 'netns', usage: 'server', ipAddresses: [ns.nsAddr] });
+  const client = await issueCert(ca, { commonName: 'alice', usage: 'client' });
+  const files = join(dir, 'files');
+  await mkdir(files);
+  const file = join(files, 'link.bin');
+  await writeFile(file, randomBytes((RATE_MBPS * 1e6 * SECONDS) / 8));
+  // Each of the STREAMS streams downloads this one: together as many bytes as link.bin.
+  await writeFile(join(files, `link-s${STREAMS}.bin`), randomBytes((RATE_MBPS * 1e6 * SECONDS) / 8 / STREAMS));
+  await writeFile(join(files, 'low.bin'), randomBytes((LOW_RATE_MBPS * 1e6 * SECONDS) / 8));
+  caFile = join(dir, 'ca.crt');
+  for (const [name, pem] of [['ca.crt', ca.certPem], ['server.crt', server.certPem], ['server.key', server.keyPem], ['alice.crt', client.certPem], ['alice.key', client.keyPem]] as const) await writeFile(join(dir, name), pem, { mode: 0o600 });
+
+  const np = ns.spawn(process.execPath, [CLI, 'server', '--workers', '1', '--host', ns.nsAddr, '--port', String(NP_PORT), '--ca', caFile,
+    '--cert', join(dir, 'server.crt'), '--key', join(dir, 'server.key'), '--files', files, '--builtin-files', '',
+    '--store', join(dir, 'server.db'), '--stats-interval', '0']);
+  const https = ns.spawn(process.execPath, ['-e', HTTPS_SERVER, ns.nsAddr, String(HTTPS_PORT), join(dir, 'server.crt'), join(dir, 'server.key'), file]);
+  if (noIperf === undefined) ns.spawn('iperf3', ['-s', '-B', ns.nsAddr, '-p', String(IPERF_PORT)]);
+  await Promise.all([waitForLine(np, (l) => l.includes('"listening"')), waitForLine(https, (l) => l === 'listening')]);
+  base = { endpoint: { host: ns.nsAddr, port: NP_PORT }, tls: { ca: Buffer.from(ca.certPem), cert: Buffer.from(client.certPem), key: Buffer.from(client.keyPem) }, clientName: 'alice' };
+});
+
+after(async () => {
+  const name = ns?.name;
+  await ns?.cleanup();
+  if (dir !== '') await rm(dir, { recursive: true, force: true });
+  if (name === undefined) return;
+  const { stdout } = await execFileAsync('ip', ['netns', 'list']);
+  assert.ok(!stdout.includes(name), `namespace ${name} removed`);
+});
+
+async function measure(config: Partial<ProbeConfig> & Pick<ProbeConfig, 'file'>): Promise<Result> {
+  const { result } = await probe({ ...base, ...config });
+  assert.equal(result.error, null, JSON.stringify(result.error));
+  return result;
+}
+
+/** iperf3 from the host to the namespace's server: -R for the download direction; -n bytes in all streams. */
+async function iperf3Mbps(bytes: number, options: { reverse: boolean; streams?: number }): Promise<number> {
+  const args = ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-n', String(bytes), '-P', String(options.streams ?? 1), '-J', ...(options.reverse ? ['-R'] : [])];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { stdout } = await execFileAsync('iperf3', args);
+      return (JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6;
+    } catch (err) {
+      // The server takes one test at a time and may still be closing the last one.
+      if (attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+const FILE_BYTES = (RATE_MBPS * 1e6 * SECONDS) / 8;
 
 test(`netprobe's throughput over a ${RATE_MBPS} Mbit/s tbf link is within ±${TOLERANCE * 100} % of curl's`, { timeout: 120_000 }, async (t) => {
-  const unavailable = await netnsUnavailable();
-  if (unavailable !== undefined) {
-    if (process.env.CI === 'true') assert.fail(`CI=true and the accuracy test cannot run: ${unavailable}`);
-    t.diagnostic(`skipped: ${unavailable}`);
-    process.stdout.write(`# netns accuracy test skipped: ${unavailable}\n`);
-    t.skip(unavailable);
-    return;
+  if (!mayRun(t, unavailable)) return;
+  await ns!.shape({ rateMbps: RATE_MBPS, queueMs: QUEUE_MS });
+  const netprobeMbps: number[] = [];
+  const curlMbps: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const result = await measure({ file: 'link.bin' });
+    assert.equal(result.sha256Ok, true);
+    netprobeMbps.push(result.throughputMbps!);
+    const { stdout } = await execFileAsync('curl', ['-s', '-o', '/dev/null', '--cacert', caFile,
+      '-w', '%{size_download} %{time_starttransfer} %{time_total}', `https://${ns!.nsAddr}:${HTTPS_PORT}/`]);
+    const [bytes, start, total] = stdout.trim().split(' ').map(Number) as [number, number, number];
+    // First to last byte of the body, as netprobe defines throughput.
+    curlMbps.push((bytes * 8) / (total - start) / 1e6);
   }
-  const dir = await mkdtemp(join(tmpdir(), 'netprobe-netns-'));
-  let ns: Netns | undefined;
-  const cleanup = async () => {
-    await ns?.cleanup();
-    await rm(dir, { recursive: true, force: true });
-  };
-  t.after(cleanup);
+  const ratio = median(netprobeMbps) / median(curlMbps);
+  t.diagnostic(`netprobe ${show(netprobeMbps)} Mbit/s; curl ${show(curlMbps)} Mbit/s; ratio ${ratio.toFixed(3)}`);
+  assert.ok(Math.abs(ratio - 1) <= TOLERANCE, `netprobe ÷ curl = ${ratio.toFixed(3)}, outside ±${TOLERANCE * 100} %`);
+  // Both near the shaped rate less the headers (1448 payload bytes per 1514-byte frame).
+  const expected = (RATE_MBPS * 1448) / 1514;
+  assert.ok(Math.abs(median(netprobeMbps) / expected - 1) <= 0.08, `netprobe ${median(netprobeMbps)} Mbit/s vs ≈ ${expected.toFixed(1)} expected on the link`);
+});
+
+test(`--streams ${STREAMS} over a ${RATE_MBPS} Mbit/s tbf link is within ±${IPERF_TOLERANCE * 100} % of iperf3 -P ${STREAMS}`, { timeout: 120_000 }, async (t) => {
+  if (!mayRun(t, noIperf)) return;
+  await ns!.shape({ rateMbps: RATE_MBPS, queueMs: QUEUE_MS });
+  const netprobeMbps: number[] = [];
+  const iperfMbps: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const result = await measure({ file: `link-s${STREAMS}.bin`, streams: STREAMS });
+    assert.equal(result.streams, STREAMS);
+    assert.equal(result.streamsMbps?.length, STREAMS);
+    netprobeMbps.push(result.throughputMbps!);
+    iperfMbps.push(await iperf3Mbps(FILE_BYTES, { reverse: true, streams: STREAMS }));
+  }
+  const ratio = median(netprobeMbps) / median(iperfMbps);
+  t.diagnostic(`netprobe --streams ${STREAMS} ${show(netprobeMbps)} Mbit/s; iperf3 -R -P ${STREAMS} ${show(iperfMbps)} Mbit/s; ratio ${ratio.toFixed(3)}`);
+  assert.ok(Math.abs(ratio - 1) <= IPERF_TOLERANCE, `netprobe ÷ iperf3 = ${ratio.toFixed(3)}, outside ±${IPERF_TOLERANCE * 100} %`);
+});
+
+test(`an upload over a ${RATE_MBPS} Mbit/s tbf link is within ±${IPERF_TOLERANCE * 100} % of iperf3 client → server`, { timeout: 120_000 }, async (t) => {
+  if (!mayRun(t, noIperf)) return;
+  await ns!.unshape('ns');
+  await ns!.shape({ rateMbps: RATE_MBPS, queueMs: QUEUE_MS }, 'host');
   try {
-    ns = await createNetns('tst');
-    const ca = await createCa();
-    const server = await issueCert(ca, { commonName: 'netns', usage: 'server', ipAddresses: [ns.nsAddr] });
-    const client = await issueCert(ca, { commonName: 'alice', usage: 'client' });
-    const files = join(dir, 'files');
-    await mkdir(files);
-    const file = join(files, 'link.bin');
-    await writeFile(file, randomBytes((RATE_MBPS * 1e6 * SECONDS) / 8));
-    for (const [name, pem] of [['ca.crt', ca.certPem], ['server.crt', server.certPem], ['server.key', server.keyPem]] as const) await writeFile(join(dir, name), pem, { mode: 0o600 });
-
-    const np = ns.spawn(process.execPath, [CLI, 'server', '--host', ns.nsAddr, '--port', String(NP_PORT), '--ca', join(dir, 'ca.crt'),
-      '--cert', join(dir, 'server.crt'), '--key', join(dir, 'server.key'), '--files', files, '--builtin-files', '',
-      '--store', join(dir, 'server.db'), '--stats-interval', '0']);
-    const https = ns.spawn(process.execPath, ['-e', HTTPS_SERVER, ns.nsAddr, String(HTTPS_PORT), join(dir, 'server.crt'), join(dir, 'server.key'), file]);
-    await Promise.all([waitForLine(np, (l) => l.includes('"listening"')), waitForLine(https, (l) => l === 'listening')]);
-    await ns.shape({ rateMbps: RATE_MBPS, queueMs: 25 });
-
-    const tls = { ca: Buffer.from(ca.certPem), cert: Buffer.from(client.certPem), key: Buffer.from(client.keyPem) };
     const netprobeMbps: number[] = [];
-    const curlMbps: number[] = [];
+    const iperfMbps: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const { result } = await probe({ endpoint: { host: ns.nsAddr, port: NP_PORT }, tls, file: 'link.bin', clientName: 'alice' });
-      assert.equal(result.error, null, JSON.stringify(result.error));
-      assert.equal(result.sha256Ok, true);
+      const result = await measure({ file: 'link.bin', direction: 'upload' });
+      assert.equal(result.direction, 'upload');
+      assert.equal(result.bytes, FILE_BYTES);
       netprobeMbps.push(result.throughputMbps!);
-      const { stdout } = await execFileAsync('curl', ['-s', '-o', '/dev/null', '--cacert', join(dir, 'ca.crt'),
-        '-w', '%{size_download} %{time_starttransfer} %{time_total}', `https://${ns.nsAddr}:${HTTPS_PORT}/`]);
-      const [bytes, start, total] = stdout.trim().split(' ').map(Number) as [number, number, number];
-      // First to last byte of the body, as netprobe defines throughput.
-      curlMbps.push((bytes * 8) / (total - start) / 1e6);
+      iperfMbps.push(await iperf3Mbps(FILE_BYTES, { reverse: false }));
     }
-    const ratio = median(netprobeMbps) / median(curlMbps);
-    t.diagnostic(`netprobe ${netprobeMbps.map((x) => x.toFixed(2)).join(', ')} Mbit/s; curl ${curlMbps.map((x) => x.toFixed(2)).join(', ')} Mbit/s; ratio ${ratio.toFixed(3)}`);
-    assert.ok(Math.abs(ratio - 1) <= TOLERANCE, `netprobe ÷ curl = ${ratio.toFixed(3)}, outside ±${TOLERANCE * 100} %`);
-    // Both near the shaped rate less the headers (1448 payload bytes per 1514-byte frame).
-    const expected = (RATE_MBPS * 1448) / 1514;
-    assert.ok(Math.abs(median(netprobeMbps) / expected - 1) <= 0.08, `netprobe ${median(netprobeMbps)} Mbit/s vs ≈ ${expected.toFixed(1)} expected on the link`);
+    const ratio = median(netprobeMbps) / median(iperfMbps);
+    t.diagnostic(`netprobe upload ${show(netprobeMbps)} Mbit/s; iperf3 ${show(iperfMbps)} Mbit/s; ratio ${ratio.toFixed(3)}`);
+    assert.ok(Math.abs(ratio - 1) <= IPERF_TOLERANCE, `netprobe ÷ iperf3 = ${ratio.toFixed(3)}, outside ±${IPERF_TOLERANCE * 100} %`);
   } finally {
-    await cleanup();
+    await ns!.unshape('host');
   }
-  const { stdout } = await execFileAsync('ip', ['netns', 'list']);
-  assert.ok(!stdout.includes(ns!.name), `namespace ${ns!.name} removed`);
+});
+
+test(`loaded RTT at ${LOW_RATE_MBPS} Mbit/s is ${RTT_BOUNDS.join('–')}× the queue delay the tbf backlog implies`, { timeout: 120_000 }, async (t) => {
+  if (!mayRun(t, unavailable)) return;
+  await ns!.shape({ rateMbps: LOW_RATE_MBPS, queueMs: 50 });
+  const bytesPerMs = (LOW_RATE_MBPS * 1e6) / 8 / 1000;
+  const loaded: number[] = [];
+  const reference: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    // The probe in a process of its own, as the client runs: the tc sampler's children then do not
+    // stall the event loop that times the PINGs. Default PING interval (--loaded-ping-interval).
+    const { value, backlogBytes } = await withBacklog(ns!, () => execFileAsync(process.execPath, [CLI, 'client', '--once', '--json',
+      '--server', `${ns!.nsAddr}:${NP_PORT}`, '--ca', caFile, '--cert', join(dir, 'alice.crt'), '--key', join(dir, 'alice.key'),
+      '--file', 'low.bin', '--outbox', join(dir, 'outbox.db'), '--log-level', 'warn']));
+    const r = JSON.parse(value.stdout.trim().split('\n')[0]!) as Result;
+    assert.equal(r.error, null, JSON.stringify(r.error));
+    assert.ok(r.rpmProbes !== undefined && r.rpmProbes > 0, 'RPM rests on probes');
+    loaded.push(r.loadedRttMs!);
+    reference.push(r.idleRttMs! + backlogBytes / bytesPerMs);
+  }
+  const ratios = loaded.map((ms, i) => ms / reference[i]!);
+  const ratio = median(ratios);
+  t.diagnostic(`loaded RTT ${show(loaded)} ms; idle RTT + backlog ÷ rate ${show(reference)} ms; ratios ${show(ratios)}`);
+  assert.ok(ratio >= RTT_BOUNDS[0] && ratio <= RTT_BOUNDS[1], `loaded RTT ÷ tbf-implied delay = ${ratio.toFixed(3)}, outside ${RTT_BOUNDS.join('–')}×`);
 });
