@@ -80,6 +80,8 @@ export class Session {
           pending.onRaw(item.data, atMs);
           continue;
         }
+        // The client never asks for streamed payloads (streamPayloads): only the server's upload does.
+        if (item.kind === 'part') throw new Error('decoder yielded a payload part the session never asked for (a bug)');
         const message = parseMessage(item);
         if (pending !== undefined) pending.onMessage(message, atMs);
         else if (message.type === 'ERROR') this.terminate(remoteError(message));

@@ -13,7 +13,18 @@ export interface RawChunk {
   data: Buffer;
 }
 
-export type Decoded = Frame | RawChunk;
+/**
+ * A piece of a streamed frame's payload (`streamPayloads`), a view of the pushed chunk's memory (no
+ * copy); `last` on the piece that completes the frame (an empty frame gives one empty, last piece).
+ */
+export interface PayloadPart {
+  kind: 'part';
+  type: FrameTypeValue;
+  data: Buffer;
+  last: boolean;
+}
+
+export type Decoded = Frame | RawChunk | PayloadPart;
 
 export interface DecoderOptions {
   /** Largest payload accepted; checked from the header, before any payload is buffered. */
@@ -30,6 +41,12 @@ export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private rawRemaining = 0;
+  /** Frames of this type come out as PayloadParts as their bytes arrive (streamPayloads). */
+  private streamedType: FrameTypeValue | undefined;
+  /** Payload bytes still to come of the streamed frame being read, and its type. */
+  private partRemaining = 0;
+  private partType: FrameTypeValue | undefined;
+  private readonly header = Buffer.alloc(HEADER_BYTES);
   private failed: ProtocolError | undefined;
 
   constructor(options: DecoderOptions = {}) {
@@ -50,6 +67,16 @@ export class FrameDecoder {
     this.rawRemaining = sizeBytes;
   }
 
+  /**
+   * From now on, frames of `type` (DATA during an upload) are not assembled: their payload comes out
+   * as PayloadParts, views of the pushed chunks, as soon as each chunk arrives, so a large frame is
+   * never copied into one buffer. `undefined` assembles every frame again (a frame being streamed
+   * still ends as parts). The length limit still applies, checked from the header.
+   */
+  streamPayloads(type: FrameTypeValue | undefined): void {
+    this.streamedType = type;
+  }
+
   *push(chunk: Buffer): Generator<Decoded, void, undefined> {
     if (this.failed) throw this.failed;
     if (chunk.length > 0) {
@@ -58,6 +85,12 @@ export class FrameDecoder {
     }
     try {
       for (;;) {
+        if (this.partType !== undefined) {
+          const part = this.takePart();
+          if (part === undefined) return;
+          yield part;
+          continue;
+        }
         if (this.rawRemaining > 0) {
           const raw = this.takeRaw();
           if (raw === undefined) return;
@@ -65,7 +98,7 @@ export class FrameDecoder {
           continue;
         }
         if (this.buffered < HEADER_BYTES) return;
-        const header = this.peek(HEADER_BYTES);
+        const header = this.peekHeader();
         const type = header.readUInt8(0);
         const length = header.readUInt32BE(1);
         if (frameTypeName(type) === undefined) {
@@ -76,6 +109,12 @@ export class FrameDecoder {
             ErrorCodes.frameTooLarge,
             `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`,
           );
+        }
+        if (type === this.streamedType) {
+          this.skip(HEADER_BYTES);
+          this.partType = type as FrameTypeValue;
+          this.partRemaining = length;
+          continue;
         }
         if (this.buffered < HEADER_BYTES + length) return;
         const frameBytes = this.take(HEADER_BYTES + length);
@@ -108,6 +147,9 @@ export class FrameDecoder {
     if (this.rawRemaining > 0) {
       throw new ProtocolError(ErrorCodes.protocol, `stream ended ${this.rawRemaining} bytes before the end of the file`);
     }
+    if (this.partType !== undefined) {
+      throw new ProtocolError(ErrorCodes.protocol, `stream ended inside a ${frameTypeName(this.partType)} frame (${this.partRemaining} bytes of it missing)`);
+    }
     if (this.buffered > 0) {
       throw new ProtocolError(ErrorCodes.protocol, `stream ended inside a frame (${this.buffered} bytes pending)`);
     }
@@ -127,6 +169,55 @@ export class FrameDecoder {
     this.buffered -= this.rawRemaining;
     this.rawRemaining = 0;
     return { kind: 'raw', data };
+  }
+
+  /** The next piece of the streamed frame, or undefined until more bytes arrive. */
+  private takePart(): PayloadPart | undefined {
+    const type = this.partType!;
+    const first = this.chunks[0];
+    if (this.partRemaining > 0 && first === undefined) return undefined;
+    let data: Buffer;
+    if (this.partRemaining === 0) data = Buffer.alloc(0);
+    else if (first!.length <= this.partRemaining) {
+      this.chunks.shift();
+      data = first!;
+    } else {
+      data = first!.subarray(0, this.partRemaining);
+      this.chunks[0] = first!.subarray(this.partRemaining);
+    }
+    this.buffered -= data.length;
+    this.partRemaining -= data.length;
+    const last = this.partRemaining === 0;
+    if (last) this.partType = undefined;
+    return { kind: 'part', type, data, last };
+  }
+
+  /** The frame header (the first HEADER_BYTES buffered), copied out of however many chunks hold it; never merges the chunks. */
+  private peekHeader(): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= HEADER_BYTES) return first.subarray(0, HEADER_BYTES);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      at += chunk.copy(this.header, at, 0, Math.min(chunk.length, HEADER_BYTES - at));
+      if (at === HEADER_BYTES) break;
+    }
+    return this.header;
+  }
+
+  /** Drops the first `n` buffered bytes. */
+  private skip(n: number): void {
+    let left = n;
+    while (left > 0) {
+      const first = this.chunks[0]!;
+      if (first.length <= left) {
+        this.chunks.shift();
+        left -= first.length;
+      } else {
+        this.chunks[0] = first.subarray(left);
+        left = 0;
+      }
+    }
+    this.buffered -= n;
   }
 
   /** The first `n` buffered bytes, contiguous, without consuming them. */

@@ -113,7 +113,13 @@ export class Connection {
 
   private async process(chunk: Buffer, atMs: number): Promise<void> {
     for (const item of this.decoder.push(chunk)) {
-      if (item.kind !== 'frame') throw new ProtocolError(ErrorCodes.protocol, 'unexpected raw bytes from a client');
+      if (item.kind === 'raw') throw new ProtocolError(ErrorCodes.protocol, 'unexpected raw bytes from a client');
+      if (item.kind === 'part') {
+        // DATA payload during an upload, a view of the socket's chunk: counted and dropped, never copied.
+        if (this.upload === undefined) throw new ProtocolError(ErrorCodes.unexpectedMessage, 'DATA outside an upload');
+        this.upload.receiver.onData(item.data, atMs);
+        continue;
+      }
       if (this.upload !== undefined) {
         this.uploadFrame(this.upload, this.parse(item), atMs);
         continue;
@@ -343,6 +349,7 @@ export class Connection {
       end: (outcome) => {
         if (this.upload?.receiver !== receiver) return;
         this.upload = undefined;
+        this.decoder.streamPayloads(undefined);
         clearTimeout(timer);
         load.finish(handle);
         const durationMs = performance.now() - t0;
@@ -354,6 +361,7 @@ export class Connection {
       },
     };
     this.ctx.events.emit('transferStart', active);
+    this.decoder.streamPayloads(FrameType.DATA);
     this.send({ type: 'PUT_READY', sizeBytes: mode === 'file' ? sizeBytes : 0, maxBytes: receiver.maxBytes, maxDurationMs: receiver.maxDurationMs });
   }
 

@@ -47,14 +47,13 @@ export class UploadReceiver {
 
   /**
    * A socket chunk arrived (`atMs`, performance.now()) while the upload runs. The first one starts
-   * the clock: a DATA frame is handled only when complete, so timing from the first complete frame
-   * would leave its bytes out of the time.
+   * the clock, also when it holds only a DATA frame's header.
    */
   onChunk(atMs: number): void {
     this.meter.begin(atMs);
   }
 
-  /** Payload of one DATA frame, completed by the chunk that arrived at `atMs`; throws beyond maxBytes. */
+  /** DATA payload bytes (a frame's or a piece of one) of the chunk that arrived at `atMs`; throws beyond maxBytes. */
   onData(payload: Buffer, atMs: number): void {
     this.bytes += payload.length;
     if (this.bytes > this.maxBytes) {

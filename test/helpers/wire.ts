@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import tls, { type TLSSocket } from 'node:tls';
@@ -27,6 +28,8 @@ export class WireClient {
             this.inbox.push({ type: 'RAW', data: item.data });
             continue;
           }
+          assert.equal(item.kind, 'frame');
+          if (item.kind !== 'frame') continue;
           const message = parseMessage(item);
           if (message.type === 'FILE_META' && message.mode === 'file' && message.sizeBytes > 0) {
             this.decoder.expectRaw(message.sizeBytes);

@@ -147,7 +147,7 @@ export function decodeChunks(chunks: Iterable<Buffer>, options: DecodeOptions = 
   const raw: Buffer[] = [];
   for (const chunk of chunks) {
     for (const item of decoder.push(chunk)) {
-      if (item.kind === 'raw') {
+      if (item.kind !== 'frame') {
         raw.push(item.data);
         continue;
       }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FrameDecoder, type Frame, type Message, encodeMessage, parseMessage } from '../../src/protocol/index.js';
+import type { ProtocolError } from '../../src/errors.js';
+import { FrameDecoder, FrameType, type Frame, type Message, encodeMessage, parseMessage } from '../../src/protocol/index.js';
 import {
   type Collected,
   byteChunks,
@@ -185,5 +186,76 @@ describe('chunks in one reused buffer (the client reads through node onread)', (
 
   test('without detach() a reused buffer corrupts partial frames (what detach() is for)', () => {
     assert.throws(() => assert.deepEqual(decodeThroughOneBuffer(7, false), fixtureMessages));
+  });
+});
+
+describe('streamed DATA payloads (an upload on the server: streamPayloads)', () => {
+  const rand = mulberry32(0xda7a);
+  const payloads = [Buffer.from(Array.from({ length: 1000 }, () => Math.floor(rand() * 256))), Buffer.alloc(0), Buffer.from(Array.from({ length: 300 }, () => Math.floor(rand() * 256)))];
+  const after: Message[] = [{ type: 'DATA_END', bytes: 1300 }, { type: 'PING', seq: 7 }];
+  const wire = Buffer.concat([...payloads.map((payload) => encodeMessage({ type: 'DATA', payload })), ...after.map(encodeMessage)]);
+  /** Each chunk in an ArrayBuffer of its own, so a part's `.buffer` says which chunk it views. */
+  const own = (piece: Buffer) => {
+    const copy = Buffer.from(new ArrayBuffer(piece.length));
+    piece.copy(copy);
+    return copy;
+  };
+
+  function decode(chunks: Buffer[]) {
+    const decoder = new FrameDecoder({ maxFrameBytes: 2000 });
+    decoder.streamPayloads(FrameType.DATA);
+    const frames: Buffer[][] = [[]];
+    const messages: Message[] = [];
+    for (const chunk of chunks) {
+      for (const item of decoder.push(chunk)) {
+        if (item.kind === 'part') {
+          assert.equal(item.type, FrameType.DATA);
+          // A view of the chunk pushed now: never a copy, never a merge of chunks.
+          assert.equal(item.data.length === 0 || item.data.buffer === chunk.buffer, true, 'part is a view of its chunk');
+          frames.at(-1)!.push(item.data);
+          if (item.last) frames.push([]);
+        } else {
+          assert.equal(item.kind, 'frame');
+          if (item.kind === 'frame') messages.push(parseMessage(item));
+        }
+      }
+    }
+    decoder.end();
+    return { payloads: frames.slice(0, -1).map((parts) => Buffer.concat(parts)), messages };
+  }
+
+  test(`two chunks, split at every offset 0..${wire.length}: the payloads, then DATA_END and PING`, () => {
+    for (let i = 0; i <= wire.length; i++) {
+      const got = decode(splitAt(wire, [i]).map(own));
+      assert.deepEqual(got.payloads, payloads, `split at ${i}`);
+      assert.deepEqual(got.messages, after, `split at ${i}`);
+    }
+  });
+
+  test('1-byte chunks', () => {
+    const got = decode([...byteChunks(wire)].map(own));
+    assert.deepEqual(got.payloads, payloads);
+    assert.deepEqual(got.messages, after);
+  });
+
+  test('the length limit still holds from the header, before any payload', () => {
+    const decoder = new FrameDecoder({ maxFrameBytes: 100 });
+    decoder.streamPayloads(FrameType.DATA);
+    assert.throws(() => [...decoder.push(encodeMessage({ type: 'DATA', payload: Buffer.alloc(101) }).subarray(0, 5))], (err: ProtocolError) => err.code === 'NETPROBE_FRAME_TOO_LARGE');
+  });
+
+  test('a stream that ends inside a streamed frame is a protocol error', () => {
+    const decoder = new FrameDecoder();
+    decoder.streamPayloads(FrameType.DATA);
+    void [...decoder.push(encodeMessage({ type: 'DATA', payload: Buffer.alloc(10) }).subarray(0, 9))];
+    assert.throws(() => decoder.end(), /ended inside a DATA frame \(6 bytes of it missing\)/);
+  });
+
+  test('streamPayloads(undefined) assembles DATA frames again', () => {
+    const decoder = new FrameDecoder();
+    decoder.streamPayloads(FrameType.DATA);
+    decoder.streamPayloads(undefined);
+    const items = [...decoder.push(encodeMessage({ type: 'DATA', payload: Buffer.from('abc') }))];
+    assert.deepEqual(items.map((i) => i.kind), ['frame']);
   });
 });

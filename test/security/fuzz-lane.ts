@@ -91,7 +91,7 @@ export class Lane {
   private onData(chunk: Buffer): void {
     try {
       for (const item of this.decoder.push(chunk)) {
-        if (item.kind === 'raw') continue;
+        if (item.kind !== 'frame') continue;
         const message = parseMessage(item);
         if (message.type === 'ERROR') this.errorCode = message.code;
         else if (message.type === 'PONG' && message.seq === this.sentinel) this.finish({ kind: 'answered' });
