@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   certs: async () => (await import('./certs.js')).registerCerts,
   simulate: async () => (await import('./simulate.js')).registerSimulate,
   demo: async () => (await import('./demo.js')).registerDemo,
+  plan: async () => (await import('./plan.js')).registerPlan,
   store: async () => (await import('./store.js')).registerStore,
 };
 

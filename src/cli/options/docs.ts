@@ -3,13 +3,13 @@ import { analyseTable, reportTable } from './analysis.js';
 import { certsClientTable, certsCrlTable, certsInitTable, certsRevokeTable } from './certs.js';
 import { clientTable } from './client.js';
 import { serverTable } from './server.js';
-import { demoTable, simulateTable } from './sim.js';
+import { demoTable, planTable, simulateTable } from './sim.js';
 import { storeMigrateTable, storePruneTable } from './store.js';
 import { type CommandTable, defaultShown, envOf, flagOf } from './table.js';
 
 export const TABLES: readonly CommandTable[] = [
   serverTable, clientTable, analyseTable, reportTable, certsInitTable, certsClientTable, certsRevokeTable, certsCrlTable,
-  simulateTable, demoTable, storeMigrateTable, storePruneTable,
+  simulateTable, demoTable, planTable, storeMigrateTable, storePruneTable,
 ];
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');

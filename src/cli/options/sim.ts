@@ -1,5 +1,5 @@
-/** `netprobe simulate` and `netprobe demo`: every setting, once. */
-import { choice, duration, integer, string } from './kinds.js';
+/** `netprobe simulate`, `netprobe demo` and `netprobe plan`: every setting, once. */
+import { choice, duration, integer, size, string } from './kinds.js';
 import { logLevelOption, switchOption } from './common.js';
 import type { CommandTable } from './table.js';
 
@@ -37,5 +37,20 @@ export const demoTable: CommandTable = {
     { key: 'realClients', arg: '<n>', type: integer({ min: 0, max: 200 }), default: '20', help: 'clients of the real run (0 skips it)' },
     { key: 'realDuration', arg: '<duration>', type: duration({ min: 1000, max: 600_000 }), default: '15s', to: 'realDurationMs', help: 'real run time of the real run' },
     { key: 'seed', arg: '<n>', type: integer(), default: '42', help: 'seed of the simulations' },
+  ],
+};
+
+export const planTable: CommandTable = {
+  command: 'plan',
+  configurable: false,
+  options: [
+    { key: 'clients', arg: '<n>', type: integer({ min: 1, max: 100_000 }), default: '1000', help: 'clients measuring' },
+    { key: 'file', arg: '<size>', type: size({ min: 1024, max: 64 * 1024 ** 3 }), default: '1MiB', to: 'sizeBytes', help: 'size of the file each measurement downloads' },
+    { key: 'every', arg: '<duration>', type: duration({ min: 60_000 }), default: '1h', to: 'everyMs', help: 'mean time between two measurements of a client at full activity' },
+    { key: 'linkMbps', arg: '<n>', type: integer({ min: 1 }), default: '1000', help: 'capacity of the link the measurements share, Mbit/s' },
+    { key: 'profile', arg: '<name|file>', type: string(), default: 'evening-peak', help: 'whose activity says which share of the clients measure, hour by hour (its capacity is ignored)' },
+    { key: 'span', arg: '<duration>', type: duration({ min: 86_400_000, max: 60 * 86_400_000 }), default: '7d', to: 'spanMs', help: 'simulated time the model runs (more days, steadier numbers)' },
+    { key: 'seed', arg: '<n>', type: integer(), default: '42', help: 'seed for schedules and access-link caps' },
+    switchOption('json', 'print the answer as JSON (every hour of day)'),
   ],
 };
