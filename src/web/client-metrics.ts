@@ -1,8 +1,9 @@
 /**
  * Per-client series in the style of blackbox_exporter's probe_* metrics: each client's latest
- * measurement (throughput, response time, idle and loaded RTT), when it last succeeded, how many
- * measurements it stored and how many failed by error class (network, server, setup: the analyser's
- * rule, analysis/error-class.ts), and a histogram of its throughput. Only newly stored results count
+ * measurement (throughput, response time, idle and loaded RTT; its latest upload's throughput and
+ * the latest RPM per direction), when it last succeeded, how many measurements it stored and how many
+ * failed by error class (network, server, setup: the analyser's rule, analysis/error-class.ts), and a
+ * histogram of its download throughput. Only newly stored results count
  * (duplicates of a retried REPORT are left out by the caller).
  *
  * Cardinality guard: the first `maxClients` clients seen get series; results of clients beyond
@@ -11,7 +12,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { errorClass } from '../analysis/error-class.js';
-import type { StoredResult } from '../protocol/result.js';
+import { type Direction, type StoredResult, directionOf } from '../protocol/result.js';
 
 const BYTES_PER_MBIT = 125_000;
 /** Bytes per second, 1 Mbit/s to 10 Gbit/s: fewer buckets than the server-wide histogram (one set per client). */
@@ -37,8 +38,15 @@ export function createClientMetrics(registry: Registry, maxClients: number): Cli
   const lastSuccess = new Gauge({
     name: 'netprobe_client_last_success_timestamp_seconds', help: "Start of the client's latest successful measurement (Unix time).", labelNames, registers,
   });
+  const uploadThroughput = new Gauge({
+    name: 'netprobe_client_last_upload_throughput_bytes_per_second', help: "Throughput of the client's latest successful upload (×8 for bit/s).", labelNames, registers,
+  });
+  const rpm = new Gauge({
+    name: 'netprobe_client_last_responsiveness_rpm', help: "Responsiveness (round trips per minute under load) of the client's latest successful measurement in each direction.",
+    labelNames: ['client', 'direction'], registers,
+  });
   const throughput = new Histogram({
-    name: 'netprobe_client_throughput_bytes_per_second', help: 'Throughput of successful measurements, by client (×8 for bit/s).',
+    name: 'netprobe_client_throughput_bytes_per_second', help: 'Throughput of successful downloads, by client (×8 for bit/s).',
     labelNames, buckets: CLIENT_THROUGHPUT_BUCKETS_BYTES, registers,
   });
   const withSeries = new Set<string>();
@@ -49,11 +57,12 @@ export function createClientMetrics(registry: Registry, maxClients: number): Cli
   });
   /** Latest start time per gauge and client, so a late (outbox) result does not overwrite a newer one. */
   const latest = new Map<Gauge, Map<string, number>>();
-  const setLatest = (gauge: Gauge, client: string, atMs: number, value: number) => {
+  const setLatest = (gauge: Gauge, client: string, atMs: number, value: number, direction?: Direction) => {
     const seen = latest.get(gauge) ?? latest.set(gauge, new Map()).get(gauge)!;
-    if ((seen.get(client) ?? -Infinity) > atMs) return;
-    seen.set(client, atMs);
-    gauge.set({ client }, value);
+    const key = direction === undefined ? client : `${client}\n${direction}`;
+    if ((seen.get(key) ?? -Infinity) > atMs) return;
+    seen.set(key, atMs);
+    gauge.set(direction === undefined ? { client } : { client, direction }, value);
   };
 
   const admitted = (client: string): boolean => {
@@ -83,7 +92,11 @@ export function createClientMetrics(registry: Registry, maxClients: number): Cli
         }
         setLatest(lastSuccess, client, atMs, atMs / 1000);
         if (r.responseMs !== null) setLatest(response, client, atMs, r.responseMs / 1000);
-        if (r.throughputMbps !== null) throughput.observe({ client }, r.throughputMbps * BYTES_PER_MBIT);
+        const direction = directionOf(r);
+        if (r.rpm !== null && r.rpm !== undefined) setLatest(rpm, client, atMs, r.rpm, direction);
+        if (r.throughputMbps === null) continue;
+        if (direction === 'upload') setLatest(uploadThroughput, client, atMs, r.throughputMbps * BYTES_PER_MBIT);
+        else throughput.observe({ client }, r.throughputMbps * BYTES_PER_MBIT);
       }
     },
   };

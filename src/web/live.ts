@@ -44,10 +44,12 @@ export class LiveFeed {
   }
 
   private readonly onResults = (rows: StoredResult[]): void => {
+    const uploads = this.state.newUploads(rows);
     const fresh = this.state.add(rows);
-    if (fresh.length === 0) return;
     const freshIds = new Set(fresh.map((p) => p.id));
-    this.metrics.observeResults(rows.filter((r) => freshIds.has(r.id)));
+    const observed = rows.filter((r) => freshIds.has(r.id));
+    if (observed.length + uploads.length > 0) this.metrics.observeResults([...observed, ...uploads]);
+    if (fresh.length === 0) return;
     const now = this.ctx.now();
     for (const p of fresh) {
       this.recent.push(now);

@@ -6,13 +6,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServerView } from '../server/view.js';
 import type { TransferRecord } from '../store/types.js';
-import type { StoredResult } from '../protocol/result.js';
+import { type StoredResult, directionOf } from '../protocol/result.js';
 import { createClientMetrics } from './client-metrics.js';
 import type { DashboardState } from './state.js';
 
 const DURATION_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 const RESPONSE_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Bytes per second (Prometheus' base unit): 1 Mbit/s = 125,000 B/s; 100 kbit/s to 20 Gbit/s. */
+/** Responsiveness in round trips per minute: 60,000 ÷ these is the loaded RTT in ms (1,200 s … 0.6 ms). */
+export const RPM_BUCKETS = [50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 10_000, 30_000, 100_000];
 const THROUGHPUT_BUCKETS_BYTES = [1.25e4, 1.25e5, 6.25e5, 1.25e6, 3.125e6, 6.25e6, 1.25e7, 3.125e7, 6.25e7, 1.25e8, 3.125e8, 6.25e8, 1.25e9, 2.5e9];
 const BYTES_PER_MBIT = 125_000;
 /** prom-client's gauges that end in _total (promtool: only counters may); the same values exist without the suffix. */
@@ -101,8 +103,16 @@ export function createMetrics(ctx: ServerView, maxClients: number, state: Dashbo
     name: 'netprobe_results_rejected_total', help: 'Results in refused REPORT messages, by error code.', labelNames: ['reason'], registers,
   });
   const throughput = new Histogram({
-    name: 'netprobe_result_throughput_bytes_per_second', help: 'Client-reported throughput of successful measurements (×8 for bit/s).',
+    name: 'netprobe_result_throughput_bytes_per_second', help: 'Client-reported throughput of successful downloads (×8 for bit/s).',
     buckets: THROUGHPUT_BUCKETS_BYTES, registers,
+  });
+  const uploadThroughput = new Histogram({
+    name: 'netprobe_result_upload_throughput_bytes_per_second', help: 'Throughput of successful uploads, as the receiving server timed it (×8 for bit/s).',
+    buckets: THROUGHPUT_BUCKETS_BYTES, registers,
+  });
+  const rpm = new Histogram({
+    name: 'netprobe_result_responsiveness_rpm', help: 'Responsiveness under load of successful measurements: round trips per minute (draft-ietf-ippm-responsiveness), by direction.',
+    labelNames: ['direction'], buckets: RPM_BUCKETS, registers,
   });
   const response = new Histogram({
     name: 'netprobe_result_response_seconds', help: 'Client-reported response time: GET_FILE sent to first byte of the answer.',
@@ -140,7 +150,11 @@ export function createMetrics(ctx: ServerView, maxClients: number, state: Dashbo
     observeResults(rows) {
       for (const r of rows) {
         if (r.error !== null) failures.inc();
-        else if (r.throughputMbps !== null) throughput.observe(r.throughputMbps * BYTES_PER_MBIT);
+        else {
+          const direction = directionOf(r);
+          if (r.throughputMbps !== null) (direction === 'upload' ? uploadThroughput : throughput).observe(r.throughputMbps * BYTES_PER_MBIT);
+          if (r.rpm !== null && r.rpm !== undefined) rpm.observe({ direction }, r.rpm);
+        }
         if (r.responseMs !== null) response.observe(r.responseMs / 1000);
       }
       perClient.observe(rows);

@@ -26,6 +26,7 @@ export class DashboardState {
   /** In start-time order. */
   private points: Point[] = [];
   private readonly ids = new Set<string>();
+  private readonly uploadIds = new Set<string>();
   private readonly metas = new Map<string, ClientMeta>();
 
   constructor(
@@ -43,6 +44,21 @@ export class DashboardState {
       if (loaded.length >= 2 * MAX_POINTS) loaded.splice(0, loaded.length - MAX_POINTS);
     }
     this.add(loaded);
+  }
+
+  /**
+   * Uploads among `rows` not seen before (the last MAX_POINTS upload ids are remembered): they stay
+   * out of the live window, but /metrics counts each stored upload once, as it does downloads.
+   */
+  newUploads(rows: readonly StoredResult[]): StoredResult[] {
+    const fresh: StoredResult[] = [];
+    for (const r of rows) {
+      if (directionOf(r) !== 'upload' || this.uploadIds.has(r.id)) continue;
+      this.uploadIds.add(r.id);
+      if (this.uploadIds.size > MAX_POINTS) this.uploadIds.delete(this.uploadIds.values().next().value!);
+      fresh.push(r);
+    }
+    return fresh;
   }
 
   /** Adds results (ids already known are ignored); returns the new points. */

@@ -108,3 +108,29 @@ test('each server has its own registry', async (t) => {
   assert.equal(sample(a, 'netprobe_results_stored_total'), 1);
   assert.equal(sample(b, 'netprobe_results_stored_total'), 0);
 });
+
+test('uploads (once each, also when re-sent) and RPM have series of their own; download throughput stays downloads only', async (t) => {
+  const f = await startWebFixture(['alice', 'bob']);
+  t.after(() => f.close());
+  await f.measure('alice', { throughputMbps: 250, rpm: 3000, rpmProbes: 40 });
+  const up = await f.measure('bob', { direction: 'upload', throughputMbps: 80, rpm: 600, rpmProbes: 38 });
+  await f.report('bob', [up]); // a re-send: a duplicate, counted once
+  // An older upload arriving late (an outbox) does not overwrite bob's latest figures.
+  await f.measure('bob', { direction: 'upload', throughputMbps: 10, rpm: 100, rpmProbes: 5, startedAt: '2020-01-01T00:00:00.000Z' });
+  const text = (await request(`${f.web.url}metrics`, { headers: bearer(f.web.token) })).body;
+  // Downloads: 250 Mbit/s = 31.25 MB/s; uploads: 80 + 10 Mbit/s = 11.25 MB/s.
+  assert.equal(sample(text, 'netprobe_result_throughput_bytes_per_second_count'), 1);
+  assert.equal(sample(text, 'netprobe_result_throughput_bytes_per_second_sum'), 31_250_000);
+  assert.equal(sample(text, 'netprobe_result_upload_throughput_bytes_per_second_count'), 2);
+  assert.equal(sample(text, 'netprobe_result_upload_throughput_bytes_per_second_sum'), 11_250_000);
+  assert.equal(sample(text, 'netprobe_result_responsiveness_rpm_count{direction="download"}'), 1);
+  assert.equal(sample(text, 'netprobe_result_responsiveness_rpm_bucket{le="3000",direction="download"}'), 1);
+  assert.equal(sample(text, 'netprobe_result_responsiveness_rpm_bucket{le="2000",direction="download"}'), 0);
+  assert.equal(sample(text, 'netprobe_result_responsiveness_rpm_sum{direction="upload"}'), 700);
+  assert.equal(sample(text, 'netprobe_client_last_upload_throughput_bytes_per_second{client="bob"}'), 10_000_000);
+  assert.equal(sample(text, 'netprobe_client_last_upload_throughput_bytes_per_second{client="alice"}'), undefined);
+  assert.equal(sample(text, 'netprobe_client_last_responsiveness_rpm{client="alice",direction="download"}'), 3000);
+  assert.equal(sample(text, 'netprobe_client_last_responsiveness_rpm{client="bob",direction="upload"}'), 600);
+  assert.equal(sample(text, 'netprobe_client_throughput_bytes_per_second_count{client="bob"}'), undefined);
+  assert.equal(sample(text, 'netprobe_client_throughput_bytes_per_second_count{client="alice"}'), 1);
+});

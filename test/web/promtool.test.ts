@@ -7,9 +7,10 @@ test('promtool check metrics accepts /metrics (names, units, HELP, TYPE, histogr
   if (!promtool) return t.skip('promtool is not installed');
   const f = await startWebFixture(['alice', 'bob']);
   t.after(() => f.close());
-  // Every labelled series present: a transfer, a stored result, a duplicate, a failed result, a refused REPORT.
+  // Every labelled series present: a transfer, a stored result, a duplicate, an upload with RPM, a failed result, a refused REPORT.
   const r = await f.measure('alice', { throughputMbps: 90 });
   await f.report('alice', [r]);
+  await f.measure('alice', { direction: 'upload', throughputMbps: 40, rpm: 900, rpmProbes: 30 });
   await f.measure('bob', { error: { code: 'NETPROBE_CONNECT_TIMEOUT', message: 'timeout' }, throughputMbps: null });
   const text = (await request(`${f.web.url}metrics`, { headers: bearer(f.web.token) })).body;
   assert.match(text, /netprobe_results_duplicate_total 1/);
