@@ -18,8 +18,9 @@ import { resolveOptions } from '../analysis/options.js';
 import { LocalClock, offsetSpans } from '../analysis/timezone.js';
 import type { AnalysisSummary } from '../analysis/types.js';
 import type { AnalysisSource, ResultFilter } from '../store/types.js';
-import { CHARTS } from './charts/index.js';
-import { type ReportData, finishReportData, pooledCollector } from './data.js';
+import { CHARTS, type ChartInput } from './charts/index.js';
+import { UPLOAD_THROUGHPUT } from './charts/throughput.js';
+import { finishReportData, pooledCollector } from './data.js';
 import { type PageChart, renderPage } from './page.js';
 import { renderPng, renderSvg } from './render.js';
 import { featuredClients, othersLabel } from './select.js';
@@ -114,7 +115,14 @@ export async function writeReport(store: AnalysisSource, options: ReportOptions)
       onClient: (done) => progress({ done }),
     });
 
-    const charts = await drawCharts(summary, data, featured, options.pngScale ?? 2, outDir, write, (done) =>
+    // Uploads are analysed apart (the same rules, one direction at a time) for their own chart.
+    let upload: ChartInput['upload'];
+    if ((options.direction ?? 'download') === 'download' && (await store.countResults({ ...filter, direction: 'upload' })) > 0) {
+      const uploadSummary = await analyse(store, { ...options, direction: 'upload' });
+      upload = { summary: uploadSummary, featured: featuredClients(uploadSummary) };
+    }
+
+    const charts = await drawCharts({ summary, data, featured, upload }, options.pngScale ?? 2, outDir, write, (done) =>
       progress({ stage: 'charts', done, total: CHARTS.length }),
     );
     const csvRows = await csv.done;
@@ -131,21 +139,21 @@ export async function writeReport(store: AnalysisSource, options: ReportOptions)
 }
 
 async function drawCharts(
-  summary: AnalysisSummary,
-  data: ReportData,
-  featured: ReturnType<typeof featuredClients>,
+  input: Omit<ChartInput, 'clock'>,
   pngScale: number,
   outDir: string,
   write: (path: string, content: string | Buffer) => Promise<void>,
   onChart: (done: number) => void,
 ): Promise<PageChart[]> {
+  const { summary } = input;
   const first = summary.window.firstResult === null ? 0 : Date.parse(summary.window.firstResult);
   const last = summary.window.lastResult === null ? 0 : Date.parse(summary.window.lastResult);
   const clock = new LocalClock(offsetSpans(summary.window.timeZone, first, last));
   const charts: PageChart[] = [];
   const pngs: Promise<void>[] = [];
   for (const spec of CHARTS) {
-    const built = summary.totals.downloads === 0 ? null : spec.build({ summary, data, featured, clock });
+    // An empty window draws nothing; the upload chart has its own analysis (and returns null without one).
+    const built = summary.totals.downloads === 0 && spec !== UPLOAD_THROUGHPUT ? null : spec.build({ ...input, clock });
     let svg: string | null = null;
     if (built) {
       svg = renderSvg(built.option, built);

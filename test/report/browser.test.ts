@@ -6,12 +6,14 @@
  * SVG's size. Screenshot: artifacts/report.png.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { AnalysisSummary } from '../../src/analysis/types.js';
+import type { StoredResult } from '../../src/protocol/result.js';
 import { CHARTS } from '../../src/report/charts/index.js';
 import { writeReport } from '../../src/report/report.js';
 import { worstClients } from '../../src/report/select.js';
@@ -37,6 +39,15 @@ test('report in Chromium: no errors, every chart drawn, headline matches summary
     store: join(dir, 'netprobe.db'), file: '64KiB', peakRatePerHour: 4,
   });
   assert.equal(sim.missing, 0);
+  // The simulator measures downloads; every third of its results again as an upload, for the upload chart.
+  const writable = new SqliteStore(sim.store);
+  const uploads: StoredResult[] = [];
+  let n = 0;
+  for await (const r of writable.iterateResults({})) {
+    if (n++ % 3 === 0) uploads.push({ ...r, id: randomUUID(), direction: 'upload', throughputMbps: r.throughputMbps === null ? null : r.throughputMbps / 4, sha256Ok: null });
+  }
+  await writable.insertResults([uploads]);
+  await writable.close();
   const store = new SqliteStore(sim.store, { readonly: true });
   t.after(() => store.close());
   const out = join(dir, 'report');

@@ -19,7 +19,10 @@ const HOSTILE = `<img src=x onerror="alert(1)">&'"`;
 
 test('a report holds every file: page, summary.json equal to the analysis, results.csv, each chart as SVG and PNG', async (t) => {
   const names = ['alice-lab', 'bob-office', 'carol-home', HOSTILE];
-  const { store } = await storeWith(t, fleet(names, 3));
+  // Uploads too (every other download time, at a quarter of the rate): the upload chart draws them.
+  const downloads = fleet(names, 3);
+  const uploads = downloads.filter((_, i) => i % 2 === 0).map((m) => ({ ...m, at: m.at + 1_000, mbps: (m.mbps ?? 100) / 4, overrides: { direction: 'upload' as const, sha256Ok: null } }));
+  const { store } = await storeWith(t, [...downloads, ...uploads]);
   const out = await tempDir(t);
   const stages = new Set<string>();
   const report = await writeReport(store, { outDir: out, timeZone: 'Europe/Berlin', pngScale: 2, onProgress: (p) => stages.add(p.stage) });
@@ -32,6 +35,9 @@ test('a report holds every file: page, summary.json equal to the analysis, resul
   }
   assert.deepEqual((await readdir(join(out, 'charts'))).length, CHARTS.length * 2);
 
+  const uploadSvg = await readFile(join(out, 'charts', 'upload-throughput.svg'), 'utf8');
+  assert.match(uploadSvg, /Upload throughput over time/);
+  assert.match(uploadSvg, />alice-lab</);
   const expected = await analyse(store, { timeZone: 'Europe/Berlin' });
   assert.equal(await readFile(join(out, 'summary.json'), 'utf8'), toStableJson(expected));
 
@@ -47,8 +53,9 @@ test('a report holds every file: page, summary.json equal to the analysis, resul
 
   const csv = parseCsv(await readFile(join(out, 'results.csv'), 'utf8'));
   assert.deepEqual(csv[0], RESULT_CSV_COLUMNS.map(([name]) => name));
-  assert.equal(csv.length - 1, expected.totals.downloads);
-  assert.equal(report.csvRows, expected.totals.downloads);
+  // results.csv holds both directions.
+  assert.equal(csv.length - 1, expected.totals.downloads + uploads.length);
+  assert.equal(report.csvRows, expected.totals.downloads + uploads.length);
   assert.ok(csv.slice(1).some((row) => row[1] === HOSTILE), 'the hostile name survives the CSV round trip');
 
   const html = await readFile(join(out, 'index.html'), 'utf8');
@@ -105,17 +112,17 @@ test('a window with no results says so, and stale charts of an earlier report ar
   const { store } = await storeWith(t, fleet(['a', 'b'], 2));
   const out = await tempDir(t);
   await writeReport(store, { outDir: out });
-  assert.equal((await readdir(join(out, 'charts'))).length, CHARTS.length * 2);
+  assert.equal((await readdir(join(out, 'charts'))).length, (CHARTS.length - 1) * 2, 'every chart but the upload chart (no uploads)');
   await writeReport(store, { outDir: out, sinceMs: T0 + 30 * 24 * HOUR });
   assert.deepEqual(await readdir(join(out, 'charts')), []);
   assert.match(await readFile(join(out, 'index.html'), 'utf8'), /No results match this report&#39;s window from 2025-02-05 00:00/);
 });
 
-test('one client: every chart draws it alone, no "others"', async (t) => {
+test('one client: every chart draws it alone, no "others"; without uploads no upload chart', async (t) => {
   const { store } = await storeWith(t, fleet(['solo'], 3));
   const out = await tempDir(t);
   const report = await writeReport(store, { outDir: out });
-  assert.deepEqual(report.charts, CHARTS.map((c) => c.name));
+  assert.deepEqual(report.charts, CHARTS.map((c) => c.name).filter((name) => name !== 'upload-throughput'));
   for (const chart of ['throughput', 'latency', 'latency-smoke', 'bufferbloat']) {
     const svg = await readFile(join(out, 'charts', `${chart}.svg`), 'utf8');
     assert.match(svg, />solo</, `${chart} names the client`);
@@ -128,7 +135,7 @@ test('500 clients: the worst few drawn one by one, the rest as "others"; the tab
   const { store } = await storeWith(t, fleet(names, 1, HOUR, 3));
   const out = await tempDir(t);
   const report = await writeReport(store, { outDir: out });
-  assert.deepEqual(report.charts, CHARTS.map((c) => c.name));
+  assert.deepEqual(report.charts, CHARTS.map((c) => c.name).filter((name) => name !== 'upload-throughput'));
   const throughput = await readFile(join(out, 'charts', 'throughput.svg'), 'utf8');
   assert.match(throughput, />495 other clients \(median of their medians\)</);
   const latency = await readFile(join(out, 'charts', 'latency.svg'), 'utf8');

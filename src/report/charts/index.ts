@@ -4,9 +4,9 @@ import { HEATMAP } from './heatmap.js';
 import { HOURS } from './hours.js';
 import { LATENCY } from './latency.js';
 import { SMOKE } from './smoke.js';
-import { THROUGHPUT } from './throughput.js';
+import { THROUGHPUT, UPLOAD_THROUGHPUT } from './throughput.js';
 import type { ChartSpec } from './types.js';
 
 export type { BuiltChart, ChartInput, ChartSpec } from './types.js';
 
-export const CHARTS: readonly ChartSpec[] = [THROUGHPUT, HOURS, HEATMAP, LATENCY, BUFFERBLOAT, SMOKE];
+export const CHARTS: readonly ChartSpec[] = [THROUGHPUT, UPLOAD_THROUGHPUT, HOURS, HEATMAP, LATENCY, BUFFERBLOAT, SMOKE];

@@ -66,7 +66,7 @@ function withGaps(points: Line['points'], gapMs: number): Line['points'] {
   return out;
 }
 
-export function throughputChart(input: ChartInput): BuiltChart | null {
+export function throughputChart(input: ChartInput, title = 'Throughput over time'): BuiltChart | null {
   const { summary, featured, clock } = input;
   const series = new Map(summary.series.clients.map((c) => [c.client, c.points]));
   const lines: Line[] = featured.clients.filter((c) => series.has(c)).map((c) => clientLine(c, series.get(c)!, summary));
@@ -110,7 +110,7 @@ export function throughputChart(input: ChartInput): BuiltChart | null {
   out.push(areaLegendSeries('congestion episode (this client)', COLORS.congestion), areaLegendSeries('network-wide episode', COLORS.network));
 
   const base = baseOption(
-    'Throughput over time',
+    title,
     `Median per ${describeBucket(summary.series.bucketMs)} with the p10–p90 band; shaded: congestion episodes. Times in ${summary.window.timeZone}.`,
   );
   const option = {
@@ -131,4 +131,13 @@ export const THROUGHPUT: ChartSpec = {
   caption:
     'Each panel is one client (the most congested first) or the remaining clients together. The line is the median throughput per time bucket, the band the 10th–90th percentile. Orange shading: the client was in a congestion episode; pink: a network-wide episode (many clients at once).',
   build: throughputChart,
+};
+
+/** The same chart over the uploads (client → server, timed by the server), from the upload analysis. */
+export const UPLOAD_THROUGHPUT: ChartSpec = {
+  name: 'upload-throughput',
+  title: 'Upload throughput over time',
+  caption:
+    'As the throughput chart, for uploads (client to server, timed by the receiving server; analysed apart from the downloads by the same rules): one panel per client, the median per time bucket, the 10th–90th percentile band, congestion episodes shaded.',
+  build: (input) => (input.upload === undefined ? null : throughputChart({ ...input, summary: input.upload.summary, featured: input.upload.featured }, 'Upload throughput over time')),
 };

@@ -13,6 +13,8 @@ export interface ChartInput {
   featured: Featured;
   /** Local time of the analysis time zone. */
   clock: LocalClock;
+  /** The same window analysed for uploads (analysis/analyse.ts with direction 'upload'), when it holds any. */
+  upload?: { summary: AnalysisSummary; featured: Featured } | undefined;
 }
 
 export interface BuiltChart {
