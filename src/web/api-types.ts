@@ -50,6 +50,10 @@ export interface Point {
   /** Request sent to last byte: what the degraded test's latency side judges. */
   downloadMs: number | null;
   error: string | null;
+  /** Responsiveness under load, round trips per minute (null: no loaded probes). */
+  rpm: number | null;
+  /** 'upload': an upload, shown in the feed only (the window and its rules are downloads'); absent: a download. */
+  direction?: 'upload';
 }
 
 /**
@@ -139,6 +143,8 @@ export interface Snapshot {
 /** Server-Sent Events on GET /api/events, by event name. */
 export interface StreamEvents {
   result: Point;
+  /** A newly stored upload, for the live feed (not part of the window). */
+  upload: Point;
   summary: Summary;
   load: LoadSnapshot;
 }

@@ -4,7 +4,7 @@ import type { ServerView } from '../server/view.js';
 import { type LoadSnapshot, MAX_TRANSFER_ROWS, type Snapshot } from './api-types.js';
 import type { ServerMetricsRegistry } from './metrics.js';
 import type { EventStream } from './sse.js';
-import type { DashboardState } from './state.js';
+import { type DashboardState, toPoint } from './state.js';
 
 /** Server load is pushed to open dashboards this often. */
 const LOAD_INTERVAL_MS = 2_000;
@@ -49,6 +49,8 @@ export class LiveFeed {
     const freshIds = new Set(fresh.map((p) => p.id));
     const observed = rows.filter((r) => freshIds.has(r.id));
     if (observed.length + uploads.length > 0) this.metrics.observeResults([...observed, ...uploads]);
+    // Uploads go to the feed only ('upload' events): the window and its rules judge downloads.
+    for (const r of uploads) this.stream.send('upload', toPoint(r));
     if (fresh.length === 0) return;
     const now = this.ctx.now();
     for (const p of fresh) {

@@ -15,6 +15,8 @@ export function toPoint(r: StoredResult): Point {
     responseMs: r.responseMs,
     downloadMs: r.error === null ? r.downloadMs : null,
     error: r.error?.code ?? null,
+    rpm: r.error === null ? (r.rpm ?? null) : null,
+    ...(directionOf(r) === 'upload' ? { direction: 'upload' as const } : {}),
   };
 }
 

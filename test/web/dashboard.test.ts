@@ -63,10 +63,15 @@ test('dashboard: client table, a live result without reload, no console errors, 
 
   // Marks this document: a reload would lose it.
   await page.evaluate('window.keptAcrossEvents = true');
-  const live = await fixture.measure('alice-lab', { throughputMbps: 912.3 });
+  const live = await fixture.measure('alice-lab', { throughputMbps: 912.3, rpm: 1450, rpmProbes: 40 });
   const row = page.locator(`#feed li[data-id="${live.id}"]`);
   await row.waitFor();
-  assert.match(await row.innerText(), /alice-lab[\s\S]*912 Mbit\/s/);
+  assert.match(await row.innerText(), /alice-lab[\s\S]*912 Mbit\/s[\s\S]*1450 RPM/);
+  // An upload shows in the feed, marked, with its RPM; it stays out of the window's rules.
+  const up = await fixture.measure('bob-office', { direction: 'upload', throughputMbps: 48.5, rpm: 620, rpmProbes: 30 });
+  const upRow = page.locator(`#feed li[data-id="${up.id}"][data-direction="upload"]`);
+  await upRow.waitFor();
+  assert.match(await upRow.innerText(), /bob-office ↑[\s\S]*48\.5 Mbit\/s[\s\S]*620 RPM[\s\S]*upload/);
   assert.equal(await page.evaluate('window.keptAcrossEvents'), true, 'the page was not reloaded');
   // A transfer in progress shows under "Current transfers" (pushed every 2 s).
   const downloader = await WireClient.connect(fixture.server.port, { ca: fixture.pki.ca, ...fixture.pki.clients['bob-office']! });

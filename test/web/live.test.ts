@@ -58,7 +58,7 @@ test('results, summaries and load reach an open stream as they happen; a re-sent
 
   const sent = await f.measure('alice', { throughputMbps: 321 });
   const point: Point = await stream.next('result');
-  assert.deepEqual(point, { id: sent.id, client: 'alice', t: Date.parse(sent.startedAt), mbps: 321, responseMs: sent.responseMs, downloadMs: sent.downloadMs, error: null });
+  assert.deepEqual(point, { id: sent.id, client: 'alice', t: Date.parse(sent.startedAt), mbps: 321, responseMs: sent.responseMs, downloadMs: sent.downloadMs, error: null, rpm: null });
   const summary: Summary = await stream.next('summary');
   assert.equal(summary.clients.find((c) => c.client === 'alice')?.lastMbps, 321);
 

@@ -14,7 +14,7 @@ let seq = 0;
 /** A 10 MB download at `mbps` (its download time follows), or a failure. */
 function pt(client: string, agoMs: number, mbps: number | null, error: string | null = null): Point {
   const downloadMs = error || mbps === null ? null : 80_000 / mbps + 2;
-  return { id: `id-${seq++}`, client, t: NOW - agoMs, mbps: error ? null : mbps, responseMs: 2, downloadMs, error };
+  return { id: `id-${seq++}`, client, t: NOW - agoMs, mbps: error ? null : mbps, responseMs: 2, downloadMs, error, rpm: null };
 }
 
 /** One result every 10 minutes over the window, `rate(agoMs)` Mbit/s. */

@@ -129,6 +129,7 @@ function follow(dashboard: Dashboard): void {
   const on = <T>(name: string, handle: (data: T) => void) =>
     events.addEventListener(name, (e) => handle(JSON.parse((e as MessageEvent<string>).data) as T));
   on<Point>('result', (p) => dashboard.onResult(p));
+  on<Point>('upload', (p) => prependFeed(p, undefined));
   on<Summary>('summary', (s) => dashboard.onSummary(s));
   on<LoadSnapshot>('load', (l) => dashboard.onLoad(l));
 }

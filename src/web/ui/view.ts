@@ -9,8 +9,8 @@ const STATUS_LABEL: Record<ClientStatus, string> = { ok: 'ok', congested: 'conge
 /** Entries kept in the live feed. */
 const FEED_LENGTH = 40;
 
-function badge(status: ClientStatus | 'failed'): HTMLElement {
-  return h('span', { class: `badge ${status}` }, status === 'failed' ? 'failed' : STATUS_LABEL[status]);
+function badge(status: ClientStatus | 'failed' | 'upload'): HTMLElement {
+  return h('span', { class: `badge ${status}` }, status === 'failed' || status === 'upload' ? status : STATUS_LABEL[status]);
 }
 
 function swatch(color: string | undefined): HTMLElement | null {
@@ -145,12 +145,15 @@ export function renderTransfers(load: LoadSnapshot): void {
 function feedItem(p: Point, limits: DegradedLimits | undefined, fresh: boolean): HTMLElement {
   const congested = congestedPoint(p, limits);
   const status = p.error !== null ? 'failed' : congested ? 'congested' : 'ok';
-  return h('li', { class: fresh ? 'new' : undefined, 'data-id': p.id },
+  const upload = p.direction === 'upload';
+  return h('li', { class: fresh ? 'new' : undefined, 'data-id': p.id, 'data-direction': upload ? 'upload' : 'download' },
     h('span', { class: 'feed-time' }, clock(p.t)),
-    h('span', { class: 'name' }, p.client),
+    h('span', { class: 'name' }, upload ? `${p.client} ↑` : p.client),
     h('span', { class: 'num' }, p.error !== null ? p.error.replace(/^NETPROBE_/, '') : mbps(p.mbps)),
     h('span', { class: 'num feed-rt' }, ms(p.responseMs)),
-    badge(status),
+    h('span', { class: 'num feed-rpm', title: 'responsiveness: round trips per minute under load' }, p.rpm === null || p.rpm === undefined ? '–' : `${p.rpm} RPM`),
+    // An upload is not judged by the window's rules (they are the downloads').
+    upload ? badge('upload') : badge(status),
   );
 }
 
