@@ -53,13 +53,24 @@ function workerEntry(): { exec: string; execArgv: string[] } {
 }
 
 /**
- * A worker's share of the per-client connection limit. The primary hands connections to workers in
- * turn, so a client's connections spread over them: each worker admits limit/workers, and at least
- * MIN_CONNECTIONS_PER_CLIENT_PER_WORKER (a probe holds two at once), so the server-wide total is
- * the limit up to limit/4 workers and 4 per worker beyond (SECURITY.md).
+ * Whether workers accept their own connections (node's SCHED_NONE, our default) rather than being
+ * handed them in turn by the primary (SCHED_RR, with NODE_CLUSTER_SCHED_POLICY=rr).
+ */
+function workersAccept(): boolean {
+  return (process.env.NODE_CLUSTER_SCHED_POLICY ?? 'none') === 'none';
+}
+
+/**
+ * A worker's share of the per-client connection limit. When the primary hands connections to
+ * workers in turn, a client's connections spread over them: each worker admits limit/workers, and
+ * at least MIN_CONNECTIONS_PER_CLIENT_PER_WORKER (a probe holds two at once), so the server-wide
+ * total is the limit up to limit/4 workers and 4 per worker beyond. When workers accept their own,
+ * a client's connections of one moment may all land on one worker, so each admits the whole limit
+ * (server-wide at most limit × workers; SECURITY.md).
  */
 export const MIN_CONNECTIONS_PER_CLIENT_PER_WORKER = 4;
-export function workerConnectionsPerClient(limit: number, workers: number): number {
+export function workerConnectionsPerClient(limit: number, workers: number, accept = workersAccept()): number {
+  if (accept) return limit;
   return Math.min(limit, Math.max(MIN_CONNECTIONS_PER_CLIENT_PER_WORKER, Math.ceil(limit / workers)));
 }
 
@@ -191,7 +202,7 @@ async function serveWorkers(
   // Linux (SCHED_RR) has the primary accept every connection and pass its handle to a worker over
   // IPC, a message and an ACK per connection: 9 % of a worker's sampled time in the 1,000-client
   // round. NODE_CLUSTER_SCHED_POLICY=rr (node's own variable) still chooses node's way.
-  if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
+  if (workersAccept()) cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec, execArgv, args: [], serialization: 'advanced' });
   /** Crash times of the last minute: restarts back off when workers keep dying. */
   let crashes: number[] = [];
