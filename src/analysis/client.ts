@@ -74,6 +74,7 @@ export function analyseClient(m: ClientMeasurements, ctx: ClientContext): Client
     latencyMs: { mean: r3n(mean(latencies)), p95: r3n(percentileSelect(latencies, 0.95)) },
     responseMs: { mean: r3n(mean(responses)), p95: r3n(percentileSelect(responses, 0.95)) },
     rttMs: { idle: meanOf(m.idleRttMs), loaded: meanOf(m.loadedRttMs), bufferbloat: meanOf(m.bufferbloatMs) },
+    rpm: meanOf(m.rpm),
     clientLimitedShare: r4n(ratio(m.clientLimited, total - failed)),
     bytes: m.bytes,
     firstSeen: iso(firstMs),

@@ -83,6 +83,8 @@ export interface ClientSummary {
   latencyMs: { mean: number | null; p95: number | null };
   responseMs: { mean: number | null; p95: number | null };
   rttMs: { idle: number | null; loaded: number | null; bufferbloat: number | null };
+  /** Mean responsiveness (round trips per minute under load) of the results that report it. */
+  rpm: number | null;
   clientLimitedShare: number | null;
   bytes: number;
   firstSeen: string;

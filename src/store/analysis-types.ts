@@ -36,6 +36,8 @@ export interface ClientMeasurements {
   loadedRttMs: SumCount;
   /** loadedRttMs − idleRttMs over the results that have both. */
   bufferbloatMs: SumCount;
+  /** Responsiveness (round trips per minute) of the results that report it. */
+  rpm: SumCount;
   /** The server's load annotations of these results. */
   serverConcurrentTransfers: SumCount;
   serverOutboundMbps: SumCount;

@@ -62,7 +62,7 @@ function canonicalOrder(m: ClientMeasurements): ClientMeasurements {
   };
 }
 
-type ClientRow = [string, number, number, number, number, number, number, number, number, number, number, number, number, number, Buffer];
+type ClientRow = [string, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, Buffer];
 
 export function* clientMeasurements(db: Database.Database, { where, params }: WhereSql): Generator<ClientMeasurements> {
   registerAggregates(db);
@@ -75,10 +75,11 @@ export function* clientMeasurements(db: Database.Database, { where, params }: Wh
       coalesce(sum(CASE WHEN error_code IS NULL THEN client_limited ELSE 0 END), 0),
       count(server_concurrent_transfers), coalesce(sum(server_concurrent_transfers), 0),
       count(server_outbound_mbps), coalesce(sum(server_outbound_mbps), 0),
+      count(rpm), coalesce(sum(rpm), 0),
       netprobe_rows(started_at_ms, throughput_mbps, download_ms, response_ms, error_code IS NOT NULL)
     FROM results ${where} GROUP BY +client ORDER BY +client`);
   for (const row of statement.raw().iterate(...params) as IterableIterator<ClientRow>) {
-    const { f64, u8 } = unpack(row[14], 4, 1);
+    const { f64, u8 } = unpack(row[16], 4, 1);
     yield canonicalOrder({
       client: row[0],
       results: row[1],
@@ -89,6 +90,7 @@ export function* clientMeasurements(db: Database.Database, { where, params }: Wh
       clientLimited: row[9],
       serverConcurrentTransfers: { count: row[10], sum: row[11] },
       serverOutboundMbps: { count: row[12], sum: row[13] },
+      rpm: { count: row[14], sum: row[15] },
       startedAtMs: f64[0]!,
       throughputMbps: f64[1]!,
       downloadMs: f64[2]!,

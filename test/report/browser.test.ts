@@ -39,14 +39,17 @@ test('report in Chromium: no errors, every chart drawn, headline matches summary
     store: join(dir, 'netprobe.db'), file: '64KiB', peakRatePerHour: 4,
   });
   assert.equal(sim.missing, 0);
-  // The simulator measures downloads; every third of its results again as an upload, for the upload chart.
+  // The simulator measures downloads of 64 KiB, too short for loaded PINGs: every third result again
+  // as an upload (the upload chart) and as a download with an RPM (the responsiveness chart).
   const writable = new SqliteStore(sim.store);
-  const uploads: StoredResult[] = [];
+  const extra: StoredResult[] = [];
   let n = 0;
   for await (const r of writable.iterateResults({})) {
-    if (n++ % 3 === 0) uploads.push({ ...r, id: randomUUID(), direction: 'upload', throughputMbps: r.throughputMbps === null ? null : r.throughputMbps / 4, sha256Ok: null });
+    if (n++ % 3 !== 0) continue;
+    extra.push({ ...r, id: randomUUID(), direction: 'upload', throughputMbps: r.throughputMbps === null ? null : r.throughputMbps / 4, sha256Ok: null });
+    if (r.error === null) extra.push({ ...r, id: randomUUID(), rpm: 500 + (n % 7) * 300, rpmProbes: 20 });
   }
-  await writable.insertResults([uploads]);
+  await writable.insertResults([extra]);
   await writable.close();
   const store = new SqliteStore(sim.store, { readonly: true });
   t.after(() => store.close());

@@ -42,7 +42,7 @@ test('netprobe report writes the report and prints where it is; no progress bar 
   const run = await runReport(['--store', path, '--out', out, '--tz', 'Europe/Berlin', '--since', '2025-01-06', '--client', 'a,b']);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, new RegExp(`^report: ${join(out, 'index.html')}\n`));
-  assert.match(run.stdout, /6 charts \(SVG and PNG\)/);
+  assert.match(run.stdout, /7 charts \(SVG and PNG\)/);
   assert.equal(run.stderr, '');
   for (const file of ['index.html', 'summary.json', 'results.csv', 'charts/throughput.png']) assert.ok(existsSync(join(out, file)), file);
 });

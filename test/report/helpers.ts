@@ -44,6 +44,9 @@ export function stored(m: Measure): StoredResult {
       responseMs: failed ? null : responseMs,
       idleRttMs: m.idleRttMs === undefined ? 8 : m.idleRttMs,
       loadedRttMs: m.loadedRttMs === undefined ? 30 : m.loadedRttMs,
+      // RPM as the probe computes it from one loaded RTT (every probe alike: the trimmed mean is it).
+      rpm: failed ? null : Math.round(60_000 / (m.loadedRttMs === undefined ? 30 : m.loadedRttMs ?? Infinity)) || null,
+      rpmProbes: 20,
       sha256Ok: failed ? null : true,
       error: failed ? { code: 'NETPROBE_TIMEOUT', message: 'timed out after 30 s' } : null,
     }),

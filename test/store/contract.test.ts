@@ -164,7 +164,7 @@ for (const backend of BACKENDS) {
       if (!s) return;
       await s.store.insertResults([[
         { client: 'b', at: T0 + 2 * MIN, mbps: 30 },
-        { client: 'a', at: T0 + MIN, mbps: 20, idleRttMs: 2, loadedRttMs: 12, clientLimited: true, serverConcurrentTransfers: 4, serverOutboundMbps: 300 },
+        { client: 'a', at: T0 + MIN, mbps: 20, idleRttMs: 2, loadedRttMs: 12, rpm: 4800, rpmProbes: 20, clientLimited: true, serverConcurrentTransfers: 4, serverOutboundMbps: 300 },
         { client: 'a', at: T0 + MIN, failed: true, idleRttMs: 4 },
         { client: 'a', at: T0 + MIN, mbps: 10, responseMs: null },
         { client: 'a', at: T0, mbps: 50, bytes: 7, serverConcurrentTransfers: 2, serverOutboundMbps: 100 },
@@ -174,7 +174,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual(blocks.map((b) => b.client), ['a', 'b']);
       assert.deepEqual(blocks[0], {
         client: 'a', results: 5, bytes: 7 + 3_000_000, clientLimited: 1,
-        idleRttMs: { count: 2, sum: 6 }, loadedRttMs: { count: 1, sum: 12 }, bufferbloatMs: { count: 1, sum: 10 },
+        idleRttMs: { count: 2, sum: 6 }, loadedRttMs: { count: 1, sum: 12 }, bufferbloatMs: { count: 1, sum: 10 }, rpm: { count: 1, sum: 4800 },
         serverConcurrentTransfers: { count: 2, sum: 6 }, serverOutboundMbps: { count: 2, sum: 400 },
         startedAtMs: [T0, T0 + MIN, T0 + MIN, T0 + MIN, T0 + 34 * HOUR],
         failed: [0, 0, 0, 1, 0],

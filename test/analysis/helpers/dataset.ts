@@ -22,6 +22,8 @@ export interface Measure {
   bytes?: number;
   idleRttMs?: number | null;
   loadedRttMs?: number | null;
+  rpm?: number | null;
+  rpmProbes?: number;
   clientLimited?: boolean;
   serverConcurrentTransfers?: number | null;
   serverOutboundMbps?: number | null;
@@ -42,6 +44,7 @@ export function stored(m: Measure): StoredResult {
       responseMs: failed ? null : m.responseMs === undefined ? 10 : m.responseMs,
       idleRttMs: m.idleRttMs === undefined ? null : m.idleRttMs,
       loadedRttMs: m.loadedRttMs === undefined ? null : m.loadedRttMs,
+      ...(m.rpm === undefined ? {} : { rpm: m.rpm, rpmProbes: m.rpmProbes ?? 20 }),
       clientLimited: m.clientLimited ?? false,
       sha256Ok: failed ? null : true,
       error: failed ? { code: 'NETPROBE_TIMEOUT', message: 'timed out' } : null,
