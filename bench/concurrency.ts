@@ -151,6 +151,8 @@ export interface Round {
   clientP50S: number;
   clientMaxS: number;
   serverPeakRssMiB: number;
+  /** VmHWM of each server process, the primary first. */
+  serverPeakRssMiBByProcess: number[];
   serverCpuS: number;
   clientCpuS: number;
 }
@@ -198,6 +200,7 @@ export async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxC
       clientP50S: median(times),
       clientMaxS: Math.max(...times),
       serverPeakRssMiB: serverPids.reduce((n, p) => n + peakRssBytes(p), 0) / MiB,
+      serverPeakRssMiBByProcess: serverPids.map((p) => Math.round(peakRssBytes(p) / MiB)),
       serverCpuS: serverCpu() - cpu0,
       clientCpuS: reports.reduce((n, r) => n + r.cpuS, 0),
     };
