@@ -1,6 +1,6 @@
 /**
  * The primary of a multi-process server (`workers` > 1, node:cluster). Workers accept and serve
- * the TLS connections (the listening socket is shared; each worker accepts its own connections)
+ * the TLS connections (the listening socket is shared; the kernel spreads connections over them)
  * and hand every REPORT to the primary, which alone owns the store: one group committer, one
  * writer, so exactly-once storage and the ACK-after-commit rule hold as in a single process. The
  * primary also keeps the server-wide load (transfers and bytes of every worker, used to annotate
@@ -53,24 +53,13 @@ function workerEntry(): { exec: string; execArgv: string[] } {
 }
 
 /**
- * Whether workers accept their own connections (node's SCHED_NONE, our default) rather than being
- * handed them in turn by the primary (SCHED_RR, with NODE_CLUSTER_SCHED_POLICY=rr).
- */
-function workersAccept(): boolean {
-  return (process.env.NODE_CLUSTER_SCHED_POLICY ?? 'none') === 'none';
-}
-
-/**
- * A worker's share of the per-client connection limit. When the primary hands connections to
- * workers in turn, a client's connections spread over them: each worker admits limit/workers, and
- * at least MIN_CONNECTIONS_PER_CLIENT_PER_WORKER (a probe holds two at once), so the server-wide
- * total is the limit up to limit/4 workers and 4 per worker beyond. When workers accept their own,
- * a client's connections of one moment may all land on one worker, so each admits the whole limit
- * (server-wide at most limit × workers; SECURITY.md).
+ * A worker's share of the per-client connection limit. The primary hands connections to workers in
+ * turn, so a client's connections spread over them: each worker admits limit/workers, and at least
+ * MIN_CONNECTIONS_PER_CLIENT_PER_WORKER (a probe holds two at once), so the server-wide total is
+ * the limit up to limit/4 workers and 4 per worker beyond (SECURITY.md).
  */
 export const MIN_CONNECTIONS_PER_CLIENT_PER_WORKER = 4;
-export function workerConnectionsPerClient(limit: number, workers: number, accept = workersAccept()): number {
-  if (accept) return limit;
+export function workerConnectionsPerClient(limit: number, workers: number): number {
   return Math.min(limit, Math.max(MIN_CONNECTIONS_PER_CLIENT_PER_WORKER, Math.ceil(limit / workers)));
 }
 
@@ -198,11 +187,6 @@ async function serveWorkers(
   };
 
   const { exec, execArgv } = workerEntry();
-  // Workers accept on the shared socket themselves (an idle worker wakes first). node's default on
-  // Linux (SCHED_RR) has the primary accept every connection and pass its handle to a worker over
-  // IPC, a message and an ACK per connection: 9 % of a worker's sampled time in the 1,000-client
-  // round. NODE_CLUSTER_SCHED_POLICY=rr (node's own variable) still chooses node's way.
-  if (workersAccept()) cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec, execArgv, args: [], serialization: 'advanced' });
   /** Crash times of the last minute: restarts back off when workers keep dying. */
   let crashes: number[] = [];

@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resolveWorkers, serverConfigSchema } from '../../src/server/config.js';
 import { type ServerWithDashboard, startServerWithDashboard } from '../../src/cli/serve.js';
-import { openSession } from '../../src/client/session.js';
 import { startServer } from '../../src/server/server.js';
-import { loadTlsMaterial } from '../../src/tls/options.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { fingerprint256 } from '../../src/tls/crl.js';
 import { makePki, type TestPki } from '../helpers/pki.js';
@@ -221,29 +219,5 @@ test("workers: a number from 1 to 64 or 'auto' (one per core); an injected store
     store.close();
   } finally {
     await pki.cleanup();
-  }
-});
-
-test('two workers accepting their own connections: one client gets its whole per-client limit at once', async (t) => {
-  const pki = await makePki(['alice']);
-  const work = await mkdtemp(join(tmpdir(), 'netprobe-cluster-limit-'));
-  const server = await startServer({
-    host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(work, 'r.db'),
-    builtinFiles: ['64KiB'], statsIntervalMs: 0, workers: 2, maxConnectionsPerClient: 14,
-  });
-  t.after(async () => {
-    await server.close(2000);
-    await rm(work, { recursive: true, force: true });
-    await pki.cleanup();
-  });
-  const tls = await loadTlsMaterial({ ca: pki.ca, ...pki.clients.alice! });
-  // Which worker accepts is the kernel's choice: a burst often lands on one (it refused 4-9 of 14 when each admitted 7).
-  for (let round = 0; round < 3; round++) {
-    const opened = await Promise.allSettled(Array.from({ length: 14 }, () => openSession({ endpoint: { host: '127.0.0.1', port: server.port }, tls })));
-    const refused = opened.filter((o) => o.status === 'rejected').map((o) => String((o.reason as { code?: string }).code));
-    for (const o of opened) if (o.status === 'fulfilled') o.value.session.close();
-    assert.deepEqual(refused, [], `round ${round}`);
-    // Closed on the server before the next burst counts against the limit.
-    while (server.context.metrics.openConnections > 0) await new Promise((r) => setTimeout(r, 20));
   }
 });
