@@ -7,7 +7,7 @@ import { percentileSorted } from '../../analysis/stats.js';
 import type { ClientSummary } from '../../analysis/types.js';
 import { othersLabel } from '../select.js';
 import { num } from '../text.js';
-import { CHART_WIDTH, COLORS, axisName, baseOption, legend, valueAxis } from './theme.js';
+import { CHART_WIDTH, COLORS, baseOption, clientRowsLayout, legend, valueAxis } from './theme.js';
 import type { BuiltChart, ChartInput, ChartSpec } from './types.js';
 
 const MAX_ROWS = 15;
@@ -44,15 +44,7 @@ export function bufferbloatChart({ summary }: ChartInput): BuiltChart | null {
         : 'Mean RTT with the link idle and while downloading; the largest increase first.',
     ),
     legend: legend(['idle RTT', 'loaded RTT (during the download)'], 56),
-    grid: { left: 16, right: 90, top, bottom: 48, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
-    yAxis: {
-      type: 'category',
-      inverse: true,
-      data: rows.map((r) => r.label),
-      ...axisName(''),
-      axisLabel: { color: COLORS.text, fontSize: 12, width: 220, overflow: 'truncate' },
-      splitLine: { show: false },
-    },
+    ...clientRowsLayout(rows.map((r) => r.label), top),
     xAxis: valueAxis('RTT (ms)', { nameRotate: 0, nameGap: 28 }),
     series: [
       { type: 'bar', name: 'idle RTT', data: rows.map((r) => r.idle), barGap: '10%', barCategoryGap: '30%', itemStyle: { color: COLORS.sky } },

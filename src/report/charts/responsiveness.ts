@@ -6,7 +6,7 @@
  */
 import { percentileSorted } from '../../analysis/stats.js';
 import { othersLabel } from '../select.js';
-import { CHART_WIDTH, COLORS, axisName, baseOption, valueAxis } from './theme.js';
+import { CHART_WIDTH, COLORS, baseOption, clientRowsLayout, valueAxis } from './theme.js';
 import type { BuiltChart, ChartInput, ChartSpec } from './types.js';
 
 const MAX_ROWS = 15;
@@ -27,15 +27,7 @@ export function responsivenessChart({ summary }: ChartInput): BuiltChart | null 
       'Responsiveness under load per client (RPM)',
       'Round trips per minute while the transfer ran (60,000 ÷ the trimmed mean loaded RTT); higher is better. The least responsive first.',
     ),
-    grid: { left: 16, right: 90, top, bottom: 48, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
-    yAxis: {
-      type: 'category',
-      inverse: true,
-      data: rows.map((r) => r.label),
-      ...axisName(''),
-      axisLabel: { color: COLORS.text, fontSize: 12, width: 220, overflow: 'truncate' },
-      splitLine: { show: false },
-    },
+    ...clientRowsLayout(rows.map((r) => r.label), top),
     xAxis: valueAxis('RPM (round trips per minute)', { nameRotate: 0, nameGap: 28 }),
     series: [
       {

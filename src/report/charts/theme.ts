@@ -90,6 +90,21 @@ export function valueAxis(name: string, extra: Record<string, unknown> = {}): Re
   return { type: 'value', min: 0, ...axisName(name), nameLocation: 'middle', nameRotate: 90, nameGap: 44, ...extra };
 }
 
+/** Horizontal bars, one row per client: the grid and the category axis of client names, top first. */
+export function clientRowsLayout(labels: readonly string[], top: number): { grid: Record<string, unknown>; yAxis: Record<string, unknown> } {
+  return {
+    grid: { left: 16, right: 90, top, bottom: 48, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+    yAxis: {
+      type: 'category',
+      inverse: true,
+      data: labels,
+      ...axisName(''),
+      axisLabel: { color: COLORS.text, fontSize: 12, width: 220, overflow: 'truncate' },
+      splitLine: { show: false },
+    },
+  };
+}
+
 /** Time axis labels: the day where a day starts ('Tue 7 Jan'), else the time. */
 const TIME_LABELS = { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{ee} {d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' };
 
