@@ -121,34 +121,110 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     await execFileAsync(process.execPath, [CLI, 'certs', 'init', '--dir', certs, '--host', ns.nsAddr]);
     await execFileAsync(process.execPath, [CLI, 'certs', 'client', 'bench', '--dir', certs]);
 
-    const server = ns.spawn(process.execPath, [CLI, 'server', '--workers', '1', '--host', ns.nsAddr, '--port', String(NP_PORT), '--ca', join(certs, 'ca.crt'),
-      '--cert', join(certs, 'server.crt'), '--key', join(certs, 'server.key'), '--files', files, '--builtin-files', '',
-      '--store', join(dir, 'server.db'), '--stats-interval', '0']);
+    const server = ns.spawn(process.execPath, [
+      CLI,
+      'server',
+      '--workers',
+      '1',
+      '--host',
+      ns.nsAddr,
+      '--port',
+      String(NP_PORT),
+      '--ca',
+      join(certs, 'ca.crt'),
+      '--cert',
+      join(certs, 'server.crt'),
+      '--key',
+      join(certs, 'server.key'),
+      '--files',
+      files,
+      '--builtin-files',
+      '',
+      '--store',
+      join(dir, 'server.db'),
+      '--stats-interval',
+      '0',
+    ]);
     await waitForLine(server, (l) => l.includes('"listening"'));
     const nginxArgs = await writeNginxConfig({
-      prefix: join(dir, 'nginx'), listen: `${ns.nsAddr}:${NGINX_PORT}`, cert: join(certs, 'server.crt'), key: join(certs, 'server.key'),
-      root: files, workers: 1, connections: 64,
+      prefix: join(dir, 'nginx'),
+      listen: `${ns.nsAddr}:${NGINX_PORT}`,
+      cert: join(certs, 'server.crt'),
+      key: join(certs, 'server.key'),
+      root: files,
+      workers: 1,
+      connections: 64,
     });
     ns.spawn('nginx', nginxArgs);
     ns.spawn('iperf3', ['-s', '-B', ns.nsAddr, '-p', String(IPERF_PORT)]);
     const curlBase = ['-s', '-o', '/dev/null', '--cacert', join(certs, 'ca.crt'), '--tlsv1.3'];
-    await retry('nginx', () => execFileAsync('curl', [...curlBase, `https://${ns!.nsAddr}:${NGINX_PORT}/`]).catch((err: { code?: number }) => {
-      if (err.code !== 22) throw err;
-    }));
+    await retry('nginx', () =>
+      execFileAsync('curl', [...curlBase, `https://${ns!.nsAddr}:${NGINX_PORT}/`]).catch((err: { code?: number }) => {
+        if (err.code !== 22) throw err;
+      }),
+    );
     idleReferenceMs = await connectRttMs(ns.nsAddr, NGINX_PORT);
 
-    const netprobe = async (rate: number, durationMs?: number, direction: 'download' | 'upload' = 'download', streams = 1): Promise<Sample> => {
-      const { value, backlogBytes } = await withBacklog(ns!, () => execFileAsync(process.execPath, [CLI, 'client', '--once', '--json', '--direction', direction, '--streams', String(streams),
-        '--server', `${ns!.nsAddr}:${NP_PORT}`, '--ca', join(certs, 'ca.crt'), '--cert', join(certs, 'clients', 'bench.crt'),
-        '--key', join(certs, 'clients', 'bench.key'), '--file', streams > 1 ? `r${rate}-s${streams}.bin` : `r${rate}.bin`, '--outbox', join(dir, 'outbox.db'), '--log-level', 'warn',
-        ...(durationMs === undefined ? [] : ['--duration', `${durationMs}ms`])]), direction === 'upload' ? 'host' : 'ns');
-      const r = JSON.parse(value.stdout.trim().split('\n')[0]!) as { throughputMbps: number; idleRttMs: number | null; loadedRttMs: number | null; error: unknown };
+    const netprobe = async (
+      rate: number,
+      durationMs?: number,
+      direction: 'download' | 'upload' = 'download',
+      streams = 1,
+    ): Promise<Sample> => {
+      const { value, backlogBytes } = await withBacklog(
+        ns!,
+        () =>
+          execFileAsync(process.execPath, [
+            CLI,
+            'client',
+            '--once',
+            '--json',
+            '--direction',
+            direction,
+            '--streams',
+            String(streams),
+            '--server',
+            `${ns!.nsAddr}:${NP_PORT}`,
+            '--ca',
+            join(certs, 'ca.crt'),
+            '--cert',
+            join(certs, 'clients', 'bench.crt'),
+            '--key',
+            join(certs, 'clients', 'bench.key'),
+            '--file',
+            streams > 1 ? `r${rate}-s${streams}.bin` : `r${rate}.bin`,
+            '--outbox',
+            join(dir, 'outbox.db'),
+            '--log-level',
+            'warn',
+            ...(durationMs === undefined ? [] : ['--duration', `${durationMs}ms`]),
+          ]),
+        direction === 'upload' ? 'host' : 'ns',
+      );
+      const r = JSON.parse(value.stdout.trim().split('\n')[0]!) as {
+        throughputMbps: number;
+        idleRttMs: number | null;
+        loadedRttMs: number | null;
+        error: unknown;
+      };
       if (r.error) throw new Error(`netprobe at ${rate} Mbit/s failed: ${JSON.stringify(r.error)}`);
-      const tool = direction === 'upload' ? 'netprobe-upload' : streams > 1 ? 'netprobe-streams' : durationMs === undefined ? 'netprobe' : 'netprobe-duration';
+      const tool =
+        direction === 'upload'
+          ? 'netprobe-upload'
+          : streams > 1
+            ? 'netprobe-streams'
+            : durationMs === undefined
+              ? 'netprobe'
+              : 'netprobe-duration';
       return { tool, mbps: r.throughputMbps, idleRttMs: r.idleRttMs, loadedRttMs: r.loadedRttMs, backlogBytes };
     };
     const curl = async (rate: number): Promise<Sample> => {
-      const { stdout } = await execFileAsync('curl', [...curlBase, '-w', '%{size_download} %{time_starttransfer} %{time_total}', `https://${ns!.nsAddr}:${NGINX_PORT}/r${rate}.bin`]);
+      const { stdout } = await execFileAsync('curl', [
+        ...curlBase,
+        '-w',
+        '%{size_download} %{time_starttransfer} %{time_total}',
+        `https://${ns!.nsAddr}:${NGINX_PORT}/r${rate}.bin`,
+      ]);
       const [bytes, start, total] = stdout.trim().split(' ').map(Number) as [number, number, number];
       // First to last byte of the body, as netprobe defines throughput.
       return { tool: 'curl', mbps: (bytes * 8) / (total - start) / 1e6 };
@@ -156,7 +232,11 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     /** Client → server (no -R): the receiver in the namespace reports what it got, as netprobe's server does for an upload. */
     const iperfUpload = async (rate: number): Promise<Sample> => {
       const bytes = Math.round((rate * 1e6 * SECONDS) / 8);
-      const { stdout } = await retry('iperf3', () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-n', String(bytes), '-J']), 10);
+      const { stdout } = await retry(
+        'iperf3',
+        () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-n', String(bytes), '-J']),
+        10,
+      );
       const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } };
       return { tool: 'iperf3-upload', mbps: report.end.sum_received.bits_per_second / 1e6 };
     };
@@ -165,7 +245,11 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       // byte, as for the others (with -t the bytes still queued when the sender stops are lost to it).
       // With -P, -n counts all streams' bytes together (as netprobe's streams move in all).
       const bytes = Math.round((rate * 1e6 * SECONDS) / 8);
-      const { stdout } = await retry('iperf3', () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-R', '-n', String(bytes), '-P', String(streams), '-J']), 10);
+      const { stdout } = await retry(
+        'iperf3',
+        () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-R', '-n', String(bytes), '-P', String(streams), '-J']),
+        10,
+      );
       const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } };
       return { tool: streams > 1 ? 'iperf3-streams' : 'iperf3', mbps: report.end.sum_received.bits_per_second / 1e6 };
     };
@@ -207,40 +291,114 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     const curlMbps = med(list, 'curl', 'mbps');
     const iperfMbps = med(list, 'iperf3', 'mbps');
     const at = `${rate} Mbit/s`;
-    rows.push({ bench: 'accuracy', metric: `throughput at ${at} (tbf), vs curl`, netprobe: np, reference: curlMbps, referenceName: 'curl', ratio: np / curlMbps, unit: 'Mbit/s', target: '0.97–1.03×' });
-    rows.push({ bench: 'accuracy', metric: `throughput at ${at} (tbf), vs iperf3`, netprobe: np, reference: iperfMbps, referenceName: 'iperf3 -R', ratio: np / iperfMbps, unit: 'Mbit/s', target: '0.97–1.03×' });
-    rows.push({ bench: 'accuracy', metric: `throughput at ${at} (tbf), vs configured rate`, netprobe: np, reference: rate, referenceName: 'tbf rate', ratio: np / rate, unit: 'Mbit/s', target: `≈ ${PAYLOAD_SHARE.toFixed(3)}× (headers)` });
+    rows.push({
+      bench: 'accuracy',
+      metric: `throughput at ${at} (tbf), vs curl`,
+      netprobe: np,
+      reference: curlMbps,
+      referenceName: 'curl',
+      ratio: np / curlMbps,
+      unit: 'Mbit/s',
+      target: '0.97–1.03×',
+    });
+    rows.push({
+      bench: 'accuracy',
+      metric: `throughput at ${at} (tbf), vs iperf3`,
+      netprobe: np,
+      reference: iperfMbps,
+      referenceName: 'iperf3 -R',
+      ratio: np / iperfMbps,
+      unit: 'Mbit/s',
+      target: '0.97–1.03×',
+    });
+    rows.push({
+      bench: 'accuracy',
+      metric: `throughput at ${at} (tbf), vs configured rate`,
+      netprobe: np,
+      reference: rate,
+      referenceName: 'tbf rate',
+      ratio: np / rate,
+      unit: 'Mbit/s',
+      target: `≈ ${PAYLOAD_SHARE.toFixed(3)}× (headers)`,
+    });
     if (list.some((s) => s.tool === 'netprobe-streams')) {
       const agg = med(list, 'netprobe-streams', 'mbps');
       const iperfAgg = med(list, 'iperf3-streams', 'mbps');
-      rows.push({ bench: 'accuracy', metric: `--streams ${STREAMS} at ${at} (tbf), vs iperf3 -P ${STREAMS}`, netprobe: agg, reference: iperfAgg, referenceName: `iperf3 -R -P ${STREAMS}`, ratio: agg / iperfAgg, unit: 'Mbit/s', target: '0.97–1.03×' });
+      rows.push({
+        bench: 'accuracy',
+        metric: `--streams ${STREAMS} at ${at} (tbf), vs iperf3 -P ${STREAMS}`,
+        netprobe: agg,
+        reference: iperfAgg,
+        referenceName: `iperf3 -R -P ${STREAMS}`,
+        ratio: agg / iperfAgg,
+        unit: 'Mbit/s',
+        target: '0.97–1.03×',
+      });
     }
     if (list.some((s) => s.tool === 'netprobe-duration')) {
       const dur = med(list, 'netprobe-duration', 'mbps');
-      rows.push({ bench: 'accuracy', metric: `duration mode (${SECONDS} s) at ${at}, vs iperf3`, netprobe: dur, reference: iperfMbps, referenceName: 'iperf3 -R', ratio: dur / iperfMbps, unit: 'Mbit/s', target: '0.97–1.03×' });
+      rows.push({
+        bench: 'accuracy',
+        metric: `duration mode (${SECONDS} s) at ${at}, vs iperf3`,
+        netprobe: dur,
+        reference: iperfMbps,
+        referenceName: 'iperf3 -R',
+        ratio: dur / iperfMbps,
+        unit: 'Mbit/s',
+        target: '0.97–1.03×',
+      });
     }
     const idle = med(list, 'netprobe', 'idleRttMs');
     const loaded = med(list, 'netprobe', 'loadedRttMs');
     const backlogMs = med(list, 'netprobe', 'backlogBytes') / ((rate * 1e6) / 8 / 1000);
     const queueMs = shapes.get(rate)!.limitBytes / ((rate * 1e6) / 8 / 1000);
     rows.push({
-      bench: 'accuracy', metric: `loaded RTT at ${at} (tbf queue ≤ ${queueMs.toFixed(0)} ms)`, netprobe: loaded, reference: idle + backlogMs,
-      referenceName: 'idle RTT + tbf backlog ÷ rate', ratio: loaded / (idle + backlogMs), unit: 'ms', target: '≈ 1× (rises with the queue)',
+      bench: 'accuracy',
+      metric: `loaded RTT at ${at} (tbf queue ≤ ${queueMs.toFixed(0)} ms)`,
+      netprobe: loaded,
+      reference: idle + backlogMs,
+      referenceName: 'idle RTT + tbf backlog ÷ rate',
+      ratio: loaded / (idle + backlogMs),
+      unit: 'ms',
+      target: '≈ 1× (rises with the queue)',
     });
     if (list.some((s) => s.tool === 'netprobe-upload')) {
       const up = med(list, 'netprobe-upload', 'mbps');
       const iperfUp = med(list, 'iperf3-upload', 'mbps');
-      rows.push({ bench: 'accuracy', metric: `upload at ${at} (tbf on the host side), vs iperf3`, netprobe: up, reference: iperfUp, referenceName: 'iperf3 (client → server)', ratio: up / iperfUp, unit: 'Mbit/s', target: '0.97–1.03×' });
+      rows.push({
+        bench: 'accuracy',
+        metric: `upload at ${at} (tbf on the host side), vs iperf3`,
+        netprobe: up,
+        reference: iperfUp,
+        referenceName: 'iperf3 (client → server)',
+        ratio: up / iperfUp,
+        unit: 'Mbit/s',
+        target: '0.97–1.03×',
+      });
       const upIdle = med(list, 'netprobe-upload', 'idleRttMs');
       const upLoaded = med(list, 'netprobe-upload', 'loadedRttMs');
       const upBacklogMs = med(list, 'netprobe-upload', 'backlogBytes') / ((rate * 1e6) / 8 / 1000);
       rows.push({
-        bench: 'accuracy', metric: `upload loaded RTT at ${at}`, netprobe: upLoaded, reference: upIdle + upBacklogMs,
-        referenceName: 'idle RTT + host tbf backlog ÷ rate', ratio: upLoaded / (upIdle + upBacklogMs), unit: 'ms', target: '≈ 1× (rises with the queue)',
+        bench: 'accuracy',
+        metric: `upload loaded RTT at ${at}`,
+        netprobe: upLoaded,
+        reference: upIdle + upBacklogMs,
+        referenceName: 'idle RTT + host tbf backlog ÷ rate',
+        ratio: upLoaded / (upIdle + upBacklogMs),
+        unit: 'ms',
+        target: '≈ 1× (rises with the queue)',
       });
     }
     // No ratio: both are fractions of a millisecond here, netprobe's includes TLS and two event loops.
-    rows.push({ bench: 'accuracy', metric: `idle RTT (no load) before the download, ${at}`, netprobe: idle, reference: idleReferenceMs, referenceName: 'TCP connect RTT', unit: 'ms', target: '< 1 ms above the reference' });
+    rows.push({
+      bench: 'accuracy',
+      metric: `idle RTT (no load) before the download, ${at}`,
+      netprobe: idle,
+      reference: idleReferenceMs,
+      referenceName: 'TCP connect RTT',
+      unit: 'ms',
+      target: '< 1 ms above the reference',
+    });
   }
   const details = Object.fromEntries([...samples].map(([rate, list]) => [`${rate}Mbps`, { shape: shapes.get(rate), samples: list }]));
   await writeResult('accuracy', rows, { runs: RUNS, seconds: SECONDS, queueMs: QUEUE_MS, idleReferenceMs, details });

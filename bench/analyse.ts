@@ -102,8 +102,20 @@ async function main(): Promise<void> {
   const rows: BenchRow[] = runs.flatMap((r) => {
     const label = `${r.results.toLocaleString('en')} results, ${r.clients} clients`;
     return [
-      { bench: 'analyse', metric: `analysis time, ${label}`, netprobe: r.analyseMs / 1000, unit: 's', target: r.target.analyseMs ? `< ${r.target.analyseMs / 1000}` : undefined },
-      { bench: 'analyse', metric: `peak RSS, ${label}`, netprobe: r.peakRssBytes / MiB, unit: 'MiB', target: r.target.peakRssBytes ? `< ${r.target.peakRssBytes / MiB}` : undefined },
+      {
+        bench: 'analyse',
+        metric: `analysis time, ${label}`,
+        netprobe: r.analyseMs / 1000,
+        unit: 's',
+        target: r.target.analyseMs ? `< ${r.target.analyseMs / 1000}` : undefined,
+      },
+      {
+        bench: 'analyse',
+        metric: `peak RSS, ${label}`,
+        netprobe: r.peakRssBytes / MiB,
+        unit: 'MiB',
+        target: r.target.peakRssBytes ? `< ${r.target.peakRssBytes / MiB}` : undefined,
+      },
       { bench: 'analyse', metric: `store build (not the analysis), ${label}`, netprobe: r.buildMs / 1000, unit: 's' },
     ];
   });

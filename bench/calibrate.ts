@@ -43,12 +43,24 @@ interface Flow {
 function model(): Flow[] {
   const profile: Profile = { ...BUILTIN_PROFILES.flat!, background: Array<number>(24).fill(0) };
   const startMs = 0;
-  const plans = CAPS_MBPS.map((capMbps, i) => ({ name: `c${i}`, capMbps, baseRttMs: 1, measurementsAtMs: [startMs + 60_000 + i * START_GAP_MS] }));
+  const plans = CAPS_MBPS.map((capMbps, i) => ({
+    name: `c${i}`,
+    capMbps,
+    baseRttMs: 1,
+    measurementsAtMs: [startMs + 60_000 + i * START_GAP_MS],
+  }));
   const engine = new ModelEngine({
-    profile, params: { ...DEFAULT_NETWORK, sharedMbps: LINK_MBPS, serverMbps: 100 * LINK_MBPS }, plans, startMs, spanMs: HOUR_MS, sizeBytes: SIZE_BYTES, seed: 1,
+    profile,
+    params: { ...DEFAULT_NETWORK, sharedMbps: LINK_MBPS, serverMbps: 100 * LINK_MBPS },
+    plans,
+    startMs,
+    spanMs: HOUR_MS,
+    sizeBytes: SIZE_BYTES,
+    seed: 1,
   });
   const flows: Flow[] = [];
-  for (const m of engine.advanceTo(Infinity)) flows[m.client] = { transferMs: m.transferMs!, throughputMbps: (SIZE_BYTES * 8) / (m.transferMs! * 1000) };
+  for (const m of engine.advanceTo(Infinity))
+    flows[m.client] = { transferMs: m.transferMs!, throughputMbps: (SIZE_BYTES * 8) / (m.transferMs! * 1000) };
   return flows;
 }
 
@@ -57,29 +69,53 @@ async function real(): Promise<Flow[]> {
   const link = await openKernelLink({ rateMbps: LINK_MBPS, queueMs: 60 });
   try {
     const ca = await createCa({ commonName: 'calibration CA' });
-    const serverPem = await issueCert(ca, { commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: [link.nsAddr, link.hostAddr] });
+    const serverPem = await issueCert(ca, {
+      commonName: 'localhost',
+      usage: 'server',
+      dnsNames: ['localhost'],
+      ipAddresses: [link.nsAddr, link.hostAddr],
+    });
     await writeFile(join(dir, 'ca.crt'), ca.certPem);
     await writeFile(join(dir, 'server.crt'), serverPem.certPem);
     await writeFile(join(dir, 'server.key'), serverPem.keyPem, { mode: 0o600 });
     const storePath = join(dir, 'calibrate.db');
     const store = await openStore(storePath);
-    const shapers = new Map(CAPS_MBPS.map((cap, i) => [`c${i}`, new PathShaper([new TokenBucket(() => mbpsToBytesPerSec(cap), 32 * 1024)])]));
+    const shapers = new Map(
+      CAPS_MBPS.map((cap, i) => [`c${i}`, new PathShaper([new TokenBucket(() => mbpsToBytesPerSec(cap), 32 * 1024)])]),
+    );
     const server = await startServer(
-      { host: link.hostAddr, port: 0, ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), store: storePath, builtinFiles: [FILE], statsIntervalMs: 0 },
+      {
+        host: link.hostAddr,
+        port: 0,
+        ca: join(dir, 'ca.crt'),
+        cert: join(dir, 'server.crt'),
+        key: join(dir, 'server.key'),
+        store: storePath,
+        builtinFiles: [FILE],
+        statsIntervalMs: 0,
+      },
       { store, shaperFor: (client: string) => shapers.get(client) },
     );
     try {
       const endpoint = { host: link.nsAddr, port: await link.forward(server.port) };
-      const clients = await Promise.all(CAPS_MBPS.map(async (_, i) => ({ name: `c${i}`, pem: await issueCert(ca, { commonName: `c${i}`, usage: 'client' }) })));
-      const results = await Promise.all(clients.map(async (c, i) => {
-        await new Promise((r) => setTimeout(r, i * START_GAP_MS));
-        const { result } = await probe({
-          endpoint, file: FILE, clientName: c.name, idlePings: 3, loadedPingIntervalMs: 0,
-          tls: { ca: Buffer.from(ca.certPem), cert: Buffer.from(c.pem.certPem), key: Buffer.from(c.pem.keyPem) },
-        });
-        if (result.error) throw new Error(`${c.name}: ${result.error.code} ${result.error.message}`);
-        return { transferMs: result.downloadMs!, throughputMbps: result.throughputMbps! };
-      }));
+      const clients = await Promise.all(
+        CAPS_MBPS.map(async (_, i) => ({ name: `c${i}`, pem: await issueCert(ca, { commonName: `c${i}`, usage: 'client' }) })),
+      );
+      const results = await Promise.all(
+        clients.map(async (c, i) => {
+          await new Promise((r) => setTimeout(r, i * START_GAP_MS));
+          const { result } = await probe({
+            endpoint,
+            file: FILE,
+            clientName: c.name,
+            idlePings: 3,
+            loadedPingIntervalMs: 0,
+            tls: { ca: Buffer.from(ca.certPem), cert: Buffer.from(c.pem.certPem), key: Buffer.from(c.pem.keyPem) },
+          });
+          if (result.error) throw new Error(`${c.name}: ${result.error.code} ${result.error.message}`);
+          return { transferMs: result.downloadMs!, throughputMbps: result.throughputMbps! };
+        }),
+      );
       return results;
     } finally {
       await server.close(5_000);
@@ -104,10 +140,30 @@ export async function benchCalibrate(): Promise<BenchRow[]> {
   const target = `±${TOLERANCE * 100} %`;
   CAPS_MBPS.forEach((cap, i) => {
     const label = `flow ${i + 1} (cap ${cap} Mbit/s, starts at ${(i * START_GAP_MS) / 1000} s)`;
-    rows.push({ bench: 'calibrate', metric: `${label}: throughput, real TCP vs model`, netprobe: r[i]!.throughputMbps, reference: m[i]!.throughputMbps, ratio: r[i]!.throughputMbps / m[i]!.throughputMbps, unit: 'Mbit/s', target });
-    rows.push({ bench: 'calibrate', metric: `${label}: transfer time, real TCP vs model`, netprobe: r[i]!.transferMs, reference: m[i]!.transferMs, ratio: r[i]!.transferMs / m[i]!.transferMs, unit: 'ms', target });
+    rows.push({
+      bench: 'calibrate',
+      metric: `${label}: throughput, real TCP vs model`,
+      netprobe: r[i]!.throughputMbps,
+      reference: m[i]!.throughputMbps,
+      ratio: r[i]!.throughputMbps / m[i]!.throughputMbps,
+      unit: 'Mbit/s',
+      target,
+    });
+    rows.push({
+      bench: 'calibrate',
+      metric: `${label}: transfer time, real TCP vs model`,
+      netprobe: r[i]!.transferMs,
+      reference: m[i]!.transferMs,
+      ratio: r[i]!.transferMs / m[i]!.transferMs,
+      unit: 'ms',
+      target,
+    });
   });
-  await writeResult('calibrate', rows, { scenario: { capsMbps: CAPS_MBPS, startGapMs: START_GAP_MS, linkMbps: LINK_MBPS, file: FILE, tolerance: TOLERANCE }, real: r, model: m });
+  await writeResult('calibrate', rows, {
+    scenario: { capsMbps: CAPS_MBPS, startGapMs: START_GAP_MS, linkMbps: LINK_MBPS, file: FILE, tolerance: TOLERANCE },
+    real: r,
+    model: m,
+  });
   return rows;
 }
 

@@ -31,7 +31,23 @@ import { TlsSessions } from '../src/client/connect.js';
 import { probe } from '../src/client/probe.js';
 import { openSession } from '../src/client/session.js';
 import { createCa, issueCert } from '../src/tls/pki.js';
-import { type BenchRow, QUICK, execFileAsync, freePort, median, peakRssBytes, printTable, processTree, shellQuote, spawnReady, timedShell, totalCpuSeconds, writeNginxConfig, writeRandomFile, writeResult } from './lib.js';
+import {
+  type BenchRow,
+  QUICK,
+  execFileAsync,
+  freePort,
+  median,
+  peakRssBytes,
+  printTable,
+  processTree,
+  shellQuote,
+  spawnReady,
+  timedShell,
+  totalCpuSeconds,
+  writeNginxConfig,
+  writeRandomFile,
+  writeResult,
+} from './lib.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/index.js', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -73,12 +89,18 @@ export interface Pki {
 async function worker(pkiPath: string, port: number, from: number, to: number, handshakes: Handshakes): Promise<void> {
   const pki = JSON.parse(await readFile(pkiPath, 'utf8')) as Pki;
   const ca = Buffer.from(pki.ca);
-  const clients = pki.clients.slice(from, to).map((c) => ({ name: c.name, tls: { ca, cert: Buffer.from(c.cert), key: Buffer.from(c.key) }, sessions: new TlsSessions() }));
+  const clients = pki.clients
+    .slice(from, to)
+    .map((c) => ({ name: c.name, tls: { ca, cert: Buffer.from(c.cert), key: Buffer.from(c.key) }, sessions: new TlsSessions() }));
   const endpoint = { host: '127.0.0.1', port };
   if (handshakes === 'resumed') {
     // One connection (full handshake, HELLO: the tickets arrive before WELCOME) per client, before "ready".
     for (let i = 0; i < clients.length; i += WARM_UP_BATCH) {
-      await Promise.all(clients.slice(i, i + WARM_UP_BATCH).map(async (c) => (await openSession({ endpoint, tls: c.tls, sessions: c.sessions })).session.close()));
+      await Promise.all(
+        clients
+          .slice(i, i + WARM_UP_BATCH)
+          .map(async (c) => (await openSession({ endpoint, tls: c.tls, sessions: c.sessions })).session.close()),
+      );
     }
   }
   const lines = createInterface({ input: process.stdin });
@@ -90,7 +112,14 @@ async function worker(pkiPath: string, port: number, from: number, to: number, h
     clients.map(async (c): Promise<ClientOutcome> => {
       const t0 = performance.now();
       // The client's defaults throughout (timeouts, BUSY retries): failures are what a fleet would see.
-      const { result } = await probe({ endpoint, tls: c.tls, file: FILE, clientName: c.name, sessions: c.sessions, fullHandshake: handshakes === 'full' });
+      const { result } = await probe({
+        endpoint,
+        tls: c.tls,
+        file: FILE,
+        clientName: c.name,
+        sessions: c.sessions,
+        fullHandshake: handshakes === 'full',
+      });
       let code = result.error?.code ?? null;
       try {
         const { session } = await openSession({ endpoint, tls: c.tls, sessions: c.sessions });
@@ -103,17 +132,33 @@ async function worker(pkiPath: string, port: number, from: number, to: number, h
       } catch (err) {
         code ??= `REPORT_${(err as { code?: string }).code ?? 'FAILED'}`;
       }
-      return { ok: code === null, code, busyRetries: result.busyRetries, ms: performance.now() - t0, tlsResumed: result.tlsResumed === true };
+      return {
+        ok: code === null,
+        code,
+        busyRetries: result.busyRetries,
+        ms: performance.now() - t0,
+        tlsResumed: result.tlsResumed === true,
+      };
     }),
   );
   const cpu = process.cpuUsage(cpu0);
   process.stdout.write(`${JSON.stringify({ outcomes, cpuS: (cpu.user + cpu.system) / 1e6 } satisfies WorkerReport)}\n`);
 }
 
-function startWorker(pkiPath: string, port: number, from: number, to: number, handshakes: Handshakes): { child: ChildProcess; ready: Promise<void>; report: Promise<WorkerReport> } {
+function startWorker(
+  pkiPath: string,
+  port: number,
+  from: number,
+  to: number,
+  handshakes: Handshakes,
+): { child: ChildProcess; ready: Promise<void>; report: Promise<WorkerReport> } {
   // NETPROBE_BENCH_PROFILE=DIR writes CPU profiles of the workers and the server there.
   const profile = process.env.NETPROBE_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.NETPROBE_BENCH_PROFILE] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', SELF, '--worker', pkiPath, String(port), String(from), String(to), handshakes], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [...profile, '--import', 'tsx', SELF, '--worker', pkiPath, String(port), String(from), String(to), handshakes],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const lines = createInterface({ input: child.stdout! });
   let markReady: () => void = () => undefined;
   let markDone: (r: WorkerReport) => void = () => undefined;
@@ -157,7 +202,14 @@ export interface Round {
   clientCpuS: number;
 }
 
-export async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxConcurrentTransfers: number | 'default', serverWorkers: 1 | 'auto' = 'auto', handshakes: Handshakes = 'full'): Promise<Round> {
+export async function netprobeRound(
+  dir: string,
+  pkiPath: string,
+  pki: Pki,
+  maxConcurrentTransfers: number | 'default',
+  serverWorkers: 1 | 'auto' = 'auto',
+  handshakes: Handshakes = 'full',
+): Promise<Round> {
   const limits = maxConcurrentTransfers === 'default' ? [] : ['--max-concurrent-transfers', String(maxConcurrentTransfers)];
   // The default of `netprobe server` is 'auto'; said anyway, so the one-process round differs only here.
   limits.push('--workers', String(serverWorkers));
@@ -166,15 +218,45 @@ export async function netprobeRound(dir: string, pkiPath: string, pki: Pki, maxC
   const profileDir = process.env.NETPROBE_BENCH_SERVER_PROFILE ?? process.env.NETPROBE_BENCH_PROFILE;
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const env = profileDir ? { ...process.env, NETPROBE_PROFILE_WORKERS: '1' } : undefined;
-  const server = await spawnReady(process.execPath, [...profile, CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--ca', join(dir, 'ca.crt'),
-    '--cert', join(dir, 'server.crt'), '--key', join(dir, 'server.key'), '--builtin-files', FILE, '--store', join(dir, 'server.db'),
-    '--max-connections', String(CLIENTS * 4), '--stats-interval', '0', ...limits], (l) => l.includes('"listening"'), 60_000, undefined, env);
+  const server = await spawnReady(
+    process.execPath,
+    [
+      ...profile,
+      CLI,
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--ca',
+      join(dir, 'ca.crt'),
+      '--cert',
+      join(dir, 'server.crt'),
+      '--key',
+      join(dir, 'server.key'),
+      '--builtin-files',
+      FILE,
+      '--store',
+      join(dir, 'server.db'),
+      '--max-connections',
+      String(CLIENTS * 4),
+      '--stats-interval',
+      '0',
+      ...limits,
+    ],
+    (l) => l.includes('"listening"'),
+    60_000,
+    undefined,
+    env,
+  );
   const pid = server.child.pid!;
   let workers: ReturnType<typeof startWorker>[] = [];
   try {
     const port = (JSON.parse(server.line) as { port: number }).port;
     const share = Math.ceil(CLIENTS / WORKERS);
-    workers = Array.from({ length: WORKERS }, (_, i) => startWorker(pkiPath, port, i * share, Math.min(CLIENTS, (i + 1) * share), handshakes));
+    workers = Array.from({ length: WORKERS }, (_, i) =>
+      startWorker(pkiPath, port, i * share, Math.min(CLIENTS, (i + 1) * share), handshakes),
+    );
     await Promise.all(workers.map((w) => w.ready));
     // With --workers: the primary and its worker processes together.
     const serverPids = await processTree(pid);
@@ -218,8 +300,13 @@ async function curlRounds(dir: string): Promise<{ roundS: number; failures: numb
   await writeRandomFile(join(dir, 'www', FILE), MiB);
   const port = await freePort();
   const nginxArgs = await writeNginxConfig({
-    prefix: join(dir, 'nginx'), listen: `127.0.0.1:${port}`, cert: join(dir, 'server.crt'), key: join(dir, 'server.key'),
-    root: join(dir, 'www'), workers: 'auto', connections: CLIENTS * 2,
+    prefix: join(dir, 'nginx'),
+    listen: `127.0.0.1:${port}`,
+    cert: join(dir, 'server.crt'),
+    key: join(dir, 'server.key'),
+    root: join(dir, 'www'),
+    workers: 'auto',
+    connections: CLIENTS * 2,
   });
   const nginx = spawn('nginx', nginxArgs, { stdio: 'ignore' });
   try {
@@ -283,8 +370,13 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       process.stderr.write(`concurrency: netprobe round ${i + 1}/${RUNS} …\n`);
       rounds.push(await netprobeRound(dir, pkiPath, pki, CLIENTS));
     }
-    const busyRound = QUICK ? undefined : (process.stderr.write('concurrency: netprobe round at the default transfer limit …\n'), await netprobeRound(dir, pkiPath, pki, 'default'));
-    const singleRound = QUICK ? undefined : (process.stderr.write('concurrency: netprobe round with --workers 1 …\n'), await netprobeRound(dir, pkiPath, pki, CLIENTS, 1));
+    const busyRound = QUICK
+      ? undefined
+      : (process.stderr.write('concurrency: netprobe round at the default transfer limit …\n'),
+        await netprobeRound(dir, pkiPath, pki, 'default'));
+    const singleRound = QUICK
+      ? undefined
+      : (process.stderr.write('concurrency: netprobe round with --workers 1 …\n'), await netprobeRound(dir, pkiPath, pki, CLIENTS, 1));
     process.stderr.write('concurrency: netprobe round with resumed TLS sessions …\n');
     const resumedRound = await netprobeRound(dir, pkiPath, pki, CLIENTS, 'auto', 'resumed');
     process.stderr.write('concurrency: curl rounds …\n');
@@ -302,37 +394,135 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
     // Issue 18's targets, for the full-handshake rounds.
     const targets = { roundRatio: 1, cpuRatio: 2, peakRssMiB: 300 };
     const rows: BenchRow[] = [
-      { bench: 'concurrency', metric: `round time, ${label} (+ REPORT each; full TLS handshake on each measured connection)`, netprobe: npRoundS, reference: curlRoundS, referenceName: `curl, xargs -P ${CLIENTS}`, ratio: npRoundS / curlRoundS, unit: 's (lower is better)', target: `≤ ${targets.roundRatio}×` },
-      { bench: 'concurrency', metric: `failures, ${label}`, netprobe: failures, reference: curl.reduce((n, r) => n + r.failures, 0), referenceName: 'curl', unit: `of ${CLIENTS * RUNS}`, target: '0' },
-      { bench: 'concurrency', metric: `server peak RSS (VmHWM, primary + workers), ${label}`, netprobe: peakRssMiB, unit: 'MiB', target: `≤ ${targets.peakRssMiB}` },
-      { bench: 'concurrency', metric: `server CPU per round, ${label}`, netprobe: npCpuS, reference: nginxCpuS, referenceName: 'nginx', ratio: npCpuS / nginxCpuS, unit: 'CPU s (lower is better)', target: `≤ ${targets.cpuRatio}×` },
-      { bench: 'concurrency', metric: `client CPU per round, ${label}`, netprobe: median(rounds.map((r) => r.clientCpuS)), reference: median(curl.map((r) => r.curlCpuS)), referenceName: `${CLIENTS} curl processes`, ratio: median(rounds.map((r) => r.clientCpuS)) / median(curl.map((r) => r.curlCpuS)), unit: 'CPU s (lower is better)' },
-      { bench: 'concurrency', metric: `client time p50 / max, ${label}`, netprobe: median(rounds.map((r) => r.clientP50S)), reference: median(rounds.map((r) => r.clientMaxS)), referenceName: 'max', unit: 's' },
+      {
+        bench: 'concurrency',
+        metric: `round time, ${label} (+ REPORT each; full TLS handshake on each measured connection)`,
+        netprobe: npRoundS,
+        reference: curlRoundS,
+        referenceName: `curl, xargs -P ${CLIENTS}`,
+        ratio: npRoundS / curlRoundS,
+        unit: 's (lower is better)',
+        target: `≤ ${targets.roundRatio}×`,
+      },
+      {
+        bench: 'concurrency',
+        metric: `failures, ${label}`,
+        netprobe: failures,
+        reference: curl.reduce((n, r) => n + r.failures, 0),
+        referenceName: 'curl',
+        unit: `of ${CLIENTS * RUNS}`,
+        target: '0',
+      },
+      {
+        bench: 'concurrency',
+        metric: `server peak RSS (VmHWM, primary + workers), ${label}`,
+        netprobe: peakRssMiB,
+        unit: 'MiB',
+        target: `≤ ${targets.peakRssMiB}`,
+      },
+      {
+        bench: 'concurrency',
+        metric: `server CPU per round, ${label}`,
+        netprobe: npCpuS,
+        reference: nginxCpuS,
+        referenceName: 'nginx',
+        ratio: npCpuS / nginxCpuS,
+        unit: 'CPU s (lower is better)',
+        target: `≤ ${targets.cpuRatio}×`,
+      },
+      {
+        bench: 'concurrency',
+        metric: `client CPU per round, ${label}`,
+        netprobe: median(rounds.map((r) => r.clientCpuS)),
+        reference: median(curl.map((r) => r.curlCpuS)),
+        referenceName: `${CLIENTS} curl processes`,
+        ratio: median(rounds.map((r) => r.clientCpuS)) / median(curl.map((r) => r.curlCpuS)),
+        unit: 'CPU s (lower is better)',
+      },
+      {
+        bench: 'concurrency',
+        metric: `client time p50 / max, ${label}`,
+        netprobe: median(rounds.map((r) => r.clientP50S)),
+        reference: median(rounds.map((r) => r.clientMaxS)),
+        referenceName: 'max',
+        unit: 's',
+      },
     ];
     rows.push(
-      { bench: 'concurrency', metric: `round time, ${resumedLabel}`, netprobe: resumedRound.roundS, reference: curlRoundS, referenceName: `curl, xargs -P ${CLIENTS}`, ratio: resumedRound.roundS / curlRoundS, unit: 's (lower is better)' },
-      { bench: 'concurrency', metric: `server CPU per round, ${label}, TLS sessions resumed`, netprobe: resumedRound.serverCpuS, reference: nginxCpuS, referenceName: 'nginx', ratio: resumedRound.serverCpuS / nginxCpuS, unit: 'CPU s (lower is better)' },
-      { bench: 'concurrency', metric: `server peak RSS (VmHWM, primary + workers), ${label}, TLS sessions resumed`, netprobe: resumedRound.serverPeakRssMiB, unit: 'MiB' },
+      {
+        bench: 'concurrency',
+        metric: `round time, ${resumedLabel}`,
+        netprobe: resumedRound.roundS,
+        reference: curlRoundS,
+        referenceName: `curl, xargs -P ${CLIENTS}`,
+        ratio: resumedRound.roundS / curlRoundS,
+        unit: 's (lower is better)',
+      },
+      {
+        bench: 'concurrency',
+        metric: `server CPU per round, ${label}, TLS sessions resumed`,
+        netprobe: resumedRound.serverCpuS,
+        reference: nginxCpuS,
+        referenceName: 'nginx',
+        ratio: resumedRound.serverCpuS / nginxCpuS,
+        unit: 'CPU s (lower is better)',
+      },
+      {
+        bench: 'concurrency',
+        metric: `server peak RSS (VmHWM, primary + workers), ${label}, TLS sessions resumed`,
+        netprobe: resumedRound.serverPeakRssMiB,
+        unit: 'MiB',
+      },
     );
     if (busyRound) {
       rows.push({
-        bench: 'concurrency', metric: `round time at the default limit (256 transfers; ${busyRound.busyRetries} BUSY retries, ${busyRound.failures} failures)`,
-        netprobe: busyRound.roundS, reference: npRoundS, referenceName: `limit ${CLIENTS}`, ratio: busyRound.roundS / npRoundS, unit: 's (lower is better)',
+        bench: 'concurrency',
+        metric: `round time at the default limit (256 transfers; ${busyRound.busyRetries} BUSY retries, ${busyRound.failures} failures)`,
+        netprobe: busyRound.roundS,
+        reference: npRoundS,
+        referenceName: `limit ${CLIENTS}`,
+        ratio: busyRound.roundS / npRoundS,
+        unit: 's (lower is better)',
       });
     }
     if (singleRound) {
       rows.push({
-        bench: 'concurrency', metric: `round time with server --workers 1 (one process; ${singleRound.failures} failures${Object.keys(singleRound.codes).length > 0 ? `: ${Object.keys(singleRound.codes).join(', ')}` : ''})`,
-        netprobe: singleRound.roundS, reference: npRoundS, referenceName: `--workers auto (${availableParallelism()} workers)`, ratio: singleRound.roundS / npRoundS, unit: 's (lower is better)',
+        bench: 'concurrency',
+        metric: `round time with server --workers 1 (one process; ${singleRound.failures} failures${Object.keys(singleRound.codes).length > 0 ? `: ${Object.keys(singleRound.codes).join(', ')}` : ''})`,
+        netprobe: singleRound.roundS,
+        reference: npRoundS,
+        referenceName: `--workers auto (${availableParallelism()} workers)`,
+        ratio: singleRound.roundS / npRoundS,
+        unit: 's (lower is better)',
       });
       rows.push({
-        bench: 'concurrency', metric: 'server CPU per round / peak RSS with --workers 1',
-        netprobe: singleRound.serverCpuS, reference: singleRound.serverPeakRssMiB, referenceName: 'MiB peak RSS', unit: 'CPU s',
+        bench: 'concurrency',
+        metric: 'server CPU per round / peak RSS with --workers 1',
+        netprobe: singleRound.serverCpuS,
+        reference: singleRound.serverPeakRssMiB,
+        referenceName: 'MiB peak RSS',
+        unit: 'CPU s',
       });
     }
-    const pass = npRoundS / curlRoundS <= targets.roundRatio && failures === 0 && peakRssMiB <= targets.peakRssMiB && npCpuS / nginxCpuS <= targets.cpuRatio;
+    const pass =
+      npRoundS / curlRoundS <= targets.roundRatio &&
+      failures === 0 &&
+      peakRssMiB <= targets.peakRssMiB &&
+      npCpuS / nginxCpuS <= targets.cpuRatio;
     // `pass` tells bench/run.ts a missed target from a failure (exit 1 either way).
-    await writeResult('concurrency', rows, { clients: CLIENTS, workers: WORKERS, serverWorkers: availableParallelism(), runs: RUNS, rounds, busyRound, singleRound, resumedRound, curl, targets, pass });
+    await writeResult('concurrency', rows, {
+      clients: CLIENTS,
+      workers: WORKERS,
+      serverWorkers: availableParallelism(),
+      runs: RUNS,
+      rounds,
+      busyRound,
+      singleRound,
+      resumedRound,
+      curl,
+      targets,
+      pass,
+    });
     if (!pass) {
       process.stderr.write('concurrency: target missed\n');
       process.exitCode = 1;

@@ -28,9 +28,36 @@ try {
   const certs = join(dir, 'certs');
   await execFileAsync(process.execPath, [CLI, 'certs', 'init', '--dir', certs]);
   for (const name of ['honest', 'mallory']) await execFileAsync(process.execPath, [CLI, 'certs', 'client', name, '--dir', certs]);
-  const paths = (name: string) => ({ ca: join(certs, 'ca.crt'), cert: join(certs, 'clients', `${name}.crt`), key: join(certs, 'clients', `${name}.key`) });
-  const { child, line } = await spawnReady(process.execPath, [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--store', join(dir, 'b.db'),
-    '--stats-interval', '0', '--builtin-files', '1KiB', '--ca', join(certs, 'ca.crt'), '--cert', join(certs, 'server.crt'), '--key', join(certs, 'server.key')], (l) => l.includes('"msg":"listening"'), 30_000);
+  const paths = (name: string) => ({
+    ca: join(certs, 'ca.crt'),
+    cert: join(certs, 'clients', `${name}.crt`),
+    key: join(certs, 'clients', `${name}.key`),
+  });
+  const { child, line } = await spawnReady(
+    process.execPath,
+    [
+      CLI,
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--store',
+      join(dir, 'b.db'),
+      '--stats-interval',
+      '0',
+      '--builtin-files',
+      '1KiB',
+      '--ca',
+      join(certs, 'ca.crt'),
+      '--cert',
+      join(certs, 'server.crt'),
+      '--key',
+      join(certs, 'server.key'),
+    ],
+    (l) => l.includes('"msg":"listening"'),
+    30_000,
+  );
   const port = (JSON.parse(line) as { port: number }).port;
 
   const honestPhase = async (): Promise<{ latencies: number[]; perSecond: number; busy: number }> => {
@@ -55,7 +82,9 @@ try {
 
   const alone = await honestPhase();
   let stop = false;
-  const frames = Array.from({ length: 4 }, () => encodeMessage({ type: 'REPORT', results: Array.from({ length: 1000 }, () => sampleResult({ file: 'junk' })) }));
+  const frames = Array.from({ length: 4 }, () =>
+    encodeMessage({ type: 'REPORT', results: Array.from({ length: 1000 }, () => sampleResult({ file: 'junk' })) }),
+  );
   let floodReplies = 0;
   const flooders = Array.from({ length: FLOODERS }, async (_, i) => {
     while (!stop) {
@@ -77,12 +106,43 @@ try {
 
   const p = (xs: number[], q: number) => Math.round(quantile(xs, q) * 100) / 100;
   const rows: BenchRow[] = [
-    { bench: 'hostile', metric: 'honest REPORT (5 results) ACK p50, alone → beside a flooding client', netprobe: p(flooded.latencies, 0.5), reference: p(alone.latencies, 0.5), referenceName: 'alone', ratio: p(flooded.latencies, 0.5) / p(alone.latencies, 0.5), unit: 'ms (lower is better)' },
-    { bench: 'hostile', metric: 'honest REPORT ACK p99, alone → beside a flooding client', netprobe: p(flooded.latencies, 0.99), reference: p(alone.latencies, 0.99), referenceName: 'alone', ratio: p(flooded.latencies, 0.99) / p(alone.latencies, 0.99), unit: 'ms (lower is better)' },
-    { bench: 'hostile', metric: 'honest REPORTs ACKed per second, beside a flooding client ÷ alone', netprobe: Math.round(flooded.perSecond), reference: Math.round(alone.perSecond), referenceName: 'alone', ratio: flooded.perSecond / alone.perSecond, unit: 'REPORT/s (higher is better)' },
+    {
+      bench: 'hostile',
+      metric: 'honest REPORT (5 results) ACK p50, alone → beside a flooding client',
+      netprobe: p(flooded.latencies, 0.5),
+      reference: p(alone.latencies, 0.5),
+      referenceName: 'alone',
+      ratio: p(flooded.latencies, 0.5) / p(alone.latencies, 0.5),
+      unit: 'ms (lower is better)',
+    },
+    {
+      bench: 'hostile',
+      metric: 'honest REPORT ACK p99, alone → beside a flooding client',
+      netprobe: p(flooded.latencies, 0.99),
+      reference: p(alone.latencies, 0.99),
+      referenceName: 'alone',
+      ratio: p(flooded.latencies, 0.99) / p(alone.latencies, 0.99),
+      unit: 'ms (lower is better)',
+    },
+    {
+      bench: 'hostile',
+      metric: 'honest REPORTs ACKed per second, beside a flooding client ÷ alone',
+      netprobe: Math.round(flooded.perSecond),
+      reference: Math.round(alone.perSecond),
+      referenceName: 'alone',
+      ratio: flooded.perSecond / alone.perSecond,
+      unit: 'REPORT/s (higher is better)',
+    },
   ];
   printTable(rows);
-  await writeResult('hostile', rows, { cores: cpus().length, loadAverage1m: loadavg()[0], phaseMs: PHASE_MS, flooders: FLOODERS, floodReplies, honestBusy: [alone.busy, flooded.busy] });
+  await writeResult('hostile', rows, {
+    cores: cpus().length,
+    loadAverage1m: loadavg()[0],
+    phaseMs: PHASE_MS,
+    flooders: FLOODERS,
+    floodReplies,
+    honestBusy: [alone.busy, flooded.busy],
+  });
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -97,7 +97,13 @@ function sqliteBackend(dir: string): Backend {
     name: 'SQLite',
     async fresh() {
       const path = join(dir, `ingest-${n++}.db`);
-      return { location: path, cleanup: () => rm(path, { force: true }).then(() => rm(`${path}-wal`, { force: true })).then(() => rm(`${path}-shm`, { force: true })) };
+      return {
+        location: path,
+        cleanup: () =>
+          rm(path, { force: true })
+            .then(() => rm(`${path}-wal`, { force: true }))
+            .then(() => rm(`${path}-shm`, { force: true })),
+      };
     },
   };
 }
@@ -126,20 +132,56 @@ interface EndToEnd {
 }
 
 /** The server process; CONNECTIONS clients each sending REPORT, waiting for ACK, until the batches run out. */
-async function endToEnd(backend: Backend, batches: readonly Result[][], pki: Awaited<ReturnType<typeof makePki>>, workers: '1' | 'auto' = '1'): Promise<EndToEnd> {
+async function endToEnd(
+  backend: Backend,
+  batches: readonly Result[][],
+  pki: Awaited<ReturnType<typeof makePki>>,
+  workers: '1' | 'auto' = '1',
+): Promise<EndToEnd> {
   const { location, cleanup } = await backend.fresh();
-  const server = await spawnReady(process.execPath, [CLI, 'server', '--workers', workers, '--host', '127.0.0.1', '--port', '0', '--ca', pki.ca, '--cert', pki.serverCert,
-    '--key', pki.serverKey, '--store', location, '--builtin-files', '1KiB', '--stats-interval', '0', '--log-level', 'info',
-    // The bench measures the store's capacity, not the per-client fair share (3,000 results/min by default).
-    '--client-results-per-minute', '100000000', '--client-report-size-per-minute', '1TiB'], (l) => l.includes('"listening"'));
+  const server = await spawnReady(
+    process.execPath,
+    [
+      CLI,
+      'server',
+      '--workers',
+      workers,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--ca',
+      pki.ca,
+      '--cert',
+      pki.serverCert,
+      '--key',
+      pki.serverKey,
+      '--store',
+      location,
+      '--builtin-files',
+      '1KiB',
+      '--stats-interval',
+      '0',
+      '--log-level',
+      'info',
+      // The bench measures the store's capacity, not the per-client fair share (3,000 results/min by default).
+      '--client-results-per-minute',
+      '100000000',
+      '--client-report-size-per-minute',
+      '1TiB',
+    ],
+    (l) => l.includes('"listening"'),
+  );
   try {
     const port = (JSON.parse(server.line) as { port: number }).port;
     const frames = batches.map((results) => encodeMessage({ type: 'REPORT', results }));
-    const clients = await Promise.all(Object.values(pki.clients).map(async (paths) => {
-      const c = await WireClient.connect(port, { ca: pki.ca, ...paths });
-      await c.hello();
-      return c;
-    }));
+    const clients = await Promise.all(
+      Object.values(pki.clients).map(async (paths) => {
+        const c = await WireClient.connect(port, { ca: pki.ca, ...paths });
+        await c.hello();
+        return c;
+      }),
+    );
     // With --workers: the primary and its workers together.
     const pids = await processTree(server.child.pid!);
     const serverCpu = () => totalCpuSeconds(pids);
@@ -147,14 +189,16 @@ async function endToEnd(backend: Backend, batches: readonly Result[][], pki: Awa
     let next = 0;
     let acked = 0;
     const t0 = performance.now();
-    await Promise.all(clients.map(async (c) => {
-      for (let i = next++; i < frames.length; i = next++) {
-        c.sendRaw(frames[i]!);
-        const ack = await c.next();
-        if (ack?.type !== 'ACK') throw new Error(`expected ACK, got ${JSON.stringify(ack)}`);
-        acked += ack.ids.length;
-      }
-    }));
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let i = next++; i < frames.length; i = next++) {
+          c.sendRaw(frames[i]!);
+          const ack = await c.next();
+          if (ack?.type !== 'ACK') throw new Error(`expected ACK, got ${JSON.stringify(ack)}`);
+          acked += ack.ids.length;
+        }
+      }),
+    );
     const seconds = (performance.now() - t0) / 1000;
     const serverCpuSeconds = serverCpu() - cpuBefore;
     for (const c of clients) c.close();
@@ -209,8 +253,12 @@ export async function benchIngest(): Promise<BenchRow[]> {
         rows.push({
           bench: 'ingest',
           metric: `acked results/s into SQLite with server --workers auto (primary commits for ${availableParallelism()} workers)`,
-          netprobe: multi.resultsPerSecond, reference: e2e.resultsPerSecond, referenceName: 'one process', ratio: multi.resultsPerSecond / e2e.resultsPerSecond,
-          unit: 'results/s', target: '≥ 20000',
+          netprobe: multi.resultsPerSecond,
+          reference: e2e.resultsPerSecond,
+          referenceName: 'one process',
+          ratio: multi.resultsPerSecond / e2e.resultsPerSecond,
+          unit: 'results/s',
+          target: '≥ 20000',
         });
       }
     }

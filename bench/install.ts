@@ -25,28 +25,57 @@ if (QUICK) {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dir = await mkdtemp(join(tmpdir(), 'netprobe-install-'));
 try {
-  const packed = await execFileAsync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 << 20 });
+  const packed = await execFileAsync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+    cwd: ROOT,
+    maxBuffer: 16 << 20,
+  });
   const [info] = JSON.parse(packed.stdout) as { filename: string; size: number; unpackedSize: number; entryCount: number }[];
   if (!info) throw new Error('npm pack wrote nothing');
   const prefix = join(dir, 'prefix');
   const t0 = performance.now();
-  await execFileAsync('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, info.filename)], {
-    cwd: dir,
-    maxBuffer: 64 << 20,
-  });
+  await execFileAsync(
+    'npm',
+    ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, info.filename)],
+    {
+      cwd: dir,
+      maxBuffer: 64 << 20,
+    },
+  );
   const installSeconds = (performance.now() - t0) / 1000;
   const bin = join(prefix, 'bin', 'netprobe');
   await execFileAsync(bin, ['certs', 'init', '--dir', join(dir, 'certs')], { cwd: dir });
   const c = join(dir, 'certs');
   const { child } = await spawnReady(
     bin,
-    ['server', '--workers', '1', '--port', '0', '--host', '127.0.0.1', '--builtin-files', '1MiB', '--store', join(dir, 'n.db'),
-      '--ca', join(c, 'ca.crt'), '--cert', join(c, 'server.crt'), '--key', join(c, 'server.key')],
+    [
+      'server',
+      '--workers',
+      '1',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--builtin-files',
+      '1MiB',
+      '--store',
+      join(dir, 'n.db'),
+      '--ca',
+      join(c, 'ca.crt'),
+      '--cert',
+      join(c, 'server.crt'),
+      '--key',
+      join(c, 'server.key'),
+    ],
     (line) => line.includes('"listening"'),
   );
   child.kill('SIGTERM');
   const rows: BenchRow[] = [
-    { bench: 'install', metric: 'npm install --global of the packed tarball (cached dependencies, native build included)', netprobe: installSeconds, unit: 's (lower is better)' },
+    {
+      bench: 'install',
+      metric: 'npm install --global of the packed tarball (cached dependencies, native build included)',
+      netprobe: installSeconds,
+      unit: 's (lower is better)',
+    },
     { bench: 'install', metric: 'packed tarball size', netprobe: info.size / 2 ** 20, unit: 'MiB' },
   ];
   printTable(rows);

@@ -50,7 +50,9 @@ export const shellQuote = (args: readonly string[]): string => args.map((a) => `
 
 /** Runs a shell pipeline under bash's `time`: stdout, stderr (less the timing) and the CPU seconds of the whole pipeline. */
 export async function timedShell(script: string): Promise<{ stdout: string; stderr: string; cpuSeconds: number }> {
-  const { stdout, stderr } = await execFileAsync('bash', ['-c', `TIMEFORMAT='%U %S'; time { ${script} ; }`], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout, stderr } = await execFileAsync('bash', ['-c', `TIMEFORMAT='%U %S'; time { ${script} ; }`], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const lines = stderr.trim().split('\n');
   const [user, sys] = lines.pop()!.split(' ').map(Number);
   return { stdout, stderr: lines.join('\n'), cpuSeconds: user! + sys! };
@@ -76,7 +78,13 @@ export async function writeRandomFile(path: string, size: number): Promise<void>
 }
 
 export function machine(): Record<string, unknown> {
-  return { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform };
+  return {
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: process.platform,
+  };
 }
 
 export interface BenchRow {
@@ -93,9 +101,14 @@ export interface BenchRow {
 
 export async function writeResult(name: string, rows: BenchRow[], details: Record<string, unknown> = {}): Promise<void> {
   await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify({ bench: name, at: new Date().toISOString(), quick: QUICK, machine: machine(), rows, ...details }, null, 2)}\n`);
+  await writeFile(
+    join(RESULTS_DIR, `${name}.json`),
+    `${JSON.stringify({ bench: name, at: new Date().toISOString(), quick: QUICK, machine: machine(), rows, ...details }, null, 2)}\n`,
+  );
   // docs/benchmarks.md's latest-results table is generated from these files (test/docs/docs.test.ts checks it).
-  process.stderr.write(`bench: wrote bench/results/${name}.json; before committing it, run npm run docs:bench (docs/benchmarks.md's table)\n`);
+  process.stderr.write(
+    `bench: wrote bench/results/${name}.json; before committing it, run npm run docs:bench (docs/benchmarks.md's table)\n`,
+  );
 }
 
 export function printTable(rows: readonly BenchRow[]): void {
@@ -162,7 +175,9 @@ export async function writeNginxConfig(options: {
 }): Promise<string[]> {
   const { prefix } = options;
   await mkdir(prefix, { recursive: true });
-  await writeFile(join(prefix, 'nginx.conf'), `
+  await writeFile(
+    join(prefix, 'nginx.conf'),
+    `
 user root;
 worker_processes ${options.workers};
 pid ${prefix}/nginx.pid;
@@ -180,6 +195,7 @@ http {
     root ${options.root};
   }
 }
-`);
+`,
+  );
   return ['-c', join(prefix, 'nginx.conf'), '-p', prefix];
 }

@@ -117,7 +117,10 @@ export async function createNetns(tag: string): Promise<Netns> {
       // No such namespace.
     }
     // Deleting one end removes both; the namespace goes once nothing runs inside it.
-    for (const args of [['link', 'del', hostIf], ['netns', 'del', name]]) {
+    for (const args of [
+      ['link', 'del', hostIf],
+      ['netns', 'del', name],
+    ]) {
       try {
         execFileSync('ip', args, { stdio: 'ignore' });
       } catch {
@@ -169,10 +172,43 @@ export async function createNetns(tag: string): Promise<Netns> {
       await tc('qdisc', 'del', 'dev', dev, 'root').catch(() => undefined);
       if ((shape.qdisc ?? 'tbf') === 'tbf') {
         // tbf's limit counts the bytes waiting for tokens: the queue, so limit ÷ rate is its delay.
-        await tc('qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'tbf', 'rate', rate, 'burst', String(burstBytes), 'limit', String(limitBytes));
+        await tc(
+          'qdisc',
+          'add',
+          'dev',
+          dev,
+          'root',
+          'handle',
+          '1:',
+          'tbf',
+          'rate',
+          rate,
+          'burst',
+          String(burstBytes),
+          'limit',
+          String(limitBytes),
+        );
       } else {
         await tc('qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '10');
-        await tc('class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', rate, 'ceil', rate, 'burst', String(burstBytes), 'cburst', String(burstBytes));
+        await tc(
+          'class',
+          'add',
+          'dev',
+          dev,
+          'parent',
+          '1:',
+          'classid',
+          '1:10',
+          'htb',
+          'rate',
+          rate,
+          'ceil',
+          rate,
+          'burst',
+          String(burstBytes),
+          'cburst',
+          String(burstBytes),
+        );
         // A byte FIFO under the class bounds the queue (and its delay) as tbf's limit does. htb does
         // not split GSO packets (up to 64 KiB on veth), so the FIFO must hold a few of them.
         await tc('qdisc', 'add', 'dev', dev, 'parent', '1:10', 'handle', '10:', 'bfifo', 'limit', String(Math.max(limitBytes, 4 * 65_536)));
@@ -181,7 +217,9 @@ export async function createNetns(tag: string): Promise<Netns> {
     },
     async unshape(side) {
       const dev = side === 'ns' ? nsIf : hostIf;
-      await (side === 'ns' ? inNs('tc', 'qdisc', 'del', 'dev', dev, 'root') : execFileAsync('tc', ['qdisc', 'del', 'dev', dev, 'root'])).catch(() => undefined);
+      await (
+        side === 'ns' ? inNs('tc', 'qdisc', 'del', 'dev', dev, 'root') : execFileAsync('tc', ['qdisc', 'del', 'dev', dev, 'root'])
+      ).catch(() => undefined);
     },
     async cleanup() {
       for (const child of children) {
@@ -208,13 +246,19 @@ export async function createNetns(tag: string): Promise<Netns> {
  * runs; returns its result and the median backlog. Backlog ÷ rate is the queueing delay a packet
  * joining the queue then waits: the reference for loaded RTT.
  */
-export async function withBacklog<T>(ns: Netns, during: () => Promise<T>, side: 'ns' | 'host' = 'ns'): Promise<{ value: T; backlogBytes: number }> {
+export async function withBacklog<T>(
+  ns: Netns,
+  during: () => Promise<T>,
+  side: 'ns' | 'host' = 'ns',
+): Promise<{ value: T; backlogBytes: number }> {
   const samples: number[] = [];
   let running = true;
   const tcShow = ['-s', '-j', 'qdisc', 'show', 'dev', side === 'ns' ? ns.nsIf : ns.hostIf, 'root'];
   const sampler = (async () => {
     while (running) {
-      const [root] = JSON.parse(side === 'ns' ? await ns.exec('tc', tcShow) : (await execFileAsync('tc', tcShow)).stdout) as { backlog?: number }[];
+      const [root] = JSON.parse(side === 'ns' ? await ns.exec('tc', tcShow) : (await execFileAsync('tc', tcShow)).stdout) as {
+        backlog?: number;
+      }[];
       samples.push(root?.backlog ?? 0);
       await new Promise((r) => setTimeout(r, 50));
     }

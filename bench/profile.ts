@@ -92,10 +92,16 @@ export function selfTimes(profile: CpuProfile): Attributed {
 const CATEGORIES: [string, RegExp][] = [
   ['GC', /^\(garbage collector\)/],
   ['native: OpenSSL, syscalls (no JS on the stack)', /^\(program\)/],
-  ['logging and serialisation (pino)', /pino|sonic-boom|SonicBoom|multistream|proto\.js|log\.[jt]s|safe-stable-stringify|quick-format|asJson|redact/],
+  [
+    'logging and serialisation (pino)',
+    /pino|sonic-boom|SonicBoom|multistream|proto\.js|log\.[jt]s|safe-stable-stringify|quick-format|asJson|redact/,
+  ],
   ['IPC (worker ↔ primary)', /child_process|cluster|ipc\.[jt]s|worker\.[jt]s|serializ|v8\.js|channel/],
   ['transfer: socket writes (TLS record encryption, loopback send)', /^writeBuffer|^writev|transfer\.[jt]s|catalogue\.[jt]s|upload\.[jt]s/],
-  ['X.509: getPeerCertificate, fingerprints', /getPeerCertificate|translatePeerCertificate|fingerprint|X509Certificate|@peculiar|asn1|pvtsutils/],
+  [
+    'X.509: getPeerCertificate, fingerprints',
+    /getPeerCertificate|translatePeerCertificate|fingerprint|X509Certificate|@peculiar|asn1|pvtsutils/,
+  ],
   ['revocation', /revocation\.[jt]s/],
   ['TLS (node:tls JS side, handshake callbacks, SecureContext)', /_tls_wrap|_tls_common|\btls\.js|onhandshake|secure_context|tls_wrap/i],
   ['metrics and events', /context\.[jt]s|stats\.[jt]s|load\.[jt]s|budget\.[jt]s|events\.js|metrics|prom-client|web\//],
@@ -112,13 +118,21 @@ export function byCategory(spots: readonly HotSpot[]): HotSpot[] {
     sums.set(category, (sums.get(category) ?? 0) + s.selfMs);
   }
   const total = spots.reduce((n, s) => n + s.selfMs, 0);
-  return [...sums.entries()].map(([name, selfMs]) => ({ name, selfMs, share: total > 0 ? selfMs / total : 0 })).sort((a, b) => b.selfMs - a.selfMs);
+  return [...sums.entries()]
+    .map(([name, selfMs]) => ({ name, selfMs, share: total > 0 ? selfMs / total : 0 }))
+    .sort((a, b) => b.selfMs - a.selfMs);
 }
 
 async function profilesIn(dir: string): Promise<{ file: string; pid: number; profile: CpuProfile }[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort();
   // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile
-  return Promise.all(files.map(async (file) => ({ file, pid: Number(file.split('.')[3]), profile: JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile })));
+  return Promise.all(
+    files.map(async (file) => ({
+      file,
+      pid: Number(file.split('.')[3]),
+      profile: JSON.parse(await readFile(join(dir, file), 'utf8')) as CpuProfile,
+    })),
+  );
 }
 
 async function newestProfile(dir: string): Promise<CpuProfile> {
@@ -128,8 +142,14 @@ async function newestProfile(dir: string): Promise<CpuProfile> {
 }
 
 function table(title: string, result: { totalMs: number; spots: HotSpot[] }, top = 12, column = 'function'): string {
-  const lines = [`### ${title}: ${result.totalMs.toFixed(0)} ms on the CPU (idle left out)`, '', `| ${column} | self ms | share |`, '| --- | ---: | ---: |'];
-  for (const s of result.spots.slice(0, top)) lines.push(`| ${column === 'function' ? `\`${s.name}\`` : s.name} | ${s.selfMs.toFixed(0)} | ${(s.share * 100).toFixed(1)} % |`);
+  const lines = [
+    `### ${title}: ${result.totalMs.toFixed(0)} ms on the CPU (idle left out)`,
+    '',
+    `| ${column} | self ms | share |`,
+    '| --- | ---: | ---: |',
+  ];
+  for (const s of result.spots.slice(0, top))
+    lines.push(`| ${column === 'function' ? `\`${s.name}\`` : s.name} | ${s.selfMs.toFixed(0)} | ${(s.share * 100).toFixed(1)} % |`);
   return lines.join('\n');
 }
 
@@ -163,7 +183,14 @@ async function round(): Promise<void> {
       const who = workers === 1 ? 'server (one process)' : isWorker(p.profile) ? `worker (pid ${p.pid})` : `primary (pid ${p.pid})`;
       parts.push(table(`${who}, by category`, { totalMs: t.totalMs, spots: byCategory(t.withCaller) }, 20, 'category'), '');
       parts.push(table(`${who}, top functions`, t, 25), '');
-      parts.push(table(`${who}, top native functions by caller`, { totalMs: t.totalMs, spots: t.withCaller.filter((x) => x.name.includes(' <- ')) }, 12), '');
+      parts.push(
+        table(
+          `${who}, top native functions by caller`,
+          { totalMs: t.totalMs, spots: t.withCaller.filter((x) => x.name.includes(' <- ')) },
+          12,
+        ),
+        '',
+      );
     }
     const total = all.reduce((n, s) => n + s.selfMs, 0);
     parts.splice(4, 0, table('all server processes, by category', { totalMs: total, spots: byCategory(all) }, 20, 'category'), '');
@@ -189,13 +216,63 @@ async function main(): Promise<void> {
     await execFileAsync(process.execPath, [CLI, 'certs', 'client', 'profiler', '--dir', certs]);
     await mkdir(join(dir, 'server-prof'));
     await mkdir(join(dir, 'client-prof'));
-    const server = await spawnReady(process.execPath, ['--cpu-prof', '--cpu-prof-dir', join(dir, 'server-prof'), CLI, 'server', '--host', '127.0.0.1', '--port', '0',
-      '--ca', join(certs, 'ca.crt'), '--cert', join(certs, 'server.crt'), '--key', join(certs, 'server.key'), '--files', join(dir, 'files'),
-      '--builtin-files', '', '--store', join(dir, 'p.db'), '--stats-interval', '0', '--log-level', 'info'], (l) => l.includes('"listening"'));
+    const server = await spawnReady(
+      process.execPath,
+      [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        join(dir, 'server-prof'),
+        CLI,
+        'server',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--ca',
+        join(certs, 'ca.crt'),
+        '--cert',
+        join(certs, 'server.crt'),
+        '--key',
+        join(certs, 'server.key'),
+        '--files',
+        join(dir, 'files'),
+        '--builtin-files',
+        '',
+        '--store',
+        join(dir, 'p.db'),
+        '--stats-interval',
+        '0',
+        '--log-level',
+        'info',
+      ],
+      (l) => l.includes('"listening"'),
+    );
     const port = (JSON.parse(server.line) as { port: number }).port;
-    const { stdout } = await execFileAsync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', join(dir, 'client-prof'), CLI, 'client', '--once', '--json',
-      '--server', `127.0.0.1:${port}`, '--ca', join(certs, 'ca.crt'), '--cert', join(certs, 'clients', 'profiler.crt'),
-      '--key', join(certs, 'clients', 'profiler.key'), '--file', 'big.bin', '--verify', verify, '--outbox', join(dir, 'outbox.db'), '--log-level', 'warn']);
+    const { stdout } = await execFileAsync(process.execPath, [
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      join(dir, 'client-prof'),
+      CLI,
+      'client',
+      '--once',
+      '--json',
+      '--server',
+      `127.0.0.1:${port}`,
+      '--ca',
+      join(certs, 'ca.crt'),
+      '--cert',
+      join(certs, 'clients', 'profiler.crt'),
+      '--key',
+      join(certs, 'clients', 'profiler.key'),
+      '--file',
+      'big.bin',
+      '--verify',
+      verify,
+      '--outbox',
+      join(dir, 'outbox.db'),
+      '--log-level',
+      'warn',
+    ]);
     const result = JSON.parse(stdout.trim().split('\n')[0]!) as { throughputMbps: number; cpuMs: number; bytes: number; error: unknown };
     if (result.error) throw new Error(`download failed: ${JSON.stringify(result.error)}`);
     server.child.kill('SIGTERM');

@@ -122,8 +122,19 @@ function readResult(name: string, sinceMs: number): { rows: BenchRow[]; skipped?
   if (!existsSync(path)) return { rows: [], fresh: false };
   const json = JSON.parse(readFileSync(path, 'utf8')) as { at?: string; rows?: BenchRow[]; skipped?: string; pass?: unknown };
   const fresh = json.at !== undefined ? Date.parse(json.at) >= sinceMs - 1000 : statSync(path).mtimeMs >= sinceMs - 1000;
-  const rows = fresh ? rowsOf({ bench: name, ...(Array.isArray(json.rows) ? { rows: json.rows } : {}), ...(typeof json.pass === 'boolean' ? { pass: json.pass } : {}) }) : [];
-  return { rows, ...(json.skipped === undefined ? {} : { skipped: json.skipped }), ...(typeof json.pass === 'boolean' ? { pass: json.pass } : {}), fresh };
+  const rows = fresh
+    ? rowsOf({
+        bench: name,
+        ...(Array.isArray(json.rows) ? { rows: json.rows } : {}),
+        ...(typeof json.pass === 'boolean' ? { pass: json.pass } : {}),
+      })
+    : [];
+  return {
+    rows,
+    ...(json.skipped === undefined ? {} : { skipped: json.skipped }),
+    ...(typeof json.pass === 'boolean' ? { pass: json.pass } : {}),
+    fresh,
+  };
 }
 
 function summaryMarkdown(outcomes: BenchOutcome[], totalSeconds: number, m: Record<string, unknown>): string {
@@ -136,7 +147,12 @@ function summaryMarkdown(outcomes: BenchOutcome[], totalSeconds: number, m: Reco
     for (const r of o.rows) lines.push(markdownRow(r));
     if (o.status !== 'ok') lines.push(`| ${o.name} | **${o.status}**${o.note ? `: ${o.note}` : ''} | | | | | |`);
   }
-  lines.push('', `| bench | status | seconds |`, '| --- | --- | ---: |', ...outcomes.map((o) => `| ${o.name} | ${o.status} | ${o.seconds.toFixed(0)} |`));
+  lines.push(
+    '',
+    `| bench | status | seconds |`,
+    '| --- | --- | ---: |',
+    ...outcomes.map((o) => `| ${o.name} | ${o.status} | ${o.seconds.toFixed(0)} |`),
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -163,19 +179,35 @@ async function main(): Promise<void> {
     if (status === 'failed') note = `exit status ${run.exitCode}`;
     if (status === 'skipped') note = result.skipped;
     if (status === 'no result') note = `no fresh bench/results/${name}.json`;
-    outcomes.push({ name, status, seconds: run.seconds, exitCode: run.exitCode, ...(note === undefined ? {} : { note }), rows: result.rows });
+    outcomes.push({
+      name,
+      status,
+      seconds: run.seconds,
+      exitCode: run.exitCode,
+      ...(note === undefined ? {} : { note }),
+      rows: result.rows,
+    });
     process.stderr.write(`bench: ${name}: ${status} in ${run.seconds.toFixed(0)} s\n`);
   }
   const totalSeconds = (performance.now() - t0) / 1000;
   const m = machine();
   const rows = outcomes.flatMap((o) => o.rows);
-  const summary = { at: new Date().toISOString(), quick: QUICK, machine: m, totalSeconds, benches: outcomes.map(({ rows: _rows, ...o }) => o), rows };
+  const summary = {
+    at: new Date().toISOString(),
+    quick: QUICK,
+    machine: m,
+    totalSeconds,
+    benches: outcomes.map(({ rows: _rows, ...o }) => o),
+    rows,
+  };
   await writeFile(join(RESULTS_DIR, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const md = summaryMarkdown(outcomes, totalSeconds, m);
   await writeFile(join(RESULTS_DIR, 'summary.md'), md);
   process.stdout.write('\n');
   printTable(rows);
-  process.stdout.write(`\n${outcomes.map((o) => `${o.name}: ${o.status}${o.note ? ` (${o.note})` : ''}, ${o.seconds.toFixed(0)} s`).join('; ')}\n`);
+  process.stdout.write(
+    `\n${outcomes.map((o) => `${o.name}: ${o.status}${o.note ? ` (${o.note})` : ''}, ${o.seconds.toFixed(0)} s`).join('; ')}\n`,
+  );
   process.stdout.write(`total ${totalSeconds.toFixed(0)} s; written to bench/results/summary.json and summary.md\n`);
   // A missed target is a finding for the table, not a broken bench.
   if (outcomes.some((o) => o.status === 'failed' || o.status === 'timeout' || o.status === 'no result')) process.exitCode = 1;

@@ -45,18 +45,68 @@ export async function benchSimulate(): Promise<BenchRow[]> {
   // A 2 h mean gap at peak: ~40 results per client-week of evening-peak, what ingest carries in the time.
   const model = await run(['--clients', String(MODEL.clients), '--span', MODEL.span, '--every', '2h', '--profile', 'evening-peak']);
   const label = `model ${MODEL.clients} clients × ${MODEL.span}`;
-  rows.push({ bench: 'simulate', metric: `${label}: run time (${model.made} results)`, netprobe: model.wallSeconds, unit: 's', target: '< 60 s' });
-  rows.push({ bench: 'simulate', metric: `${label}: planned measurements made`, netprobe: (model.made / model.planned) * 100, unit: '%', target: '≥ 99 %' });
-  rows.push({ bench: 'simulate', metric: `${label}: stored exactly once`, netprobe: model.missing === 0 && model.stored === model.made ? 100 : ((model.made - model.missing) / model.made) * 100, unit: '%', target: '100 %' });
+  rows.push({
+    bench: 'simulate',
+    metric: `${label}: run time (${model.made} results)`,
+    netprobe: model.wallSeconds,
+    unit: 's',
+    target: '< 60 s',
+  });
+  rows.push({
+    bench: 'simulate',
+    metric: `${label}: planned measurements made`,
+    netprobe: (model.made / model.planned) * 100,
+    unit: '%',
+    target: '≥ 99 %',
+  });
+  rows.push({
+    bench: 'simulate',
+    metric: `${label}: stored exactly once`,
+    netprobe: model.missing === 0 && model.stored === model.made ? 100 : ((model.made - model.missing) / model.made) * 100,
+    unit: '%',
+    target: '100 %',
+  });
   rows.push({ bench: 'simulate', metric: `${label}: results per second`, netprobe: model.made / model.wallSeconds, unit: 'results/s' });
-  rows.push({ bench: 'simulate', metric: `${label}: CPU use`, netprobe: (model.cpuSeconds / model.wallSeconds / cores) * 100, unit: `% of ${cores} cores` });
+  rows.push({
+    bench: 'simulate',
+    metric: `${label}: CPU use`,
+    netprobe: (model.cpuSeconds / model.wallSeconds / cores) * 100,
+    unit: `% of ${cores} cores`,
+  });
 
   // 64 KiB at the slowest cap (10 Mbit/s) is 52 ms, 1.3 % of a 4 s simulated hour (--day 96s).
-  const real = await run(['--engine', 'real', '--clients', String(REAL.clients), '--duration', `${REAL.durationS}s`, '--day', '96s', '--every', '2h',
-    '--profile', 'flat', '--file', '64KiB', '--shared-mbps', String(REAL.clients * 100)]);
+  const real = await run([
+    '--engine',
+    'real',
+    '--clients',
+    String(REAL.clients),
+    '--duration',
+    `${REAL.durationS}s`,
+    '--day',
+    '96s',
+    '--every',
+    '2h',
+    '--profile',
+    'flat',
+    '--file',
+    '64KiB',
+    '--shared-mbps',
+    String(REAL.clients * 100),
+  ]);
   const realLabel = `real ${REAL.clients} clients (${(REAL.clients / 8).toFixed(1)} measurements/s asked)`;
-  rows.push({ bench: 'simulate', metric: `${realLabel}: planned measurements run`, netprobe: (real.made / real.planned) * 100, unit: '%', target: '≥ 95 %' });
-  rows.push({ bench: 'simulate', metric: `${realLabel}: CPU use`, netprobe: (real.cpuSeconds / REAL.durationS / cores) * 100, unit: `% of ${cores} cores` });
+  rows.push({
+    bench: 'simulate',
+    metric: `${realLabel}: planned measurements run`,
+    netprobe: (real.made / real.planned) * 100,
+    unit: '%',
+    target: '≥ 95 %',
+  });
+  rows.push({
+    bench: 'simulate',
+    metric: `${realLabel}: CPU use`,
+    netprobe: (real.cpuSeconds / REAL.durationS / cores) * 100,
+    unit: `% of ${cores} cores`,
+  });
   await writeResult('simulate', rows, { runs: { model: { ...MODEL, ...model }, real: { ...REAL, ...real } } });
   if (model.missing > 0 || real.missing > 0) throw new Error(`results missing: model ${model.missing}, real ${real.missing}`);
   return rows;

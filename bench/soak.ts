@@ -69,7 +69,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let server: ChildProcess | undefined;
   try {
     const ca = await createCa();
-    const serverPem = await issueCert(ca, { commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+    const serverPem = await issueCert(ca, {
+      commonName: 'localhost',
+      usage: 'server',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+    });
     const files = { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
     await writeFile(files.ca, ca.certPem);
     await writeFile(files.cert, serverPem.certPem);
@@ -79,8 +84,36 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // The whole client fleet runs in this one process, so at 1,000 clients its event loop, not the
     // server, sets the pace of TLS handshakes: past the default 10 s handshake deadline the server
     // hangs up on clients that are merely queued here (seen: ~1,700 ERR_TLS_HANDSHAKE_TIMEOUT).
-    const child = spawn(process.execPath, [CLI, 'server', '--workers', '1', '--host', '127.0.0.1', '--port', '0', '--ca', files.ca, '--cert', files.cert, '--key', files.key,
-      '--store', store, '--builtin-files', o.file ?? '64KiB', '--stats-interval', '10s', '--max-connections-per-client', '16', '--handshake-timeout', '60s'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'server',
+        '--workers',
+        '1',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--ca',
+        files.ca,
+        '--cert',
+        files.cert,
+        '--key',
+        files.key,
+        '--store',
+        store,
+        '--builtin-files',
+        o.file ?? '64KiB',
+        '--stats-interval',
+        '10s',
+        '--max-connections-per-client',
+        '16',
+        '--handshake-timeout',
+        '60s',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     server = child;
     let serverErrorLines = 0;
     const port = await new Promise<number>((resolve, reject) => {
@@ -102,19 +135,21 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (let i = 0; i < o.clients; i++) {
       const name = `soak-${i}`;
       const pem = await issueCert(ca, { commonName: name, usage: 'client' });
-      clients.push(new NetprobeClient(
-        {
-          servers: [{ host: '127.0.0.1', port }],
-          tls: { ca: Buffer.from(ca.certPem), cert: Buffer.from(pem.certPem), key: Buffer.from(pem.keyPem) },
-          file: o.file ?? '64KiB',
-          schedule: { kind: 'interval', intervalMs: o.intervalMs, jitter: 0.5 },
-          outboxPath: join(dir, 'outboxes', `${name}.db`),
-          reportBackoffBaseMs: 500,
-          reportBackoffMaxMs: 5_000,
-          probe: { idlePings: 2, loadedPingIntervalMs: 100 },
-        },
-        { onResult: (r) => made.set(r.id, { client: name, error: r.error?.code ?? null }) },
-      ));
+      clients.push(
+        new NetprobeClient(
+          {
+            servers: [{ host: '127.0.0.1', port }],
+            tls: { ca: Buffer.from(ca.certPem), cert: Buffer.from(pem.certPem), key: Buffer.from(pem.keyPem) },
+            file: o.file ?? '64KiB',
+            schedule: { kind: 'interval', intervalMs: o.intervalMs, jitter: 0.5 },
+            outboxPath: join(dir, 'outboxes', `${name}.db`),
+            reportBackoffBaseMs: 500,
+            reportBackoffMaxMs: 5_000,
+            probe: { idlePings: 2, loadedPingIntervalMs: 100 },
+          },
+          { onResult: (r) => made.set(r.id, { client: name, error: r.error?.code ?? null }) },
+        ),
+      );
     }
 
     say(`${o.clients} clients measuring for ${o.durationMs} ms (every ${o.intervalMs} ms ±50 %)`);
@@ -164,8 +199,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       serverCpuSeconds,
       pass: false,
     };
-    result.pass = result.measurements > 0 && result.lost === 0 && result.unexpected === 0 && result.serverErrorLines === 0
-      && rssLateMaxMiB - rssEarlyMaxMiB < RSS_PLATEAU_SLACK_MIB;
+    result.pass =
+      result.measurements > 0 &&
+      result.lost === 0 &&
+      result.unexpected === 0 &&
+      result.serverErrorLines === 0 &&
+      rssLateMaxMiB - rssEarlyMaxMiB < RSS_PLATEAU_SLACK_MIB;
     return result;
   } finally {
     // A run that failed part-way must not leave its server behind.
@@ -189,7 +228,10 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ...summary, rssMiB: rssMiB.filter((_, i) => i % 10 === 0) }, null, 2)}\n`);
   const out = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'soak.json'), `${JSON.stringify({ bench: 'soak', at: new Date().toISOString(), quick, machine: { cores: cpus().length, node: process.version }, ...result }, null, 2)}\n`);
+  await writeFile(
+    join(out, 'soak.json'),
+    `${JSON.stringify({ bench: 'soak', at: new Date().toISOString(), quick, machine: { cores: cpus().length, node: process.version }, ...result }, null, 2)}\n`,
+  );
   process.exitCode = result.pass ? 0 : 1;
 }
 

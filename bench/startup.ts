@@ -13,7 +13,18 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { QUICK, type BenchRow, execFileAsync, median, peakRssBytes, printTable, processTree, spawnReady, totalCpuSeconds, writeResult } from './lib.js';
+import {
+  QUICK,
+  type BenchRow,
+  execFileAsync,
+  median,
+  peakRssBytes,
+  printTable,
+  processTree,
+  spawnReady,
+  totalCpuSeconds,
+  writeResult,
+} from './lib.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/index.js', import.meta.url));
 const RUNS = QUICK ? 3 : 7;
@@ -30,8 +41,24 @@ try {
   const certs = join(dir, 'certs');
   await execFileAsync(process.execPath, [CLI, 'certs', 'init', '--dir', certs]);
   await execFileAsync(process.execPath, [CLI, 'certs', 'client', 'bench', '--dir', certs]);
-  const serverArgs = (i: number) => [CLI, 'server', '--host', '127.0.0.1', '--port', '0', '--store', join(dir, `n${i}.db`), '--stats-interval', '0',
-    '--ca', join(certs, 'ca.crt'), '--cert', join(certs, 'server.crt'), '--key', join(certs, 'server.key')];
+  const serverArgs = (i: number) => [
+    CLI,
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--store',
+    join(dir, `n${i}.db`),
+    '--stats-interval',
+    '0',
+    '--ca',
+    join(certs, 'ca.crt'),
+    '--cert',
+    join(certs, 'server.crt'),
+    '--key',
+    join(certs, 'server.key'),
+  ];
 
   const startMs: number[] = [];
   const startCpu: number[] = [];
@@ -53,9 +80,32 @@ try {
       const { port } = JSON.parse(line) as { port: number };
       for (let d = 0; d < DOWNLOADS; d += 2) {
         // Two at once, so both workers are likely to serve some.
-        await Promise.all([0, 1].map(() => execFileAsync(process.execPath, [CLI, 'client', '-s', `127.0.0.1:${port}`, '--ca', join(certs, 'ca.crt'),
-          '--cert', join(certs, 'clients', 'bench.crt'), '--key', join(certs, 'clients', 'bench.key'), '--file', '100MiB', '--once', '--json',
-          '--outbox', join(dir, `outbox-${d}.db`)], { maxBuffer: 16 * MiB })));
+        await Promise.all(
+          [0, 1].map(() =>
+            execFileAsync(
+              process.execPath,
+              [
+                CLI,
+                'client',
+                '-s',
+                `127.0.0.1:${port}`,
+                '--ca',
+                join(certs, 'ca.crt'),
+                '--cert',
+                join(certs, 'clients', 'bench.crt'),
+                '--key',
+                join(certs, 'clients', 'bench.key'),
+                '--file',
+                '100MiB',
+                '--once',
+                '--json',
+                '--outbox',
+                join(dir, `outbox-${d}.db`),
+              ],
+              { maxBuffer: 16 * MiB },
+            ),
+          ),
+        );
       }
       peakWorkerRss = workerPids.map(peakRssBytes);
     }
@@ -65,10 +115,33 @@ try {
 
   const max = (xs: number[]) => Math.max(...xs);
   const rows: BenchRow[] = [
-    { bench: 'startup', metric: `spawn to listening, default files, --workers auto (${workers} workers), median of ${RUNS}`, netprobe: median(startMs), unit: 'ms (lower is better)', target: '< 1000' },
-    { bench: 'startup', metric: 'CPU of primary + workers until listening, median', netprobe: median(startCpu), unit: 'CPU s (lower is better)' },
-    { bench: 'startup', metric: 'RSS per worker after start (largest worker)', netprobe: max(rssAfterStart) / MiB, unit: 'MiB', target: '< 80' },
-    { bench: 'startup', metric: `peak RSS per worker after ${DOWNLOADS} downloads of 100 MiB (largest worker)`, netprobe: max(peakWorkerRss) / MiB, unit: 'MiB', target: '< 80' },
+    {
+      bench: 'startup',
+      metric: `spawn to listening, default files, --workers auto (${workers} workers), median of ${RUNS}`,
+      netprobe: median(startMs),
+      unit: 'ms (lower is better)',
+      target: '< 1000',
+    },
+    {
+      bench: 'startup',
+      metric: 'CPU of primary + workers until listening, median',
+      netprobe: median(startCpu),
+      unit: 'CPU s (lower is better)',
+    },
+    {
+      bench: 'startup',
+      metric: 'RSS per worker after start (largest worker)',
+      netprobe: max(rssAfterStart) / MiB,
+      unit: 'MiB',
+      target: '< 80',
+    },
+    {
+      bench: 'startup',
+      metric: `peak RSS per worker after ${DOWNLOADS} downloads of 100 MiB (largest worker)`,
+      netprobe: max(peakWorkerRss) / MiB,
+      unit: 'MiB',
+      target: '< 80',
+    },
     { bench: 'startup', metric: 'RSS of the primary after start (store, dashboard, metrics)', netprobe: primaryRss / MiB, unit: 'MiB' },
   ];
   printTable(rows);

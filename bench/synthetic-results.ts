@@ -38,7 +38,9 @@ export function buildSyntheticStore(path: string, shape: FleetShape): void {
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -262144');
   migrateSqlite(db, path);
-  const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'results' AND sql IS NOT NULL").all() as {
+  const indexes = db
+    .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'results' AND sql IS NOT NULL")
+    .all() as {
     name: string;
     sql: string;
   }[];
@@ -74,11 +76,35 @@ export function buildSyntheticStore(path: string, shape: FleetShape): void {
         const transferMs = (bytes * 8) / (level * 1000);
         const idle = 2 + 10 * rand();
         insert.run(
-          idOf(i), names[c], 'bench:7443', '10MiB', 'file', startedAtMs, Math.round(startedAtMs + transferMs + 1000), failed ? 0 : bytes,
-          null, 1, 3, idle, failed ? null : responseMs, failed ? null : responseMs + transferMs, failed ? null : transferMs,
-          failed ? null : level, failed ? null : (bytes * 8) / ((responseMs + transferMs) * 1000), failed ? null : idle + (rush ? 80 : 15),
-          '[]', 5, rand() < 0.02 ? 1 : 0, failed ? null : 1, 'TLSv1.3', 'TLS_AES_256_GCM_SHA384', 0,
-          failed ? 'NETPROBE_TIMEOUT' : null, failed ? 'timed out' : null, rush ? 40 + Math.floor(20 * rand()) : Math.floor(8 * rand()), rush ? 9000 : 3000,
+          idOf(i),
+          names[c],
+          'bench:7443',
+          '10MiB',
+          'file',
+          startedAtMs,
+          Math.round(startedAtMs + transferMs + 1000),
+          failed ? 0 : bytes,
+          null,
+          1,
+          3,
+          idle,
+          failed ? null : responseMs,
+          failed ? null : responseMs + transferMs,
+          failed ? null : transferMs,
+          failed ? null : level,
+          failed ? null : (bytes * 8) / ((responseMs + transferMs) * 1000),
+          failed ? null : idle + (rush ? 80 : 15),
+          '[]',
+          5,
+          rand() < 0.02 ? 1 : 0,
+          failed ? null : 1,
+          'TLSv1.3',
+          'TLS_AES_256_GCM_SHA384',
+          0,
+          failed ? 'NETPROBE_TIMEOUT' : null,
+          failed ? 'timed out' : null,
+          rush ? 40 + Math.floor(20 * rand()) : Math.floor(8 * rand()),
+          rush ? 9000 : 3000,
         );
         i++;
       }

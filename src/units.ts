@@ -34,14 +34,25 @@ export function formatDurationMs(ms: number): string {
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12,
+  B: 1,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
+  kB: 1e3,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
 };
 
 /** '4MiB', '512KiB', '10MB', '1GB', '100B' → bytes. A bare number is refused with the fix. */
 export function parseSizeBytes(text: string, what = 'size'): number {
   const trimmed = text.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) {
-    throw new UsageError(`${what}: '${trimmed}' needs a unit: ${trimmed}B, ${trimmed}KiB, ${trimmed}MiB, ${trimmed}GiB, ${trimmed}KB, ${trimmed}MB or ${trimmed}GB`);
+    throw new UsageError(
+      `${what}: '${trimmed}' needs a unit: ${trimmed}B, ${trimmed}KiB, ${trimmed}MiB, ${trimmed}GiB, ${trimmed}KB, ${trimmed}MB or ${trimmed}GB`,
+    );
   }
   const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB|kB|KB|MB|GB|TB)$/.exec(trimmed);
   if (!m) throw new UsageError(`${what}: '${text}' is not a size (examples: 512KiB, 4MiB, 10MB, 1GB)`);

@@ -59,7 +59,11 @@ export async function analyse(store: AnalysisSource, options: AnalyseOptions = {
   }
   clients.sort((a, b) => compareText(a.summary.client, b.summary.client));
 
-  const verdict = judgeWindow(clients.map((c) => c.verdict), profile.hours, t);
+  const verdict = judgeWindow(
+    clients.map((c) => c.verdict),
+    profile.hours,
+    t,
+  );
   const { episodes, network } = verdict;
   const windows = [...episodes, ...network].map((e) => ({ fromMs: e.startMs, toMs: e.endMs }));
   const loads = windows.length > 0 ? await store.serverLoad(windows) : [];

@@ -61,7 +61,9 @@ export function hourRatios(m: Samples, clock: HourClock, baseline: number | null
     const tp = m.throughputMbps[i]!;
     if (m.failed[i] === 0 && !Number.isNaN(tp)) byHour[clock.hour(m.startedAtMs[i]!)]!.push(tp);
   }
-  return byHour.map((values) => (values.length >= t.minClientHourSamples ? percentileSelect(Float64Array.from(values), 0.5)! / baseline : null));
+  return byHour.map((values) =>
+    values.length >= t.minClientHourSamples ? percentileSelect(Float64Array.from(values), 0.5)! / baseline : null,
+  );
 }
 
 /** `clientRatios[c][h]`: client c's hour-h median over its baseline, or null. */
@@ -92,7 +94,11 @@ export function busiestHour(hours: readonly HourCounts[], t: Thresholds): Busies
   const total = hours.reduce((sum, g) => sum + g.downloads, 0);
   const none = { hour: null, downloads: null, share: null, runnerUp: null, pValue: null };
   if (total < t.minHourDownloads) {
-    return { ...none, confidence: 'insufficient-data', reason: `${total} downloads; at least ${t.minHourDownloads} are needed to name a busiest hour` };
+    return {
+      ...none,
+      confidence: 'insufficient-data',
+      reason: `${total} downloads; at least ${t.minHourDownloads} are needed to name a busiest hour`,
+    };
   }
   const ranked = hours.map((g, hour) => ({ hour, downloads: g.downloads })).sort((a, b) => b.downloads - a.downloads || a.hour - b.hour);
   const top = ranked[0]!;

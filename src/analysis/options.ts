@@ -104,7 +104,10 @@ export interface ResolvedOptions {
 export function resolveOptions(options: AnalyseOptions = {}): ResolvedOptions {
   const sinceMs = options.sinceMs ?? null;
   const untilMs = options.untilMs ?? null;
-  for (const [name, value] of [['since', sinceMs], ['until', untilMs]] as const) {
+  for (const [name, value] of [
+    ['since', sinceMs],
+    ['until', untilMs],
+  ] as const) {
     if (value !== null && !Number.isSafeInteger(value)) throw new UsageError(`--${name} must be a time in whole milliseconds`);
   }
   if (sinceMs !== null && untilMs !== null && sinceMs >= untilMs) {

@@ -24,7 +24,12 @@ export const ratio = (a: number, b: number): number | null => (b === 0 ? null : 
 
 /** 90_061_000 → '1d 1h', 3_725_000 → '1h 2m', 45_000 → '45s' (two largest units). */
 export function formatDuration(ms: number): string {
-  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ];
   const parts: string[] = [];
   let rest = Math.round(ms);
   for (const [name, size] of units) {

@@ -46,7 +46,7 @@ export interface Bucket {
 export function clientBuckets(m: ClientMeasurements, bucketMs: number): Bucket[] {
   const buckets: Bucket[] = [];
   const n = m.startedAtMs.length;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const startMs = Math.floor(m.startedAtMs[i]! / bucketMs) * bucketMs;
     const rates: number[] = [];
     let downloads = 0;
@@ -82,7 +82,9 @@ export function seriesPoints(buckets: readonly Bucket[]): SeriesPoint[] {
 
 /** Buckets that have a median, as (x = bucket middle in days, y = median). */
 function levels(buckets: readonly Bucket[], bucketMs: number): { startMs: number; x: number; y: number }[] {
-  return buckets.filter((b) => b.median !== null).map((b) => ({ startMs: b.startMs, x: (b.startMs + bucketMs / 2) / DAY_MS, y: b.median! }));
+  return buckets
+    .filter((b) => b.median !== null)
+    .map((b) => ({ startMs: b.startMs, x: (b.startMs + bucketMs / 2) / DAY_MS, y: b.median! }));
 }
 
 export function trend(buckets: readonly Bucket[], bucketMs: number, t: Thresholds): Trend | null {
@@ -105,7 +107,12 @@ export function levelChanges(buckets: readonly Bucket[], bucketMs: number, t: Th
   return at.map((k, i) => {
     const before = median(Float64Array.from(y.slice(bounds[i]!, k)).sort())!;
     const after = median(Float64Array.from(y.slice(k, bounds[i + 2]!)).sort())!;
-    return { at: iso(points[k]!.startMs), beforeMbps: r3(before), afterMbps: r3(after), change: r4n(before > 0 ? (after - before) / before : null) };
+    return {
+      at: iso(points[k]!.startMs),
+      beforeMbps: r3(before),
+      afterMbps: r3(after),
+      change: r4n(before > 0 ? (after - before) / before : null),
+    };
   });
 }
 

@@ -63,7 +63,9 @@ function verdict(load: ServerLoad | undefined, window: ServerLoad, t: Thresholds
   const during = load?.meanConcurrentTransfers ?? null;
   const usual = window.meanConcurrentTransfers;
   const coincides =
-    during === null || usual === null || !load?.annotated ? null : during >= t.serverLoadFactor * usual && during >= t.minServerConcurrentTransfers;
+    during === null || usual === null || !load?.annotated
+      ? null
+      : during >= t.serverLoadFactor * usual && during >= t.minServerConcurrentTransfers;
   return {
     meanConcurrentTransfers: r3n(during),
     meanOutboundMbps: r3n(load?.meanOutboundMbps ?? null),
@@ -129,7 +131,12 @@ function findings(summary: Omit<AnalysisSummary, 'findings' | 'excludedFailures'
     const s = c.schedule;
     if (s.silent) {
       const every = s.expectedIntervalMs === null ? '' : ` (expected every ${formatDuration(s.expectedIntervalMs)})`;
-      out.push({ kind: 'silent', client: c.client, at: c.lastSeen, message: `silent for ${formatDuration(s.silentForMs)} at the window end${every}` });
+      out.push({
+        kind: 'silent',
+        client: c.client,
+        at: c.lastSeen,
+        message: `silent for ${formatDuration(s.silentForMs)} at the window end${every}`,
+      });
     }
     if (s.gaps > 0) {
       const message = `${s.gaps} gap(s) in the schedule, longest ${formatDuration(s.longestGapMs ?? 0)}, about ${s.missedEstimate} result(s) missing`;
@@ -141,7 +148,12 @@ function findings(summary: Omit<AnalysisSummary, 'findings' | 'excludedFailures'
     }
     for (const p of c.changePoints) {
       const change = p.change === null ? '' : ` (${p.change > 0 ? '+' : ''}${pct(p.change)})`;
-      out.push({ kind: 'level-change', client: c.client, at: p.at, message: `throughput level moved from ${p.beforeMbps} to ${p.afterMbps} Mbit/s${change}` });
+      out.push({
+        kind: 'level-change',
+        client: c.client,
+        at: p.at,
+        message: `throughput level moved from ${p.beforeMbps} to ${p.afterMbps} Mbit/s${change}`,
+      });
     }
   }
   for (const a of input.absent) {
@@ -152,7 +164,9 @@ function findings(summary: Omit<AnalysisSummary, 'findings' | 'excludedFailures'
     const message = `${n.clients.length} clients degraded together for ${formatDuration(n.durationMs)} (peak ${pct(n.peakShare)} of active clients); likely cause: ${n.likelyCause}`;
     out.push({ kind: 'network-episode', client: null, at: n.start, message });
   }
-  return out.sort((a, b) => compareText(a.kind, b.kind) || compareText(a.client ?? '', b.client ?? '') || compareText(a.at ?? '', b.at ?? ''));
+  return out.sort(
+    (a, b) => compareText(a.kind, b.kind) || compareText(a.client ?? '', b.client ?? '') || compareText(a.at ?? '', b.at ?? ''),
+  );
 }
 
 export function assembleSummary(input: SummaryInput): AnalysisSummary {

@@ -71,30 +71,93 @@ function clientTables(s: AnalysisSummary): string[] {
   const zone = s.window.timeZone;
   const throughput = s.clients.map((c) => {
     const t = c.throughputMbps;
-    return [c.client, String(c.downloads.total), String(c.downloads.failed), percent(c.downloads.failureRate),
-      fixed(t.mean, 2), fixed(t.min, 2), fixed(t.max, 2), fixed(t.median, 2), fixed(t.p5, 2), fixed(t.p95, 2), fixed(t.stddev, 2), fixed(t.cv, 3)];
+    return [
+      c.client,
+      String(c.downloads.total),
+      String(c.downloads.failed),
+      percent(c.downloads.failureRate),
+      fixed(t.mean, 2),
+      fixed(t.min, 2),
+      fixed(t.max, 2),
+      fixed(t.median, 2),
+      fixed(t.p5, 2),
+      fixed(t.p95, 2),
+      fixed(t.stddev, 2),
+      fixed(t.cv, 3),
+    ];
   });
-  const latency = s.clients.map((c) => [c.client, fixed(c.latencyMs.mean, 1), fixed(c.latencyMs.p95, 1), fixed(c.responseMs.mean, 1),
-    fixed(c.responseMs.p95, 1), fixed(c.rttMs.idle, 1), fixed(c.rttMs.loaded, 1), fixed(c.rttMs.bufferbloat, 1), percent(c.clientLimitedShare)]);
-  const schedule = s.clients.map((c) => [c.client, localTime(c.firstSeen, zone), localTime(c.lastSeen, zone),
-    duration(c.schedule.expectedIntervalMs), String(c.schedule.gaps), duration(c.schedule.longestGapMs), String(c.schedule.missedEstimate),
-    c.schedule.silent ? duration(c.schedule.silentForMs) : 'no', fixed(c.baseline.throughputMbps, 2),
-    c.trend ? fixed(c.trend.slopeMbpsPerDay, 3) : dash, String(c.changePoints.length), String(c.episodes)]);
+  const latency = s.clients.map((c) => [
+    c.client,
+    fixed(c.latencyMs.mean, 1),
+    fixed(c.latencyMs.p95, 1),
+    fixed(c.responseMs.mean, 1),
+    fixed(c.responseMs.p95, 1),
+    fixed(c.rttMs.idle, 1),
+    fixed(c.rttMs.loaded, 1),
+    fixed(c.rttMs.bufferbloat, 1),
+    percent(c.clientLimitedShare),
+  ]);
+  const schedule = s.clients.map((c) => [
+    c.client,
+    localTime(c.firstSeen, zone),
+    localTime(c.lastSeen, zone),
+    duration(c.schedule.expectedIntervalMs),
+    String(c.schedule.gaps),
+    duration(c.schedule.longestGapMs),
+    String(c.schedule.missedEstimate),
+    c.schedule.silent ? duration(c.schedule.silentForMs) : 'no',
+    fixed(c.baseline.throughputMbps, 2),
+    c.trend ? fixed(c.trend.slopeMbpsPerDay, 3) : dash,
+    String(c.changePoints.length),
+    String(c.episodes),
+  ]);
   return [
-    section('Throughput per client (Mbit/s)', renderTable(
-      ['client', 'downloads', 'failed', 'fail%', 'mean', 'min', 'max', 'median', 'p5', 'p95', 'stddev', 'cv'], throughput)),
-    section('Latency per client (ms)', renderTable(
-      ['client', 'latency avg', 'latency p95', 'response avg', 'response p95', 'idle rtt', 'loaded rtt', 'bufferbloat', 'client-limited'], latency)),
-    section('Schedule, baseline and trend per client', renderTable(
-      ['client', 'first seen', 'last seen', 'interval', 'gaps', 'longest gap', 'missed', 'silent', 'baseline Mbit/s', 'trend Mbit/s/day', 'level changes', 'episodes'],
-      schedule)),
+    section(
+      'Throughput per client (Mbit/s)',
+      renderTable(['client', 'downloads', 'failed', 'fail%', 'mean', 'min', 'max', 'median', 'p5', 'p95', 'stddev', 'cv'], throughput),
+    ),
+    section(
+      'Latency per client (ms)',
+      renderTable(
+        ['client', 'latency avg', 'latency p95', 'response avg', 'response p95', 'idle rtt', 'loaded rtt', 'bufferbloat', 'client-limited'],
+        latency,
+      ),
+    ),
+    section(
+      'Schedule, baseline and trend per client',
+      renderTable(
+        [
+          'client',
+          'first seen',
+          'last seen',
+          'interval',
+          'gaps',
+          'longest gap',
+          'missed',
+          'silent',
+          'baseline Mbit/s',
+          'trend Mbit/s/day',
+          'level changes',
+          'episodes',
+        ],
+        schedule,
+      ),
+    ),
   ];
 }
 
 function hourTables(s: AnalysisSummary): string[] {
   const total = s.totals.downloads;
-  const hours = s.hourOfDay.map((h) => [hh(h.hour), String(h.downloads), percent(total ? h.downloads / total : null),
-    bytes(h.bytes), fixed(h.medianThroughputMbps, 2), fixed(h.p95LatencyMs, 1), percent(h.failureRate), percent(h.relativeThroughput)]);
+  const hours = s.hourOfDay.map((h) => [
+    hh(h.hour),
+    String(h.downloads),
+    percent(total ? h.downloads / total : null),
+    bytes(h.bytes),
+    fixed(h.medianThroughputMbps, 2),
+    fixed(h.p95LatencyMs, 1),
+    percent(h.failureRate),
+    percent(h.relativeThroughput),
+  ]);
   const b = s.busiestHour;
   const c = s.mostCongestedHour;
   const verdicts = [
@@ -102,13 +165,20 @@ function hourTables(s: AnalysisSummary): string[] {
     `Most congested hour: ${hh(c.hour)}${c.relativeThroughput === null ? '' : `, ${percent(c.relativeThroughput)} of baseline`} (confidence ${c.confidence}: ${c.reason})`,
   ].join('\n');
   const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-  const matrix = days.map((day, d) => [day, ...s.weekdayHour.filter((cell) => cell.weekday === d + 1).map((cell) => String(cell.downloads))]);
+  const matrix = days.map((day, d) => [
+    day,
+    ...s.weekdayHour.filter((cell) => cell.weekday === d + 1).map((cell) => String(cell.downloads)),
+  ]);
   return [
-    section(`Hour of day (${s.window.timeZone})`, renderTable(
-      ['hour', 'downloads', 'share', 'bytes', 'median Mbit/s', 'p95 latency ms', 'fail%', 'vs baseline'], hours)),
+    section(
+      `Hour of day (${s.window.timeZone})`,
+      renderTable(['hour', 'downloads', 'share', 'bytes', 'median Mbit/s', 'p95 latency ms', 'fail%', 'vs baseline'], hours),
+    ),
     `${verdicts}\n`,
-    section(`Downloads by weekday and hour (${s.window.timeZone}; --json or --csv weekday-hours for throughput and latency)`,
-      renderTable(['', ...Array.from({ length: 24 }, (_, h) => String(h))], matrix)),
+    section(
+      `Downloads by weekday and hour (${s.window.timeZone}; --json or --csv weekday-hours for throughput and latency)`,
+      renderTable(['', ...Array.from({ length: 24 }, (_, h) => String(h))], matrix),
+    ),
   ];
 }
 
@@ -128,17 +198,58 @@ function episodeTables(s: AnalysisSummary): string[] {
   const zone = s.window.timeZone;
   const clientEpisodes = worst(s.episodes);
   const networkEpisodes = worst(s.networkEpisodes);
-  const episodes = clientEpisodes.shown.map((e) => [e.client, localTime(e.start, zone), localTime(e.end, zone), duration(e.durationMs),
-    String(e.measurements), fixed(e.severity, 2), `${fixed(e.medianThroughputMbps, 2)} / ${fixed(e.baselineMbps, 2)}`,
-    `${e.causes.lowThroughput}/${e.causes.highLatency}/${e.causes.failed}`, e.networkWide ? 'yes' : 'no', load(e.serverLoad), e.likelyCause]);
-  const network = networkEpisodes.shown.map((e) => [localTime(e.start, zone), localTime(e.end, zone), duration(e.durationMs),
-    e.clients.join(','), percent(e.peakShare), fixed(e.severity, 2), load(e.serverLoad), e.likelyCause]);
+  const episodes = clientEpisodes.shown.map((e) => [
+    e.client,
+    localTime(e.start, zone),
+    localTime(e.end, zone),
+    duration(e.durationMs),
+    String(e.measurements),
+    fixed(e.severity, 2),
+    `${fixed(e.medianThroughputMbps, 2)} / ${fixed(e.baselineMbps, 2)}`,
+    `${e.causes.lowThroughput}/${e.causes.highLatency}/${e.causes.failed}`,
+    e.networkWide ? 'yes' : 'no',
+    load(e.serverLoad),
+    e.likelyCause,
+  ]);
+  const network = networkEpisodes.shown.map((e) => [
+    localTime(e.start, zone),
+    localTime(e.end, zone),
+    duration(e.durationMs),
+    e.clients.join(','),
+    percent(e.peakShare),
+    fixed(e.severity, 2),
+    load(e.serverLoad),
+    e.likelyCause,
+  ]);
   return [
-    section('Congestion episodes', episodes.length === 0 ? '(none)' : renderTable(
-      ['client', 'start', 'end', 'duration', 'results', 'severity', 'median / baseline Mbit/s', 'slow/late/failed', 'network-wide', 'server load', 'likely cause'],
-      episodes) + clientEpisodes.more),
-    section('Network-wide episodes', network.length === 0 ? '(none)' : renderTable(
-      ['start', 'end', 'duration', 'clients', 'peak share', 'severity', 'server load', 'likely cause'], network) + networkEpisodes.more),
+    section(
+      'Congestion episodes',
+      episodes.length === 0
+        ? '(none)'
+        : renderTable(
+            [
+              'client',
+              'start',
+              'end',
+              'duration',
+              'results',
+              'severity',
+              'median / baseline Mbit/s',
+              'slow/late/failed',
+              'network-wide',
+              'server load',
+              'likely cause',
+            ],
+            episodes,
+          ) + clientEpisodes.more,
+    ),
+    section(
+      'Network-wide episodes',
+      network.length === 0
+        ? '(none)'
+        : renderTable(['start', 'end', 'duration', 'clients', 'peak share', 'severity', 'server load', 'likely cause'], network) +
+            networkEpisodes.more,
+    ),
   ];
 }
 
@@ -150,7 +261,9 @@ export function renderSummaryTables(s: AnalysisSummary): string {
     `${t.clients} clients, ${t.downloads} downloads, ${t.failed} failed (${percent(t.failureRate)}), ${bytes(t.bytes)}`,
     '',
   ].join('\n');
-  const findings = s.findings.map((f) => printable(`- ${f.kind}${f.client ? ` ${f.client}` : ''}${f.at ? ` at ${localTime(f.at, w.timeZone)}` : ''}: ${f.message}`));
+  const findings = s.findings.map((f) =>
+    printable(`- ${f.kind}${f.client ? ` ${f.client}` : ''}${f.at ? ` at ${localTime(f.at, w.timeZone)}` : ''}: ${f.message}`),
+  );
   return [
     head,
     ...(s.clients.length > 0 ? clientTables(s) : ['No results in the window.\n']),

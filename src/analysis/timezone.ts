@@ -76,7 +76,7 @@ export function offsetSpans(zone: string, fromMs: number, toMs: number): UtcOffs
   const sampleToMs = Math.min(toMs, Math.max(OFFSET_CEILING_MS, sampleFromMs));
   let previous = offsetAt(zone, sampleFromMs);
   const spans: UtcOffsetSpan[] = [{ fromMs, offsetMs: previous }];
-  for (let lo = sampleFromMs; lo < sampleToMs; ) {
+  for (let lo = sampleFromMs; lo < sampleToMs;) {
     const hi = Math.min(lo + SAMPLE_MS, sampleToMs);
     const offset = offsetAt(zone, hi);
     if (offset !== previous) {

@@ -239,7 +239,8 @@ export interface Series {
   network: NetworkPoint[];
 }
 
-export type FindingKind = 'silent' | 'absent' | 'gaps' | 'failures' | 'setup-failures' | 'server-failures' | 'network-episode' | 'level-change';
+export type FindingKind =
+  'silent' | 'absent' | 'gaps' | 'failures' | 'setup-failures' | 'server-failures' | 'network-episode' | 'level-change';
 
 export interface Finding {
   kind: FindingKind;

@@ -43,7 +43,10 @@ export function judgeClient(s: Samples, ctx: JudgeContext, columns: BaselineColu
     client: s.client,
     baselines: base,
     schedule,
-    episodes: baselineMbps === null ? [] : clientEpisodes(s, { throughputMbps: baselineMbps, latencyMs: base.latencyMs }, schedule.expectedIntervalMs, t),
+    episodes:
+      baselineMbps === null
+        ? []
+        : clientEpisodes(s, { throughputMbps: baselineMbps, latencyMs: base.latencyMs }, schedule.expectedIntervalMs, t),
     active: baselineMbps === null ? null : { client: s.client, fromMs: s.startedAtMs[0]!, toMs: s.startedAtMs[n - 1]! },
     hourRatios: hourRatios(s, ctx.clock, baselineMbps, t),
   };

@@ -35,6 +35,7 @@ export function selectionOptions(flags: SelectionFlags, now: number) {
 
 /** Opens the store read-only; a SQLite file that does not exist is a usage error, not an empty store. */
 export async function openSelectedStore(location: string): Promise<Store> {
-  if (storeFileMissing(parseStoreLocation(location))) throw new UsageError(`store '${location}' does not exist (give --store the server's SQLite file)`);
+  if (storeFileMissing(parseStoreLocation(location)))
+    throw new UsageError(`store '${location}' does not exist (give --store the server's SQLite file)`);
   return openStore(location, { readonly: true });
 }

@@ -15,7 +15,10 @@ export function registerCerts(program: Command): void {
     .description('create the private CA, the server certificate and client certificates')
     .exitOverride();
 
-  addOptions(certs.command('init').description('create a CA (ca.crt, ca.key) and a server certificate (server.crt, server.key)'), certsInitTable)
+  addOptions(
+    certs.command('init').description('create a CA (ca.crt, ca.key) and a server certificate (server.crt, server.key)'),
+    certsInitTable,
+  )
     .exitOverride()
     .action(async (opts: Record<string, unknown>) => {
       const options = resolveOptions(certsInitTable, { flags: opts }) as { dir: string; host?: string[]; force?: boolean };
@@ -23,7 +26,10 @@ export function registerCerts(program: Command): void {
       printWritten([paths.caCert, paths.caKey, paths.serverCert, paths.serverKey]);
     });
 
-  addOptions(certs.command('client').description('issue a client certificate clients/NAME.crt and clients/NAME.key signed by the CA'), certsClientTable)
+  addOptions(
+    certs.command('client').description('issue a client certificate clients/NAME.crt and clients/NAME.key signed by the CA'),
+    certsClientTable,
+  )
     .exitOverride()
     .action(async (name: string, opts: Record<string, unknown>) => {
       const options = resolveOptions(certsClientTable, { flags: opts }) as { dir: string; force?: boolean };
@@ -32,7 +38,9 @@ export function registerCerts(program: Command): void {
     });
 
   addOptions(
-    certs.command('revoke').description('revoke clients/NAME.crt: add it to crl.pem (signed by the CA); a server run with --crl reloads it on SIGHUP'),
+    certs
+      .command('revoke')
+      .description('revoke clients/NAME.crt: add it to crl.pem (signed by the CA); a server run with --crl reloads it on SIGHUP'),
     certsRevokeTable,
   )
     .exitOverride()
@@ -43,7 +51,10 @@ export function registerCerts(program: Command): void {
       process.stdout.write(`revoked ${name}: serial ${r.serialNumber}, sha256 ${r.fingerprint256} (${r.revoked} revoked in all)\n`);
     });
 
-  addOptions(certs.command('crl').description('create or re-sign crl.pem with the certificates it already lists (renews its validity)'), certsCrlTable)
+  addOptions(
+    certs.command('crl').description('create or re-sign crl.pem with the certificates it already lists (renews its validity)'),
+    certsCrlTable,
+  )
     .exitOverride()
     .action(async (opts: Record<string, unknown>) => {
       const options = resolveOptions(certsCrlTable, { flags: opts }) as { dir: string; days: number };

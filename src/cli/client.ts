@@ -10,72 +10,70 @@ import { clientTable } from './options/client.js';
 import { resolveOptions } from './options/resolve.js';
 import { addOptions } from './options/table.js';
 
-
 export function registerClient(program: Command): void {
   addOptions(
     program.command('client').description('measure downloads from a netprobe server on a schedule and report the results'),
     clientTable,
-  )
-    .action(async (opts: Record<string, unknown>) => {
-      const config = clientConfigSchema.parse(resolveOptions(clientTable, { flags: opts }));
-      // On a terminal the scheduled client prints a line per measurement (iperf3/ndt7 style); piped, it
-      // keeps writing JSON log lines. --once prints its table, --json JSON lines of results.
-      const lines = !config.json && !config.once && process.stdout.isTTY === true;
-      const printing = config.once || config.json || lines;
-      // While printing for a person, the log says only what went wrong, unless a level was asked for.
-      const level = opts.logLevel === undefined && (config.once || lines) ? 'warn' : config.logLevel;
-      // stdout carries the table, lines or JSON when printing; logs then go to stderr.
-      const logger = createLogger({
-        level,
-        file: config.logFile,
-        stdout: !printing,
-        ...(printing ? { stream: pino.destination({ dest: 2, sync: true }) } : {}),
-      });
-      const log = logger.child({ component: 'client' });
-      const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
-      const print = (result: Result) => {
-        if (config.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-        else if (lines) process.stdout.write(`${formatResultLine(result, client.outbox.count())}\n`);
-        else process.stdout.write(`${formatResultTable(result)}\n\n`);
-      };
-      const client: NetprobeClient = new NetprobeClient(clientOptionsFromConfig(config, material), {
-        logger,
-        ...(printing && !config.once ? { onResult: print } : {}),
-      });
-      if (lines) process.stdout.write(`${RESULT_LINE_HEADER}\n`);
+  ).action(async (opts: Record<string, unknown>) => {
+    const config = clientConfigSchema.parse(resolveOptions(clientTable, { flags: opts }));
+    // On a terminal the scheduled client prints a line per measurement (iperf3/ndt7 style); piped, it
+    // keeps writing JSON log lines. --once prints its table, --json JSON lines of results.
+    const lines = !config.json && !config.once && process.stdout.isTTY === true;
+    const printing = config.once || config.json || lines;
+    // While printing for a person, the log says only what went wrong, unless a level was asked for.
+    const level = opts.logLevel === undefined && (config.once || lines) ? 'warn' : config.logLevel;
+    // stdout carries the table, lines or JSON when printing; logs then go to stderr.
+    const logger = createLogger({
+      level,
+      file: config.logFile,
+      stdout: !printing,
+      ...(printing ? { stream: pino.destination({ dest: 2, sync: true }) } : {}),
+    });
+    const log = logger.child({ component: 'client' });
+    const material = await loadTlsMaterial({ ca: config.ca, cert: config.cert, key: config.key });
+    const print = (result: Result) => {
+      if (config.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else if (lines) process.stdout.write(`${formatResultLine(result, client.outbox.count())}\n`);
+      else process.stdout.write(`${formatResultTable(result)}\n\n`);
+    };
+    const client: NetprobeClient = new NetprobeClient(clientOptionsFromConfig(config, material), {
+      logger,
+      ...(printing && !config.once ? { onResult: print } : {}),
+    });
+    if (lines) process.stdout.write(`${RESULT_LINE_HEADER}\n`);
 
-      if (config.once) {
-        try {
-          const results = await client.measure();
-          results.forEach(print);
-          process.exitCode = results.at(-1)?.error ? 1 : 0;
-        } finally {
-          await client.stop();
-          logger.flush();
-        }
-        return;
-      }
-
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals) => {
-        signals++;
-        if (signals > 1) {
-          log.warn({ signal }, 'second signal: exiting now, the outbox keeps unsent results');
-          logger.flush();
-          process.exit(1);
-        }
-        log.info({ signal }, 'stopping: finishing the running measurement');
-        void client.stop();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+    if (config.once) {
       try {
-        await client.run();
+        const results = await client.measure();
+        results.forEach(print);
+        process.exitCode = results.at(-1)?.error ? 1 : 0;
       } finally {
         await client.stop();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
         logger.flush();
       }
-    });
+      return;
+    }
+
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        log.warn({ signal }, 'second signal: exiting now, the outbox keeps unsent results');
+        logger.flush();
+        process.exit(1);
+      }
+      log.info({ signal }, 'stopping: finishing the running measurement');
+      void client.stop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      await client.run();
+    } finally {
+      await client.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      logger.flush();
+    }
+  });
 }

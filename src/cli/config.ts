@@ -14,7 +14,10 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     data = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]!.replace(/:$/, '')}`, { cause: err });
+    throw new ConfigError(
+      `config file ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]!.replace(/:$/, '')}`,
+      { cause: err },
+    );
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`config file ${path} must hold an object`);
   return data as Record<string, unknown>;

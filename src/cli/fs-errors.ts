@@ -29,12 +29,15 @@ interface SystemError {
 
 /** A node system error about a path (fs calls carry `syscall` and `path`). */
 export function isPathError(err: unknown): err is SystemError & Error {
-  return err instanceof Error && typeof (err as Partial<SystemError>).code === 'string' && typeof (err as Partial<SystemError>).path === 'string';
+  return (
+    err instanceof Error && typeof (err as Partial<SystemError>).code === 'string' && typeof (err as Partial<SystemError>).path === 'string'
+  );
 }
 
 /** "cannot mkdir report/charts: a part of the path is a file, not a folder (ENOTDIR)". */
 export function describePathError(err: SystemError): string {
-  const verb = err.syscall === 'open' ? 'open' : err.syscall === 'mkdir' ? 'create' : err.syscall === 'write' ? 'write to' : (err.syscall ?? 'use');
+  const verb =
+    err.syscall === 'open' ? 'open' : err.syscall === 'mkdir' ? 'create' : err.syscall === 'write' ? 'write to' : (err.syscall ?? 'use');
   return `cannot ${verb} ${err.path}: ${WHY[err.code] ?? err.code} (${err.code})`;
 }
 

@@ -21,7 +21,10 @@ const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 ? 2 : 1)} %`;
 const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
 
 function describe(h: LoadPlanHour): string {
-  const speed = h.medianSpeedToAlone === null ? 'no downloads' : `median download at ${pct(h.medianSpeedToAlone)} of its undisturbed speed, ${pct(h.disturbedShare)} below ${DISTURBED_BELOW * 100} %`;
+  const speed =
+    h.medianSpeedToAlone === null
+      ? 'no downloads'
+      : `median download at ${pct(h.medianSpeedToAlone)} of its undisturbed speed, ${pct(h.disturbedShare)} below ${DISTURBED_BELOW * 100} %`;
   return `${hh(h.hour)} UTC: ${h.measurementsPerDay} measurements a day, ${h.measurementMbps} Mbit/s = ${pct(h.linkShare)} of the link${h.linkShare > 1 ? ' (more than it carries)' : ''}; ${speed}; queue ${h.queueMs} ms`;
 }
 
@@ -29,7 +32,9 @@ export function registerPlan(program: Command): void {
   addOptions(
     program
       .command('plan')
-      .description('how much of a link would a fleet\'s measurements take at the busiest hour, and how much would they slow each other down (model engine)'),
+      .description(
+        "how much of a link would a fleet's measurements take at the busiest hour, and how much would they slow each other down (model engine)",
+      ),
     planTable,
   ).action((opts: Record<string, unknown>) => {
     const flags = resolveOptions(planTable, { flags: opts }) as unknown as PlanFlags;

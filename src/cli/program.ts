@@ -43,7 +43,13 @@ export async function buildProgram(argv?: readonly string[], output: ProgramOutp
     .configureOutput({
       ...output,
       // commander puts its '(Did you mean --host?)' on a line of its own: joined into the one line.
-      outputError: (text, write) => write(`netprobe: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`),
+      outputError: (text, write) =>
+        write(
+          `netprobe: ${text
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`,
+        ),
     });
 
   const named = argv?.slice(2).find((a) => !a.startsWith('-'));

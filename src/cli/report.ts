@@ -52,30 +52,31 @@ export function registerReport(program: Command, io: ReportIo = { stdout: proces
   addOptions(
     program
       .command('report')
-      .description('write a report: index.html with the findings, a client table and charts; charts as SVG and PNG; summary.json; results.csv'),
+      .description(
+        'write a report: index.html with the findings, a client table and charts; charts as SVG and PNG; summary.json; results.csv',
+      ),
     reportTable,
-  )
-    .action(async (opts: Record<string, unknown>) => {
-      const flags = resolveOptions(reportTable, { flags: opts }) as unknown as ReportFlags;
-      const options = { ...selectionOptions(flags, io.now()), outDir: flags.out, pngScale: flags.pngScale, now: io.now };
-      const store = await openSelectedStore(flags.store);
-      await writableDir(flags.out, '--out').catch(async (err: unknown) => {
-        await store.close();
-        throw err;
-      });
-      const bar = progressBar(io.stderr);
-      try {
-        const result = await writeReport(store, { ...options, onProgress: (p) => bar?.update(p) });
-        bar?.stop();
-        const s = result.summary;
-        io.stdout.write(
-          `report: ${join(result.outDir, 'index.html')}\n` +
-            `  ${s.totals.downloads.toLocaleString('en-US')} results from ${s.totals.clients} clients; ` +
-            `${result.charts.length} charts (SVG and PNG) in ${join(result.outDir, 'charts')}; summary.json; results.csv (${result.csvRows.toLocaleString('en-US')} rows)\n`,
-        );
-      } finally {
-        bar?.stop();
-        await store.close();
-      }
+  ).action(async (opts: Record<string, unknown>) => {
+    const flags = resolveOptions(reportTable, { flags: opts }) as unknown as ReportFlags;
+    const options = { ...selectionOptions(flags, io.now()), outDir: flags.out, pngScale: flags.pngScale, now: io.now };
+    const store = await openSelectedStore(flags.store);
+    await writableDir(flags.out, '--out').catch(async (err: unknown) => {
+      await store.close();
+      throw err;
     });
+    const bar = progressBar(io.stderr);
+    try {
+      const result = await writeReport(store, { ...options, onProgress: (p) => bar?.update(p) });
+      bar?.stop();
+      const s = result.summary;
+      io.stdout.write(
+        `report: ${join(result.outDir, 'index.html')}\n` +
+          `  ${s.totals.downloads.toLocaleString('en-US')} results from ${s.totals.clients} clients; ` +
+          `${result.charts.length} charts (SVG and PNG) in ${join(result.outDir, 'charts')}; summary.json; results.csv (${result.csvRows.toLocaleString('en-US')} rows)\n`,
+      );
+    } finally {
+      bar?.stop();
+      await store.close();
+    }
+  });
 }

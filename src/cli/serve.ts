@@ -45,7 +45,10 @@ export function serverPart(config: ServerCommandConfig): ServerConfig {
 }
 
 /** Starts the server (startServer) and, when `http` is set, its dashboard as the server's observer. */
-export async function startServerWithDashboard(input: ServerCommandInput, deps: ServerDeps & DashboardDeps = {}): Promise<ServerWithDashboard> {
+export async function startServerWithDashboard(
+  input: ServerCommandInput,
+  deps: ServerDeps & DashboardDeps = {},
+): Promise<ServerWithDashboard> {
   const config = serverCommandSchema.parse(input);
   const { webAssetsDir, announceToken, ...serverDeps } = deps;
   const { http } = config;
@@ -57,11 +60,19 @@ export async function startServerWithDashboard(input: ServerCommandInput, deps: 
         ? deps.observe
         : async (observed) =>
             (web = await startWeb(observed, dashboardConfig({ ...config, http }), {
-              logger: deps.logger ?? silentLogger, assetsDir: webAssetsDir, announceToken,
+              logger: deps.logger ?? silentLogger,
+              assetsDir: webAssetsDir,
+              announceToken,
             })),
   });
   return {
-    host: server.host, port: server.port, context: server.context, store: server.store, workers: server.workers, files: server.files, web,
+    host: server.host,
+    port: server.port,
+    context: server.context,
+    store: server.store,
+    workers: server.workers,
+    files: server.files,
+    web,
     get workerPids() {
       return server.workerPids;
     },

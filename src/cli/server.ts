@@ -11,48 +11,60 @@ export function registerServer(program: Command): void {
   addOptions(
     program.command('server').description('run the central TLS server: serve test files, collect, store and log results'),
     serverTable,
-  )
-    .action(async (opts: Record<string, unknown>) => {
-      const config = serverCommandSchema.parse(resolveOptions(serverTable, { flags: opts }));
-      const logger = createLogger({ level: config.logLevel, file: config.logFile });
-      const server = await startServerWithDashboard(config, {
-        logger,
-        // The one place a generated dashboard token appears: the operator's terminal. Under a service
-        // manager stderr is a log (journald), so there only the file that keeps it is named.
-        announceToken: (url, token, tokenFile) => process.stderr.write(process.stderr.isTTY || tokenFile === undefined
-          ? `netprobe: dashboard: open ${url}?token=${token}\n`
-          : `netprobe: dashboard: ${url} (token in ${tokenFile})\n`),
-      });
-      if (process.stderr.isTTY) {
-        process.stderr.write(listeningBanner({
-          host: server.host, port: server.port, workers: server.workers, store: server.store.location, files: server.files, dashboardUrl: server.web?.url, tokenFile: server.web?.tokenFile,
-        }));
-      }
-      const onHangup = () => {
-        logger.info({ denyList: config.denyList ?? null, crl: config.crl ?? null }, 'SIGHUP: reloading revocations');
-        server.reloadRevocations().catch((err: unknown) =>
+  ).action(async (opts: Record<string, unknown>) => {
+    const config = serverCommandSchema.parse(resolveOptions(serverTable, { flags: opts }));
+    const logger = createLogger({ level: config.logLevel, file: config.logFile });
+    const server = await startServerWithDashboard(config, {
+      logger,
+      // The one place a generated dashboard token appears: the operator's terminal. Under a service
+      // manager stderr is a log (journald), so there only the file that keeps it is named.
+      announceToken: (url, token, tokenFile) =>
+        process.stderr.write(
+          process.stderr.isTTY || tokenFile === undefined
+            ? `netprobe: dashboard: open ${url}?token=${token}\n`
+            : `netprobe: dashboard: ${url} (token in ${tokenFile})\n`,
+        ),
+    });
+    if (process.stderr.isTTY) {
+      process.stderr.write(
+        listeningBanner({
+          host: server.host,
+          port: server.port,
+          workers: server.workers,
+          store: server.store.location,
+          files: server.files,
+          dashboardUrl: server.web?.url,
+          tokenFile: server.web?.tokenFile,
+        }),
+      );
+    }
+    const onHangup = () => {
+      logger.info({ denyList: config.denyList ?? null, crl: config.crl ?? null }, 'SIGHUP: reloading revocations');
+      server
+        .reloadRevocations()
+        .catch((err: unknown) =>
           logger.error({ code: errorCode(err), err: errorMessage(err) }, 'revocations not reloaded: the previous lists stay in force'),
         );
-      };
-      process.on('SIGHUP', onHangup);
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals) => {
-        signals++;
-        if (signals > 1) {
-          logger.warn({ signal }, 'second signal: exiting now');
-          logger.flush();
-          process.exit(1);
-        }
-        logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'shutting down');
-        void server.close().then(
-          () => logger.flush(() => process.exit(0)),
-          (err: unknown) => {
-            logger.error({ err }, 'shutdown failed');
-            logger.flush(() => process.exit(1));
-          },
-        );
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
+    };
+    process.on('SIGHUP', onHangup);
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        logger.flush();
+        process.exit(1);
+      }
+      logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'shutting down');
+      void server.close().then(
+        () => logger.flush(() => process.exit(0)),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          logger.flush(() => process.exit(1));
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
 }

@@ -134,7 +134,8 @@ export class NetprobeClient {
     const asked = this.options.direction ?? 'download';
     const every = this.options.fullHandshakeEvery ?? DEFAULT_FULL_HANDSHAKE_EVERY;
     const fullHandshake = this.measurements++ % every === 0;
-    for (const direction of asked === 'both' ? DIRECTIONS : [asked]) results.push(...(await this.measureDirection(direction, fullHandshake)));
+    for (const direction of asked === 'both' ? DIRECTIONS : [asked])
+      results.push(...(await this.measureDirection(direction, fullHandshake)));
     this.reporter.kick();
     return results;
   }
@@ -144,8 +145,18 @@ export class NetprobeClient {
     const results: Result[] = [];
     for (const endpoint of this.pool.candidates()) {
       const { result, answered } = await probe(
-        { ...this.options.probe, endpoint, tls: this.options.tls, minVersion: this.options.minVersion, file: this.options.file, durationMs: this.options.durationMs, direction, clientName: this.clientName,
-          sessions: this.sessions, fullHandshake },
+        {
+          ...this.options.probe,
+          endpoint,
+          tls: this.options.tls,
+          minVersion: this.options.minVersion,
+          file: this.options.file,
+          durationMs: this.options.durationMs,
+          direction,
+          clientName: this.clientName,
+          sessions: this.sessions,
+          fullHandshake,
+        },
         {
           wallNow: () => this.timers.now(),
           random: this.random,
@@ -161,7 +172,10 @@ export class NetprobeClient {
         break;
       }
       const retryInMs = this.pool.markDown(endpoint);
-      this.log.warn({ server: result.server, code: result.error?.code, retryInMs: Math.round(retryInMs) }, 'server not answering: trying the next one');
+      this.log.warn(
+        { server: result.server, code: result.error?.code, retryInMs: Math.round(retryInMs) },
+        'server not answering: trying the next one',
+      );
     }
     return results;
   }
@@ -169,10 +183,23 @@ export class NetprobeClient {
   private store(result: Result): void {
     this.deps.onResult?.(result);
     const summary = {
-      id: result.id, server: result.server, direction: directionOf(result), file: result.file, mode: result.mode, bytes: result.bytes,
-      connectMs: result.connectMs, tlsMs: result.tlsMs, tlsResumed: result.tlsResumed, idleRttMs: result.idleRttMs, responseMs: result.responseMs,
-      downloadMs: result.downloadMs, throughputMbps: result.throughputMbps, loadedRttMs: result.loadedRttMs,
-      clientLimited: result.clientLimited, busyRetries: result.busyRetries, code: result.error?.code,
+      id: result.id,
+      server: result.server,
+      direction: directionOf(result),
+      file: result.file,
+      mode: result.mode,
+      bytes: result.bytes,
+      connectMs: result.connectMs,
+      tlsMs: result.tlsMs,
+      tlsResumed: result.tlsResumed,
+      idleRttMs: result.idleRttMs,
+      responseMs: result.responseMs,
+      downloadMs: result.downloadMs,
+      throughputMbps: result.throughputMbps,
+      loadedRttMs: result.loadedRttMs,
+      clientLimited: result.clientLimited,
+      busyRetries: result.busyRetries,
+      code: result.error?.code,
     };
     if (result.error === null) this.log.info(summary, 'measurement');
     else this.log.warn({ ...summary, err: result.error.message }, 'measurement failed');
@@ -180,7 +207,8 @@ export class NetprobeClient {
       this.outbox.add(result);
     } catch (err) {
       // OutboxFullError was logged loudly by the outbox; anything else is logged here.
-      if (!(err instanceof OutboxFullError)) this.log.error({ id: result.id, code: errorCode(err), err: errorMessage(err) }, 'result not stored');
+      if (!(err instanceof OutboxFullError))
+        this.log.error({ id: result.id, code: errorCode(err), err: errorMessage(err) }, 'result not stored');
     }
   }
 
@@ -200,7 +228,10 @@ export class NetprobeClient {
       timers: this.timers,
       count: this.options.count,
       onSkip: (missedAtMs, nextAtMs) =>
-        this.log.warn({ missedAt: new Date(missedAtMs).toISOString(), nextAt: new Date(nextAtMs).toISOString() }, 'measurement skipped: the previous one was still running'),
+        this.log.warn(
+          { missedAt: new Date(missedAtMs).toISOString(), nextAt: new Date(nextAtMs).toISOString() },
+          'measurement skipped: the previous one was still running',
+        ),
       onError: (err, run) => {
         // A setup mistake (a file the server does not have) ends the run: every later one would repeat it.
         if (err instanceof UnknownFileError || err instanceof UnsupportedError) {
@@ -211,7 +242,17 @@ export class NetprobeClient {
         this.log.error({ run: run.index, code: errorCode(err), err: errorMessage(err) }, 'measurement crashed');
       },
     });
-    this.log.info({ servers: this.options.servers.map(formatEndpoint), schedule, count: this.options.count, file: this.options.file, durationMs: this.options.durationMs, outbox: this.outbox.path }, 'client started');
+    this.log.info(
+      {
+        servers: this.options.servers.map(formatEndpoint),
+        schedule,
+        count: this.options.count,
+        file: this.options.file,
+        durationMs: this.options.durationMs,
+        outbox: this.outbox.path,
+      },
+      'client started',
+    );
     const stats = await this.scheduler.run();
     if (this.fatal) throw this.fatal;
     return stats;

@@ -17,25 +17,42 @@ import type { ScheduleSpec } from './schedule.js';
 import { DEFAULT_LOADED_PING_INTERVAL_MS } from './loaded-rtt.js';
 
 const ms = (what: string) =>
-  z.union([z.number().int().min(0), z.string().transform((text, ctx) => {
+  z.union([
+    z.number().int().min(0),
+    z.string().transform((text, ctx) => {
+      try {
+        return parseDurationMs(text, what);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  ]);
+const fraction = z.union([
+  z.number().min(0).max(1),
+  z.string().transform((text, ctx) => {
     try {
-      return parseDurationMs(text, what);
+      return parseFraction(text, 'jitter');
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: (err as Error).message });
       return z.NEVER;
     }
-  })]);
-const fraction = z.union([z.number().min(0).max(1), z.string().transform((text, ctx) => {
-  try {
-    return parseFraction(text, 'jitter');
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-})]);
-const list = z.union([z.string().transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean)), z.array(z.string().min(1))], {
-  error: 'at least one server is required (--server host:port, NETPROBE_SERVER or "server" in the config file)',
-});
+  }),
+]);
+const list = z.union(
+  [
+    z.string().transform((s) =>
+      s
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
+    ),
+    z.array(z.string().min(1)),
+  ],
+  {
+    error: 'at least one server is required (--server host:port, NETPROBE_SERVER or "server" in the config file)',
+  },
+);
 
 export const clientConfigSchema = z.strictObject({
   /** Servers in preference order (host:port); measured against and reported to, the first that answers. */

@@ -281,11 +281,18 @@ export async function connectTls(options: ConnectOptions): Promise<Connected> {
   const sessionKey = TlsSessions.key(endpoint, options.minVersion);
   const offered = options.fullHandshake ? undefined : options.sessions?.get(sessionKey);
   const connectOptions: ConnectionOptions & { onread: net.OnReadOpts } = {
-    ...tlsOptions, secureContext, host: address, port: endpoint.port, ...(offered === undefined ? {} : { session: offered }),
-    onread: { buffer: READ_BUFFER, callback: (bytes: number, buffer: Uint8Array) => {
-      reader.deliver((buffer as Buffer).subarray(0, bytes));
-      return true;
-    } },
+    ...tlsOptions,
+    secureContext,
+    host: address,
+    port: endpoint.port,
+    ...(offered === undefined ? {} : { session: offered }),
+    onread: {
+      buffer: READ_BUFFER,
+      callback: (bytes: number, buffer: Uint8Array) => {
+        reader.deliver((buffer as Buffer).subarray(0, bytes));
+        return true;
+      },
+    },
   };
   const socket = tls.connect(connectOptions);
   // TLS 1.3 tickets arrive after the handshake, with the server's first data; each replaces the last.

@@ -43,7 +43,10 @@ export function formatResultTable(result: Result): string {
     ['response', ms(result.responseMs)],
     ['latency (download)', ms(result.downloadMs)],
     ['transfer', ms(result.transferMs)],
-    ['throughput', `${rate(result.throughputMbps)}${result.streamsMbps === undefined ? '' : ` (${result.streams} streams: ${result.streamsMbps.map((v) => v.toFixed(1)).join(' + ')})`}`],
+    [
+      'throughput',
+      `${rate(result.throughputMbps)}${result.streamsMbps === undefined ? '' : ` (${result.streams} streams: ${result.streamsMbps.map((v) => v.toFixed(1)).join(' + ')})`}`,
+    ],
     ['goodput', rate(result.goodputMbps)],
     ['loaded RTT', ms(result.loadedRttMs)],
     ['samples', spread(result.samplesMbps)],
@@ -56,7 +59,15 @@ export function formatResultTable(result: Result): string {
 }
 
 /** Column titles of `formatResultLine`, printed once when the scheduled client starts on a terminal. */
-export const RESULT_LINE_HEADER = ['time (local)'.padEnd(12), 'file'.padEnd(10), 'throughput'.padStart(14), 'response'.padStart(10), 'idle RTT'.padStart(10), 'loaded RTT'.padStart(10), 'status'].join('  ');
+export const RESULT_LINE_HEADER = [
+  'time (local)'.padEnd(12),
+  'file'.padEnd(10),
+  'throughput'.padStart(14),
+  'response'.padStart(10),
+  'idle RTT'.padStart(10),
+  'loaded RTT'.padStart(10),
+  'status',
+].join('  ');
 
 /**
  * One line per measurement for the scheduled client on a terminal, in the style of iperf3 and ndt7:
@@ -66,9 +77,12 @@ export const RESULT_LINE_HEADER = ['time (local)'.padEnd(12), 'file'.padEnd(10),
 export function formatResultLine(result: Result, queued: number): string {
   const at = new Date(result.startedAt);
   const time = [at.getHours(), at.getMinutes(), at.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
-  const status = result.error === null
-    ? result.sha256Ok === false ? 'SHA-256 MISMATCH' : 'ok'
-    : `FAILED ${result.error.code}: ${result.error.message}`;
+  const status =
+    result.error === null
+      ? result.sha256Ok === false
+        ? 'SHA-256 MISMATCH'
+        : 'ok'
+      : `FAILED ${result.error.code}: ${result.error.message}`;
   const cells = [
     time.padEnd(12),
     result.file.padEnd(10),

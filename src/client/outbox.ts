@@ -58,7 +58,9 @@ function openChecked(path: string): Database.Database {
     db.pragma('busy_timeout = 5000');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
-      throw new StorageError(`outbox ${path} has schema version ${version}; this client knows ${SCHEMA_VERSION} (written by a newer netprobe?)`);
+      throw new StorageError(
+        `outbox ${path} has schema version ${version}; this client knows ${SCHEMA_VERSION} (written by a newer netprobe?)`,
+      );
     }
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -194,7 +196,10 @@ export class Outbox {
       } catch (err) {
         reason = errorMessage(err);
       }
-      this.log.error({ path: this.path, id: row.id, reason: reason.slice(0, 500) }, 'outbox row is not a valid result: moved to outbox_rejected, not sent');
+      this.log.error(
+        { path: this.path, id: row.id, reason: reason.slice(0, 500) },
+        'outbox row is not a valid result: moved to outbox_rejected, not sent',
+      );
       this.db.transaction(() => {
         this.stmts.reject.run(row.seq, row.id, row.body, reason.slice(0, 2000), this.now());
         this.stmts.deleteSeq.run(row.seq);

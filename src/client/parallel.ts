@@ -28,7 +28,13 @@ export function downloadStreams(count: number, verify: boolean): DownloadStream[
  * Downloads on every session at once; `onMeta` runs for each stream's FILE_META (the loaded period
  * begins with the first). Fills each stream's reading when it completes.
  */
-export async function downloadParallel(sessions: readonly Session[], streams: readonly DownloadStream[], request: GetFile, timeouts: TransferTimeouts, onMeta: () => void): Promise<void> {
+export async function downloadParallel(
+  sessions: readonly Session[],
+  streams: readonly DownloadStream[],
+  request: GetFile,
+  timeouts: TransferTimeouts,
+  onMeta: () => void,
+): Promise<void> {
   await settleAll(
     sessions,
     sessions.map(async (session, i) => {
@@ -48,7 +54,12 @@ export async function downloadParallel(sessions: readonly Session[], streams: re
 }
 
 /** Uploads on every session at once; returns each stream's outcome (the server's measurement). */
-export async function uploadParallel(sessions: readonly Session[], request: Parameters<typeof upload>[1], timeouts: UploadTimeouts, onStart: () => void): Promise<UploadOutcome[]> {
+export async function uploadParallel(
+  sessions: readonly Session[],
+  request: Parameters<typeof upload>[1],
+  timeouts: UploadTimeouts,
+  onStart: () => void,
+): Promise<UploadOutcome[]> {
   return settleAll(
     sessions,
     sessions.map((session) => upload(session, request, timeouts, onStart)),

@@ -39,7 +39,10 @@ export function fillDownload(result: Result, streams: readonly DownloadStream[],
     result.throughputMbps = first !== null && last > first ? mbps(result.bytes, last - first) : null;
     result.samplesMbps = one.reading?.samplesMbps ?? [];
   } else {
-    fillProgress(result, streams.map((s) => s.progress));
+    fillProgress(
+      result,
+      streams.map((s) => s.progress),
+    );
     const aggregate = aggregateStreams(streams.map(downloadTrace));
     result.transferMs = aggregate.intervalMs;
     result.throughputMbps = aggregate.throughputMbps;
@@ -103,6 +106,8 @@ export function fillUpload(result: Result, sent: readonly UploadOutcome[]): void
 /** Bytes (all streams) and response time (the slowest stream's), known even when the transfer failed. */
 export function fillProgress(result: Result, progress: readonly TransferProgress[]): void {
   result.bytes = progress.reduce((sum, p) => sum + p.bytes, 0);
-  const responses = progress.filter((p) => p.requestedAtMs !== null && p.firstByteAtMs !== null).map((p) => p.firstByteAtMs! - p.requestedAtMs!);
+  const responses = progress
+    .filter((p) => p.requestedAtMs !== null && p.firstByteAtMs !== null)
+    .map((p) => p.firstByteAtMs! - p.requestedAtMs!);
   if (responses.length > 0) result.responseMs = round3(Math.max(...responses));
 }

@@ -166,10 +166,14 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
     answered = true;
     checkFileOffered(config.file, result.server, main.welcome?.files);
     if (direction === 'upload' && !main.offers('upload')) {
-      throw new UnsupportedError(`server ${result.server} does not take uploads (an older netprobe server without the 'upload' capability); use --direction download or upgrade it`);
+      throw new UnsupportedError(
+        `server ${result.server} does not take uploads (an older netprobe server without the 'upload' capability); use --direction download or upgrade it`,
+      );
     }
     if (direction === 'upload' && streamCount > 1 && !main.offers('streams')) {
-      throw new UnsupportedError(`server ${result.server} does not time parallel uploads (an older netprobe server without the 'streams' capability); use --streams 1 or upgrade it`);
+      throw new UnsupportedError(
+        `server ${result.server} does not time parallel uploads (an older netprobe server without the 'streams' capability); use --streams 1 or upgrade it`,
+      );
     }
 
     const idleRtts: number[] = [];
@@ -200,7 +204,13 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
         if (direction === 'upload') {
           sent = await uploadParallel(sessions, request, { responseMs: timeouts.responseMs, totalMs: timeouts.totalMs }, startPinger);
         } else {
-          await downloadParallel(sessions, streams, request, { responseMs: timeouts.responseMs, idleMs: timeouts.idleMs, totalMs: timeouts.totalMs }, startPinger);
+          await downloadParallel(
+            sessions,
+            streams,
+            request,
+            { responseMs: timeouts.responseMs, idleMs: timeouts.idleMs, totalMs: timeouts.totalMs },
+            startPinger,
+          );
         }
         fillLoaded(result, (await pinger?.stop()) ?? []);
         break;
@@ -221,9 +231,13 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
   } catch (err) {
     // A file the server does not have is a mistake in the setup, not a measurement.
     if (err instanceof UnknownFileError || err instanceof UnsupportedError) throw err;
-    fillProgress(result, streams.map((s) => s.progress));
+    fillProgress(
+      result,
+      streams.map((s) => s.progress),
+    );
     const first = streams[0]!.progress;
-    if (streamCount === 1 && first.firstPayloadAtMs !== null) result.samplesMbps = streams[0]!.meter.samples(first.lastPayloadAtMs ?? first.firstPayloadAtMs);
+    if (streamCount === 1 && first.firstPayloadAtMs !== null)
+      result.samplesMbps = streams[0]!.meter.samples(first.lastPayloadAtMs ?? first.firstPayloadAtMs);
     result.error = { code: errorCode(err).slice(0, 64), message: errorMessage(err).slice(0, 1024) };
     if (!(err instanceof NetprobeError)) result.error.message = `unexpected: ${result.error.message}`.slice(0, 1024);
   } finally {

@@ -122,7 +122,10 @@ export class Reporter {
       } catch (err) {
         lastError = err;
         const retryInMs = pool.markDown(endpoint);
-        this.log.warn({ server: formatEndpoint(endpoint), code: errorCode(err), err: errorMessage(err), retryInMs: Math.round(retryInMs) }, 'server not answering: trying the next one');
+        this.log.warn(
+          { server: formatEndpoint(endpoint), code: errorCode(err), err: errorMessage(err), retryInMs: Math.round(retryInMs) },
+          'server not answering: trying the next one',
+        );
         continue;
       }
       pool.markUp(endpoint);
@@ -140,7 +143,11 @@ export class Reporter {
     outcome.remaining = outbox.count();
     if (lastError === undefined) {
       this.failures = 0;
-      if (outcome.sent > 0) this.log.info({ server: outcome.server, sent: outcome.sent, duplicates: outcome.duplicates, remaining: outcome.remaining }, 'results reported');
+      if (outcome.sent > 0)
+        this.log.info(
+          { server: outcome.server, sent: outcome.sent, duplicates: outcome.duplicates, remaining: outcome.remaining },
+          'results reported',
+        );
       return outcome;
     }
     outcome.error = { code: errorCode(lastError), message: errorMessage(lastError) };
@@ -150,7 +157,15 @@ export class Reporter {
     const waitMs = Math.max(this.backoffMs(this.failures), retryAfterMs);
     const level = outcome.error.code === ErrorCodes.identity ? 'error' : 'warn';
     this.log[level](
-      { server: outcome.server, code: outcome.error.code, err: outcome.error.message, sent: outcome.sent, remaining: outcome.remaining, failures: this.failures, retryInMs: Math.round(waitMs) },
+      {
+        server: outcome.server,
+        code: outcome.error.code,
+        err: outcome.error.message,
+        sent: outcome.sent,
+        remaining: outcome.remaining,
+        failures: this.failures,
+        retryInMs: Math.round(waitMs),
+      },
       'reporting failed: results kept in the outbox',
     );
     if (!this.stopped) {
@@ -182,7 +197,8 @@ export class Reporter {
       }
       const sentIds = new Set(batch.map((r) => r.id));
       const deleted = outbox.delete(ack.ids.filter((id) => sentIds.has(id)));
-      if (deleted === 0) throw new ProtocolError(ErrorCodes.protocol, `${session.where} acknowledged none of the ${batch.length} results sent`);
+      if (deleted === 0)
+        throw new ProtocolError(ErrorCodes.protocol, `${session.where} acknowledged none of the ${batch.length} results sent`);
       outcome.sent += deleted;
       outcome.duplicates += ack.duplicates;
     }

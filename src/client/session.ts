@@ -116,11 +116,7 @@ export class Session {
    * timer, re-armed from `deadline()` when it fires, enforces the timeouts: the per-chunk path only
    * stores a number.
    */
-  private request<T>(
-    message: Message,
-    what: string,
-    build: (settle: Settle<T>) => RequestHandlers,
-  ): Promise<T> {
+  private request<T>(message: Message, what: string, build: (settle: Settle<T>) => RequestHandlers): Promise<T> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.pending !== undefined) return Promise.reject(new Error(`${what} while ${this.pending.what} is outstanding`));
     return new Promise<T>((resolve, reject) => {
@@ -176,7 +172,11 @@ export class Session {
   }
 
   /** A control request answered by one message of type `T` (or ERROR/BUSY, raised as RemoteError). */
-  private control<K extends Message['type']>(message: Message, expected: K, timeoutMs = this.requestTimeoutMs): Promise<Extract<Message, { type: K }>> {
+  private control<K extends Message['type']>(
+    message: Message,
+    expected: K,
+    timeoutMs = this.requestTimeoutMs,
+  ): Promise<Extract<Message, { type: K }>> {
     let sentAtMs = 0;
     return this.request<Extract<Message, { type: K }>>(message, message.type, ({ resolve, reject }) => ({
       onSent: (atMs) => {
@@ -203,7 +203,10 @@ export class Session {
       timeoutMs,
     );
     if (reply.version !== PROTOCOL_VERSION) {
-      const err = new ProtocolError(ErrorCodes.protocolVersion, `${this.where} speaks protocol version ${reply.version}, this client ${PROTOCOL_VERSION}`);
+      const err = new ProtocolError(
+        ErrorCodes.protocolVersion,
+        `${this.where} speaks protocol version ${reply.version}, this client ${PROTOCOL_VERSION}`,
+      );
       this.terminate(err);
       throw err;
     }
@@ -253,7 +256,11 @@ export class Session {
     const limit = this.welcome?.maxFrameBytes;
     if (limit !== undefined) {
       const size = encodeMessage(message).length;
-      if (size - 5 > limit) throw new ProtocolError(ErrorCodes.frameTooLarge, `REPORT of ${results.length} results is ${size} bytes; ${this.where} accepts ${limit}`);
+      if (size - 5 > limit)
+        throw new ProtocolError(
+          ErrorCodes.frameTooLarge,
+          `REPORT of ${results.length} results is ${size} bytes; ${this.where} accepts ${limit}`,
+        );
     }
     const ack = await this.control(message, 'ACK', timeoutMs);
     return { ids: ack.ids, duplicates: ack.duplicates };
@@ -264,7 +271,12 @@ export class Session {
    * duration mode. BUSY rejects with RemoteError(NETPROBE_BUSY, retryAfterMs) and leaves the
    * session usable; any other failure leaves `progress` describing what arrived.
    */
-  getFile(request: GetFile, sink: TransferSink, timeouts: TransferTimeouts, progress: TransferProgress = newTransferProgress()): Promise<TransferProgress> {
+  getFile(
+    request: GetFile,
+    sink: TransferSink,
+    timeouts: TransferTimeouts,
+    progress: TransferProgress = newTransferProgress(),
+  ): Promise<TransferProgress> {
     const io = {
       where: this.where,
       expectRaw: (n: number) => this.decoder.expectRaw(n),
@@ -294,10 +306,17 @@ export function explainEarlyClose(err: unknown, elapsedMs: number, where: string
 }
 
 /** Connects (DNS, TCP, TLS) and completes HELLO/WELCOME; the session is ready for requests. */
-export async function openSession(options: ConnectOptions & { requestTimeoutMs?: number | undefined }): Promise<{ session: Session; connected: Connected }> {
+export async function openSession(
+  options: ConnectOptions & { requestTimeoutMs?: number | undefined },
+): Promise<{ session: Session; connected: Connected }> {
   const startedMs = performance.now();
   const connected = await connectTls(options);
-  const session = new Session(connected.socket, options.endpoint, options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }, connected.reader);
+  const session = new Session(
+    connected.socket,
+    options.endpoint,
+    options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs },
+    connected.reader,
+  );
   try {
     await session.hello();
   } catch (err) {

@@ -78,7 +78,8 @@ export function transferHandlers(
     progress.bytes += data.length;
     sink.onPayload(data, sinkAtMs);
   };
-  const unexpected = (what: string) => io.terminate(new ProtocolError(ErrorCodes.unexpectedMessage, `${what} from ${io.where} during GET_FILE`));
+  const unexpected = (what: string) =>
+    io.terminate(new ProtocolError(ErrorCodes.unexpectedMessage, `${what} from ${io.where} during GET_FILE`));
   return {
     onSent: (atMs) => {
       sentAtMs = atMs;
@@ -120,7 +121,12 @@ export function transferHandlers(
         case 'DATA_END':
           if (meta?.mode !== 'duration') return unexpected('DATA_END');
           if (message.bytes !== progress.bytes) {
-            return io.terminate(new ProtocolError(ErrorCodes.protocol, `${io.where} ended a duration transfer claiming ${message.bytes} bytes; ${progress.bytes} arrived`));
+            return io.terminate(
+              new ProtocolError(
+                ErrorCodes.protocol,
+                `${io.where} ended a duration transfer claiming ${message.bytes} bytes; ${progress.bytes} arrived`,
+              ),
+            );
           }
           return resolve(progress);
         case 'BUSY':
@@ -136,14 +142,23 @@ export function transferHandlers(
       if (progress.meta === null) {
         return {
           atMs: sentAtMs + timeouts.responseMs,
-          error: () => new ConnectionError(ErrorCodes.timeout, `${io.where} did not answer GET_FILE ${request.name} within ${timeouts.responseMs} ms`),
+          error: () =>
+            new ConnectionError(ErrorCodes.timeout, `${io.where} did not answer GET_FILE ${request.name} within ${timeouts.responseMs} ms`),
         };
       }
       const idleAt = lastActivityMs + timeouts.idleMs;
       const totalAt = sentAtMs + totalMs;
       return idleAt < totalAt
-        ? { atMs: idleAt, error: () => new ConnectionError(ErrorCodes.timeout, `${io.where} sent nothing for ${timeouts.idleMs} ms during GET_FILE ${request.name}`) }
-        : { atMs: totalAt, error: () => new ConnectionError(ErrorCodes.timeout, `GET_FILE ${request.name} from ${io.where} took longer than ${totalMs} ms`) };
+        ? {
+            atMs: idleAt,
+            error: () =>
+              new ConnectionError(ErrorCodes.timeout, `${io.where} sent nothing for ${timeouts.idleMs} ms during GET_FILE ${request.name}`),
+          }
+        : {
+            atMs: totalAt,
+            error: () =>
+              new ConnectionError(ErrorCodes.timeout, `GET_FILE ${request.name} from ${io.where} took longer than ${totalMs} ms`),
+          };
     },
   };
 }

@@ -47,7 +47,11 @@ export async function upload(session: Session, request: Put, timeouts: UploadTim
   onStart?.();
   const meter = new TransferMeter(undefined, false);
   meter.begin(readyAtMs);
-  const sent = await send(session, request.durationMs === undefined ? { sizeBytes: ready.sizeBytes } : { durationMs: request.durationMs }, timeouts.totalMs + (request.durationMs ?? 0));
+  const sent = await send(
+    session,
+    request.durationMs === undefined ? { sizeBytes: ready.sizeBytes } : { durationMs: request.durationMs },
+    timeouts.totalMs + (request.durationMs ?? 0),
+  );
   const reading = meter.finish(performance.now());
   const result = await session.endUpload(sent, timeouts.responseMs);
   return { result, requestedAtMs, readyAtMs, doneAtMs: performance.now(), cpuMs: reading.cpuMs, clientLimited: reading.clientLimited };

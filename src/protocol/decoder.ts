@@ -105,10 +105,7 @@ export class FrameDecoder {
           throw new ProtocolError(ErrorCodes.unknownType, `unknown frame type 0x${type.toString(16).padStart(2, '0')}`);
         }
         if (length > this.maxFrameBytes) {
-          throw new ProtocolError(
-            ErrorCodes.frameTooLarge,
-            `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`,
-          );
+          throw new ProtocolError(ErrorCodes.frameTooLarge, `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`);
         }
         if (type === this.streamedType) {
           this.skip(HEADER_BYTES);
@@ -148,7 +145,10 @@ export class FrameDecoder {
       throw new ProtocolError(ErrorCodes.protocol, `stream ended ${this.rawRemaining} bytes before the end of the file`);
     }
     if (this.partType !== undefined) {
-      throw new ProtocolError(ErrorCodes.protocol, `stream ended inside a ${frameTypeName(this.partType)} frame (${this.partRemaining} bytes of it missing)`);
+      throw new ProtocolError(
+        ErrorCodes.protocol,
+        `stream ended inside a ${frameTypeName(this.partType)} frame (${this.partRemaining} bytes of it missing)`,
+      );
     }
     if (this.buffered > 0) {
       throw new ProtocolError(ErrorCodes.protocol, `stream ended inside a frame (${this.buffered} bytes pending)`);

@@ -42,7 +42,10 @@ export const fileMetaSchema = z.strictObject({
   /** Raw bytes that follow; 0 in duration mode (DATA frames follow instead). */
   sizeBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   /** Hex SHA-256 of the file; null in duration mode. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
   mode: z.enum(['file', 'duration']),
 });
 export const dataEndSchema = z.strictObject({ bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
@@ -74,7 +77,11 @@ export const putReadySchema = z.strictObject({
   /** The most bytes this upload may carry; beyond them the server answers ERROR and closes. */
   maxBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   /** The upload must end (DATA_END received) within this long after PUT_READY. */
-  maxDurationMs: z.number().int().min(0).max(MAX_DURATION_MODE_MS * 2),
+  maxDurationMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_DURATION_MODE_MS * 2),
 });
 export const putResultSchema = z.strictObject({
   /** Payload bytes received (DATA payloads). */
@@ -168,9 +175,14 @@ export function parseMessage(frame: Frame): Message {
 const MAX_ISSUES_SHOWN = 3;
 
 function invalid(name: string, issues: readonly z.core.$ZodIssue[], at?: number): ProtocolError {
-  const shown = issues.slice(0, MAX_ISSUES_SHOWN).map((issue) => at === undefined ? issue : { ...issue, path: ['results', at, ...issue.path] });
+  const shown = issues
+    .slice(0, MAX_ISSUES_SHOWN)
+    .map((issue) => (at === undefined ? issue : { ...issue, path: ['results', at, ...issue.path] }));
   const more = issues.length > MAX_ISSUES_SHOWN ? ` (and ${issues.length - MAX_ISSUES_SHOWN} more)` : '';
-  return new ProtocolError(ErrorCodes.badPayload, `invalid ${name}: ${z.prettifyError({ issues: shown } as z.ZodError).slice(0, 500)}${more}`);
+  return new ProtocolError(
+    ErrorCodes.badPayload,
+    `invalid ${name}: ${z.prettifyError({ issues: shown } as z.ZodError).slice(0, 500)}${more}`,
+  );
 }
 
 /**

@@ -134,7 +134,7 @@ export function implausibility(r: Result, nowMs: number): string | undefined {
   if (startedAtMs > nowMs + MAX_FUTURE_SKEW_MS) return `starts in the future (${r.startedAt})`;
   const spanMs = r.downloadMs ?? r.transferMs;
   // bytes*8 / (Mbit/s * 1e6) seconds; 1 ms of slack for timer granularity.
-  if (spanMs !== null && r.bytes * 8 / (MAX_RATE_MBPS * 1e6) * 1000 > spanMs + 1) {
+  if (spanMs !== null && ((r.bytes * 8) / (MAX_RATE_MBPS * 1e6)) * 1000 > spanMs + 1) {
     return `claims ${r.bytes} bytes in ${spanMs} ms (above ${MAX_RATE_MBPS / 1e6} Tbit/s)`;
   }
   return undefined;

@@ -95,7 +95,12 @@ export interface FinishOptions {
 }
 
 /** Reads the featured clients and assembles the chart data (`pooled` is consumed). */
-export async function finishReportData(store: AnalysisSource, summary: AnalysisSummary, pooled: PooledCollector, o: FinishOptions): Promise<ReportData> {
+export async function finishReportData(
+  store: AnalysisSource,
+  summary: AnalysisSummary,
+  pooled: PooledCollector,
+  o: FinishOptions,
+): Promise<ReportData> {
   const first = summary.window.firstResult === null ? 0 : Date.parse(summary.window.firstResult);
   const last = summary.window.lastResult === null ? 0 : Date.parse(summary.window.lastResult);
   const spanMs = last - first;

@@ -34,17 +34,18 @@ export function header(s: AnalysisSummary, generatedAt: string): Safe {
           : 'No results';
   const t = s.totals;
   return html`<header class="top">
-<h1><span class="brand">netprobe</span> network report</h1>
-<p class="meta">${span} · times in ${zone}${
-    s.window.clients.length > 0 ? ` · clients: ${s.window.clients.join(', ')}` : ''
-  } · generated ${localTime(generatedAt, zone, true)}</p>
-<div class="totals" id="totals" data-downloads="${t.downloads}" data-clients="${t.clients}">
-<div><b>${count(t.clients)}</b><span>clients</span></div>
-<div><b>${count(t.downloads)}</b><span>downloads</span></div>
-<div><b>${percent(t.failureRate, 1)}</b><span>failed</span></div>
-<div><b>${bytes(t.bytes)}</b><span>transferred</span></div>
-</div>
-</header>`;
+    <h1><span class="brand">netprobe</span> network report</h1>
+    <p class="meta">
+      ${span} · times in ${zone}${s.window.clients.length > 0 ? ` · clients: ${s.window.clients.join(', ')}` : ''} · generated
+      ${localTime(generatedAt, zone, true)}
+    </p>
+    <div class="totals" id="totals" data-downloads="${t.downloads}" data-clients="${t.clients}">
+      <div><b>${count(t.clients)}</b><span>clients</span></div>
+      <div><b>${count(t.downloads)}</b><span>downloads</span></div>
+      <div><b>${percent(t.failureRate, 1)}</b><span>failed</span></div>
+      <div><b>${bytes(t.bytes)}</b><span>transferred</span></div>
+    </div>
+  </header>`;
 }
 
 function busiestCard(s: AnalysisSummary): Safe {
@@ -53,11 +54,15 @@ function busiestCard(s: AnalysisSummary): Safe {
     b.hour === null
       ? html`<p class="none">Not named</p>`
       : html`<p class="big">${hourRange(b.hour)}</p>
-<p>${plural(b.downloads ?? 0, 'download')}, ${percent(b.share, 1)} of all${
-          b.runnerUp ? ` (next: ${hourRange(b.runnerUp.hour)} with ${count(b.runnerUp.downloads)})` : ''
-        }</p>`;
+          <p>
+            ${plural(b.downloads ?? 0, 'download')}, ${percent(b.share, 1)} of
+            all${b.runnerUp ? ` (next: ${hourRange(b.runnerUp.hour)} with ${count(b.runnerUp.downloads)})` : ''}
+          </p>`;
   return html`<div class="card" id="busiest-hour" data-hour="${b.hour ?? ''}" data-confidence="${b.confidence}">
-<h3>Busiest hour</h3>${body}<p>${confidence(b.confidence)} ${b.reason}</p></div>`;
+    <h3>Busiest hour</h3>
+    ${body}
+    <p>${confidence(b.confidence)} ${b.reason}</p>
+  </div>`;
 }
 
 function congestedCard(s: AnalysisSummary): Safe {
@@ -66,9 +71,15 @@ function congestedCard(s: AnalysisSummary): Safe {
     c.hour === null
       ? html`<p class="none">Not named</p>`
       : html`<p class="big">${hourRange(c.hour)}</p>
-<p>Clients got ${percent(c.relativeThroughput)} of their usual throughput, against ${percent(c.typicalRelativeThroughput)} in a typical hour (${percent(c.drop)} less).</p>`;
+          <p>
+            Clients got ${percent(c.relativeThroughput)} of their usual throughput, against ${percent(c.typicalRelativeThroughput)} in a
+            typical hour (${percent(c.drop)} less).
+          </p>`;
   return html`<div class="card congested" id="most-congested-hour" data-hour="${c.hour ?? ''}" data-confidence="${c.confidence}">
-<h3>Most congested hour</h3>${body}<p>${confidence(c.confidence)} ${c.reason}</p></div>`;
+    <h3>Most congested hour</h3>
+    ${body}
+    <p>${confidence(c.confidence)} ${c.reason}</p>
+  </div>`;
 }
 
 function worstCard(s: AnalysisSummary): Safe {
@@ -86,14 +97,22 @@ function worstCard(s: AnalysisSummary): Safe {
   });
   const body =
     items.length === 0
-      ? html`<p class="none">None</p><p>No client had a congestion episode, a failure rate of ${percent(s.thresholds.highFailureRate)} or more, or went silent.</p>`
-      : html`<ol>${items}</ol>`;
-  return html`<div class="card worst" id="worst-clients" data-count="${worst.length}"><h3>Worst clients</h3>${body}</div>`;
+      ? html`<p class="none">None</p>
+          <p>No client had a congestion episode, a failure rate of ${percent(s.thresholds.highFailureRate)} or more, or went silent.</p>`
+      : html`<ol>
+          ${items}
+        </ol>`;
+  return html`<div class="card worst" id="worst-clients" data-count="${worst.length}">
+    <h3>Worst clients</h3>
+    ${body}
+  </div>`;
 }
 
 function networkItem(e: NetworkEpisode, zone: string): Safe {
   const share = `${e.peakClients} clients at once (${percent(e.peakShare)} of those active)`;
-  return html`<li data-start="${e.start}"><b>${shortTime(e.start, zone)}</b>, ${duration(e.durationMs)}: ${share}; likely cause: ${CAUSES[e.likelyCause]}</li>`;
+  return html`<li data-start="${e.start}">
+    <b>${shortTime(e.start, zone)}</b>, ${duration(e.durationMs)}: ${share}; likely cause: ${CAUSES[e.likelyCause]}
+  </li>`;
 }
 
 function networkCard(s: AnalysisSummary): Safe {
@@ -102,15 +121,28 @@ function networkCard(s: AnalysisSummary): Safe {
   shown.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
   const body =
     episodes.length === 0
-      ? html`<p class="none">None</p><p>No time when ${s.thresholds.minNetworkClients} or more clients, and ${percent(s.thresholds.networkShare)} of those active, were congested together.</p>`
-      : html`<p class="big">${episodes.length}</p><p>Times when many clients were congested together: the server or a shared link, not one access line.</p>
-<ul>${shown.map((e) => networkItem(e, s.window.timeZone))}</ul>${episodes.length > shown.length ? html`<p>and ${episodes.length - shown.length} more (summary.json).</p>` : ''}`;
-  return html`<div class="card network" id="network-episodes" data-count="${episodes.length}"><h3>Network-wide episodes</h3>${body}</div>`;
+      ? html`<p class="none">None</p>
+          <p>
+            No time when ${s.thresholds.minNetworkClients} or more clients, and ${percent(s.thresholds.networkShare)} of those active, were
+            congested together.
+          </p>`
+      : html`<p class="big">${episodes.length}</p>
+          <p>Times when many clients were congested together: the server or a shared link, not one access line.</p>
+          <ul>
+            ${shown.map((e) => networkItem(e, s.window.timeZone))}
+          </ul>
+          ${episodes.length > shown.length ? html`<p>and ${episodes.length - shown.length} more (summary.json).</p>` : ''}`;
+  return html`<div class="card network" id="network-episodes" data-count="${episodes.length}">
+    <h3>Network-wide episodes</h3>
+    ${body}
+  </div>`;
 }
 
 export function headline(s: AnalysisSummary): Safe {
-  return html`<section id="headline"><h2>Headline findings</h2>
-<div class="cards">${busiestCard(s)}${congestedCard(s)}${worstCard(s)}${networkCard(s)}</div></section>`;
+  return html`<section id="headline">
+    <h2>Headline findings</h2>
+    <div class="cards">${busiestCard(s)}${congestedCard(s)}${worstCard(s)}${networkCard(s)}</div>
+  </section>`;
 }
 
 const FINDINGS_SHOWN = 40;
@@ -119,8 +151,12 @@ export function findings(s: AnalysisSummary): Safe {
   if (s.findings.length === 0) return html``;
   const items = s.findings.slice(0, FINDINGS_SHOWN).map((f) => html`<li><span class="kind">${f.kind}</span>${f.message}</li>`);
   const more = s.findings.length > FINDINGS_SHOWN ? html`<li>and ${s.findings.length - FINDINGS_SHOWN} more in summary.json</li>` : '';
-  return html`<details id="findings"${s.findings.length <= 12 ? html` open` : ''}><summary>${plural(s.findings.length, 'finding')}: silences, gaps, failures, level changes</summary>
-<ul class="findings">${items}${more}</ul></details>`;
+  return html`<details id="findings" ${s.findings.length <= 12 ? html` open` : ''}>
+    <summary>${plural(s.findings.length, 'finding')}: silences, gaps, failures, level changes</summary>
+    <ul class="findings">
+      ${items}${more}
+    </ul>
+  </details>`;
 }
 
 export function clientTable(s: AnalysisSummary): Safe {
@@ -129,7 +165,13 @@ export function clientTable(s: AnalysisSummary): Safe {
     const c = byName.get(r.client)!;
     const t = c.throughputMbps;
     const trend = c.trend?.slopeFractionPerDay ?? null;
-    const schedule = c.schedule.silent ? 'silent' : c.schedule.gaps > 0 ? `${plural(c.schedule.gaps, 'gap')}` : c.schedule.expectedIntervalMs === null ? '–' : `every ${duration(c.schedule.expectedIntervalMs)}`;
+    const schedule = c.schedule.silent
+      ? 'silent'
+      : c.schedule.gaps > 0
+        ? `${plural(c.schedule.gaps, 'gap')}`
+        : c.schedule.expectedIntervalMs === null
+          ? '–'
+          : `every ${duration(c.schedule.expectedIntervalMs)}`;
     return html`<tr data-client="${c.client}"${r.troubled ? html` class="troubled"` : ''}>
 <td class="name" title="${c.client}">${c.client}</td><td>${count(c.downloads.total)}</td>
 <td${c.downloads.failureRate >= s.thresholds.highFailureRate ? html` class="bad"` : ''}>${percent(c.downloads.failureRate, 1)}</td>
@@ -139,12 +181,34 @@ export function clientTable(s: AnalysisSummary): Safe {
 <td${c.episodes > 0 ? html` class="bad"` : ''}>${c.episodes}</td><td${c.schedule.silent ? html` class="bad"` : ''}>${schedule}</td>
 <td>${trend === null ? '–' : `${trend >= 0 ? '+' : '−'}${percent(Math.abs(trend), 1)}`}</td></tr>`;
   });
-  return html`<section id="clients"><h2>Clients</h2>
-<p class="meta">Worst first (time in congestion episodes, then failures); a red dot marks a client in the headline's sense of trouble. Throughput in Mbit/s; baseline = the client's p90.</p>
-<div class="table-wrap"><table>
-<thead><tr><th class="name">client</th><th>downloads</th><th>failed</th><th>throughput<small>median (p5–p95), Mbit/s</small></th><th>baseline<small>Mbit/s</small></th>
-<th>latency<small>p95</small></th><th>response<small>p95</small></th><th>RTT<small>idle → loaded</small></th><th>bufferbloat<small>mean</small></th>
-<th>episodes</th><th>schedule</th><th>trend<small>per day</small></th></tr></thead>
-<tbody>${rows}</tbody></table></div></section>`;
+  return html`<section id="clients">
+    <h2>Clients</h2>
+    <p class="meta">
+      Worst first (time in congestion episodes, then failures); a red dot marks a client in the headline's sense of trouble. Throughput in
+      Mbit/s; baseline = the client's p90.
+    </p>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th class="name">client</th>
+            <th>downloads</th>
+            <th>failed</th>
+            <th>throughput<small>median (p5–p95), Mbit/s</small></th>
+            <th>baseline<small>Mbit/s</small></th>
+            <th>latency<small>p95</small></th>
+            <th>response<small>p95</small></th>
+            <th>RTT<small>idle → loaded</small></th>
+            <th>bufferbloat<small>mean</small></th>
+            <th>episodes</th>
+            <th>schedule</th>
+            <th>trend<small>per day</small></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows}
+        </tbody>
+      </table>
+    </div>
+  </section>`;
 }
-

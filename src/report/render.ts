@@ -8,7 +8,13 @@ import { readFileSync } from 'node:fs';
 import { type ResvgRenderOptions, renderAsync } from '@resvg/resvg-js';
 import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
 import {
-  GraphicComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, MarkPointComponent, TitleComponent,
+  GraphicComponent,
+  GridComponent,
+  LegendComponent,
+  MarkAreaComponent,
+  MarkLineComponent,
+  MarkPointComponent,
+  TitleComponent,
   VisualMapComponent,
 } from 'echarts/components';
 import { type EChartsCoreOption, init, setPlatformAPI, use } from 'echarts/core';
@@ -17,10 +23,20 @@ import { type FontMetrics, readFontMetrics } from './font-metrics.js';
 import { FONT_FILES } from './font.js';
 
 use([
-  BarChart, HeatmapChart, LineChart, ScatterChart, GraphicComponent, GridComponent, LegendComponent, MarkAreaComponent,
-  MarkLineComponent, MarkPointComponent, TitleComponent, VisualMapComponent, SVGRenderer,
+  BarChart,
+  HeatmapChart,
+  LineChart,
+  ScatterChart,
+  GraphicComponent,
+  GridComponent,
+  LegendComponent,
+  MarkAreaComponent,
+  MarkLineComponent,
+  MarkPointComponent,
+  TitleComponent,
+  VisualMapComponent,
+  SVGRenderer,
 ]);
-
 
 const DEFAULT_SIZE_PX = 12;
 let metrics: { regular: FontMetrics; bold: FontMetrics } | undefined;
@@ -50,7 +66,11 @@ export function renderSvg(option: EChartsCoreOption, size: ChartSize): string {
   const chart = init(null, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
   try {
     // A static image: no animation, no hover states (they would add :hover CSS to the SVG).
-    const series = (option.series as Record<string, unknown>[] | undefined)?.map((s) => ({ silent: true, emphasis: { disabled: true }, ...s }));
+    const series = (option.series as Record<string, unknown>[] | undefined)?.map((s) => ({
+      silent: true,
+      emphasis: { disabled: true },
+      ...s,
+    }));
     chart.setOption({ animation: false, ...option, ...(series && { series }) });
     return chart.renderToSVGString();
   } finally {

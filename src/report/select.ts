@@ -51,7 +51,9 @@ export function rankClients(summary: AnalysisSummary): ClientRank[] {
 
 /** The troubled clients, worst first, at most `max`. */
 export function worstClients(summary: AnalysisSummary, max = 5): ClientRank[] {
-  return rankClients(summary).filter((r) => r.troubled).slice(0, max);
+  return rankClients(summary)
+    .filter((r) => r.troubled)
+    .slice(0, max);
 }
 
 export interface Featured {

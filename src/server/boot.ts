@@ -62,7 +62,12 @@ export interface Serving {
 }
 
 /** Serves TLS in this process (a single-process server, a worker). */
-export async function serveInProcess(ctx: ServerContext, credentials: Credentials, log: Logger, tickets?: TicketKeySource): Promise<Serving> {
+export async function serveInProcess(
+  ctx: ServerContext,
+  credentials: Credentials,
+  log: Logger,
+  tickets?: TicketKeySource,
+): Promise<Serving> {
   const listener = await listenTls(ctx, credentials.material, credentials.revocationFiles, credentials.revocations, log, tickets);
   return {
     port: listener.port,
@@ -90,7 +95,8 @@ export async function bootServer(config: ServerConfig, deps: ServerDeps, plan: B
   const credentials = await loadCredentials(config, log);
   const catalogue = await plan.catalogue();
   const ownsStore = deps.store === undefined;
-  const store = deps.store ?? (await openStore(config.store, { synchronous: config.synchronous, busyTimeoutMs: config.storeBusyTimeoutMs }));
+  const store =
+    deps.store ?? (await openStore(config.store, { synchronous: config.synchronous, busyTimeoutMs: config.storeBusyTimeoutMs }));
   const ctx = createContext(config, {
     catalogue,
     committer: new GroupCommitter(store),
@@ -103,7 +109,9 @@ export async function bootServer(config: ServerConfig, deps: ServerDeps, plan: B
   let serving: Serving | undefined;
   try {
     observer = await deps.observe?.({
-      view: ctx, store, material: credentials.material,
+      view: ctx,
+      store,
+      material: credentials.material,
       // Until TLS is served nobody can log in; then its lists, reloads included.
       revokedBy: (cert) => revokedBy(serving?.revocations ?? credentials.revocations, cert),
     });
@@ -117,7 +125,10 @@ export async function bootServer(config: ServerConfig, deps: ServerDeps, plan: B
   const { port, files, workers } = served;
   nameServer(ctx, port);
   ctx.listening = true;
-  log.info({ ...listeningDetails(config, files, store.location, credentials.revocations), port, ...(workers > 1 ? { workers } : {}) }, 'listening');
+  log.info(
+    { ...listeningDetails(config, files, store.location, credentials.revocations), port, ...(workers > 1 ? { workers } : {}) },
+    'listening',
+  );
 
   const reloadRevocations = async (): Promise<RevocationSummary> => {
     const summary = await served.reloadRevocations();
@@ -141,7 +152,14 @@ export async function bootServer(config: ServerConfig, deps: ServerDeps, plan: B
   };
 
   return {
-    host: config.host, port, context: ctx, store, workers, files, reloadRevocations, close,
+    host: config.host,
+    port,
+    context: ctx,
+    store,
+    workers,
+    files,
+    reloadRevocations,
+    close,
     get workerPids() {
       return served.workerPids;
     },

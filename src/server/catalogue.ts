@@ -52,7 +52,8 @@ export function randomBlock(seed: Buffer): Buffer {
   const cipher = createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16));
   const block = Buffer.allocUnsafe(BUILTIN_PERIOD_BYTES);
   const zeros = Buffer.alloc(64 * 1024);
-  for (let at = 0; at < block.length; at += zeros.length) cipher.update(zeros).copy(block, at, 0, Math.min(zeros.length, block.length - at));
+  for (let at = 0; at < block.length; at += zeros.length)
+    cipher.update(zeros).copy(block, at, 0, Math.min(zeros.length, block.length - at));
   return block;
 }
 
@@ -67,13 +68,14 @@ function builtinFile(name: string, sizeBytes: number, block: Buffer, sha256: str
     const from = (offset + start) % period;
     if (from + (end - start) <= period) return block.subarray(from, from + (end - start));
     const out = Buffer.allocUnsafe(end - start);
-    for (let written = 0, at = from; written < out.length; at = 0) written += block.copy(out, written, at, Math.min(period, at + out.length - written));
+    for (let written = 0, at = from; written < out.length; at = 0)
+      written += block.copy(out, written, at, Math.min(period, at + out.length - written));
     return out;
   };
   if (sha256 === undefined) {
     // Hashed from views of the block, never copies: hashing a 1 GiB file allocates nothing.
     const hash = createHash('sha256');
-    for (let at = 0; at < sizeBytes; ) {
+    for (let at = 0; at < sizeBytes;) {
       const from = (offset + at) % period;
       const length = Math.min(period - from, sizeBytes - at);
       hash.update(block.subarray(from, from + length));

@@ -37,14 +37,24 @@ interface WorkerState {
   transfers: Map<number, { active: ActiveTransfer; load: ReturnType<LoadTracker['start']> }>;
 }
 
-const zeroMetrics = (): WorkerMetrics => ({ sockets: 0, connections: 0, openConnections: 0, resumedConnections: 0, handshakeFailures: 0, busy: 0, errors: [] });
+const zeroMetrics = (): WorkerMetrics => ({
+  sockets: 0,
+  connections: 0,
+  openConnections: 0,
+  resumedConnections: 0,
+  handshakeFailures: 0,
+  busy: 0,
+  errors: [],
+});
 
 function workerEntry(): { exec: string; execArgv: string[] } {
   const ts = import.meta.url.endsWith('.ts');
   const exec = new URL(ts ? './worker-main.ts' : './worker-main.js', import.meta.url).pathname;
   // NETPROBE_PROFILE_WORKERS=1 (bench/profile.ts --round) lets workers inherit the primary's --cpu-prof flags.
   const profileWorkers = process.env.NETPROBE_PROFILE_WORKERS === '1';
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--test') && (profileWorkers || !a.startsWith('--cpu-prof')) && !a.startsWith('--inspect'));
+  const execArgv = process.execArgv.filter(
+    (a) => !a.startsWith('--test') && (profileWorkers || !a.startsWith('--cpu-prof')) && !a.startsWith('--inspect'),
+  );
   if (ts && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
   // A worker allocates little per byte (slices are views of the test files), and V8's default young
   // generation (16 MiB semi-spaces) would let garbage lift every worker's RSS by ~15 MiB under load.
@@ -157,7 +167,9 @@ async function serveWorkers(
         return;
       }
       case 'budget':
-        void ctx.budget.take(message.client, message.cost).then((retryAfterMs) => state.handle.send({ t: 'budget', id: message.id, retryAfterMs }));
+        void ctx.budget
+          .take(message.client, message.cost)
+          .then((retryAfterMs) => state.handle.send({ t: 'budget', id: message.id, retryAfterMs }));
         return;
       case 'event':
         events.emit(message.name, message.payload as never);
@@ -205,8 +217,16 @@ async function serveWorkers(
       retired.errors.push(...state.metrics.errors);
       const now = Date.now();
       for (const [id, entry] of [...state.transfers]) {
-        endTransfer(state, id, 0, { client: entry.active.client, file: entry.active.file, mode: entry.active.mode, bytes: entry.active.bytes,
-          startedAtMs: entry.active.startedAtMs, durationMs: now - entry.active.startedAtMs, concurrentAtStart: 0, outcome: 'NETPROBE_INTERNAL' });
+        endTransfer(state, id, 0, {
+          client: entry.active.client,
+          file: entry.active.file,
+          mode: entry.active.mode,
+          bytes: entry.active.bytes,
+          startedAtMs: entry.active.startedAtMs,
+          durationMs: now - entry.active.startedAtMs,
+          concurrentAtStart: 0,
+          outcome: 'NETPROBE_INTERNAL',
+        });
       }
       recomputeMetrics();
       if (shuttingDown || !started) return;
@@ -216,7 +236,9 @@ async function serveWorkers(
       setTimeout(() => {
         if (shuttingDown) return;
         const next = fork(index);
-        void startVerdict(next).catch((err: unknown) => log.error({ worker: index, err: errorMessage(err) }, 'server worker failed to start'));
+        void startVerdict(next).catch((err: unknown) =>
+          log.error({ worker: index, err: errorMessage(err) }, 'server worker failed to start'),
+        );
       }, delayMs).unref();
     });
     return state;
@@ -224,11 +246,16 @@ async function serveWorkers(
 
   /** The worker's start-up verdict: its first `listening` (or `failed`). */
   const startVerdict = (state: WorkerState) =>
-    state.handle.request<{ port: number; files: string[] }>(undefined, (m) => {
-      if (m.t === 'listening') return { value: { port: m.port, files: m.files } };
-      if (m.t === 'failed') return { error: new NetprobeError(m.code, m.message) };
-      return undefined;
-    }, START_TIMEOUT_MS, 'start');
+    state.handle.request<{ port: number; files: string[] }>(
+      undefined,
+      (m) => {
+        if (m.t === 'listening') return { value: { port: m.port, files: m.files } };
+        if (m.t === 'failed') return { error: new NetprobeError(m.code, m.message) };
+        return undefined;
+      },
+      START_TIMEOUT_MS,
+      'start',
+    );
 
   let started = false;
   let port: number;
@@ -253,15 +280,24 @@ async function serveWorkers(
     revocations = next;
     const req = ++reloads;
     ticketGeneration++;
-    const answers = await Promise.all([...states.values()].map((state) =>
-      state.handle.request<RevocationSummary>({ t: 'reload', req, generation: ticketGeneration }, (m) => {
-        if (m.t === 'reloaded' && m.req === req) return { value: m.summary };
-        if (m.t === 'reloadFailed' && m.req === req) return { error: new NetprobeError(m.code, m.message) };
-        return undefined;
-      }, RELOAD_TIMEOUT_MS, 'reload'),
-    ));
+    const answers = await Promise.all(
+      [...states.values()].map((state) =>
+        state.handle.request<RevocationSummary>(
+          { t: 'reload', req, generation: ticketGeneration },
+          (m) => {
+            if (m.t === 'reloaded' && m.req === req) return { value: m.summary };
+            if (m.t === 'reloadFailed' && m.req === req) return { error: new NetprobeError(m.code, m.message) };
+            return undefined;
+          },
+          RELOAD_TIMEOUT_MS,
+          'reload',
+        ),
+      ),
+    );
     return {
-      fingerprints: next.fingerprints.size, serials: next.serials.size, crlNextUpdate: next.crlNextUpdate?.toISOString() ?? null,
+      fingerprints: next.fingerprints.size,
+      serials: next.serials.size,
+      crlNextUpdate: next.crlNextUpdate?.toISOString() ?? null,
       closed: answers.reduce((n, a) => n + a.closed, 0),
     };
   };
@@ -281,7 +317,11 @@ async function serveWorkers(
   };
 
   return {
-    port, files, workers: workerCount, reloadRevocations, stop,
+    port,
+    files,
+    workers: workerCount,
+    reloadRevocations,
+    stop,
     get revocations() {
       return revocations;
     },

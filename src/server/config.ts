@@ -33,8 +33,15 @@ export const serverConfigSchema = z.strictObject({
    * primary owns the store, the dashboard and /metrics; the workers accept connections and send
    * their results to it to be committed (see docs/ARCHITECTURE.md).
    */
-  workers: z.union([z.literal('auto'), z.number().int(WORKERS_ERROR).min(1, WORKERS_ERROR).max(64, WORKERS_ERROR)], WORKERS_ERROR).default(1),
-  maxFrameBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  workers: z
+    .union([z.literal('auto'), z.number().int(WORKERS_ERROR).min(1, WORKERS_ERROR).max(64, WORKERS_ERROR)], WORKERS_ERROR)
+    .default(1),
+  maxFrameBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
   maxResultsPerReport: z.number().int().min(1).max(1000).default(1000),
   handshakeTimeoutMs: z.number().int().min(100).default(10_000),
   idleTimeoutMs: z.number().int().min(100).default(60_000),
@@ -48,7 +55,11 @@ export const serverConfigSchema = z.strictObject({
   /** Results one client certificate may report per minute (also its burst); beyond it REPORTs get BUSY. Server-wide across workers. */
   clientResultsPerMinute: z.number().int().min(1).default(3_000),
   /** REPORT bytes one client certificate may send per minute (the CPU of parsing them; also its burst); beyond it BUSY, unparsed. */
-  clientReportBytesPerMinute: z.number().int().min(1024).default(16 * 1024 * 1024),
+  clientReportBytesPerMinute: z
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024),
   /**
    * Uploads running at once, within maxConcurrentTransfers (unset: half of it, at least 1): the
    * rest of the transfer slots stay for downloads, so a crowd of uploaders gets BUSY, not the
@@ -56,7 +67,11 @@ export const serverConfigSchema = z.strictObject({
    */
   maxConcurrentUploads: z.number().int().min(1).optional(),
   /** Largest upload (bytes received); beyond it the server answers ERROR NETPROBE_LIMIT and closes. */
-  maxUploadBytes: z.number().int().min(1).default(16 * 1024 ** 3),
+  maxUploadBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(16 * 1024 ** 3),
   /** Longest upload: a PUT may ask for at most this, and DATA_END must arrive within it plus a grace of 5 s. */
   maxUploadDurationMs: z.number().int().min(100).max(600_000).default(60_000),
   shutdownDeadlineMs: z.number().int().min(0).default(30_000),

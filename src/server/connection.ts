@@ -106,7 +106,12 @@ export class Connection {
     this.frameTimer = setTimeout(() => {
       this.frameTimer = undefined;
       if (this.decoder.bufferedBytes > 0 && !this.busy) {
-        this.fail(new NetprobeError(ErrorCodes.timeout, `a frame did not arrive in full within ${frameTimeoutMs} ms (${this.decoder.bufferedBytes} bytes of it so far)`));
+        this.fail(
+          new NetprobeError(
+            ErrorCodes.timeout,
+            `a frame did not arrive in full within ${frameTimeoutMs} ms (${this.decoder.bufferedBytes} bytes of it so far)`,
+          ),
+        );
       }
     }, frameTimeoutMs);
   }
@@ -156,7 +161,10 @@ export class Connection {
       const onDrain = () => done();
       const onClose = () => done(new NetprobeError(ErrorCodes.closed, 'the client closed the connection'));
       const timer = setTimeout(() => {
-        this.log.warn({ queuedBytes: this.socket.writableLength, idleTimeoutMs }, 'connection closed: the client stopped reading its answers');
+        this.log.warn(
+          { queuedBytes: this.socket.writableLength, idleTimeoutMs },
+          'connection closed: the client stopped reading its answers',
+        );
         this.socket.destroy();
         done(new NetprobeError(ErrorCodes.closed, 'the client stopped reading'));
       }, idleTimeoutMs);
@@ -172,7 +180,10 @@ export class Connection {
     this.ctx.metrics.busy++;
     this.ctx.events.emit('reportRejected', { reason: ErrorCodes.busy, results: cost.results ?? 0 });
     this.log.info({ ...cost, retryAfterMs }, 'busy: client over its budget');
-    const what = cost.results === undefined ? `${this.ctx.config.clientReportBytesPerMinute} REPORT bytes` : `${this.ctx.config.clientResultsPerMinute} results`;
+    const what =
+      cost.results === undefined
+        ? `${this.ctx.config.clientReportBytesPerMinute} REPORT bytes`
+        : `${this.ctx.config.clientResultsPerMinute} results`;
     this.send({ type: 'BUSY', retryAfterMs, reason: `over this client's budget of ${what} per minute` });
     // Nothing more is read from this connection until then (at most half the idle timeout, which
     // would otherwise close it): a client that ignores retry-after costs no more than one that obeys.
@@ -202,7 +213,8 @@ export class Connection {
   closeWhenIdle(): void {
     this.closing = true;
     // Said, not just done: a client that sees a bare close cannot tell shutdown from refusal.
-    if (!this.busy) endGracefully(this.socket, encodeMessage({ type: 'ERROR', code: ErrorCodes.shuttingDown, message: 'the server is shutting down' }));
+    if (!this.busy)
+      endGracefully(this.socket, encodeMessage({ type: 'ERROR', code: ErrorCodes.shuttingDown, message: 'the server is shutting down' }));
   }
 
   private send(message: Message): void {
@@ -219,7 +231,11 @@ export class Connection {
     const known = err instanceof NetprobeError;
     this.ctx.metrics.errors.set(code, (this.ctx.metrics.errors.get(code) ?? 0) + 1);
     this.log.warn({ code, err: known ? undefined : err }, known ? errorMessage(err) : 'internal error');
-    this.send({ type: 'ERROR', code: known ? code : ErrorCodes.internal, message: known ? errorMessage(err).slice(0, 1024) : 'internal error' });
+    this.send({
+      type: 'ERROR',
+      code: known ? code : ErrorCodes.internal,
+      message: known ? errorMessage(err).slice(0, 1024) : 'internal error',
+    });
     endGracefully(this.socket);
   }
 
@@ -281,7 +297,8 @@ export class Connection {
   private async getFile(message: MessageOf<'GET_FILE'>): Promise<void> {
     const { load, config } = this.ctx;
     if (this.ctx.shuttingDown) throw new NetprobeError(ErrorCodes.shuttingDown, 'the server is shutting down');
-    if (load.active >= config.maxConcurrentTransfers) return this.busyAnswer(`${load.active} transfers running (limit ${config.maxConcurrentTransfers})`);
+    if (load.active >= config.maxConcurrentTransfers)
+      return this.busyAnswer(`${load.active} transfers running (limit ${config.maxConcurrentTransfers})`);
     const file = this.ctx.catalogue.get(message.name);
     const mode = message.durationMs === undefined ? 'file' : 'duration';
     const { handle, concurrentAtStart } = load.start(this.client);
@@ -289,7 +306,13 @@ export class Connection {
     const t0 = performance.now();
     const active: ActiveTransfer = { client: this.client, file: file.name, mode, startedAtMs, bytes: 0 };
     let outcome = 'ok';
-    const hooks = { onBytes: (n: number) => { active.bytes += n; load.addBytes(n); }, shaper: this.ctx.shaperFor?.(this.client) };
+    const hooks = {
+      onBytes: (n: number) => {
+        active.bytes += n;
+        load.addBytes(n);
+      },
+      shaper: this.ctx.shaperFor?.(this.client),
+    };
     this.ctx.events.emit('transferStart', active);
     try {
       if (message.durationMs === undefined) await sendFile(this.socket, file, hooks);
@@ -301,10 +324,23 @@ export class Connection {
       load.finish(handle);
       const durationMs = performance.now() - t0;
       const { bytes } = active;
-      const record: TransferRecord = { client: this.client, file: file.name, mode, bytes, startedAtMs, durationMs, concurrentAtStart, outcome };
+      const record: TransferRecord = {
+        client: this.client,
+        file: file.name,
+        mode,
+        bytes,
+        startedAtMs,
+        durationMs,
+        concurrentAtStart,
+        outcome,
+      };
       this.ctx.committer.recordTransfer(record);
       this.ctx.events.emit('transferEnd', active, record);
-      if (this.parentLog.isLevelEnabled('debug')) this.log.debug({ file: file.name, mode, bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome }, 'transfer');
+      if (this.parentLog.isLevelEnabled('debug'))
+        this.log.debug(
+          { file: file.name, mode, bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome },
+          'transfer',
+        );
     }
   }
 
@@ -331,7 +367,8 @@ export class Connection {
     const sizeBytes = message.durationMs === undefined ? file.sizeBytes : 0;
     const refusal = refusePut(message, sizeBytes, config);
     if (refusal) throw refusal;
-    if (load.active >= config.maxConcurrentTransfers) return this.busyAnswer(`${load.active} transfers running (limit ${config.maxConcurrentTransfers})`);
+    if (load.active >= config.maxConcurrentTransfers)
+      return this.busyAnswer(`${load.active} transfers running (limit ${config.maxConcurrentTransfers})`);
     const uploads = uploadLimit(config);
     if (load.activeUploads >= uploads) return this.busyAnswer(`${load.activeUploads} uploads running (limit ${uploads})`);
 
@@ -342,7 +379,12 @@ export class Connection {
     const t0 = performance.now();
     const active: ActiveTransfer = { client: this.client, file: message.name, mode, startedAtMs, bytes: 0 };
     const timer = setTimeout(() => {
-      this.fail(new NetprobeError(ErrorCodes.timeout, `upload did not end within ${receiver.maxDurationMs} ms (${receiver.bytes} bytes received); nothing is kept`));
+      this.fail(
+        new NetprobeError(
+          ErrorCodes.timeout,
+          `upload did not end within ${receiver.maxDurationMs} ms (${receiver.bytes} bytes received); nothing is kept`,
+        ),
+      );
     }, receiver.maxDurationMs);
     this.upload = {
       receiver,
@@ -354,15 +396,33 @@ export class Connection {
         load.finish(handle);
         const durationMs = performance.now() - t0;
         active.bytes = receiver.bytes;
-        const record: TransferRecord = { client: this.client, file: message.name, mode, bytes: receiver.bytes, startedAtMs, durationMs, concurrentAtStart, outcome };
+        const record: TransferRecord = {
+          client: this.client,
+          file: message.name,
+          mode,
+          bytes: receiver.bytes,
+          startedAtMs,
+          durationMs,
+          concurrentAtStart,
+          outcome,
+        };
         this.ctx.committer.recordTransfer(record);
         this.ctx.events.emit('transferEnd', active, record);
-        if (this.parentLog.isLevelEnabled('debug')) this.log.debug({ direction: 'upload', mode, bytes: receiver.bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome }, 'transfer');
+        if (this.parentLog.isLevelEnabled('debug'))
+          this.log.debug(
+            { direction: 'upload', mode, bytes: receiver.bytes, durationMs: Math.round(durationMs * 10) / 10, concurrentAtStart, outcome },
+            'transfer',
+          );
       },
     };
     this.ctx.events.emit('transferStart', active);
     this.decoder.streamPayloads(FrameType.DATA);
-    this.send({ type: 'PUT_READY', sizeBytes: mode === 'file' ? sizeBytes : 0, maxBytes: receiver.maxBytes, maxDurationMs: receiver.maxDurationMs });
+    this.send({
+      type: 'PUT_READY',
+      sizeBytes: mode === 'file' ? sizeBytes : 0,
+      maxBytes: receiver.maxBytes,
+      maxDurationMs: receiver.maxDurationMs,
+    });
   }
 
   /** A frame while an upload runs: DATA (counted, dropped) until DATA_END, which is answered with PUT_RESULT. */
@@ -403,13 +463,18 @@ export class Connection {
       this.ctx.metrics.storageErrors++;
       events.emit('reportRejected', { reason: ErrorCodes.storage, results });
       this.log.error({ code: errorCode(err), results: rows.length, err: errorMessage(err) }, 'report not stored');
-      return this.send({ type: 'ERROR', code: ErrorCodes.storage, message: 'the server could not store the results; keep them and retry later' });
+      return this.send({
+        type: 'ERROR',
+        code: ErrorCodes.storage,
+        message: 'the server could not store the results; keep them and retry later',
+      });
     }
     this.ctx.metrics.resultsStored += outcome.inserted;
     this.ctx.metrics.resultsDuplicate += outcome.duplicates;
     events.emit('report', { results, stored: outcome.inserted, duplicates: outcome.duplicates });
     this.ctx.emitResults(rows);
-    if (this.parentLog.isLevelEnabled('debug')) this.log.debug({ results: rows.length, stored: outcome.inserted, duplicates: outcome.duplicates }, 'report');
+    if (this.parentLog.isLevelEnabled('debug'))
+      this.log.debug({ results: rows.length, stored: outcome.inserted, duplicates: outcome.duplicates }, 'report');
     this.send({ type: 'ACK', ids: rows.map((r) => r.id), duplicates: outcome.duplicates });
   }
 }

@@ -50,7 +50,9 @@ export interface ServerEvents {
   /** A REPORT was refused and nothing of it stored; `results` is 0 when it could not be parsed. */
   reportRejected: [rejection: { reason: string; results: number }];
   handshakeFailed: [failure: { reason: string }];
-  connectionRefused: [refusal: { reason: 'max_connections' | 'per_client_limit' | 'no_identity' | 'revoked' | 'shutting_down' | 'renegotiation' }];
+  connectionRefused: [
+    refusal: { reason: 'max_connections' | 'per_client_limit' | 'no_identity' | 'revoked' | 'shutting_down' | 'renegotiation' },
+  ];
 }
 
 /** What every connection of one server shares. */
@@ -77,7 +79,18 @@ export interface ServerContext {
 }
 
 export function newMetrics(): ServerMetrics {
-  return { sockets: 0, connections: 0, openConnections: 0, resumedConnections: 0, handshakeFailures: 0, busy: 0, resultsStored: 0, resultsDuplicate: 0, storageErrors: 0, errors: new Map() };
+  return {
+    sockets: 0,
+    connections: 0,
+    openConnections: 0,
+    resumedConnections: 0,
+    handshakeFailures: 0,
+    busy: 0,
+    resultsStored: 0,
+    resultsDuplicate: 0,
+    storageErrors: 0,
+    errors: new Map(),
+  };
 }
 
 export function createContext(
@@ -98,7 +111,9 @@ export function createContext(
     catalogue: parts.catalogue,
     load: new LoadTracker(parts.now),
     committer: parts.committer,
-    budget: parts.budget ?? localBudget({ resultsPerMinute: config.clientResultsPerMinute, reportBytesPerMinute: config.clientReportBytesPerMinute }),
+    budget:
+      parts.budget ??
+      localBudget({ resultsPerMinute: config.clientResultsPerMinute, reportBytesPerMinute: config.clientReportBytesPerMinute }),
     metrics: newMetrics(),
     shaperFor: parts.shaperFor,
     shuttingDown: false,

@@ -131,7 +131,8 @@ export function prepareResults(
     const why = implausibility(r, nowMs);
     if (why !== undefined) throw new NetprobeError(ErrorCodes.badPayload, `result ${r.id} ${why}`);
     const startedAtMs = Date.parse(r.startedAt);
-    const annotation = (clientName !== certName ? delegation?.annotate?.(clientName, startedAtMs) : undefined) ?? load.annotate(clientName, startedAtMs);
+    const annotation =
+      (clientName !== certName ? delegation?.annotate?.(clientName, startedAtMs) : undefined) ?? load.annotate(clientName, startedAtMs);
     return { ...r, client: clientName, receivedAt, ...annotation };
   });
 }

@@ -52,7 +52,9 @@ export interface TicketKeySource {
 
 /** 48 bytes of ticket keys (node's setTicketKeys format) for `generation`. */
 export function deriveTicketKeys(privateKeyPem: Buffer, source: TicketKeySource): Buffer {
-  return Buffer.from(hkdfSync('sha256', privateKeyPem, source.seed, `netprobe TLS session ticket keys, generation ${source.generation}`, 48));
+  return Buffer.from(
+    hkdfSync('sha256', privateKeyPem, source.seed, `netprobe TLS session ticket keys, generation ${source.generation}`, 48),
+  );
 }
 
 /** Common name of the peer's verified certificate; the only identity a client has. */
@@ -143,7 +145,10 @@ export async function listenTls(
     const revoked = revokedBy(revocations, cert);
     if (revoked !== undefined) {
       events.emit('connectionRefused', { reason: 'revoked' });
-      log.warn({ peer, client, reason: 'revoked', by: revoked, fingerprint256: cert.fingerprint256 }, 'client refused: certificate revoked');
+      log.warn(
+        { peer, client, reason: 'revoked', by: revoked, fingerprint256: cert.fingerprint256 },
+        'client refused: certificate revoked',
+      );
       socket.destroy();
       return;
     }
@@ -156,7 +161,8 @@ export async function listenTls(
     const conn = new Connection(socket, client, ctx, log);
     connections.set(conn, { socket, client, fingerprint256: cert.fingerprint256, serialNumber: cert.serialNumber });
     // Per connection at debug only: the 'stats' line counts connections (connectionsPerMin).
-    if (log.isLevelEnabled('debug')) log.debug({ peer, client, tlsVersion: socket.getProtocol(), cipher: socket.getCipher().name }, 'connection');
+    if (log.isLevelEnabled('debug'))
+      log.debug({ peer, client, tlsVersion: socket.getProtocol(), cipher: socket.getCipher().name }, 'connection');
     socket.setTimeout(config.idleTimeoutMs, () => {
       log.info({ peer, client }, 'idle timeout');
       endGracefully(socket, encodeMessage({ type: 'ERROR', code: ErrorCodes.timeout, message: `idle for ${config.idleTimeoutMs} ms` }));
@@ -184,7 +190,14 @@ export async function listenTls(
     if (count > config.maxConnectionsPerClient) {
       events.emit('connectionRefused', { reason: 'per_client_limit' });
       log.warn({ peer, client, open: count }, 'connection refused: per-client limit');
-      endGracefully(socket, encodeMessage({ type: 'ERROR', code: ErrorCodes.limit, message: `at most ${config.maxConnectionsPerClient} connections per client` }));
+      endGracefully(
+        socket,
+        encodeMessage({
+          type: 'ERROR',
+          code: ErrorCodes.limit,
+          message: `at most ${config.maxConnectionsPerClient} connections per client`,
+        }),
+      );
       return;
     }
     conn.start();
@@ -203,7 +216,11 @@ export async function listenTls(
     const next = await loadRevocations(revocationFiles, material.ca);
     // New handshakes use the new CRL; tickets issued before cannot resume a session past it.
     server.setSecureContext(tlsOptions(material, config, next));
-    server.setTicketKeys(tickets === undefined ? randomBytes(48) : deriveTicketKeys(material.key, { seed: tickets.seed, generation: generation ?? tickets.generation + 1 }));
+    server.setTicketKeys(
+      tickets === undefined
+        ? randomBytes(48)
+        : deriveTicketKeys(material.key, { seed: tickets.seed, generation: generation ?? tickets.generation + 1 }),
+    );
     revocations = next;
     let closed = 0;
     for (const [conn, id] of connections) {
@@ -213,7 +230,12 @@ export async function listenTls(
       log.warn({ client: conn.client, reason: 'revoked', by, fingerprint256: id.fingerprint256 }, 'connection closed: certificate revoked');
       id.socket.destroy();
     }
-    return { fingerprints: next.fingerprints.size, serials: next.serials.size, crlNextUpdate: next.crlNextUpdate?.toISOString() ?? null, closed };
+    return {
+      fingerprints: next.fingerprints.size,
+      serials: next.serials.size,
+      crlNextUpdate: next.crlNextUpdate?.toISOString() ?? null,
+      closed,
+    };
   };
 
   const close = async (deadlineMs: number): Promise<void> => {

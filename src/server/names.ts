@@ -11,7 +11,11 @@ export function reachableNames(config: { host: string; serverId?: string | undef
 }
 
 /** Start-up warning: a name the server certificate does not cover makes clients refuse the server. */
-export function warnUncoveredNames(certPem: Buffer, config: { host: string; serverId?: string | undefined; cert: string }, log: Logger): void {
+export function warnUncoveredNames(
+  certPem: Buffer,
+  config: { host: string; serverId?: string | undefined; cert: string },
+  log: Logger,
+): void {
   const missing = uncoveredNames(certPem, reachableNames(config));
   if (missing.length === 0) return;
   log.warn(

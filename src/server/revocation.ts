@@ -33,7 +33,9 @@ async function read(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    throw new ConfigError(`cannot read the ${what} ${path}: ${errorCode(err) === 'ENOENT' ? 'file not found' : errorMessage(err)}`, { cause: err });
+    throw new ConfigError(`cannot read the ${what} ${path}: ${errorCode(err) === 'ENOENT' ? 'file not found' : errorMessage(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -44,7 +46,8 @@ export function parseDenyList(text: string, source: string): Set<string> {
     const line = raw.replace(/#.*/, '').trim();
     if (line === '') return;
     const m = FINGERPRINT.exec(line);
-    if (!m) throw new ConfigError(`${source}:${index + 1}: '${line.slice(0, 80)}' is not a SHA-256 certificate fingerprint (64 hex digits)`);
+    if (!m)
+      throw new ConfigError(`${source}:${index + 1}: '${line.slice(0, 80)}' is not a SHA-256 certificate fingerprint (64 hex digits)`);
     out.add(m[1]!.replace(/:/g, '').toUpperCase().match(/../g)!.join(':'));
   });
   return out;
@@ -52,7 +55,10 @@ export function parseDenyList(text: string, source: string): Set<string> {
 
 /** Reads the configured files; a missing, malformed or foreign (not signed by `caPem`) file is a ConfigError. */
 export async function loadRevocations(files: RevocationFiles, caPem: Buffer): Promise<Revocations> {
-  const fingerprints = files.denyList === undefined ? new Set<string>() : parseDenyList((await read(files.denyList, 'deny list')).toString('utf8'), files.denyList);
+  const fingerprints =
+    files.denyList === undefined
+      ? new Set<string>()
+      : parseDenyList((await read(files.denyList, 'deny list')).toString('utf8'), files.denyList);
   if (files.crl === undefined) return { ...NO_REVOCATIONS, fingerprints };
   const crlPem = await read(files.crl, 'CRL');
   let info;
@@ -72,7 +78,10 @@ export async function loadRevocations(files: RevocationFiles, caPem: Buffer): Pr
 }
 
 /** Why `cert` is revoked ('deny list' or 'CRL'), or undefined. */
-export function revokedBy(revocations: Revocations, cert: Pick<PeerCertificate, 'fingerprint256' | 'serialNumber'>): 'deny list' | 'CRL' | undefined {
+export function revokedBy(
+  revocations: Revocations,
+  cert: Pick<PeerCertificate, 'fingerprint256' | 'serialNumber'>,
+): 'deny list' | 'CRL' | undefined {
   if (revocations.fingerprints.has(cert.fingerprint256)) return 'deny list';
   if (revocations.serials.size > 0 && revocations.serials.has(normaliseSerial(cert.serialNumber))) return 'CRL';
   return undefined;

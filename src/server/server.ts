@@ -19,14 +19,18 @@ export async function startServer(input: ServerConfigInput, deps: ServerDeps = {
   const parsed = serverConfigSchema.safeParse(input);
   if (!parsed.success) {
     const unknown = parsed.error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []));
-    const hint = unknown.length > 0 ? `\nstartServer takes the server's settings only (server/config.ts) and starts no dashboard; for ${unknown.join(', ')} use startServerWithDashboard (cli/serve.ts)` : '';
+    const hint =
+      unknown.length > 0
+        ? `\nstartServer takes the server's settings only (server/config.ts) and starts no dashboard; for ${unknown.join(', ')} use startServerWithDashboard (cli/serve.ts)`
+        : '';
     throw new ConfigError(`invalid server settings:\n${z.prettifyError(parsed.error)}${hint}`, { cause: parsed.error });
   }
   const config: ServerConfig = parsed.data;
   const workers = resolveWorkers(config.workers);
   if (workers > 1) {
     const injected = (['store', 'catalogue', 'shaperFor', 'now', 'delegation'] as const).filter((k) => deps[k] !== undefined);
-    if (injected.length > 0) throw new ConfigError(`workers: ${workers} cannot be combined with an in-process ${injected.join(', ')}; use workers: 1`);
+    if (injected.length > 0)
+      throw new ConfigError(`workers: ${workers} cannot be combined with an in-process ${injected.join(', ')}; use workers: 1`);
     return startCluster(config, workers, deps);
   }
   return bootServer(config, deps, {

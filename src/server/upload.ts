@@ -19,12 +19,19 @@ export function uploadLimit(config: Pick<ServerConfig, 'maxConcurrentTransfers' 
 }
 
 /** Why a PUT is refused outright (a limit it asks to exceed), or undefined. */
-export function refusePut(put: Put, sizeBytes: number, config: Pick<ServerConfig, 'maxUploadBytes' | 'maxUploadDurationMs'>): NetprobeError | undefined {
+export function refusePut(
+  put: Put,
+  sizeBytes: number,
+  config: Pick<ServerConfig, 'maxUploadBytes' | 'maxUploadDurationMs'>,
+): NetprobeError | undefined {
   if (put.durationMs === undefined && sizeBytes > config.maxUploadBytes) {
     return new NetprobeError(ErrorCodes.limit, `an upload may carry at most ${config.maxUploadBytes} bytes; ${put.name} is ${sizeBytes}`);
   }
   if (put.durationMs !== undefined && put.durationMs > config.maxUploadDurationMs) {
-    return new NetprobeError(ErrorCodes.limit, `an upload may last at most ${config.maxUploadDurationMs} ms; PUT asked for ${put.durationMs}`);
+    return new NetprobeError(
+      ErrorCodes.limit,
+      `an upload may last at most ${config.maxUploadDurationMs} ms; PUT asked for ${put.durationMs}`,
+    );
   }
   return undefined;
 }
@@ -39,7 +46,11 @@ export class UploadReceiver {
   private readonly meter = new TransferMeter(undefined, false);
 
   /** `sizeBytes`: file mode's size (the named file's), ignored in duration mode. */
-  constructor(put: Put, readonly sizeBytes: number, config: Pick<ServerConfig, 'maxUploadBytes' | 'maxUploadDurationMs'>) {
+  constructor(
+    put: Put,
+    readonly sizeBytes: number,
+    config: Pick<ServerConfig, 'maxUploadBytes' | 'maxUploadDurationMs'>,
+  ) {
     this.maxBytes = put.durationMs === undefined ? Math.min(sizeBytes, config.maxUploadBytes) : config.maxUploadBytes;
     this.fileMode = put.durationMs === undefined;
     this.maxDurationMs = (put.durationMs ?? config.maxUploadDurationMs) + UPLOAD_GRACE_MS;
@@ -57,7 +68,10 @@ export class UploadReceiver {
   onData(payload: Buffer, atMs: number): void {
     this.bytes += payload.length;
     if (this.bytes > this.maxBytes) {
-      throw new NetprobeError(ErrorCodes.limit, `upload exceeds its limit of ${this.maxBytes} bytes (${this.bytes} received); nothing is kept`);
+      throw new NetprobeError(
+        ErrorCodes.limit,
+        `upload exceeds its limit of ${this.maxBytes} bytes (${this.bytes} received); nothing is kept`,
+      );
     }
     this.meter.onPayload(payload, atMs);
     this.lastAtMs = atMs;
@@ -70,7 +84,10 @@ export class UploadReceiver {
    */
   finish(claimedBytes: number, withTimes = false): PutResult {
     if (claimedBytes !== this.bytes || (this.fileMode && this.bytes !== this.sizeBytes)) {
-      throw new NetprobeError(ErrorCodes.protocol, `DATA_END claims ${claimedBytes} bytes; ${this.bytes} arrived${this.fileMode ? ` of ${this.sizeBytes}` : ''}`);
+      throw new NetprobeError(
+        ErrorCodes.protocol,
+        `DATA_END claims ${claimedBytes} bytes; ${this.bytes} arrived${this.fileMode ? ` of ${this.sizeBytes}` : ''}`,
+      );
     }
     const first = this.meter.firstAtMs;
     const transferMs = first < 0 || this.lastAtMs < 0 ? 0 : this.lastAtMs - first;

@@ -35,7 +35,12 @@ export class WorkerHandle {
    * Rejects when the worker exits first or no reply comes within `timeoutMs`; `waitingTo` names the
    * wait in those errors ("start", "reload").
    */
-  request<T>(message: ToWorker | undefined, match: (reply: ToPrimary) => Settled<T> | undefined, timeoutMs: number, waitingTo: string): Promise<T> {
+  request<T>(
+    message: ToWorker | undefined,
+    match: (reply: ToPrimary) => Settled<T> | undefined,
+    timeoutMs: number,
+    waitingTo: string,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const fail = (text: string) => done({ error: new NetprobeError('NETPROBE_INTERNAL', `server worker ${this.index} ${text}`) });
       const timer = setTimeout(() => fail(`did not ${waitingTo} within ${timeoutMs / 1000} s`), timeoutMs);

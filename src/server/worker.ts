@@ -14,7 +14,15 @@ import { buildCatalogue } from './catalogue.js';
 import { type ServerConfig, serverConfigSchema } from './config.js';
 import { type ActiveTransfer, type ServerContext, type ServerEvents, createContext } from './context.js';
 import type { Committer } from './ingest.js';
-import { type ForwardedEvent, PROGRESS_INTERVAL_MS, type ToPrimary, type ToWorker, WORKER_SETUP_ENV, type WorkerSetup, batcher } from './ipc.js';
+import {
+  type ForwardedEvent,
+  PROGRESS_INTERVAL_MS,
+  type ToPrimary,
+  type ToWorker,
+  WORKER_SETUP_ENV,
+  type WorkerSetup,
+  batcher,
+} from './ipc.js';
 
 /** Sends at once: the replies the primary waits for (start-up verdict, reload). */
 function sendNow(message: ToPrimary): void {
@@ -121,10 +129,19 @@ function forwardActivity(ctx: ServerContext): { flush(): void; stop(): void } {
       entry.sent = transfer.bytes;
     }
     const m = ctx.metrics;
-    send({ t: 'progress', bytes, metrics: {
-      sockets: m.sockets, connections: m.connections, openConnections: m.openConnections, resumedConnections: m.resumedConnections,
-      handshakeFailures: m.handshakeFailures, busy: m.busy, errors: [...m.errors],
-    } });
+    send({
+      t: 'progress',
+      bytes,
+      metrics: {
+        sockets: m.sockets,
+        connections: m.connections,
+        openConnections: m.openConnections,
+        resumedConnections: m.resumedConnections,
+        handshakeFailures: m.handshakeFailures,
+        busy: m.busy,
+        errors: [...m.errors],
+      },
+    });
   };
   const timer = setInterval(flush, PROGRESS_INTERVAL_MS);
   timer.unref();
@@ -133,7 +150,8 @@ function forwardActivity(ctx: ServerContext): { flush(): void; stop(): void } {
 
 export async function runWorker(): Promise<void> {
   const setup = JSON.parse(process.env[WORKER_SETUP_ENV] ?? 'null') as WorkerSetup | null;
-  if (setup === null || !process.connected) throw new Error(`a server worker is started by its primary (${WORKER_SETUP_ENV} and an IPC channel)`);
+  if (setup === null || !process.connected)
+    throw new Error(`a server worker is started by its primary (${WORKER_SETUP_ENV} and an IPC channel)`);
   const config: ServerConfig = serverConfigSchema.parse(setup.config);
   const logger: Logger = createLogger({ level: config.logLevel, file: config.logFile }).child({ worker: setup.index });
   const log = logger.child({ component: 'server' });
@@ -194,7 +212,10 @@ export async function runWorker(): Promise<void> {
     const catalogue = await buildCatalogue(config.builtinFiles, config.files, Buffer.from(setup.seed, 'hex'), setup.digests);
     ctx = createContext(config, { catalogue, committer, budget, now: Date.now });
     activity = forwardActivity(ctx);
-    serving = await serveInProcess(ctx, credentials, log, { seed: Buffer.from(setup.ticketSeed, 'hex'), generation: setup.ticketGeneration });
+    serving = await serveInProcess(ctx, credentials, log, {
+      seed: Buffer.from(setup.ticketSeed, 'hex'),
+      generation: setup.ticketGeneration,
+    });
     nameServer(ctx, serving.port);
     outbox.flush();
     sendNow({ t: 'listening', port: serving.port, files: serving.files });

@@ -35,16 +35,24 @@ export const EXPECTED_CAUSE: Record<Incident['cause'], LikelyCause> = {
   'server-load': 'server-load',
 };
 
-const overlaps = (a: { startMs: number; endMs: number }, b: { start: string; end: string }) => Date.parse(b.start) < a.endMs && Date.parse(b.end) > a.startMs;
+const overlaps = (a: { startMs: number; endMs: number }, b: { start: string; end: string }) =>
+  Date.parse(b.start) < a.endMs && Date.parse(b.end) > a.startMs;
 
 export function checkTruth(s: AnalysisSummary, truth: TruthForCheck): TruthCheck {
-  const busiest = { truth: truth.busiestHours, analyser: s.busiestHour.hour, ok: s.busiestHour.hour !== null && truth.busiestHours.includes(s.busiestHour.hour) };
+  const busiest = {
+    truth: truth.busiestHours,
+    analyser: s.busiestHour.hour,
+    ok: s.busiestHour.hour !== null && truth.busiestHours.includes(s.busiestHour.hour),
+  };
   const named = s.mostCongestedHour.hour;
   const congested = {
     truth: truth.congestedHours,
     analyser: named,
     confidence: s.mostCongestedHour.confidence,
-    ok: truth.congestedHours.length > 0 ? named !== null && truth.congestedHours.includes(named) : named === null || s.mostCongestedHour.confidence !== 'high',
+    ok:
+      truth.congestedHours.length > 0
+        ? named !== null && truth.congestedHours.includes(named)
+        : named === null || s.mostCongestedHour.confidence !== 'high',
   };
   const incidents = (truth.incidents ?? []).map((i): IncidentCheck => {
     const expected = EXPECTED_CAUSE[i.cause];

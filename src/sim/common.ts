@@ -96,8 +96,13 @@ export async function prepareRun(o: SimOptions): Promise<PreparedRun> {
   const spanMs = spanMsOf(o);
   const startMs = o.startMs ?? Math.floor(Date.now() / DAY_MS) * DAY_MS - Math.ceil(spanMs / DAY_MS) * DAY_MS;
   const plans = planFleet(o.profile, {
-    clients: o.clients, seed: o.seed, startMs, spanMs,
-    peakRatePerHour: o.peakRatePerHour ?? 2, capMinMbps: o.capMinMbps ?? 10, capMaxMbps: o.capMaxMbps ?? 500,
+    clients: o.clients,
+    seed: o.seed,
+    startMs,
+    spanMs,
+    peakRatePerHour: o.peakRatePerHour ?? 2,
+    capMinMbps: o.capMinMbps ?? 10,
+    capMaxMbps: o.capMaxMbps ?? 500,
   });
   await mkdir(o.outDir, { recursive: true });
   const ca = await createCa({ commonName: 'netprobe simulation CA' });
@@ -124,7 +129,10 @@ export function truthForCheck(truth: {
     busiestHours: truth.model?.busiestHours ?? [truth.busiestHour],
     congestedHours: truth.model?.congestedHours ?? truth.congestedHours,
     incidents: (truth.incidents ?? []).map((i) => ({
-      cause: i.cause, startMs: Date.parse(i.start), endMs: Date.parse(i.end), ...(i.clientName ? { client: i.clientName } : {}),
+      cause: i.cause,
+      startMs: Date.parse(i.start),
+      endMs: Date.parse(i.end),
+      ...(i.clientName ? { client: i.clientName } : {}),
     })),
   };
 }
@@ -165,7 +173,10 @@ export async function writeTruth(
     network: extra.network,
     outages: o.profile.outages.filter(inSpan).map((w) => ({ start: at(w.startHour), end: at(w.endHour) })),
     incidents: o.profile.incidents.filter(inSpan).map((w) => ({
-      ...w, start: at(w.startHour), end: at(w.endHour), ...(w.cause === 'access-link' ? { clientName: run.plans[w.client - 1]?.name ?? null } : {}),
+      ...w,
+      start: at(w.startHour),
+      end: at(w.endHour),
+      ...(w.cause === 'access-link' ? { clientName: run.plans[w.client - 1]?.name ?? null } : {}),
     })),
     hours: extra.hours,
     clients: extra.clients,

@@ -87,7 +87,10 @@ export async function openKernelLink(o: { rateMbps: number; queueMs: number }): 
     process.off('exit', closeSync);
     forwarder?.kill('SIGKILL');
     // Deleting one end removes both; the namespace goes once nothing runs inside it.
-    for (const args of [['link', 'del', hostIf], ['netns', 'del', ns]]) {
+    for (const args of [
+      ['link', 'del', hostIf],
+      ['netns', 'del', ns],
+    ]) {
       try {
         execFileSync('ip', args, { stdio: 'ignore' });
       } catch {
@@ -119,15 +122,25 @@ export async function openKernelLink(o: { rateMbps: number; queueMs: number }): 
     await tc('qdisc', 'add', 'dev', hostIf, 'parent', '1:10', 'handle', '10:', 'bfifo', 'limit', String(limitBytes));
   } catch (err) {
     closeSync();
-    throw new NetprobeError('NETPROBE_KERNEL_LINK', `--kernel-link: could not set up the namespace and veth: ${String((err as { stderr?: string }).stderr ?? err).trim()}`, { cause: err });
+    throw new NetprobeError(
+      'NETPROBE_KERNEL_LINK',
+      `--kernel-link: could not set up the namespace and veth: ${String((err as { stderr?: string }).stderr ?? err).trim()}`,
+      { cause: err },
+    );
   }
 
   return {
-    hostAddr, nsAddr, hostIf,
+    hostAddr,
+    nsAddr,
+    hostIf,
     async forward(serverPort) {
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', FORWARDER, nsAddr, hostAddr, String(serverPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', FORWARDER, nsAddr, hostAddr, String(serverPort)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       forwarder = child;
-      const [chunk] = (await Promise.race([once(child.stdout, 'data'), once(child, 'exit').then(() => [undefined])])) as [Buffer | undefined];
+      const [chunk] = (await Promise.race([once(child.stdout, 'data'), once(child, 'exit').then(() => [undefined])])) as [
+        Buffer | undefined,
+      ];
       const port = Number(chunk?.toString().trim());
       if (!(port > 0)) throw new NetprobeError('NETPROBE_KERNEL_LINK', '--kernel-link: the forwarder inside the namespace did not start');
       return port;

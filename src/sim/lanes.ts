@@ -29,7 +29,9 @@ export class MemoryQueue implements ReportQueue {
   /** Adds results (a duplicate id is ignored, as the outbox does); refuses all when they do not all fit. */
   addMany(results: readonly Result[]): void {
     if (this.held.size + results.length > this.capacity) {
-      throw new OutboxFullError(`simulator lane is full (${this.held.size} of ${this.capacity} results unsent): ${results.length} results were NOT queued`);
+      throw new OutboxFullError(
+        `simulator lane is full (${this.held.size} of ${this.capacity} results unsent): ${results.length} results were NOT queued`,
+      );
     }
     for (const r of results) if (!this.held.has(r.id)) this.held.set(r.id, r);
   }
@@ -73,7 +75,13 @@ export class ReportLanes {
       const outbox = new MemoryQueue(o.capacity);
       const pool = new ServerPool([o.server], { random: o.random, retryBaseMs: 100 });
       const reporter = new Reporter({
-        outbox, pool, random: o.random, logger: o.logger, batchSize: 1_000, backoffBaseMs: 100, backoffMaxMs: 1_000,
+        outbox,
+        pool,
+        random: o.random,
+        logger: o.logger,
+        batchSize: 1_000,
+        backoffBaseMs: 100,
+        backoffMaxMs: 1_000,
         open: async (endpoint) => (await openSession({ endpoint, tls: o.tls })).session,
       });
       return { outbox, reporter };

@@ -72,12 +72,21 @@ const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** di
 
 export function planLoad(o: LoadPlanOptions): LoadPlan {
   const profile: Profile = {
-    ...o.profile, capacity: Array<number>(24).fill(1), background: Array<number>(24).fill(0), outages: [], incidents: [],
+    ...o.profile,
+    capacity: Array<number>(24).fill(1),
+    background: Array<number>(24).fill(0),
+    outages: [],
+    incidents: [],
   };
   const startMs = 0;
   const plans = planFleet(profile, {
-    clients: o.clients, seed: o.seed, startMs, spanMs: o.spanMs, peakRatePerHour: HOUR_MS / o.everyMs,
-    capMinMbps: o.capMinMbps ?? 10, capMaxMbps: o.capMaxMbps ?? 500,
+    clients: o.clients,
+    seed: o.seed,
+    startMs,
+    spanMs: o.spanMs,
+    peakRatePerHour: HOUR_MS / o.everyMs,
+    capMinMbps: o.capMinMbps ?? 10,
+    capMaxMbps: o.capMaxMbps ?? 500,
   });
   // The server never limits: the question is about the link.
   const params = { ...DEFAULT_NETWORK, sharedMbps: o.linkMbps, serverMbps: 1_000 * o.linkMbps };
@@ -94,7 +103,14 @@ export function planLoad(o: LoadPlanOptions): LoadPlan {
   for (let t = startMs + HOUR_MS; t < startMs + o.spanMs; t += HOUR_MS) take(engine.advanceTo(t));
   take(engine.advanceTo(Infinity));
 
-  const folded = Array.from({ length: 24 }, (_, h) => ({ ms: 0, measurements: 0, bytes: 0, capacityMbpsMs: 0, queueMsMs: 0, speeds: speeds[h]! }));
+  const folded = Array.from({ length: 24 }, (_, h) => ({
+    ms: 0,
+    measurements: 0,
+    bytes: 0,
+    capacityMbpsMs: 0,
+    queueMsMs: 0,
+    speeds: speeds[h]!,
+  }));
   engine.hours.forEach((a, i) => {
     const f = folded[SimClock.hourOf(startMs + i * HOUR_MS)]!;
     f.ms += HOUR_MS;

@@ -37,7 +37,12 @@ export async function runModel(o: SimOptions, run: PreparedRun): Promise<SimSumm
   const store = await openStore(o.store, { synchronous: 'normal' });
   const storedBefore = await store.countResults();
   const server = await startModelServer({
-    certDir, store: o.store, file, reporter: SIM_REPORTER, clientPrefix: SIM_CLIENT_PREFIX, logger: o.logger ?? silentLogger,
+    certDir,
+    store: o.store,
+    file,
+    reporter: SIM_REPORTER,
+    clientPrefix: SIM_CLIENT_PREFIX,
+    logger: o.logger ?? silentLogger,
   });
   server.setNow(startMs);
   const flush = async () => {
@@ -47,11 +52,23 @@ export async function runModel(o: SimOptions, run: PreparedRun): Promise<SimSumm
   };
   const reporterPem = await issueCert(ca, { commonName: SIM_REPORTER, usage: 'client' });
   const lanes = new ReportLanes({
-    count: o.lanes ?? 4, server: { host: '127.0.0.1', port: server.port },
+    count: o.lanes ?? 4,
+    server: { host: '127.0.0.1', port: server.port },
     tls: { ca: Buffer.from(ca.certPem), cert: Buffer.from(reporterPem.certPem), key: Buffer.from(reporterPem.keyPem) },
-    logger: o.logger ?? silentLogger, random: seededRandom(o.seed + 2), capacity: 1_000_000,
+    logger: o.logger ?? silentLogger,
+    random: seededRandom(o.seed + 2),
+    capacity: 1_000_000,
   });
-  log.info({ engine: 'model', clients: plans.length, profile: o.profile.name, start: new Date(startMs).toISOString(), spanHours: spanMs / HOUR_MS }, 'simulation started');
+  log.info(
+    {
+      engine: 'model',
+      clients: plans.length,
+      profile: o.profile.name,
+      start: new Date(startMs).toISOString(),
+      spanHours: spanMs / HOUR_MS,
+    },
+    'simulation started',
+  );
 
   const ids: string[] = [];
   const madePerClient = new Int32Array(plans.length);
@@ -65,10 +82,13 @@ export async function runModel(o: SimOptions, run: PreparedRun): Promise<SimSumm
       ids.push(result.id);
       madePerClient[m.client]!++;
       if (m.serverConcurrentTransfers !== null) {
-        annotations.push([annotationKey(clientName, Date.parse(result.startedAt)), {
-          serverConcurrentTransfers: m.serverConcurrentTransfers,
-          serverOutboundMbps: m.serverOutboundMbps === null ? null : Math.round(m.serverOutboundMbps * 1000) / 1000,
-        }]);
+        annotations.push([
+          annotationKey(clientName, Date.parse(result.startedAt)),
+          {
+            serverConcurrentTransfers: m.serverConcurrentTransfers,
+            serverOutboundMbps: m.serverOutboundMbps === null ? null : Math.round(m.serverOutboundMbps * 1000) / 1000,
+          },
+        ]);
       }
       return { clientIndex: m.client, result };
     });
@@ -85,7 +105,13 @@ export async function runModel(o: SimOptions, run: PreparedRun): Promise<SimSumm
         pending = 0;
         await flush();
       }
-      o.onProgress?.({ simNowMs: t, fraction: (t - startMs) / spanMs, activeClients: engine.busy, resultsMade: ids.length, resultsStored: ids.length - lanes.unsent() });
+      o.onProgress?.({
+        simNowMs: t,
+        fraction: (t - startMs) / spanMs,
+        activeClients: engine.busy,
+        resultsMade: ids.length,
+        resultsStored: ids.length - lanes.unsent(),
+      });
       if (t >= endMs) break;
     }
     // Measurements still running at the end finish (no new ones start).
@@ -93,7 +119,7 @@ export async function runModel(o: SimOptions, run: PreparedRun): Promise<SimSumm
     server.setNow(Math.max(endMs, Math.ceil(engine.nowMs)));
     for (let attempt = 0; attempt < 5 && lanes.unsent() > 0; attempt++) await flush();
     const unsent = lanes.unsent();
-    if (unsent > 0) log.warn({ unsent }, 'results left in the lanes\' outboxes');
+    if (unsent > 0) log.warn({ unsent }, "results left in the lanes' outboxes");
   } finally {
     await lanes.close();
     await server.close();
@@ -111,14 +137,27 @@ export async function runModel(o: SimOptions, run: PreparedRun): Promise<SimSumm
     engine: 'model',
     network: params,
     hours: truthHours,
-    clients: plans.map((p, i) => ({ name: p.name, capMbps: p.capMbps, baseRttMs: p.baseRttMs, planned: p.measurementsAtMs.length, made: madePerClient[i]! })),
+    clients: plans.map((p, i) => ({
+      name: p.name,
+      capMbps: p.capMbps,
+      baseRttMs: p.baseRttMs,
+      planned: p.measurementsAtMs.length,
+      made: madePerClient[i]!,
+    })),
   });
   const summary: SimSummary = {
-    engine: 'model', truthPath, store: o.store, clients: plans.length,
-    measurementsPlanned: engine.planned, resultsMade: ids.length, resultsStored, missing, skipped: engine.skipped, outagesRun: run.outagesInSpan,
+    engine: 'model',
+    truthPath,
+    store: o.store,
+    clients: plans.length,
+    measurementsPlanned: engine.planned,
+    resultsMade: ids.length,
+    resultsStored,
+    missing,
+    skipped: engine.skipped,
+    outagesRun: run.outagesInSpan,
     truthHours,
   };
   log.info({ ...summary, truthHours: undefined }, 'simulation finished');
   return summary;
 }
-

@@ -18,7 +18,8 @@ const post = (m: ModelServerReply): void => port.postMessage(m);
 const now = new Float64Array(job.clock);
 const annotations = new Map<string, LoadAnnotation>();
 const logger = createLogger({
-  stdout: false, level: 'info',
+  stdout: false,
+  level: 'info',
   stream: new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString('utf8').split('\n')) if (line) post({ type: 'log', line });
@@ -31,15 +32,26 @@ try {
   const store = await openStore(job.store, { synchronous: 'normal', cacheMiB: 64 });
   const server = await startServer(
     {
-      host: '127.0.0.1', port: 0, ca: join(job.certDir, 'ca.crt'), cert: join(job.certDir, 'server.crt'), key: join(job.certDir, 'server.key'),
-      store: job.store, builtinFiles: [job.file], statsIntervalMs: 0, serverId: 'netprobe-sim',
+      host: '127.0.0.1',
+      port: 0,
+      ca: join(job.certDir, 'ca.crt'),
+      cert: join(job.certDir, 'server.crt'),
+      key: join(job.certDir, 'server.key'),
+      store: job.store,
+      builtinFiles: [job.file],
+      statsIntervalMs: 0,
+      serverId: 'netprobe-sim',
       // One certificate carries the whole fleet's results: its fair-share budget is the fleet's.
-      clientResultsPerMinute: Number.MAX_SAFE_INTEGER, clientReportBytesPerMinute: Number.MAX_SAFE_INTEGER,
+      clientResultsPerMinute: Number.MAX_SAFE_INTEGER,
+      clientReportBytesPerMinute: Number.MAX_SAFE_INTEGER,
     },
     {
-      logger, store, now: () => now[0]!,
+      logger,
+      store,
+      now: () => now[0]!,
       delegation: {
-        reporter: job.reporter, clientPrefix: job.clientPrefix,
+        reporter: job.reporter,
+        clientPrefix: job.clientPrefix,
         annotate: (client, startedAtMs) => {
           const k = annotationKey(client, startedAtMs);
           const a = annotations.get(k);

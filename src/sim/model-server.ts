@@ -78,7 +78,9 @@ export async function startModelServer(o: Omit<ModelServerJob, 'clock'> & { logg
     const i = waiting.findIndex((w) => w.type === m.type);
     if (i >= 0) waiting.splice(i, 1)[0]!.resolve();
   });
-  worker.on('error', (err) => fail(new NetprobeError(ErrorCodes.internal, `simulator's server thread failed: ${err.message}`, { cause: err })));
+  worker.on('error', (err) =>
+    fail(new NetprobeError(ErrorCodes.internal, `simulator's server thread failed: ${err.message}`, { cause: err })),
+  );
   worker.on('exit', (code) => fail(new NetprobeError(ErrorCodes.internal, `simulator's server thread exited (code ${code})`)));
   const request = (type: ModelServerReply['type'], message?: ModelServerRequest): Promise<void> =>
     new Promise((resolve, reject) => {

@@ -31,7 +31,7 @@ export function checkRealPace(p: PaceInput): void {
   const transferMs = slowestTransferMs(p);
   if (transferMs <= MAX_HOUR_SHARE * hourMs) return;
   // Round up to whole seconds so the suggestion itself passes.
-  const dayMs = Math.ceil((transferMs / MAX_HOUR_SHARE) * 24 / 1000) * 1000;
+  const dayMs = Math.ceil(((transferMs / MAX_HOUR_SHARE) * 24) / 1000) * 1000;
   const maxBytes = (MAX_HOUR_SHARE * hourMs * Math.min(p.capMinMbps, p.sharedMinMbps) * 1000) / 8;
   let fileBytes = 1024;
   while (fileBytes * 2 <= maxBytes) fileBytes *= 2;

@@ -57,7 +57,7 @@ const flat = Array<number>(24).fill(1);
 /** A smooth bump centred on `peak` hours, between `low` and 1. */
 export function bump(peaks: number[], low: number, width = 2.5): number[] {
   return Array.from({ length: 24 }, (_, h) => {
-    const nearest = Math.max(...peaks.map((p) => Math.exp(-(((Math.min(Math.abs(h - p), 24 - Math.abs(h - p))) / width) ** 2))));
+    const nearest = Math.max(...peaks.map((p) => Math.exp(-((Math.min(Math.abs(h - p), 24 - Math.abs(h - p)) / width) ** 2))));
     return Math.round((low + (1 - low) * nearest) * 1000) / 1000;
   });
 }

@@ -36,20 +36,37 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
   const sharedAt = (simMs: number) => sharedMbps * o.profile.capacity[SimClock.hourOf(simMs)]!;
   const setupStartMs = performance.now();
   // --kernel-link: the shared link is an htb-shaped veth (its queue is the kernel's); else a token bucket.
-  const link: KernelLink | undefined = o.kernelLink ? await openKernelLink({ rateMbps: sharedAt(startMs), queueMs: KERNEL_LINK_QUEUE_MS }) : undefined;
+  const link: KernelLink | undefined = o.kernelLink
+    ? await openKernelLink({ rateMbps: sharedAt(startMs), queueMs: KERNEL_LINK_QUEUE_MS })
+    : undefined;
   const shared = link ? [] : [new TokenBucket(() => mbpsToBytesPerSec(sharedAt(clock.now())), 64 * 1024)];
-  const access = new Map(plans.map((p) => [p.name, new PathShaper([new TokenBucket(() => mbpsToBytesPerSec(p.capMbps), 32 * 1024), ...shared])]));
+  const access = new Map(
+    plans.map((p) => [p.name, new PathShaper([new TokenBucket(() => mbpsToBytesPerSec(p.capMbps), 32 * 1024), ...shared])]),
+  );
   if (link) {
     // The clients connect to the namespace's address: the server's certificate must name it.
-    const pem = await issueCert(run.ca, { commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', link.nsAddr, link.hostAddr] });
+    const pem = await issueCert(run.ca, {
+      commonName: 'localhost',
+      usage: 'server',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1', link.nsAddr, link.hostAddr],
+    });
     await writeFile(join(certDir, 'server.crt'), pem.certPem);
     await writeFile(join(certDir, 'server.key'), pem.keyPem, { mode: 0o600 });
   }
   const store: Store = await openStore(o.store, { synchronous: 'normal' });
   const file = o.file ?? '1MiB';
   const serverConfig = {
-    host: link?.hostAddr ?? '127.0.0.1', port: 0, ca: join(certDir, 'ca.crt'), cert: join(certDir, 'server.crt'), key: join(certDir, 'server.key'),
-    store: o.store, builtinFiles: [file], statsIntervalMs: 0, maxConcurrentTransfers: 1_000, maxConnectionsPerClient: 8,
+    host: link?.hostAddr ?? '127.0.0.1',
+    port: 0,
+    ca: join(certDir, 'ca.crt'),
+    cert: join(certDir, 'server.crt'),
+    key: join(certDir, 'server.key'),
+    store: o.store,
+    builtinFiles: [file],
+    statsIntervalMs: 0,
+    maxConcurrentTransfers: 1_000,
+    maxConnectionsPerClient: 8,
     serverId: 'netprobe-sim',
   };
   const serverDeps = { logger: o.logger, store, now: clock.now, shaperFor: (client: string) => access.get(client) };
@@ -57,31 +74,56 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
   const port = server.port;
   const clientEndpoint = link ? { host: link.nsAddr, port: await link.forward(port) } : { host: '127.0.0.1', port };
   const fleet: VirtualClient[] = await createFleet({
-    plans, ca, server: clientEndpoint, file, outboxDir: join(o.outDir, 'outboxes'), clock, logger: o.logger ?? silentLogger, random: seededRandom(o.seed + 1),
+    plans,
+    ca,
+    server: clientEndpoint,
+    file,
+    outboxDir: join(o.outDir, 'outboxes'),
+    clock,
+    logger: o.logger ?? silentLogger,
+    random: seededRandom(o.seed + 1),
   });
   const setupMs = performance.now() - setupStartMs;
   await o.onFleetReady?.(setupMs);
   // Setting up the fleet takes real seconds (more on a busy machine): a clock started before it
   // would have passed simulated hours meanwhile, whose measurements would all be due at once.
   clock.start();
-  log.info({ clients: o.clients, setupMs: Math.round(setupMs), profile: o.profile.name, server: formatEndpoint(clientEndpoint), kernelLink: link?.hostIf, start: new Date(startMs).toISOString(), spanHours: spanMs / HOUR_MS }, 'simulation started');
+  log.info(
+    {
+      clients: o.clients,
+      setupMs: Math.round(setupMs),
+      profile: o.profile.name,
+      server: formatEndpoint(clientEndpoint),
+      kernelLink: link?.hostIf,
+      start: new Date(startMs).toISOString(),
+      spanHours: spanMs / HOUR_MS,
+    },
+    'simulation started',
+  );
 
   const timers: NodeJS.Timeout[] = [];
   const running = new Set<Promise<void>>();
   for (const v of fleet) {
     for (const at of v.plan.measurementsAtMs) {
-      timers.push(setTimeout(() => {
-        const p = measure(v).catch((err: unknown) => log.error({ client: v.plan.name, err }, 'measurement crashed'));
-        running.add(p);
-        void p.finally(() => running.delete(p));
-      }, clock.realDelayUntil(at)));
+      timers.push(
+        setTimeout(() => {
+          const p = measure(v).catch((err: unknown) => log.error({ client: v.plan.name, err }, 'measurement crashed'));
+          running.add(p);
+          void p.finally(() => running.delete(p));
+        }, clock.realDelayUntil(at)),
+      );
     }
   }
   // The kernel link's rate follows the profile: one `tc class change` at each simulated hour.
   if (link) {
     for (let h = 1; h * HOUR_MS < spanMs; h++) {
       const at = startMs + h * HOUR_MS;
-      timers.push(setTimeout(() => void link.setRateMbps(sharedAt(at)).catch((err: unknown) => log.error({ err }, 'kernel link: rate change failed')), clock.realDelayUntil(at)));
+      timers.push(
+        setTimeout(
+          () => void link.setRateMbps(sharedAt(at)).catch((err: unknown) => log.error({ err }, 'kernel link: rate change failed')),
+          clock.realDelayUntil(at),
+        ),
+      );
     }
   }
   // Outage windows: the server goes away and comes back on the same port.
@@ -90,27 +132,37 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
     const downAt = startMs + outage.startHour * HOUR_MS;
     const upAt = startMs + outage.endHour * HOUR_MS;
     if (downAt >= startMs + spanMs) continue;
-    timers.push(setTimeout(() => {
-      outagesRun++;
-      log.info({ at: new Date(clock.now()).toISOString() }, 'outage: server down');
-      const s = server;
-      server = undefined;
-      void s?.close(0);
-    }, clock.realDelayUntil(downAt)));
-    timers.push(setTimeout(() => {
-      void startServer({ ...serverConfig, port }, serverDeps).then((s) => {
-        server = s;
-        log.info({ at: new Date(clock.now()).toISOString() }, 'outage over: server up');
-      });
-    }, clock.realDelayUntil(Math.min(upAt, startMs + spanMs - 1))));
+    timers.push(
+      setTimeout(() => {
+        outagesRun++;
+        log.info({ at: new Date(clock.now()).toISOString() }, 'outage: server down');
+        const s = server;
+        server = undefined;
+        void s?.close(0);
+      }, clock.realDelayUntil(downAt)),
+    );
+    timers.push(
+      setTimeout(
+        () => {
+          void startServer({ ...serverConfig, port }, serverDeps).then((s) => {
+            server = s;
+            log.info({ at: new Date(clock.now()).toISOString() }, 'outage over: server up');
+          });
+        },
+        clock.realDelayUntil(Math.min(upAt, startMs + spanMs - 1)),
+      ),
+    );
   }
 
   const made = () => fleet.reduce((n, v) => n + v.made.length, 0);
   const progress = setInterval(() => {
     void store.countResults().then((stored) =>
       o.onProgress?.({
-        simNowMs: clock.now(), fraction: Math.min(1, (clock.now() - startMs) / spanMs),
-        activeClients: fleet.filter((v) => v.busy).length, resultsMade: made(), resultsStored: stored,
+        simNowMs: clock.now(),
+        fraction: Math.min(1, (clock.now() - startMs) / spanMs),
+        activeClients: fleet.filter((v) => v.busy).length,
+        resultsMade: made(),
+        resultsStored: stored,
       }),
     );
   }, 1_000);
@@ -138,14 +190,28 @@ export async function runReal(o: SimOptions, run: PreparedRun): Promise<SimSumma
 
   const truthPath = await writeTruth({ ...o, sharedMbps }, run, {
     engine: 'real',
-    network: link ? { sharedLink: 'kernel', qdisc: 'htb', queueMs: KERNEL_LINK_QUEUE_MS, sentBytes: kernelLinkSentBytes } : { sharedLink: 'token-bucket' },
-    clients: fleet.map((v) => ({ name: v.plan.name, capMbps: v.plan.capMbps, planned: v.plan.measurementsAtMs.length, made: v.made.length, skipped: v.skipped })),
+    network: link
+      ? { sharedLink: 'kernel', qdisc: 'htb', queueMs: KERNEL_LINK_QUEUE_MS, sentBytes: kernelLinkSentBytes }
+      : { sharedLink: 'token-bucket' },
+    clients: fleet.map((v) => ({
+      name: v.plan.name,
+      capMbps: v.plan.capMbps,
+      planned: v.plan.measurementsAtMs.length,
+      made: v.made.length,
+      skipped: v.skipped,
+    })),
   });
   const summary: SimSummary = {
     engine: 'real',
-    truthPath, store: o.store, clients: o.clients,
+    truthPath,
+    store: o.store,
+    clients: o.clients,
     measurementsPlanned: plans.reduce((n, p) => n + p.measurementsAtMs.length, 0),
-    resultsMade: made(), resultsStored, missing, skipped: fleet.reduce((n, v) => n + v.skipped, 0), outagesRun,
+    resultsMade: made(),
+    resultsStored,
+    missing,
+    skipped: fleet.reduce((n, v) => n + v.skipped, 0),
+    outagesRun,
   };
   log.info(summary, 'simulation finished');
   return summary;

@@ -23,11 +23,15 @@ export async function runSimulation(o: SimOptions): Promise<SimSummary> {
 
 /** Refuses settings the engine cannot honour, before anything is written. */
 export function checkSimOptions(o: SimOptions): void {
-  if (o.kernelLink && (o.engine ?? 'model') !== 'real') throw new UsageError('--kernel-link shapes the real engine\'s shared link: use it with --engine real');
+  if (o.kernelLink && (o.engine ?? 'model') !== 'real')
+    throw new UsageError("--kernel-link shapes the real engine's shared link: use it with --engine real");
   if ((o.engine ?? 'model') === 'real') {
     const file = o.file ?? '1MiB';
     checkRealPace({
-      fileBytes: fileSizeBytes(file), fileName: file, dayMs: o.dayMs, capMinMbps: o.capMinMbps ?? 10,
+      fileBytes: fileSizeBytes(file),
+      fileName: file,
+      dayMs: o.dayMs,
+      capMinMbps: o.capMinMbps ?? 10,
       sharedMinMbps: realSharedMbps(o) * Math.max(0.01, Math.min(...o.profile.capacity)),
     });
   }

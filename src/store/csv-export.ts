@@ -20,7 +20,12 @@ export interface CsvJob {
 const CHUNK_CHARS = 1 << 20;
 
 /** Streams every result in `filter` through the store's iterator into `outPath`. */
-export async function writeResultsCsvGeneric(store: Pick<AnalysisSource, 'iterateResults'>, outPath: string, filter: ResultFilter, onRows?: (rows: number) => void): Promise<number> {
+export async function writeResultsCsvGeneric(
+  store: Pick<AnalysisSource, 'iterateResults'>,
+  outPath: string,
+  filter: ResultFilter,
+  onRows?: (rows: number) => void,
+): Promise<number> {
   const file = await open(outPath, 'w');
   try {
     let buffer = RESULT_CSV_HEADER;

@@ -32,7 +32,9 @@ export function parsePostgresLocation(location: string): PostgresLocation {
   if (!POSTGRES_LOCATION.test(location)) throw new UsageError(`store location '${redactPassword(location)}' is not a postgres:// URL`);
   const schema = url.searchParams.get('schema');
   if (schema !== null && !SCHEMA_NAME.test(schema)) {
-    throw new UsageError(`schema '${schema}' in the store location: use lower-case letters, digits and _ (at most 63, not starting with a digit)`);
+    throw new UsageError(
+      `schema '${schema}' in the store location: use lower-case letters, digits and _ (at most 63, not starting with a digit)`,
+    );
   }
   // node-postgres lets the URL's `options` override the pool's: netprobe merges its own into them.
   const options = url.searchParams.get('options') ?? '';

@@ -127,7 +127,9 @@ export async function migratePostgres(client: pg.PoolClient, schema: string | nu
 }
 
 /** The tables netprobe's migrations create, by name. */
-export const NETPROBE_TABLES: readonly string[] = [...new Set(POSTGRES_MIGRATIONS.flatMap((sql) => [...sql.matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1]!)))];
+export const NETPROBE_TABLES: readonly string[] = [
+  ...new Set(POSTGRES_MIGRATIONS.flatMap((sql) => [...sql.matchAll(/CREATE TABLE (\w+)/g)].map((m) => m[1]!))),
+];
 
 /**
  * A schema without netprobe's version table that already holds a table of one of netprobe's names

@@ -143,7 +143,9 @@ export class PostgresStore implements Store {
     const query = prepared.query;
     if (query === null) return prepared.outcomes([]);
     return this.run('storing results', async () => {
-      const { rows } = await this.writing(prepared.startedAtMs, () => this.pool.query<{ id: string }>({ name: 'np_insert_results', ...query }));
+      const { rows } = await this.writing(prepared.startedAtMs, () =>
+        this.pool.query<{ id: string }>({ name: 'np_insert_results', ...query }),
+      );
       return prepared.outcomes(rows.map((r) => r.id));
     });
   }
@@ -201,8 +203,14 @@ export class PostgresStore implements Store {
       const { rows } = await this.run('reading', () => this.pool.query<Record<string, unknown>>(text, [...params, lastStarted, lastSeq]));
       for (const r of rows) {
         yield {
-          client: String(r.client), file: String(r.file), mode: r.mode === 'duration' ? 'duration' : 'file', bytes: Number(r.bytes),
-          startedAtMs: Number(r.started_at_ms), durationMs: Number(r.duration_ms), concurrentAtStart: Number(r.concurrent_at_start), outcome: String(r.outcome),
+          client: String(r.client),
+          file: String(r.file),
+          mode: r.mode === 'duration' ? 'duration' : 'file',
+          bytes: Number(r.bytes),
+          startedAtMs: Number(r.started_at_ms),
+          durationMs: Number(r.duration_ms),
+          concurrentAtStart: Number(r.concurrent_at_start),
+          outcome: String(r.outcome),
         };
       }
       if (rows.length < PAGE_ROWS) return;
@@ -292,7 +300,8 @@ export class PostgresStore implements Store {
 
   async checkWritable(): Promise<void> {
     const { rows } = await this.run('checking the store is writable', () =>
-      this.pool.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro"));
+      this.pool.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro"),
+    );
     if (rows[0]?.ro !== 'off') throw new StorageError(`the PostgreSQL store ${this.location} is read-only (a standby?)`);
   }
 

@@ -2,12 +2,42 @@ import { type StoredResult, directionOf } from '../protocol/result.js';
 
 /** Column order of the results table; shared by the SQLite and PostgreSQL stores. */
 export const RESULT_COLUMNS = [
-  'id', 'client', 'server', 'file', 'mode', 'started_at_ms', 'received_at_ms', 'bytes',
-  'dns_ms', 'connect_ms', 'tls_ms', 'idle_rtt_ms', 'response_ms', 'download_ms', 'transfer_ms',
-  'throughput_mbps', 'goodput_mbps', 'loaded_rtt_ms', 'samples_mbps', 'cpu_ms', 'client_limited',
-  'sha256_ok', 'tls_version', 'cipher', 'busy_retries', 'error_code', 'error_message',
-  'server_concurrent_transfers', 'server_outbound_mbps', 'direction', 'server_limited',
-  'rpm', 'rpm_probes', 'streams', 'streams_mbps', 'tls_resumed',
+  'id',
+  'client',
+  'server',
+  'file',
+  'mode',
+  'started_at_ms',
+  'received_at_ms',
+  'bytes',
+  'dns_ms',
+  'connect_ms',
+  'tls_ms',
+  'idle_rtt_ms',
+  'response_ms',
+  'download_ms',
+  'transfer_ms',
+  'throughput_mbps',
+  'goodput_mbps',
+  'loaded_rtt_ms',
+  'samples_mbps',
+  'cpu_ms',
+  'client_limited',
+  'sha256_ok',
+  'tls_version',
+  'cipher',
+  'busy_retries',
+  'error_code',
+  'error_message',
+  'server_concurrent_transfers',
+  'server_outbound_mbps',
+  'direction',
+  'server_limited',
+  'rpm',
+  'rpm_probes',
+  'streams',
+  'streams_mbps',
+  'tls_resumed',
 ] as const;
 
 export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number | null>;
@@ -97,6 +127,8 @@ export function fromRow(row: Record<string, unknown>): StoredResult {
       ? {}
       : { streams: Number(row.streams), streamsMbps: JSON.parse(String(row.streams_mbps)) as number[] }),
     ...(tlsResumed === null ? {} : { tlsResumed: tlsResumed === 1 }),
-    ...(row.direction === 'upload' ? { direction: 'upload' as const, serverLimited: serverLimited === null ? null : serverLimited === 1 } : {}),
+    ...(row.direction === 'upload'
+      ? { direction: 'upload' as const, serverLimited: serverLimited === null ? null : serverLimited === 1 }
+      : {}),
   };
 }

@@ -26,16 +26,14 @@ export interface WhereSql {
 const HOUR_MS = 3_600_000;
 
 export function resultSpan(db: Database.Database, { where, params }: WhereSql): ResultSpan {
-  const row = db.prepare(`SELECT count(*), min(started_at_ms), max(started_at_ms) FROM results ${where}`).raw().get(...params) as [
-    number,
-    number | null,
-    number | null,
-  ];
+  const row = db
+    .prepare(`SELECT count(*), min(started_at_ms), max(started_at_ms) FROM results ${where}`)
+    .raw()
+    .get(...params) as [number, number | null, number | null];
   return { count: row[0], firstMs: row[1], lastMs: row[2] };
 }
 
-const compareNaNFirst = (a: number, b: number): number =>
-  Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b;
+const compareNaNFirst = (a: number, b: number): number => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b);
 
 /** Puts the columns in the documented canonical order (SQLite's GROUP BY does not keep one). */
 function canonicalOrder(m: ClientMeasurements): ClientMeasurements {
@@ -62,7 +60,25 @@ function canonicalOrder(m: ClientMeasurements): ClientMeasurements {
   };
 }
 
-type ClientRow = [string, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, Buffer];
+type ClientRow = [
+  string,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  Buffer,
+];
 
 export function* clientMeasurements(db: Database.Database, { where, params }: WhereSql): Generator<ClientMeasurements> {
   registerAggregates(db);
@@ -190,7 +206,10 @@ export function serverLoad(db: Database.Database, windows: readonly TimeWindow[]
   // Running sums: results, annotated, Σ concurrency, outbound values, Σ outbound.
   const sums = new Float64Array(5);
   const points = windows
-    .flatMap((w, i) => [{ t: w.fromMs, end: false, i }, { t: w.toMs, end: true, i }])
+    .flatMap((w, i) => [
+      { t: w.fromMs, end: false, i },
+      { t: w.toMs, end: true, i },
+    ])
     .sort((a, b) => a.t - b.t || Number(a.end) - Number(b.end));
   const before = windows.map(() => new Float64Array(5));
   const upTo = windows.map(() => new Float64Array(5));
@@ -203,7 +222,7 @@ export function serverLoad(db: Database.Database, windows: readonly TimeWindow[]
     }
   };
   const sorted = [...windows].sort((a, b) => a.fromMs - b.fromMs);
-  for (let k = 0; k < sorted.length; ) {
+  for (let k = 0; k < sorted.length;) {
     const fromMs = sorted[k]!.fromMs;
     let toMs = sorted[k]!.toMs;
     for (k++; k < sorted.length && sorted[k]!.fromMs <= toMs; k++) toMs = Math.max(toMs, sorted[k]!.toMs);

@@ -28,8 +28,14 @@ export function* iterateTransfers(db: Database.Database, { where, params }: Wher
     const rows = page.all(...params, lastStarted, lastSeq) as TransferRow[];
     for (const r of rows) {
       yield {
-        client: r.client, file: r.file, mode: r.mode === 'duration' ? 'duration' : 'file', bytes: r.bytes,
-        startedAtMs: r.started_at_ms, durationMs: r.duration_ms, concurrentAtStart: r.concurrent_at_start, outcome: r.outcome,
+        client: r.client,
+        file: r.file,
+        mode: r.mode === 'duration' ? 'duration' : 'file',
+        bytes: r.bytes,
+        startedAtMs: r.started_at_ms,
+        durationMs: r.duration_ms,
+        concurrentAtStart: r.concurrent_at_start,
+        outcome: r.outcome,
       };
     }
     if (rows.length < PAGE_ROWS) return;
@@ -47,7 +53,10 @@ export function prune(db: Database.Database, beforeMs: number): PruneOutcome {
 
 /** Runs inside the caller's transaction. */
 export function writeProgress(db: Database.Database, key: string, value: string): void {
-  db.prepare('INSERT INTO import_progress (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  db.prepare('INSERT INTO import_progress (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+    key,
+    value,
+  );
 }
 
 export function readProgress(db: Database.Database, key: string): string | null {

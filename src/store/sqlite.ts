@@ -61,14 +61,19 @@ function wrap<T>(what: string, location: string, fn: () => T): T {
  * database) before anything reads or migrates it; an empty file is a new store only when writable.
  */
 function checkIsStore(db: Database.Database, location: string, version: number, readonly: boolean): void {
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
   if (tables.length === 0 && version === 0) {
     if (readonly) throw new StorageError(`${location} is empty, not a netprobe store (give the server's store, e.g. ./netprobe.db)`);
     return;
   }
   if (version === 0 || !tables.includes('results')) {
     const outbox = tables.includes('outbox') ? "; it is a client's outbox" : '';
-    throw new StorageError(`${location} is not a netprobe store (its tables: ${tables.join(', ') || 'none'}${outbox}); give the server's store, e.g. ./netprobe.db`);
+    throw new StorageError(
+      `${location} is not a netprobe store (its tables: ${tables.join(', ') || 'none'}${outbox}); give the server's store, e.g. ./netprobe.db`,
+    );
   }
 }
 

@@ -16,15 +16,7 @@ import { assertClientName, serverAltNames } from './names.js';
 import { DEFAULT_CA_VALID_DAYS, DEFAULT_LEAF_VALID_DAYS, certInfo, createCa, issueCert, loadCa } from './pki.js';
 import type { Ca } from './pki.js';
 
-export {
-  CLOCK_SKEW_MS,
-  DEFAULT_CA_VALID_DAYS,
-  DEFAULT_LEAF_VALID_DAYS,
-  certInfo,
-  createCa,
-  issueCert,
-  loadCa,
-} from './pki.js';
+export { CLOCK_SKEW_MS, DEFAULT_CA_VALID_DAYS, DEFAULT_LEAF_VALID_DAYS, certInfo, createCa, issueCert, loadCa } from './pki.js';
 export type { Ca, CertInfo, CertKeyPem, CertUsage, CreateCaOptions, IssueCertOptions } from './pki.js';
 export { CLIENT_NAME_PATTERN, assertClientName, serverAltNames } from './names.js';
 

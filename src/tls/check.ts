@@ -37,7 +37,9 @@ export function checkTlsMaterial(material: TlsMaterial, paths: TlsMaterialPaths,
   }
   const notCa = cas.find((c) => !c.ca);
   if (notCa) {
-    throw new CertError(`--ca ${paths.ca} is not a CA certificate (it is the certificate of ${subjectName(notCa)}): give the CA certificate, e.g. certs/ca.crt`);
+    throw new CertError(
+      `--ca ${paths.ca} is not a CA certificate (it is the certificate of ${subjectName(notCa)}): give the CA certificate, e.g. certs/ca.crt`,
+    );
   }
 
   const [cert] = certificates(material.cert, paths.cert, '--cert');
@@ -45,7 +47,8 @@ export function checkTlsMaterial(material: TlsMaterial, paths: TlsMaterialPaths,
     const hint = /PRIVATE KEY-----/.test(material.cert.toString('latin1')) ? ' (it holds a private key)' : '';
     throw new CertError(`--cert ${paths.cert} holds no certificate${hint}`);
   }
-  if (Date.parse(cert.validTo) < nowMs) throw new CertError(`--cert ${paths.cert} expired on ${day(cert.validTo)}: issue a new certificate`);
+  if (Date.parse(cert.validTo) < nowMs)
+    throw new CertError(`--cert ${paths.cert} expired on ${day(cert.validTo)}: issue a new certificate`);
   if (Date.parse(cert.validFrom) > nowMs) {
     throw new CertError(`--cert ${paths.cert} is not valid before ${day(cert.validFrom)}: check this machine's clock or the certificate`);
   }

@@ -43,10 +43,15 @@ export function fingerprint256(certPem: string | Buffer): string {
 }
 
 /** Signs a CRL listing `entries`, valid from `now` for `validDays`. */
-export async function createCrl(ca: Ca, entries: readonly RevokedEntry[], options: { now?: Date; validDays?: number } = {}): Promise<string> {
+export async function createCrl(
+  ca: Ca,
+  entries: readonly RevokedEntry[],
+  options: { now?: Date; validDays?: number } = {},
+): Promise<string> {
   const now = options.now ?? new Date();
   const validDays = options.validDays ?? DEFAULT_CRL_VALID_DAYS;
-  if (!Number.isInteger(validDays) || validDays < 1) throw new CertError(`invalid CRL validity ${validDays}: expected a whole number of days >= 1`);
+  if (!Number.isInteger(validDays) || validDays < 1)
+    throw new CertError(`invalid CRL validity ${validDays}: expected a whole number of days >= 1`);
   const caKeyId = ca.cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
   const crl = await x509.X509CrlGenerator.create({
     issuer: ca.cert.subjectName,

@@ -20,9 +20,7 @@ export interface SubjectAltNames {
 
 export function assertClientName(name: string): void {
   if (!CLIENT_NAME_PATTERN.test(name)) {
-    throw new CertError(
-      `invalid client name '${name}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
-    );
+    throw new CertError(`invalid client name '${name}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
 }
 

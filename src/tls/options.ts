@@ -82,10 +82,9 @@ export async function loadTlsMaterial(paths: TlsMaterialPaths): Promise<TlsMater
   try {
     createSecureContext({ ca, cert, key });
   } catch (err) {
-    throw new CertError(
-      `unusable TLS material (ca ${paths.ca}, cert ${paths.cert}, key ${paths.key}): ${errorMessage(err)}`,
-      { cause: err },
-    );
+    throw new CertError(`unusable TLS material (ca ${paths.ca}, cert ${paths.cert}, key ${paths.key}): ${errorMessage(err)}`, {
+      cause: err,
+    });
   }
   return { ca, cert, key };
 }

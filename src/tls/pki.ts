@@ -152,10 +152,7 @@ export async function loadCa(pem: CertKeyPem, source = 'the CA'): Promise<Ca> {
 /** Issues a leaf certificate signed by `ca`, with a fresh P-256 key. */
 export async function issueCert(ca: Ca, options: IssueCertOptions): Promise<CertKeyPem> {
   const keys = await generateKeys();
-  const { notBefore, notAfter: requestedNotAfter } = validity(
-    options.now ?? new Date(),
-    options.validDays ?? DEFAULT_LEAF_VALID_DAYS,
-  );
+  const { notBefore, notAfter: requestedNotAfter } = validity(options.now ?? new Date(), options.validDays ?? DEFAULT_LEAF_VALID_DAYS);
   // A leaf never outlives its CA.
   const notAfter = requestedNotAfter > ca.cert.notAfter ? ca.cert.notAfter : requestedNotAfter;
   const altNames: x509.JsonGeneralNames = [

@@ -27,33 +27,70 @@ export interface ClientMetrics {
 export function createClientMetrics(registry: Registry, maxClients: number): ClientMetrics {
   const registers = [registry];
   const labelNames = ['client'] as const;
-  const measurements = new Counter({ name: 'netprobe_client_measurements_total', help: 'Measurements stored, by client.', labelNames, registers });
-  const failures = new Counter({
-    name: 'netprobe_client_failures_total', help: 'Failed measurements stored, by client and error class (network, server, setup).',
-    labelNames: ['client', 'class'], registers,
+  const measurements = new Counter({
+    name: 'netprobe_client_measurements_total',
+    help: 'Measurements stored, by client.',
+    labelNames,
+    registers,
   });
-  const response = new Gauge({ name: 'netprobe_client_last_response_seconds', help: "Response time of the client's latest successful measurement.", labelNames, registers });
-  const idleRtt = new Gauge({ name: 'netprobe_client_last_idle_rtt_seconds', help: "Idle RTT (before the download) of the client's latest measurement that had one.", labelNames, registers });
-  const loadedRtt = new Gauge({ name: 'netprobe_client_last_loaded_rtt_seconds', help: "Loaded RTT (during the download) of the client's latest measurement that had one.", labelNames, registers });
+  const failures = new Counter({
+    name: 'netprobe_client_failures_total',
+    help: 'Failed measurements stored, by client and error class (network, server, setup).',
+    labelNames: ['client', 'class'],
+    registers,
+  });
+  const response = new Gauge({
+    name: 'netprobe_client_last_response_seconds',
+    help: "Response time of the client's latest successful measurement.",
+    labelNames,
+    registers,
+  });
+  const idleRtt = new Gauge({
+    name: 'netprobe_client_last_idle_rtt_seconds',
+    help: "Idle RTT (before the download) of the client's latest measurement that had one.",
+    labelNames,
+    registers,
+  });
+  const loadedRtt = new Gauge({
+    name: 'netprobe_client_last_loaded_rtt_seconds',
+    help: "Loaded RTT (during the download) of the client's latest measurement that had one.",
+    labelNames,
+    registers,
+  });
   const lastSuccess = new Gauge({
-    name: 'netprobe_client_last_success_timestamp_seconds', help: "Start of the client's latest successful measurement (Unix time).", labelNames, registers,
+    name: 'netprobe_client_last_success_timestamp_seconds',
+    help: "Start of the client's latest successful measurement (Unix time).",
+    labelNames,
+    registers,
   });
   const uploadThroughput = new Gauge({
-    name: 'netprobe_client_last_upload_throughput_bytes_per_second', help: "Throughput of the client's latest successful upload (×8 for bit/s).", labelNames, registers,
+    name: 'netprobe_client_last_upload_throughput_bytes_per_second',
+    help: "Throughput of the client's latest successful upload (×8 for bit/s).",
+    labelNames,
+    registers,
   });
   const rpm = new Gauge({
-    name: 'netprobe_client_last_responsiveness_rpm', help: "Responsiveness (round trips per minute under load) of the client's latest successful measurement in each direction.",
-    labelNames: ['client', 'direction'], registers,
+    name: 'netprobe_client_last_responsiveness_rpm',
+    help: "Responsiveness (round trips per minute under load) of the client's latest successful measurement in each direction.",
+    labelNames: ['client', 'direction'],
+    registers,
   });
   const throughput = new Histogram({
-    name: 'netprobe_client_throughput_bytes_per_second', help: 'Throughput of successful downloads, by client (×8 for bit/s).',
-    labelNames, buckets: CLIENT_THROUGHPUT_BUCKETS_BYTES, registers,
+    name: 'netprobe_client_throughput_bytes_per_second',
+    help: 'Throughput of successful downloads, by client (×8 for bit/s).',
+    labelNames,
+    buckets: CLIENT_THROUGHPUT_BUCKETS_BYTES,
+    registers,
   });
   const withSeries = new Set<string>();
   const without = new Set<string>();
   new Gauge({
-    name: 'netprobe_clients_without_series', help: 'Clients beyond --metrics-max-clients: counted in the server-wide metrics only.', registers,
-    collect() { this.set(without.size); },
+    name: 'netprobe_clients_without_series',
+    help: 'Clients beyond --metrics-max-clients: counted in the server-wide metrics only.',
+    registers,
+    collect() {
+      this.set(without.size);
+    },
   });
   /** Latest start time per gauge and client, so a late (outbox) result does not overwrite a newer one. */
   const latest = new Map<Gauge, Map<string, number>>();

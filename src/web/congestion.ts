@@ -31,7 +31,9 @@ const ascending = (a: number, b: number): number => (Number.isNaN(a) ? (Number.i
 /** One client's points as the rules' columns, in the stores' order (start, failed, throughput, download time, response time). */
 export function toSamples(client: string, points: readonly Point[]): Samples {
   // As the analyser: setup and server failures are not network data (analysis/error-class.ts).
-  const rows = points.filter((p) => p.error === null || errorClass(p.error) === 'network').map((p) => ({ t: p.t, failed: p.error === null ? 0 : 1, mbps: nan(p.mbps), dl: nan(p.downloadMs), rt: nan(p.responseMs) }));
+  const rows = points
+    .filter((p) => p.error === null || errorClass(p.error) === 'network')
+    .map((p) => ({ t: p.t, failed: p.error === null ? 0 : 1, mbps: nan(p.mbps), dl: nan(p.downloadMs), rt: nan(p.responseMs) }));
   rows.sort((a, b) => a.t - b.t || a.failed - b.failed || ascending(a.mbps, b.mbps) || ascending(a.dl, b.dl) || ascending(a.rt, b.rt));
   return {
     client,
@@ -60,7 +62,9 @@ export function judgeLive(byClient: ReadonlyMap<string, readonly Point[]>, windo
 /** The client's degraded limits, when it has a baseline to be judged by. */
 export function limitsOf(v: ClientVerdict | undefined, t: Thresholds): DegradedLimits | null {
   const base = v?.baselines;
-  return base && base.throughputMbps !== null ? degradedLimits({ throughputMbps: base.throughputMbps, latencyMs: base.latencyMs }, t) : null;
+  return base && base.throughputMbps !== null
+    ? degradedLimits({ throughputMbps: base.throughputMbps, latencyMs: base.latencyMs }, t)
+    : null;
 }
 
 /** The verdict's episodes as API episodes: network-wide first, then by start and client. */

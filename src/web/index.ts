@@ -76,15 +76,13 @@ export async function startWeb(observed: ObservedServer, config: WebConfig, deps
   if (!assets) log.warn({}, 'dashboard front end not built (run `npm run build`): / answers 500, /metrics and /healthz work');
 
   const server: Server = tls
-    ? https.createServer(
-        {
-          ...serverTlsOptions(observed.material, { minVersion: config.tlsMin }),
-          // A client certificate is one way in, the token the other: ask for a certificate, do not require it.
-          requestCert: true,
-          rejectUnauthorized: false,
-          ALPNProtocols: ['http/1.1'],
-        },
-      )
+    ? https.createServer({
+        ...serverTlsOptions(observed.material, { minVersion: config.tlsMin }),
+        // A client certificate is one way in, the token the other: ask for a certificate, do not require it.
+        requestCert: true,
+        rejectUnauthorized: false,
+        ALPNProtocols: ['http/1.1'],
+      })
     : http.createServer();
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
@@ -110,28 +108,40 @@ export async function startWeb(observed: ObservedServer, config: WebConfig, deps
     });
   } catch (err) {
     stop();
-    throw new NetprobeError(ErrorCodes.config, `cannot listen on ${address.host}:${address.port} for the dashboard: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new NetprobeError(
+      ErrorCodes.config,
+      `cannot listen on ${address.host}:${address.port} for the dashboard: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : address.port;
   const url = webUrl(address, port, tls);
-  server.on('request', createRoutes({
-    auth: new Authenticator(token, `netprobe_token_${port}`, tls, (cert) => observed.revokedBy(cert)),
-    token, assets, registry: metrics.registry, live, stream, log,
-    shuttingDown: () => ctx.shuttingDown,
-    ready: async () => {
-      if (ctx.shuttingDown) return 'shutting down';
-      if (!ctx.listening) return 'the TLS port is not listening yet';
-      try {
-        await store.checkWritable();
-        return undefined;
-      } catch (err) {
-        return `the store is not writable: ${errorMessage(err)}`;
-      }
-    },
-  }));
+  server.on(
+    'request',
+    createRoutes({
+      auth: new Authenticator(token, `netprobe_token_${port}`, tls, (cert) => observed.revokedBy(cert)),
+      token,
+      assets,
+      registry: metrics.registry,
+      live,
+      stream,
+      log,
+      shuttingDown: () => ctx.shuttingDown,
+      ready: async () => {
+        if (ctx.shuttingDown) return 'shutting down';
+        if (!ctx.listening) return 'the TLS port is not listening yet';
+        try {
+          await store.checkWritable();
+          return undefined;
+        } catch (err) {
+          return `the store is not writable: ${errorMessage(err)}`;
+        }
+      },
+    }),
+  );
   // No log line carries the token: log files travel (collectors, tickets). A generated one is
   // handed to announceToken, which the CLI prints once on stderr.
   log.info(
@@ -144,7 +154,12 @@ export async function startWeb(observed: ObservedServer, config: WebConfig, deps
 
   let closed: Promise<void> | undefined;
   return {
-    url, host: address.host, port, tls, token, tokenFile,
+    url,
+    host: address.host,
+    port,
+    tls,
+    token,
+    tokenFile,
     close() {
       closed ??= new Promise<void>((resolve) => {
         stop();

@@ -52,7 +52,14 @@ function sendJson(res: ServerResponse, status: number, data: unknown): void {
 }
 
 function sendAsset(req: IncomingMessage, res: ServerResponse, asset: Asset, headers: Record<string, string>): void {
-  const base = { ...COMMON_HEADERS, 'content-type': asset.type, etag: asset.etag, 'cache-control': 'private, no-cache', vary: 'accept-encoding', ...headers };
+  const base = {
+    ...COMMON_HEADERS,
+    'content-type': asset.type,
+    etag: asset.etag,
+    'cache-control': 'private, no-cache',
+    vary: 'accept-encoding',
+    ...headers,
+  };
   if (req.headers['if-none-match'] === asset.etag) {
     res.writeHead(304, base);
     res.end();

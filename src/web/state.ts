@@ -87,13 +87,24 @@ export class DashboardState {
     const meta = this.metas.get(p.client);
     if (!meta) {
       this.metas.set(p.client, {
-        lastSeenMs: receivedAtMs, lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastDownloadMs: p.downloadMs, lastError: p.error,
+        lastSeenMs: receivedAtMs,
+        lastStartedMs: p.t,
+        lastMbps: p.mbps,
+        lastResponseMs: p.responseMs,
+        lastDownloadMs: p.downloadMs,
+        lastError: p.error,
       });
       return;
     }
     meta.lastSeenMs = Math.max(meta.lastSeenMs, receivedAtMs);
     if (p.t >= meta.lastStartedMs) {
-      Object.assign(meta, { lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastDownloadMs: p.downloadMs, lastError: p.error });
+      Object.assign(meta, {
+        lastStartedMs: p.t,
+        lastMbps: p.mbps,
+        lastResponseMs: p.responseMs,
+        lastDownloadMs: p.downloadMs,
+        lastError: p.error,
+      });
     }
   }
 

@@ -6,7 +6,16 @@
 import { isDegraded } from '../analysis/degraded.js';
 import { DEFAULT_THRESHOLDS } from '../analysis/options.js';
 import type { Thresholds } from '../analysis/thresholds.js';
-import { type Alert, type AlertKind, type ClientRow, type ClientStatus, type LastResult, type Point, RECENT_MS, type Summary } from './api-types.js';
+import {
+  type Alert,
+  type AlertKind,
+  type ClientRow,
+  type ClientStatus,
+  type LastResult,
+  type Point,
+  RECENT_MS,
+  type Summary,
+} from './api-types.js';
 import { episodesOf, judgeLive, limitsOf, median, rates, recentRatio } from './congestion.js';
 
 /** What is kept of a client even after its results left the window. */
@@ -79,19 +88,36 @@ export function buildSummary(
     if (nowMs - meta.lastStartedMs > silentMs) {
       status = 'silent';
       alerts.push({
-        kind: 'silent', severity: 'warning', client, sinceMs: meta.lastStartedMs,
+        kind: 'silent',
+        severity: 'warning',
+        client,
+        sinceMs: meta.lastStartedMs,
         message: `${client}: no measurement for ${minutes(nowMs - meta.lastStartedMs)} (silent after ${minutes(silentMs)})`,
       });
     } else if (meta.lastError !== null) {
       status = 'failing';
-      alerts.push({ kind: 'failing', severity: 'warning', client, sinceMs: meta.lastStartedMs, message: `${client}: last measurement failed (${meta.lastError})` });
-    } else if (limits && baselineMbps !== null && meta.lastError === null && isDegraded(false, meta.lastMbps ?? NaN, meta.lastDownloadMs ?? NaN, limits)) {
+      alerts.push({
+        kind: 'failing',
+        severity: 'warning',
+        client,
+        sinceMs: meta.lastStartedMs,
+        message: `${client}: last measurement failed (${meta.lastError})`,
+      });
+    } else if (
+      limits &&
+      baselineMbps !== null &&
+      meta.lastError === null &&
+      isDegraded(false, meta.lastMbps ?? NaN, meta.lastDownloadMs ?? NaN, limits)
+    ) {
       // The latest result fails the analyser's degraded test; an episode needs more of them in a row.
       status = 'congested';
       const ongoing = mine.find((e) => e.ongoing);
       const slow = meta.lastMbps !== null && meta.lastMbps < limits.belowMbps;
       alerts.push({
-        kind: 'congestion', severity: 'warning', client, sinceMs: ongoing?.fromMs ?? meta.lastStartedMs,
+        kind: 'congestion',
+        severity: 'warning',
+        client,
+        sinceMs: ongoing?.fromMs ?? meta.lastStartedMs,
         message: slow
           ? `${client}: ${mbps(meta.lastMbps!)} Mbit/s, ${percent(meta.lastMbps! / baselineMbps)} of its baseline ${mbps(baselineMbps)} Mbit/s`
           : `${client}: download took ${Math.round(meta.lastDownloadMs!)} ms, over ${t.degradedLatencyFactor}× its usual ${Math.round(verdict!.baselines.latencyMs!)} ms`,
@@ -113,10 +139,14 @@ export function buildSummary(
   if (ongoingNetwork) {
     const congested = clients.filter((c) => c.status === 'congested').length;
     alerts.push({
-      kind: 'network-congestion', severity: 'critical', client: null, sinceMs: ongoingNetwork.fromMs,
-      message: congested >= 2
-        ? `network-wide congestion: ${congested} of ${clients.length} clients degraded (below ${percent(t.degradedThroughputFraction)} of their baseline throughput, or slow)`
-        : `network-wide congestion: ${ongoingNetwork.clients.length} clients in an episode together`,
+      kind: 'network-congestion',
+      severity: 'critical',
+      client: null,
+      sinceMs: ongoingNetwork.fromMs,
+      message:
+        congested >= 2
+          ? `network-wide congestion: ${congested} of ${clients.length} clients degraded (below ${percent(t.degradedThroughputFraction)} of their baseline throughput, or slow)`
+          : `network-wide congestion: ${ongoingNetwork.clients.length} clients in an episode together`,
     });
   }
   alerts.sort((a, b) => ALERT_ORDER[a.kind] - ALERT_ORDER[b.kind] || (a.client ?? '').localeCompare(b.client ?? ''));

@@ -28,7 +28,10 @@ export async function loadOrCreateToken(path: string): Promise<{ token: string; 
     }
   };
   const check = (token: string) => {
-    if (!TOKEN.test(token)) throw new ConfigError(`the dashboard token file ${path} does not hold a token (16+ characters of A-Z a-z 0-9 . _ ~ + / -): delete it to generate a new one`);
+    if (!TOKEN.test(token))
+      throw new ConfigError(
+        `the dashboard token file ${path} does not hold a token (16+ characters of A-Z a-z 0-9 . _ ~ + / -): delete it to generate a new one`,
+      );
     return token;
   };
   const existing = await read();

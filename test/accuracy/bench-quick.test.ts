@@ -30,7 +30,10 @@ test('npm run bench -- --quick: every bench runs, exit 0, summary written', { ..
     for (const [f, text] of before) writeFileSync(join(RESULTS, f), text);
   });
   const startedAt = Date.now();
-  const child = spawnChild(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--quick'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnChild(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--quick'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.after(() => stopChild(child, 'SIGTERM', 2_000));
   let out = '';
   let err = '';
@@ -50,10 +53,16 @@ test('npm run bench -- --quick: every bench runs, exit 0, summary written', { ..
   assert.ok(Date.parse(summary.at) >= startedAt, 'summary.json written by this run');
   assert.equal(summary.quick, true);
   for (const name of ['throughput', 'accuracy', 'concurrency']) {
-    assert.ok(summary.benches.some((b) => b.name === name), `${name} ran`);
+    assert.ok(
+      summary.benches.some((b) => b.name === name),
+      `${name} ran`,
+    );
   }
   // A bench's own target missed on a loaded CI machine is a finding, not rot.
   for (const b of summary.benches) assert.ok(['ok', 'skipped', 'target missed'].includes(b.status), `${b.name}: ${b.status}`);
-  assert.ok(summary.rows.some((r) => r.bench === 'throughput' && r.netprobe > 0), 'throughput rows collected');
+  assert.ok(
+    summary.rows.some((r) => r.bench === 'throughput' && r.netprobe > 0),
+    'throughput rows collected',
+  );
   assert.ok(readFileSync(join(RESULTS, 'summary.md'), 'utf8').includes('| bench | metric |'));
 });

@@ -121,15 +121,55 @@ before(async () => {
   await writeFile(join(files, `link-s${STREAMS}.bin`), randomBytes((RATE_MBPS * 1e6 * SECONDS) / 8 / STREAMS));
   await writeFile(join(files, 'low.bin'), randomBytes((LOW_RATE_MBPS * 1e6 * SECONDS) / 8));
   caFile = join(dir, 'ca.crt');
-  for (const [name, pem] of [['ca.crt', ca.certPem], ['server.crt', server.certPem], ['server.key', server.keyPem], ['alice.crt', client.certPem], ['alice.key', client.keyPem]] as const) await writeFile(join(dir, name), pem, { mode: 0o600 });
+  for (const [name, pem] of [
+    ['ca.crt', ca.certPem],
+    ['server.crt', server.certPem],
+    ['server.key', server.keyPem],
+    ['alice.crt', client.certPem],
+    ['alice.key', client.keyPem],
+  ] as const)
+    await writeFile(join(dir, name), pem, { mode: 0o600 });
 
-  const np = ns.spawn(process.execPath, [CLI, 'server', '--workers', '1', '--host', ns.nsAddr, '--port', String(NP_PORT), '--ca', caFile,
-    '--cert', join(dir, 'server.crt'), '--key', join(dir, 'server.key'), '--files', files, '--builtin-files', '',
-    '--store', join(dir, 'server.db'), '--stats-interval', '0']);
-  const https = ns.spawn(process.execPath, ['-e', HTTPS_SERVER, ns.nsAddr, String(HTTPS_PORT), join(dir, 'server.crt'), join(dir, 'server.key'), file]);
+  const np = ns.spawn(process.execPath, [
+    CLI,
+    'server',
+    '--workers',
+    '1',
+    '--host',
+    ns.nsAddr,
+    '--port',
+    String(NP_PORT),
+    '--ca',
+    caFile,
+    '--cert',
+    join(dir, 'server.crt'),
+    '--key',
+    join(dir, 'server.key'),
+    '--files',
+    files,
+    '--builtin-files',
+    '',
+    '--store',
+    join(dir, 'server.db'),
+    '--stats-interval',
+    '0',
+  ]);
+  const https = ns.spawn(process.execPath, [
+    '-e',
+    HTTPS_SERVER,
+    ns.nsAddr,
+    String(HTTPS_PORT),
+    join(dir, 'server.crt'),
+    join(dir, 'server.key'),
+    file,
+  ]);
   if (noIperf === undefined) ns.spawn('iperf3', ['-s', '-B', ns.nsAddr, '-p', String(IPERF_PORT)]);
   await Promise.all([waitForLine(np, (l) => l.includes('"listening"')), waitForLine(https, (l) => l === 'listening')]);
-  base = { endpoint: { host: ns.nsAddr, port: NP_PORT }, tls: { ca: Buffer.from(ca.certPem), cert: Buffer.from(client.certPem), key: Buffer.from(client.keyPem) }, clientName: 'alice' };
+  base = {
+    endpoint: { host: ns.nsAddr, port: NP_PORT },
+    tls: { ca: Buffer.from(ca.certPem), cert: Buffer.from(client.certPem), key: Buffer.from(client.keyPem) },
+    clientName: 'alice',
+  };
 });
 
 after(async () => {
@@ -149,7 +189,18 @@ async function measure(config: Partial<ProbeConfig> & Pick<ProbeConfig, 'file'>)
 
 /** iperf3 from the host to the namespace's server: -R for the download direction; -n bytes in all streams. */
 async function iperf3Mbps(bytes: number, options: { reverse: boolean; streams?: number }): Promise<number> {
-  const args = ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-n', String(bytes), '-P', String(options.streams ?? 1), '-J', ...(options.reverse ? ['-R'] : [])];
+  const args = [
+    '-c',
+    ns!.nsAddr,
+    '-p',
+    String(IPERF_PORT),
+    '-n',
+    String(bytes),
+    '-P',
+    String(options.streams ?? 1),
+    '-J',
+    ...(options.reverse ? ['-R'] : []),
+  ];
   for (let attempt = 1; ; attempt++) {
     try {
       const { stdout } = await execFileAsync('iperf3', args);
@@ -164,88 +215,139 @@ async function iperf3Mbps(bytes: number, options: { reverse: boolean; streams?: 
 
 const FILE_BYTES = (RATE_MBPS * 1e6 * SECONDS) / 8;
 
-test(`netprobe's throughput over a ${RATE_MBPS} Mbit/s tbf link is within ±${TOLERANCE * 100} % of curl's`, { timeout: 120_000 }, async (t) => {
-  if (!mayRun(t, unavailable)) return;
-  await ns!.shape({ rateMbps: RATE_MBPS, queueMs: QUEUE_MS });
-  const netprobeMbps: number[] = [];
-  const curlMbps: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const result = await measure({ file: 'link.bin' });
-    assert.equal(result.sha256Ok, true);
-    netprobeMbps.push(result.throughputMbps!);
-    const { stdout } = await execFileAsync('curl', ['-s', '-o', '/dev/null', '--cacert', caFile,
-      '-w', '%{size_download} %{time_starttransfer} %{time_total}', `https://${ns!.nsAddr}:${HTTPS_PORT}/`]);
-    const [bytes, start, total] = stdout.trim().split(' ').map(Number) as [number, number, number];
-    // First to last byte of the body, as netprobe defines throughput.
-    curlMbps.push((bytes * 8) / (total - start) / 1e6);
-  }
-  const ratio = median(netprobeMbps) / median(curlMbps);
-  t.diagnostic(`netprobe ${show(netprobeMbps)} Mbit/s; curl ${show(curlMbps)} Mbit/s; ratio ${ratio.toFixed(3)}`);
-  assert.ok(Math.abs(ratio - 1) <= TOLERANCE, `netprobe ÷ curl = ${ratio.toFixed(3)}, outside ±${TOLERANCE * 100} %`);
-  // Both near the shaped rate less the headers (1448 payload bytes per 1514-byte frame).
-  const expected = (RATE_MBPS * 1448) / 1514;
-  assert.ok(Math.abs(median(netprobeMbps) / expected - 1) <= 0.08, `netprobe ${median(netprobeMbps)} Mbit/s vs ≈ ${expected.toFixed(1)} expected on the link`);
-});
+test(
+  `netprobe's throughput over a ${RATE_MBPS} Mbit/s tbf link is within ±${TOLERANCE * 100} % of curl's`,
+  { timeout: 120_000 },
+  async (t) => {
+    if (!mayRun(t, unavailable)) return;
+    await ns!.shape({ rateMbps: RATE_MBPS, queueMs: QUEUE_MS });
+    const netprobeMbps: number[] = [];
+    const curlMbps: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const result = await measure({ file: 'link.bin' });
+      assert.equal(result.sha256Ok, true);
+      netprobeMbps.push(result.throughputMbps!);
+      const { stdout } = await execFileAsync('curl', [
+        '-s',
+        '-o',
+        '/dev/null',
+        '--cacert',
+        caFile,
+        '-w',
+        '%{size_download} %{time_starttransfer} %{time_total}',
+        `https://${ns!.nsAddr}:${HTTPS_PORT}/`,
+      ]);
+      const [bytes, start, total] = stdout.trim().split(' ').map(Number) as [number, number, number];
+      // First to last byte of the body, as netprobe defines throughput.
+      curlMbps.push((bytes * 8) / (total - start) / 1e6);
+    }
+    const ratio = median(netprobeMbps) / median(curlMbps);
+    t.diagnostic(`netprobe ${show(netprobeMbps)} Mbit/s; curl ${show(curlMbps)} Mbit/s; ratio ${ratio.toFixed(3)}`);
+    assert.ok(Math.abs(ratio - 1) <= TOLERANCE, `netprobe ÷ curl = ${ratio.toFixed(3)}, outside ±${TOLERANCE * 100} %`);
+    // Both near the shaped rate less the headers (1448 payload bytes per 1514-byte frame).
+    const expected = (RATE_MBPS * 1448) / 1514;
+    assert.ok(
+      Math.abs(median(netprobeMbps) / expected - 1) <= 0.08,
+      `netprobe ${median(netprobeMbps)} Mbit/s vs ≈ ${expected.toFixed(1)} expected on the link`,
+    );
+  },
+);
 
-test(`--streams ${STREAMS} over a ${RATE_MBPS} Mbit/s tbf link is within ±${IPERF_TOLERANCE * 100} % of iperf3 -P ${STREAMS}`, { timeout: 120_000 }, async (t) => {
-  if (!mayRun(t, noIperf)) return;
-  await ns!.shape({ rateMbps: RATE_MBPS, queueMs: QUEUE_MS });
-  const netprobeMbps: number[] = [];
-  const iperfMbps: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const result = await measure({ file: `link-s${STREAMS}.bin`, streams: STREAMS });
-    assert.equal(result.streams, STREAMS);
-    assert.equal(result.streamsMbps?.length, STREAMS);
-    netprobeMbps.push(result.throughputMbps!);
-    iperfMbps.push(await iperf3Mbps(FILE_BYTES, { reverse: true, streams: STREAMS }));
-  }
-  const ratio = median(netprobeMbps) / median(iperfMbps);
-  t.diagnostic(`netprobe --streams ${STREAMS} ${show(netprobeMbps)} Mbit/s; iperf3 -R -P ${STREAMS} ${show(iperfMbps)} Mbit/s; ratio ${ratio.toFixed(3)}`);
-  assert.ok(Math.abs(ratio - 1) <= IPERF_TOLERANCE, `netprobe ÷ iperf3 = ${ratio.toFixed(3)}, outside ±${IPERF_TOLERANCE * 100} %`);
-});
-
-test(`an upload over a ${RATE_MBPS} Mbit/s tbf link is within ±${IPERF_TOLERANCE * 100} % of iperf3 client → server`, { timeout: 120_000 }, async (t) => {
-  if (!mayRun(t, noIperf)) return;
-  await ns!.unshape('ns');
-  await ns!.shape({ rateMbps: RATE_MBPS, queueMs: QUEUE_MS }, 'host');
-  try {
+test(
+  `--streams ${STREAMS} over a ${RATE_MBPS} Mbit/s tbf link is within ±${IPERF_TOLERANCE * 100} % of iperf3 -P ${STREAMS}`,
+  { timeout: 120_000 },
+  async (t) => {
+    if (!mayRun(t, noIperf)) return;
+    await ns!.shape({ rateMbps: RATE_MBPS, queueMs: QUEUE_MS });
     const netprobeMbps: number[] = [];
     const iperfMbps: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const result = await measure({ file: 'link.bin', direction: 'upload' });
-      assert.equal(result.direction, 'upload');
-      assert.equal(result.bytes, FILE_BYTES);
+      const result = await measure({ file: `link-s${STREAMS}.bin`, streams: STREAMS });
+      assert.equal(result.streams, STREAMS);
+      assert.equal(result.streamsMbps?.length, STREAMS);
       netprobeMbps.push(result.throughputMbps!);
-      iperfMbps.push(await iperf3Mbps(FILE_BYTES, { reverse: false }));
+      iperfMbps.push(await iperf3Mbps(FILE_BYTES, { reverse: true, streams: STREAMS }));
     }
     const ratio = median(netprobeMbps) / median(iperfMbps);
-    t.diagnostic(`netprobe upload ${show(netprobeMbps)} Mbit/s; iperf3 ${show(iperfMbps)} Mbit/s; ratio ${ratio.toFixed(3)}`);
+    t.diagnostic(
+      `netprobe --streams ${STREAMS} ${show(netprobeMbps)} Mbit/s; iperf3 -R -P ${STREAMS} ${show(iperfMbps)} Mbit/s; ratio ${ratio.toFixed(3)}`,
+    );
     assert.ok(Math.abs(ratio - 1) <= IPERF_TOLERANCE, `netprobe ÷ iperf3 = ${ratio.toFixed(3)}, outside ±${IPERF_TOLERANCE * 100} %`);
-  } finally {
-    await ns!.unshape('host');
-  }
-});
+  },
+);
 
-test(`loaded RTT at ${LOW_RATE_MBPS} Mbit/s is ${RTT_BOUNDS.join('–')}× the queue delay the tbf backlog implies`, { timeout: 120_000 }, async (t) => {
-  if (!mayRun(t, unavailable)) return;
-  await ns!.shape({ rateMbps: LOW_RATE_MBPS, queueMs: 50 });
-  const bytesPerMs = (LOW_RATE_MBPS * 1e6) / 8 / 1000;
-  const loaded: number[] = [];
-  const reference: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    // The probe in a process of its own, as the client runs: the tc sampler's children then do not
-    // stall the event loop that times the PINGs. Default PING interval (--loaded-ping-interval).
-    const { value, backlogBytes } = await withBacklog(ns!, () => execFileAsync(process.execPath, [CLI, 'client', '--once', '--json',
-      '--server', `${ns!.nsAddr}:${NP_PORT}`, '--ca', caFile, '--cert', join(dir, 'alice.crt'), '--key', join(dir, 'alice.key'),
-      '--file', 'low.bin', '--outbox', join(dir, 'outbox.db'), '--log-level', 'warn']));
-    const r = JSON.parse(value.stdout.trim().split('\n')[0]!) as Result;
-    assert.equal(r.error, null, JSON.stringify(r.error));
-    assert.ok(r.rpmProbes !== undefined && r.rpmProbes > 0, 'RPM rests on probes');
-    loaded.push(r.loadedRttMs!);
-    reference.push(r.idleRttMs! + backlogBytes / bytesPerMs);
-  }
-  const ratios = loaded.map((ms, i) => ms / reference[i]!);
-  const ratio = median(ratios);
-  t.diagnostic(`loaded RTT ${show(loaded)} ms; idle RTT + backlog ÷ rate ${show(reference)} ms; ratios ${show(ratios)}`);
-  assert.ok(ratio >= RTT_BOUNDS[0] && ratio <= RTT_BOUNDS[1], `loaded RTT ÷ tbf-implied delay = ${ratio.toFixed(3)}, outside ${RTT_BOUNDS.join('–')}×`);
-});
+test(
+  `an upload over a ${RATE_MBPS} Mbit/s tbf link is within ±${IPERF_TOLERANCE * 100} % of iperf3 client → server`,
+  { timeout: 120_000 },
+  async (t) => {
+    if (!mayRun(t, noIperf)) return;
+    await ns!.unshape('ns');
+    await ns!.shape({ rateMbps: RATE_MBPS, queueMs: QUEUE_MS }, 'host');
+    try {
+      const netprobeMbps: number[] = [];
+      const iperfMbps: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const result = await measure({ file: 'link.bin', direction: 'upload' });
+        assert.equal(result.direction, 'upload');
+        assert.equal(result.bytes, FILE_BYTES);
+        netprobeMbps.push(result.throughputMbps!);
+        iperfMbps.push(await iperf3Mbps(FILE_BYTES, { reverse: false }));
+      }
+      const ratio = median(netprobeMbps) / median(iperfMbps);
+      t.diagnostic(`netprobe upload ${show(netprobeMbps)} Mbit/s; iperf3 ${show(iperfMbps)} Mbit/s; ratio ${ratio.toFixed(3)}`);
+      assert.ok(Math.abs(ratio - 1) <= IPERF_TOLERANCE, `netprobe ÷ iperf3 = ${ratio.toFixed(3)}, outside ±${IPERF_TOLERANCE * 100} %`);
+    } finally {
+      await ns!.unshape('host');
+    }
+  },
+);
+
+test(
+  `loaded RTT at ${LOW_RATE_MBPS} Mbit/s is ${RTT_BOUNDS.join('–')}× the queue delay the tbf backlog implies`,
+  { timeout: 120_000 },
+  async (t) => {
+    if (!mayRun(t, unavailable)) return;
+    await ns!.shape({ rateMbps: LOW_RATE_MBPS, queueMs: 50 });
+    const bytesPerMs = (LOW_RATE_MBPS * 1e6) / 8 / 1000;
+    const loaded: number[] = [];
+    const reference: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      // The probe in a process of its own, as the client runs: the tc sampler's children then do not
+      // stall the event loop that times the PINGs. Default PING interval (--loaded-ping-interval).
+      const { value, backlogBytes } = await withBacklog(ns!, () =>
+        execFileAsync(process.execPath, [
+          CLI,
+          'client',
+          '--once',
+          '--json',
+          '--server',
+          `${ns!.nsAddr}:${NP_PORT}`,
+          '--ca',
+          caFile,
+          '--cert',
+          join(dir, 'alice.crt'),
+          '--key',
+          join(dir, 'alice.key'),
+          '--file',
+          'low.bin',
+          '--outbox',
+          join(dir, 'outbox.db'),
+          '--log-level',
+          'warn',
+        ]),
+      );
+      const r = JSON.parse(value.stdout.trim().split('\n')[0]!) as Result;
+      assert.equal(r.error, null, JSON.stringify(r.error));
+      assert.ok(r.rpmProbes !== undefined && r.rpmProbes > 0, 'RPM rests on probes');
+      loaded.push(r.loadedRttMs!);
+      reference.push(r.idleRttMs! + backlogBytes / bytesPerMs);
+    }
+    const ratios = loaded.map((ms, i) => ms / reference[i]!);
+    const ratio = median(ratios);
+    t.diagnostic(`loaded RTT ${show(loaded)} ms; idle RTT + backlog ÷ rate ${show(reference)} ms; ratios ${show(ratios)}`);
+    assert.ok(
+      ratio >= RTT_BOUNDS[0] && ratio <= RTT_BOUNDS[1],
+      `loaded RTT ÷ tbf-implied delay = ${ratio.toFixed(3)}, outside ${RTT_BOUNDS.join('–')}×`,
+    );
+  },
+);

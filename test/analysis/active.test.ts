@@ -4,7 +4,7 @@ import { type ActiveSpan, activeCounter } from '../../src/analysis/network.js';
 
 test('activeCounter counts the spans touching an interval, as the one-by-one filter does (ends included)', () => {
   let seed = 7;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const spans: ActiveSpan[] = Array.from({ length: 300 }, (_, i) => {
     const fromMs = Math.floor(random() * 1000);
     return { client: `c${i}`, fromMs, toMs: fromMs + Math.floor(random() * 200) };

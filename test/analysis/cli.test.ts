@@ -42,23 +42,36 @@ describe('netprobe analyse (CLI)', () => {
     const throughput = tableAfter(text, 'Throughput per client (Mbit/s)');
     assert.deepEqual(
       throughput.map((r) => [r[0], Number(r[1]), r[4], r[7], r[9]]),
-      s.clients.map((c) => [c.client, c.downloads.total, c.throughputMbps.mean!.toFixed(2), c.throughputMbps.median!.toFixed(2), c.throughputMbps.p95!.toFixed(2)]),
+      s.clients.map((c) => [
+        c.client,
+        c.downloads.total,
+        c.throughputMbps.mean!.toFixed(2),
+        c.throughputMbps.median!.toFixed(2),
+        c.throughputMbps.p95!.toFixed(2),
+      ]),
     );
     const busiest = /^Busiest hour: (\d\d):00.*\(confidence ([a-z-]+): /m.exec(text)!;
     assert.deepEqual([Number(busiest[1]), busiest[2]], [s.busiestHour.hour, s.busiestHour.confidence]);
     const congested = /^Most congested hour: (\d\d):00, ([\d.]+)% of baseline \(confidence ([a-z-]+): /m.exec(text)!;
-    assert.deepEqual([Number(congested[1]), congested[2], congested[3]], [
-      s.mostCongestedHour.hour, (s.mostCongestedHour.relativeThroughput! * 100).toFixed(1), s.mostCongestedHour.confidence,
-    ]);
+    assert.deepEqual(
+      [Number(congested[1]), congested[2], congested[3]],
+      [s.mostCongestedHour.hour, (s.mostCongestedHour.relativeThroughput! * 100).toFixed(1), s.mostCongestedHour.confidence],
+    );
     const hours = tableAfter(text, 'Hour of day (Europe/Berlin)');
-    assert.deepEqual(hours.map((r) => Number(r[1])), s.hourOfDay.map((h) => h.downloads));
+    assert.deepEqual(
+      hours.map((r) => Number(r[1])),
+      s.hourOfDay.map((h) => h.downloads),
+    );
     const episodes = tableAfter(text, 'Congestion episodes');
     assert.deepEqual(
       episodes.map((r) => [r[0], localToIso(r[1]!), localToIso(r[2]!), r[8], r[10]]),
       s.episodes.map((e) => [e.client, e.start, e.end, e.networkWide ? 'yes' : 'no', e.likelyCause]),
     );
     const network = tableAfter(text, 'Network-wide episodes');
-    assert.deepEqual(network.map((r) => [localToIso(r[0]!), localToIso(r[1]!), r[3]]), s.networkEpisodes.map((n) => [n.start, n.end, n.clients.join(',')]));
+    assert.deepEqual(
+      network.map((r) => [localToIso(r[0]!), localToIso(r[1]!), r[3]]),
+      s.networkEpisodes.map((n) => [n.start, n.end, n.clients.join(',')]),
+    );
     assert.equal(s.networkEpisodes.length, 1);
     assert.equal(episodes.length, 3);
   });
@@ -69,8 +82,11 @@ describe('netprobe analyse (CLI)', () => {
     const second = await runAnalyse(['--store', store.path, '--json']);
     assert.equal(first.stdout, second.stdout);
     const keysSorted = (v: unknown): boolean =>
-      Array.isArray(v) ? v.every(keysSorted) : v !== null && typeof v === 'object'
-        ? Object.keys(v).every((k, i, all) => i === 0 || all[i - 1]! < k) && Object.values(v).every(keysSorted) : true;
+      Array.isArray(v)
+        ? v.every(keysSorted)
+        : v !== null && typeof v === 'object'
+          ? Object.keys(v).every((k, i, all) => i === 0 || all[i - 1]! < k) && Object.values(v).every(keysSorted)
+          : true;
     assert.ok(keysSorted(JSON.parse(first.stdout)));
   });
 
@@ -78,10 +94,15 @@ describe('netprobe analyse (CLI)', () => {
     const store = await storeWith(t, fleet);
     const s = JSON.parse((await runAnalyse(['--store', store.path, '--json'])).stdout) as AnalysisSummary;
     const csv = await runAnalyse(['--store', store.path, '--csv']);
-    const [header, ...rows] = csv.stdout.trimEnd().split('\n').map((l) => l.split(','));
+    const [header, ...rows] = csv.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(','));
     const col = (name: string) => header!.indexOf(name);
-    assert.deepEqual(rows.map((r) => [r[col('client')], Number(r[col('throughputMbps.mean')]), Number(r[col('episodes')])]),
-      s.clients.map((c) => [c.client, c.throughputMbps.mean, c.episodes]));
+    assert.deepEqual(
+      rows.map((r) => [r[col('client')], Number(r[col('throughputMbps.mean')]), Number(r[col('episodes')])]),
+      s.clients.map((c) => [c.client, c.throughputMbps.mean, c.episodes]),
+    );
     const network = (await runAnalyse(['--store', store.path, '--csv', 'network-episodes'])).stdout.trimEnd().split('\n');
     assert.equal(network.length, 2);
     assert.match(network[1]!, new RegExp(`^${s.networkEpisodes[0]!.start},.*,a;b;c,`));
@@ -108,7 +129,13 @@ describe('netprobe analyse (CLI)', () => {
     const run = await runAnalyse(['--store', store.path, '--since', '1h', '--client', 'a,b', '--json'], () => T0 + 3 * HOUR);
     const s = JSON.parse(run.stdout) as AnalysisSummary;
     assert.equal(s.window.since, new Date(T0 + 2 * HOUR).toISOString());
-    assert.deepEqual(s.clients.map((c) => [c.client, c.downloads.total]), [['a', 13], ['b', 13]]);
+    assert.deepEqual(
+      s.clients.map((c) => [c.client, c.downloads.total]),
+      [
+        ['a', 13],
+        ['b', 13],
+      ],
+    );
   });
 
   test('bad option values exit with status 2 and say what is wrong', async (t) => {

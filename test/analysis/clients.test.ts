@@ -34,9 +34,19 @@ describe('per-client statistics', () => {
     assert.equal(a.lastSeen, new Date(T0 + 25 * MIN).toISOString());
     // Baselines: p90 of throughput = 46, p10 of download time = 140.
     assert.deepEqual(a.baseline, { throughputMbps: 46, latencyMs: 140 });
-    assert.deepEqual(a.schedule, { expectedIntervalMs: 300_000, gaps: 0, longestGapMs: null, missedEstimate: 0, silent: false, silentForMs: 0 });
+    assert.deepEqual(a.schedule, {
+      expectedIntervalMs: 300_000,
+      gaps: 0,
+      longestGapMs: null,
+      missedEstimate: 0,
+      silent: false,
+      silentForMs: 0,
+    });
     assert.deepEqual(s.totals, { clients: 1, downloads: 6, succeeded: 5, failed: 1, failureRate: 0.1667, bytes: 5_000_000 });
-    assert.deepEqual(s.findings.map((f) => f.kind), ['failures']);
+    assert.deepEqual(
+      s.findings.map((f) => f.kind),
+      ['failures'],
+    );
   });
 
   test('several clients are listed by name, each with its own numbers', async (t) => {
@@ -45,9 +55,18 @@ describe('per-client statistics', () => {
       ...schedule('alpha', T0, MIN, 4, () => ({ mbps: 7 })),
     ]);
     const s = await analyse(store);
-    assert.deepEqual(s.clients.map((c) => [c.client, c.downloads.total, c.throughputMbps.mean]), [['alpha', 4, 7], ['zulu', 3, 5]]);
+    assert.deepEqual(
+      s.clients.map((c) => [c.client, c.downloads.total, c.throughputMbps.mean]),
+      [
+        ['alpha', 4, 7],
+        ['zulu', 3, 5],
+      ],
+    );
     const only = await analyse(store, { clients: ['zulu'] });
-    assert.deepEqual(only.clients.map((c) => c.client), ['zulu']);
+    assert.deepEqual(
+      only.clients.map((c) => c.client),
+      ['zulu'],
+    );
     assert.deepEqual(only.window.clients, ['zulu']);
   });
 
@@ -67,7 +86,10 @@ describe('per-client statistics', () => {
   });
 
   test('all failed', async (t) => {
-    const store = await storeWith(t, schedule('down', T0, 5 * MIN, 12, () => ({ failed: true })));
+    const store = await storeWith(
+      t,
+      schedule('down', T0, 5 * MIN, 12, () => ({ failed: true })),
+    );
     const s = await analyse(store);
     const c = s.clients[0]!;
     assert.deepEqual(c.downloads, { total: 12, succeeded: 0, failed: 12, failureRate: 1 });
@@ -78,7 +100,10 @@ describe('per-client statistics', () => {
     assert.equal(c.episodes, 0);
     assert.equal(s.hourOfDay[0]!.failureRate, 1);
     assert.equal(s.hourOfDay[0]!.medianThroughputMbps, null);
-    assert.deepEqual(s.findings.map((f) => [f.kind, f.message]), [['failures', '100.0% of downloads failed (12 of 12)']]);
+    assert.deepEqual(
+      s.findings.map((f) => [f.kind, f.message]),
+      [['failures', '100.0% of downloads failed (12 of 12)']],
+    );
   });
 
   test('empty store: a complete summary of nothing', async (t) => {
@@ -94,7 +119,14 @@ describe('per-client statistics', () => {
     assert.equal(s.mostCongestedHour.confidence, 'insufficient-data');
     assert.deepEqual([s.episodes, s.networkEpisodes, s.findings, s.series.clients, s.series.network], [[], [], [], [], []]);
     assert.deepEqual(s.window, {
-      since: null, until: null, firstResult: null, lastResult: null, end: null, timeZone: 'Europe/Berlin', clients: [], bucketMs: 300_000,
+      since: null,
+      until: null,
+      firstResult: null,
+      lastResult: null,
+      end: null,
+      timeZone: 'Europe/Berlin',
+      clients: [],
+      bucketMs: 300_000,
     });
   });
 

@@ -18,20 +18,43 @@ describe('client episodes', () => {
 
   test('exact start and end, throughput- and latency-triggered; a short run is not an episode', async (t) => {
     const s = await analyse(await storeWith(t, [...alice, ...schedule('bob', T0, 5 * MIN, 25)]));
-    assert.deepEqual(s.clients.map((c) => [c.client, c.baseline.throughputMbps, c.baseline.latencyMs, c.episodes]), [
-      ['alice', 100, 100, 2],
-      ['bob', 100, 100, 0],
-    ]);
+    assert.deepEqual(
+      s.clients.map((c) => [c.client, c.baseline.throughputMbps, c.baseline.latencyMs, c.episodes]),
+      [
+        ['alice', 100, 100, 2],
+        ['bob', 100, 100, 0],
+      ],
+    );
     assert.deepEqual(s.episodes, [
       {
-        client: 'alice', start: at(30), end: at(45), durationMs: 15 * MIN, measurements: 4,
-        causes: { lowThroughput: 4, highLatency: 0, failed: 0 }, severity: 0.8, baselineMbps: 100,
-        medianThroughputMbps: 20, maxLatencyMs: 100, networkWide: false, serverLoad: noLoad, likelyCause: 'client-path',
+        client: 'alice',
+        start: at(30),
+        end: at(45),
+        durationMs: 15 * MIN,
+        measurements: 4,
+        causes: { lowThroughput: 4, highLatency: 0, failed: 0 },
+        severity: 0.8,
+        baselineMbps: 100,
+        medianThroughputMbps: 20,
+        maxLatencyMs: 100,
+        networkWide: false,
+        serverLoad: noLoad,
+        likelyCause: 'client-path',
       },
       {
-        client: 'alice', start: at(100), end: at(110), durationMs: 10 * MIN, measurements: 3,
-        causes: { lowThroughput: 0, highLatency: 3, failed: 0 }, severity: 0.75, baselineMbps: 100,
-        medianThroughputMbps: 100, maxLatencyMs: 400, networkWide: false, serverLoad: noLoad, likelyCause: 'client-path',
+        client: 'alice',
+        start: at(100),
+        end: at(110),
+        durationMs: 10 * MIN,
+        measurements: 3,
+        causes: { lowThroughput: 0, highLatency: 3, failed: 0 },
+        severity: 0.75,
+        baselineMbps: 100,
+        medianThroughputMbps: 100,
+        maxLatencyMs: 400,
+        networkWide: false,
+        serverLoad: noLoad,
+        likelyCause: 'client-path',
       },
     ]);
     assert.deepEqual(s.networkEpisodes, []);
@@ -39,7 +62,14 @@ describe('client episodes', () => {
 
   test('thresholds move the answer: a shorter minimum span admits the short run', async (t) => {
     const s = await analyse(await storeWith(t, alice), { thresholds: { minEpisodeMs: 5 * MIN, minEpisodeMeasurements: 2 } });
-    assert.deepEqual(s.episodes.map((e) => [e.start, e.end]), [[at(30), at(45)], [at(80), at(85)], [at(100), at(110)]]);
+    assert.deepEqual(
+      s.episodes.map((e) => [e.start, e.end]),
+      [
+        [at(30), at(45)],
+        [at(80), at(85)],
+        [at(100), at(110)],
+      ],
+    );
     assert.equal(s.episodes[0]!.likelyCause, 'unknown'); // one client: shared or not cannot be told
   });
 
@@ -67,40 +97,61 @@ describe('network-wide episodes', () => {
         const minute = (time - T0) / MIN;
         const inRush = minute >= 60 && minute <= 92;
         const slow = (k < 3 && inRush) || (k === 3 && minute >= 153 && minute <= 168);
-        return { ...(slow && { mbps: 20 }), serverConcurrentTransfers: busyServer && inRush ? 10 : 1, serverOutboundMbps: inRush ? 900 : 300 };
+        return {
+          ...(slow && { mbps: 20 }),
+          serverConcurrentTransfers: busyServer && inRush ? 10 : 1,
+          serverOutboundMbps: inRush ? 900 : 300,
+        };
       }),
     );
   }
 
   test('many clients at once: network-wide, coinciding with server load', async (t) => {
     const s = await analyse(await storeWith(t, fleet(true)));
-    assert.deepEqual(s.episodes.map((e) => [e.client, e.start, e.end, e.networkWide, e.likelyCause]), [
-      ['a', at(60), at(90), true, 'server-load'],
-      ['b', at(61), at(91), true, 'server-load'],
-      ['c', at(62), at(92), true, 'server-load'],
-      ['d', at(153), at(168), false, 'client-path'],
-    ]);
+    assert.deepEqual(
+      s.episodes.map((e) => [e.client, e.start, e.end, e.networkWide, e.likelyCause]),
+      [
+        ['a', at(60), at(90), true, 'server-load'],
+        ['b', at(61), at(91), true, 'server-load'],
+        ['c', at(62), at(92), true, 'server-load'],
+        ['d', at(153), at(168), false, 'client-path'],
+      ],
+    );
     // 148 results, 27 of them at concurrency 10 (minutes 60–92), the rest at 1: mean 391 / 148.
     assert.deepEqual(s.networkEpisodes, [
       {
-        start: at(61), end: at(91), durationMs: 30 * MIN, clients: ['a', 'b', 'c'], peakClients: 3, peakShare: 0.75, severity: 0.8,
+        start: at(61),
+        end: at(91),
+        durationMs: 30 * MIN,
+        clients: ['a', 'b', 'c'],
+        peakClients: 3,
+        peakShare: 0.75,
+        severity: 0.8,
         serverLoad: { meanConcurrentTransfers: 10, meanOutboundMbps: 900, windowMeanConcurrentTransfers: 2.642, coincides: true },
         likelyCause: 'server-load',
       },
     ]);
-    assert.deepEqual(s.episodes[3]!.serverLoad, { meanConcurrentTransfers: 1, meanOutboundMbps: 300, windowMeanConcurrentTransfers: 2.642, coincides: false });
+    assert.deepEqual(s.episodes[3]!.serverLoad, {
+      meanConcurrentTransfers: 1,
+      meanOutboundMbps: 300,
+      windowMeanConcurrentTransfers: 2.642,
+      coincides: false,
+    });
     const finding = s.findings.find((f) => f.kind === 'network-episode')!;
     assert.deepEqual(finding, {
-      kind: 'network-episode', client: null, at: at(61),
+      kind: 'network-episode',
+      client: null,
+      at: at(61),
       message: '3 clients degraded together for 30m (peak 75.0% of active clients); likely cause: server-load',
     });
   });
 
   test('without server load it points at the server or a shared path', async (t) => {
     const s = await analyse(await storeWith(t, fleet(false)));
-    assert.deepEqual(s.networkEpisodes.map((n) => [n.start, n.end, n.serverLoad.coincides, n.likelyCause]), [
-      [at(61), at(91), false, 'server-or-shared-path'],
-    ]);
+    assert.deepEqual(
+      s.networkEpisodes.map((n) => [n.start, n.end, n.serverLoad.coincides, n.likelyCause]),
+      [[at(61), at(91), false, 'server-or-shared-path']],
+    );
   });
 
   test('a share threshold above what happened: no network-wide episode', async (t) => {

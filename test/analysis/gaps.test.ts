@@ -19,10 +19,20 @@ describe('gaps and silence', () => {
     const s = await analyse(await storeWith(t, [...gappy, ...quiet, ...steady]));
     const schedules = Object.fromEntries(s.clients.map((c) => [c.client, c.schedule]));
     assert.deepEqual(schedules.gappy, {
-      expectedIntervalMs: 5 * MIN, gaps: 1, longestGapMs: 30 * MIN, missedEstimate: 5, silent: false, silentForMs: 0,
+      expectedIntervalMs: 5 * MIN,
+      gaps: 1,
+      longestGapMs: 30 * MIN,
+      missedEstimate: 5,
+      silent: false,
+      silentForMs: 0,
     });
     assert.deepEqual(schedules.quiet, {
-      expectedIntervalMs: 5 * MIN, gaps: 0, longestGapMs: null, missedEstimate: 0, silent: true, silentForMs: 60 * MIN,
+      expectedIntervalMs: 5 * MIN,
+      gaps: 0,
+      longestGapMs: null,
+      missedEstimate: 0,
+      silent: true,
+      silentForMs: 60 * MIN,
     });
     assert.equal(schedules.steady!.silent, false);
     assert.equal(s.window.end, at(120));
@@ -47,12 +57,23 @@ describe('gaps and silence', () => {
   test('clients with no result in the window are findings, not absences', async (t) => {
     const store = await storeWith(t, [...schedule('gone', T0 - 2 * HOUR, 5 * MIN, 6), ...steady]);
     const s = await analyse(store, { sinceMs: T0, clients: ['gone', 'steady', 'never'] });
-    assert.deepEqual(s.clients.map((c) => c.client), ['steady']);
+    assert.deepEqual(
+      s.clients.map((c) => c.client),
+      ['steady'],
+    );
     assert.deepEqual(s.findings, [
-      { kind: 'absent', client: 'gone', at: new Date(T0 - 2 * HOUR + 25 * MIN).toISOString(), message: `no results in the window; last seen ${new Date(T0 - 2 * HOUR + 25 * MIN).toISOString()}` },
+      {
+        kind: 'absent',
+        client: 'gone',
+        at: new Date(T0 - 2 * HOUR + 25 * MIN).toISOString(),
+        message: `no results in the window; last seen ${new Date(T0 - 2 * HOUR + 25 * MIN).toISOString()}`,
+      },
       { kind: 'absent', client: 'never', at: null, message: 'no results in the window' },
     ]);
     const all = await analyse(store, { sinceMs: T0 });
-    assert.deepEqual(all.findings.map((f) => [f.kind, f.client]), [['absent', 'gone']]);
+    assert.deepEqual(
+      all.findings.map((f) => [f.kind, f.client]),
+      [['absent', 'gone']],
+    );
   });
 });

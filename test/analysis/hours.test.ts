@@ -10,7 +10,12 @@ function inHour(client: string, day: number, hour: number, n: number, each: Part
 
 describe('busiest hour', () => {
   test('a clear peak is named with high confidence, with its share', async (t) => {
-    const store = await storeWith(t, [...inHour('a', 0, 17, 15), ...inHour('b', 0, 17, 15), ...inHour('a', 0, 9, 10), ...inHour('b', 1, 3, 10)]);
+    const store = await storeWith(t, [
+      ...inHour('a', 0, 17, 15),
+      ...inHour('b', 0, 17, 15),
+      ...inHour('a', 0, 9, 10),
+      ...inHour('b', 1, 3, 10),
+    ]);
     const s = await analyse(store, { timeZone: 'Europe/Berlin' }); // UTC+1 in January
     assert.equal(s.hourOfDay[18]!.downloads, 30);
     assert.deepEqual(s.busiestHour, {
@@ -27,11 +32,20 @@ describe('busiest hour', () => {
     assert.equal(cell(1, 18).downloads, 30);
     assert.equal(cell(2, 4).downloads, 10);
     assert.equal(cell(1, 10).downloads, 10);
-    assert.equal(s.weekdayHour.reduce((sum, c) => sum + c.downloads, 0), 50);
+    assert.equal(
+      s.weekdayHour.reduce((sum, c) => sum + c.downloads, 0),
+      50,
+    );
   });
 
   test('a narrow lead is low confidence, a tie says so, thin data name nothing', async (t) => {
-    const narrow = await storeWith(t, [...inHour('a', 0, 8, 12), ...inHour('a', 0, 9, 10), ...inHour('a', 0, 10, 10), ...inHour('a', 0, 11, 10), ...inHour('a', 0, 12, 10)]);
+    const narrow = await storeWith(t, [
+      ...inHour('a', 0, 8, 12),
+      ...inHour('a', 0, 9, 10),
+      ...inHour('a', 0, 10, 10),
+      ...inHour('a', 0, 11, 10),
+      ...inHour('a', 0, 12, 10),
+    ]);
     const b1 = (await analyse(narrow)).busiestHour;
     assert.deepEqual([b1.hour, b1.confidence, b1.pValue], [8, 'low', 0.415906]);
     assert.match(b1.reason, /08:00 is not clearly busier: 12 downloads/);
@@ -43,8 +57,13 @@ describe('busiest hour', () => {
     const thin = await storeWith(t, inHour('a', 0, 8, 20));
     const b3 = (await analyse(thin)).busiestHour;
     assert.deepEqual(b3, {
-      hour: null, downloads: null, share: null, runnerUp: null, pValue: null,
-      confidence: 'insufficient-data', reason: '20 downloads; at least 50 are needed to name a busiest hour',
+      hour: null,
+      downloads: null,
+      share: null,
+      runnerUp: null,
+      pValue: null,
+      confidence: 'insufficient-data',
+      reason: '20 downloads; at least 50 are needed to name a busiest hour',
     });
   });
 });
@@ -55,12 +74,23 @@ describe('most congested hour', () => {
   const fast = schedule('fast', T0, 15 * MIN, 96, (_, at) => ({ mbps: new Date(at).getUTCHours() === 18 ? 40 : 100 }));
   const slow = [2, 3, 4].flatMap((h) => inHour('slow', 0, h, 8, { mbps: 10 }));
 
-  test('is judged against each client\'s own baseline, so a slow client does not look congested', async (t) => {
+  test("is judged against each client's own baseline, so a slow client does not look congested", async (t) => {
     const s = await analyse(await storeWith(t, [...fast, ...slow]));
     // Plain medians would point at 02:00–04:00, where the slow client dominates ...
-    assert.deepEqual([2, 3, 4, 18].map((h) => s.hourOfDay[h]!.medianThroughputMbps), [10, 10, 10, 40]);
+    assert.deepEqual(
+      [2, 3, 4, 18].map((h) => s.hourOfDay[h]!.medianThroughputMbps),
+      [10, 10, 10, 40],
+    );
     // ... but relative to their baselines (100 and 10) both clients are at 100 % there.
-    assert.deepEqual([2, 3, 4, 18].map((h) => [s.hourOfDay[h]!.relativeThroughput, s.hourOfDay[h]!.clients]), [[1, 2], [1, 2], [1, 2], [0.4, 1]]);
+    assert.deepEqual(
+      [2, 3, 4, 18].map((h) => [s.hourOfDay[h]!.relativeThroughput, s.hourOfDay[h]!.clients]),
+      [
+        [1, 2],
+        [1, 2],
+        [1, 2],
+        [0.4, 1],
+      ],
+    );
     assert.deepEqual(s.mostCongestedHour, {
       hour: 18,
       relativeThroughput: 0.4,
@@ -97,16 +127,25 @@ describe('local time across daylight saving changes (Europe/Berlin)', () => {
   test('spring forward: no result lands in hour 2', async (t) => {
     const day = Date.UTC(2025, 2, 29, 23); // 2025-03-30 00:00 local
     const s = await analyse(await storeWith(t, schedule('a', day, 30 * MIN, 46)), { timeZone: 'Europe/Berlin' });
-    assert.deepEqual(s.hourOfDay.map((h) => h.downloads), [2, 2, 0, ...Array(21).fill(2)]);
+    assert.deepEqual(
+      s.hourOfDay.map((h) => h.downloads),
+      [2, 2, 0, ...Array(21).fill(2)],
+    );
     assert.ok(s.weekdayHour.filter((c) => c.weekday === 7).every((c) => c.downloads === (c.hour === 2 ? 0 : 2)));
   });
 
   test('fall back: hour 2 is counted twice', async (t) => {
     const day = Date.UTC(2025, 9, 25, 22); // 2025-10-26 00:00 local
     const s = await analyse(await storeWith(t, schedule('a', day, 30 * MIN, 50)), { timeZone: 'Europe/Berlin' });
-    assert.deepEqual(s.hourOfDay.map((h) => h.downloads), [2, 2, 4, ...Array(21).fill(2)]);
+    assert.deepEqual(
+      s.hourOfDay.map((h) => h.downloads),
+      [2, 2, 4, ...Array(21).fill(2)],
+    );
     const utc = await analyse(await storeWith(t, schedule('a', day, 30 * MIN, 50)));
     // In UTC that 25-hour local day is 22:00 to 22:30 the next day: hour 22 holds the extra results.
-    assert.deepEqual(utc.hourOfDay.map((h) => h.downloads), [...Array(22).fill(2), 4, 2]);
+    assert.deepEqual(
+      utc.hourOfDay.map((h) => h.downloads),
+      [...Array(22).fill(2), 4, 2],
+    );
   });
 });

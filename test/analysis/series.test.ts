@@ -33,7 +33,14 @@ describe('variation over time', () => {
     assert.equal(points.length, 24);
     // Hour 0: 100 + m/120 for m = 0, 10, …, 50 → median at m = 25, p10 at m = 5, p90 at m = 45.
     assert.deepEqual(points[0], { start: at(0), downloads: 7, failed: 1, medianMbps: 100.208, p10Mbps: 100.042, p90Mbps: 100.375 });
-    assert.deepEqual(points[23], { start: at(23 * HOUR), downloads: 6, failed: 0, medianMbps: 111.708, p10Mbps: 111.542, p90Mbps: 111.875 });
+    assert.deepEqual(points[23], {
+      start: at(23 * HOUR),
+      downloads: 6,
+      failed: 0,
+      medianMbps: 111.708,
+      p10Mbps: 111.542,
+      p90Mbps: 111.875,
+    });
   });
 
   test('trend: Theil–Sen slope in Mbit/s per day', async (t) => {
@@ -46,9 +53,10 @@ describe('variation over time', () => {
   test('change point: a step in the level, where it happens', async (t) => {
     const s = await analyse(await storeWith(t, step), { bucketMs: HOUR });
     assert.deepEqual(s.clients[0]!.changePoints, [{ at: at(12 * HOUR), beforeMbps: 100, afterMbps: 50, change: -0.5 }]);
-    assert.deepEqual(s.findings.filter((f) => f.kind === 'level-change'), [
-      { kind: 'level-change', client: 'step', at: at(12 * HOUR), message: 'throughput level moved from 100 to 50 Mbit/s (-50.0%)' },
-    ]);
+    assert.deepEqual(
+      s.findings.filter((f) => f.kind === 'level-change'),
+      [{ kind: 'level-change', client: 'step', at: at(12 * HOUR), message: 'throughput level moved from 100 to 50 Mbit/s (-50.0%)' }],
+    );
   });
 
   test('network line: clients relative to their own baselines', async (t) => {
@@ -56,7 +64,13 @@ describe('variation over time', () => {
     // Baselines: ramp p90 = 100 + 128.7/12 = 110.725, step 100. Hour 0: 100.2083/110.725 = 0.90502 and 1.
     assert.deepEqual(s.series.network[0], { start: at(0), clients: 2, medianRelative: 0.9525, p10Relative: 0.9145, p90Relative: 0.9905 });
     // Hour 12: ramp 106.2083/110.725 = 0.95921, step 50/100 = 0.5.
-    assert.deepEqual(s.series.network[12], { start: at(12 * HOUR), clients: 2, medianRelative: 0.7296, p10Relative: 0.5459, p90Relative: 0.9133 });
+    assert.deepEqual(s.series.network[12], {
+      start: at(12 * HOUR),
+      clients: 2,
+      medianRelative: 0.7296,
+      p10Relative: 0.5459,
+      p90Relative: 0.9133,
+    });
     assert.equal(s.series.network.length, 24);
   });
 });

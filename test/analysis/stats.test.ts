@@ -9,7 +9,15 @@ describe('percentiles (numpy linear / percentile_cont)', () => {
 
   test('match numpy.percentile on hand-checked values', () => {
     // numpy.percentile([10,20,30,40,50], [0,5,10,50,90,95,100]) = 10, 12, 14, 30, 46, 48, 50
-    const expected: [number, number][] = [[0, 10], [0.05, 12], [0.1, 14], [0.5, 30], [0.9, 46], [0.95, 48], [1, 50]];
+    const expected: [number, number][] = [
+      [0, 10],
+      [0.05, 12],
+      [0.1, 14],
+      [0.5, 30],
+      [0.9, 46],
+      [0.95, 48],
+      [1, 50],
+    ];
     for (const [p, value] of expected) assert.equal(r4(percentileSorted(sorted, p)!), value, `p${p * 100}`);
     assert.equal(percentileSorted(Float64Array.from([1, 2, 3, 4]), 0.5), 2.5);
     assert.equal(percentileSorted(Float64Array.from([7]), 0.95), 7);
@@ -18,7 +26,7 @@ describe('percentiles (numpy linear / percentile_cont)', () => {
 
   test('selection gives exactly the sorted answer, duplicates and all', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let trial = 0; trial < 2_000; trial++) {
       const n = 1 + Math.floor(random() * 50);
       const values = Float64Array.from({ length: n }, () => Math.floor(random() * (trial % 2 ? 5 : 1_000)));
@@ -43,7 +51,13 @@ describe('moments', () => {
 describe('Theil–Sen', () => {
   test('slope of a line, unmoved by an outlier', () => {
     const x = [0, 1, 2, 3, 4, 5, 6];
-    assert.equal(theilSen(x, x.map((v) => 3 + 2 * v)), 2);
+    assert.equal(
+      theilSen(
+        x,
+        x.map((v) => 3 + 2 * v),
+      ),
+      2,
+    );
     const y = x.map((v) => 3 + 2 * v);
     y[3] = 1_000;
     assert.equal(theilSen(x, y), 2);

@@ -16,7 +16,10 @@ describe('SQLite analysis queries', () => {
     ]);
     const blocks: ClientMeasurements[] = [];
     for await (const m of store.clientMeasurements()) blocks.push(m);
-    assert.deepEqual(blocks.map((b) => b.client), ['a', 'b']);
+    assert.deepEqual(
+      blocks.map((b) => b.client),
+      ['a', 'b'],
+    );
     const a = blocks[0]!;
     // Ties on startedAtMs are ordered by failed, then throughput (absent first).
     assert.deepEqual([...a.startedAtMs], [T0, T0 + MIN, T0 + MIN, T0 + MIN]);
@@ -43,7 +46,10 @@ describe('SQLite analysis queries', () => {
       { client: 'a', at: monday + 24 * H + 10 * H, mbps: 50, downloadMs: 500, bytes: 5 }, // Tuesday
     ]);
     // UTC+2 from Tuesday noon UTC on: the next Monday's 10:00 UTC is 12:00 local.
-    const offsets = [{ fromMs: 0, offsetMs: 0 }, { fromMs: monday + 36 * H, offsetMs: 2 * H }];
+    const offsets = [
+      { fromMs: 0, offsetMs: 0 },
+      { fromMs: monday + 36 * H, offsetMs: 2 * H },
+    ];
     const p = await store.localTimeProfile({}, { offsets, throughputPercentiles: [0.5, 0.9], downloadPercentiles: [0.95] });
     assert.equal(p.hours.length, 24);
     assert.equal(p.weekdayHours.length, 168);
@@ -64,20 +70,33 @@ describe('SQLite analysis queries', () => {
       { client: 'b', at: T0 + MIN, serverConcurrentTransfers: 4, serverOutboundMbps: 300 },
       { client: 'b', at: T0 + 2 * MIN },
     ]);
-    assert.deepEqual(await store.serverLoad([{ fromMs: T0, toMs: T0 + MIN }, { fromMs: T0 + 2 * MIN, toMs: T0 + 3 * MIN }]), [
-      { results: 2, annotated: 2, meanConcurrentTransfers: 3, meanOutboundMbps: 200 },
-      { results: 1, annotated: 0, meanConcurrentTransfers: null, meanOutboundMbps: null },
-    ]);
+    assert.deepEqual(
+      await store.serverLoad([
+        { fromMs: T0, toMs: T0 + MIN },
+        { fromMs: T0 + 2 * MIN, toMs: T0 + 3 * MIN },
+      ]),
+      [
+        { results: 2, annotated: 2, meanConcurrentTransfers: 3, meanOutboundMbps: 200 },
+        { results: 1, annotated: 0, meanConcurrentTransfers: null, meanOutboundMbps: null },
+      ],
+    );
     // Overlapping, nested, one-instant and empty windows, given out of order.
     assert.deepEqual(
-      await store.serverLoad([{ fromMs: T0 + MIN, toMs: T0 + MIN }, { fromMs: T0, toMs: T0 + 2 * MIN }, { fromMs: T0 + HOUR, toMs: T0 + 2 * HOUR }]),
+      await store.serverLoad([
+        { fromMs: T0 + MIN, toMs: T0 + MIN },
+        { fromMs: T0, toMs: T0 + 2 * MIN },
+        { fromMs: T0 + HOUR, toMs: T0 + 2 * HOUR },
+      ]),
       [
         { results: 1, annotated: 1, meanConcurrentTransfers: 4, meanOutboundMbps: 300 },
         { results: 3, annotated: 2, meanConcurrentTransfers: 3, meanOutboundMbps: 200 },
         { results: 0, annotated: 0, meanConcurrentTransfers: null, meanOutboundMbps: null },
       ],
     );
-    assert.deepEqual(await store.lastSeenBefore(T0 + 2 * MIN), [{ client: 'a', lastMs: T0 }, { client: 'b', lastMs: T0 + MIN }]);
+    assert.deepEqual(await store.lastSeenBefore(T0 + 2 * MIN), [
+      { client: 'a', lastMs: T0 },
+      { client: 'b', lastMs: T0 + MIN },
+    ]);
     assert.deepEqual(await store.lastSeenBefore(T0 + 2 * MIN, ['a']), [{ client: 'a', lastMs: T0 }]);
     assert.deepEqual(await store.resultSpan({ clients: ['b'] }), { count: 2, firstMs: T0 + MIN, lastMs: T0 + 2 * MIN });
     assert.deepEqual(await store.resultSpan({ sinceMs: T0 + 5 * MIN }), { count: 0, firstMs: null, lastMs: null });

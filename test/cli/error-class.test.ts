@@ -17,13 +17,50 @@ test('a client with the wrong --ca: a setup failure, left out of failure rates a
   t.after(() => pki.cleanup());
   const dir = await tempDir(t);
   const store = join(dir, 'server.db');
-  const server = runCli(['server', '--host', '127.0.0.1', '--port', '0', '--ca', pki.ca, '--cert', pki.serverCert, '--key', pki.serverKey,
-    '--store', store, '--builtin-files', '64KiB,1MiB', '--workers', '1', '--stats-interval', '0']);
+  const server = runCli([
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--ca',
+    pki.ca,
+    '--cert',
+    pki.serverCert,
+    '--key',
+    pki.serverKey,
+    '--store',
+    store,
+    '--builtin-files',
+    '64KiB,1MiB',
+    '--workers',
+    '1',
+    '--stats-interval',
+    '0',
+  ]);
   t.after(() => void server.child.kill('SIGKILL'));
   const port = Number((await server.waitFor((l) => l.msg === 'listening')).port);
-  const client = (ca: string, ...extra: string[]) => netprobe(['client', '--server', `127.0.0.1:${port}`, '--ca', ca,
-    '--cert', pki.clients.alice!.cert, '--key', pki.clients.alice!.key, '--outbox', join(dir, 'outbox.db'), '--file', '64KiB',
-    '--once', '--json', '--log-level', 'silent', ...extra]);
+  const client = (ca: string, ...extra: string[]) =>
+    netprobe([
+      'client',
+      '--server',
+      `127.0.0.1:${port}`,
+      '--ca',
+      ca,
+      '--cert',
+      pki.clients.alice!.cert,
+      '--key',
+      pki.clients.alice!.key,
+      '--outbox',
+      join(dir, 'outbox.db'),
+      '--file',
+      '64KiB',
+      '--once',
+      '--json',
+      '--log-level',
+      'silent',
+      ...extra,
+    ]);
 
   // The wrong CA: the measurement fails and waits in the outbox (the report cannot get through either).
   const wrong = await client(pki.stranger.ca);
@@ -41,8 +78,14 @@ test('a client with the wrong --ca: a setup failure, left out of failure rates a
   assert.equal(analysed.code, 0, analysed.stderr);
   const s = JSON.parse(analysed.stdout) as AnalysisSummary;
   assert.deepEqual([s.totals.downloads, s.totals.failed, s.totals.failureRate], [1, 0, 0]);
-  assert.deepEqual(s.clients.map((c) => [c.client, c.downloads.failed]), [['alice', 0]]);
-  assert.deepEqual(s.excludedFailures.map((f) => [f.client, f.errorClass, f.code, f.count]), [['alice', 'setup', 'NETPROBE_TLS_UNAUTHORIZED', 1]]);
+  assert.deepEqual(
+    s.clients.map((c) => [c.client, c.downloads.failed]),
+    [['alice', 0]],
+  );
+  assert.deepEqual(
+    s.excludedFailures.map((f) => [f.client, f.errorClass, f.code, f.count]),
+    [['alice', 'setup', 'NETPROBE_TLS_UNAUTHORIZED', 1]],
+  );
   const finding = s.findings.find((f) => f.kind === 'setup-failures');
   assert.equal(finding?.client, 'alice');
   assert.match(finding?.message ?? '', /^1 run failed because TLS authentication failed: the server's certificate is not trusted by --ca/);

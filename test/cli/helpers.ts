@@ -12,7 +12,10 @@ export interface Run {
 }
 
 /** Runs the built CLI to its end (no TTY: stdin is /dev/null). */
-export function netprobe(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
+export function netprobe(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,

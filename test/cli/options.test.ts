@@ -56,11 +56,17 @@ test('prune --dry-run prints count, oldest and newest and deletes nothing; witho
   const before = await snapshot(s.dir);
   const dry = await netprobe(['store', 'prune', '--older-than', '90d', '--store', s.path, '--dry-run']);
   assert.equal(dry.code, 0, dry.stderr);
-  assert.match(dry.stdout, new RegExp(`^dry run: would delete ${s.old} results started before \\S+Z in .*copy\\.db \\(oldest \\S+Z, newest \\S+Z\\)`));
+  assert.match(
+    dry.stdout,
+    new RegExp(`^dry run: would delete ${s.old} results started before \\S+Z in .*copy\\.db \\(oldest \\S+Z, newest \\S+Z\\)`),
+  );
   assert.deepEqual(await snapshot(s.dir), before);
 
   const unconfirmed = await netprobe(['store', 'prune', '--older-than', '90d', '--store', s.path]);
-  assert.deepEqual([unconfirmed.code, unconfirmed.stderr], [2, 'netprobe: store prune deletes results: add --yes to confirm (or --dry-run to see what would go)\n']);
+  assert.deepEqual(
+    [unconfirmed.code, unconfirmed.stderr],
+    [2, 'netprobe: store prune deletes results: add --yes to confirm (or --dry-run to see what would go)\n'],
+  );
   assert.equal(await count(s.path), s.rows);
 
   const confirmed = await netprobe(['store', 'prune', '--older-than', '90d', '--store', s.path, '--yes']);
@@ -73,8 +79,21 @@ test('one name per setting: NETPROBE_INTERVAL=5s and interval: 5s take effect; t
   const pki = await makePki(['alice']);
   t.after(() => pki.cleanup());
   const dir = await tempDir(t);
-  const base = ['client', '--server', '127.0.0.1:1', '--ca', pki.ca, '--cert', pki.clients.alice!.cert, '--key', pki.clients.alice!.key,
-    '--outbox', join(dir, 'outbox.db'), '--count', '1'];
+  const base = [
+    'client',
+    '--server',
+    '127.0.0.1:1',
+    '--ca',
+    pki.ca,
+    '--cert',
+    pki.clients.alice!.cert,
+    '--key',
+    pki.clients.alice!.key,
+    '--outbox',
+    join(dir, 'outbox.db'),
+    '--count',
+    '1',
+  ];
   const started = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
     const client = runCli(args, env);
     t.after(() => void client.child.kill('SIGKILL'));
@@ -91,11 +110,15 @@ test('one name per setting: NETPROBE_INTERVAL=5s and interval: 5s take effect; t
 
   const old = await started(base, { NETPROBE_INTERVAL_MS: '3000' });
   assert.equal(old.schedule.intervalMs, 3_000);
-  assert.deepEqual(old.stderr, ['netprobe: NETPROBE_INTERVAL_MS is deprecated and will be ignored in the next version; set NETPROBE_INTERVAL=3000ms']);
+  assert.deepEqual(old.stderr, [
+    'netprobe: NETPROBE_INTERVAL_MS is deprecated and will be ignored in the next version; set NETPROBE_INTERVAL=3000ms',
+  ]);
   await writeFile(config, 'intervalMs: 4000\n');
   const oldKey = await started([...base, '--config', config]);
   assert.equal(oldKey.schedule.intervalMs, 4_000);
-  assert.deepEqual(oldKey.stderr, ["netprobe: client.yaml: 'intervalMs' is deprecated and will be refused in the next version; write 'interval: 4000ms'"]);
+  assert.deepEqual(oldKey.stderr, [
+    "netprobe: client.yaml: 'intervalMs' is deprecated and will be refused in the next version; write 'interval: 4000ms'",
+  ]);
 
   await writeFile(config, 'interval: 60\n');
   const bare = await netprobe([...base, '--config', config]);
@@ -118,7 +141,8 @@ test('help shows every default with its unit (simulate, demo, client, server)', 
   assert.match(client.stdout, /--interval <duration> measure every this long \(default 60s\)/);
   const server = { stdout: await help('server') };
   assert.match(server.stdout, /--max-frame-size <size> largest control frame accepted \(default 4MiB\)/);
-  for (const text of [simulate.stdout, demo.stdout, client.stdout, server.stdout]) assert.doesNotMatch(text, /default (180000|60000|20000)\b/);
+  for (const text of [simulate.stdout, demo.stdout, client.stdout, server.stdout])
+    assert.doesNotMatch(text, /default (180000|60000|20000)\b/);
 });
 
 test('docs/cli.md is generated from the option tables and up to date (npm run docs:cli)', async () => {
@@ -148,7 +172,13 @@ test('every command takes its options from an option table, and docs/cli.md list
 
 test("the tables' defaults are the libraries' defaults (no second copy to drift)", () => {
   const needed = { server: '127.0.0.1:1', cert: 'c', key: 'k' };
-  assert.deepEqual(clientConfigSchema.parse(resolveOptions(clientTable, { flags: needed, env: {} })), clientConfigSchema.parse({ ...needed, server: [needed.server] }));
+  assert.deepEqual(
+    clientConfigSchema.parse(resolveOptions(clientTable, { flags: needed, env: {} })),
+    clientConfigSchema.parse({ ...needed, server: [needed.server] }),
+  );
   // The command serves on every core; the library's default is one process.
-  assert.deepEqual(serverCommandSchema.parse(resolveOptions(serverTable, { flags: {}, env: {} })), serverCommandSchema.parse({ workers: 'auto' }));
+  assert.deepEqual(
+    serverCommandSchema.parse(resolveOptions(serverTable, { flags: {}, env: {} })),
+    serverCommandSchema.parse({ workers: 'auto' }),
+  );
 });

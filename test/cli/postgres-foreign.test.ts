@@ -22,7 +22,7 @@ async function netprobe(args: readonly string[]): Promise<{ code: number; stderr
   }
 }
 
-test('a schema holding another program\'s results table: every command refuses in one line; the schema is left as it was', async (t) => {
+test("a schema holding another program's results table: every command refuses in one line; the schema is left as it was", async (t) => {
   if (!(await needPostgres(t))) return;
   const { location, schema } = schemaLocation(t, 'np_foreign');
   await adminQuery(`CREATE SCHEMA ${schema}`);
@@ -30,7 +30,10 @@ test('a schema holding another program\'s results table: every command refuses i
   await adminQuery(`INSERT INTO ${schema}.results VALUES (1, 9.5), (2, 12)`);
 
   const cases: { args: string[]; says: RegExp }[] = [
-    { args: ['store', 'prune', '--store', location, '--older-than', '90d', '--yes'], says: /is not a netprobe store: schema "np_foreign_[0-9a-f]+" already holds results without netprobe's version table; nothing was changed/ },
+    {
+      args: ['store', 'prune', '--store', location, '--older-than', '90d', '--yes'],
+      says: /is not a netprobe store: schema "np_foreign_[0-9a-f]+" already holds results without netprobe's version table; nothing was changed/,
+    },
     { args: ['analyse', '--store', location], says: /holds no netprobe tables/ },
   ];
   for (const c of cases) {
@@ -41,7 +44,17 @@ test('a schema holding another program\'s results table: every command refuses i
     assert.match(lines[0]!, c.says);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
-  const tables = await adminQuery<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
-  assert.deepEqual(tables.map((r) => r.table_name), ['results'], 'nothing created beside it');
-  assert.deepEqual(await adminQuery(`SELECT order_id, total::text FROM ${schema}.results ORDER BY 1`), [{ order_id: 1, total: '9.5' }, { order_id: 2, total: '12' }]);
+  const tables = await adminQuery<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
+    [schema],
+  );
+  assert.deepEqual(
+    tables.map((r) => r.table_name),
+    ['results'],
+    'nothing created beside it',
+  );
+  assert.deepEqual(await adminQuery(`SELECT order_id, total::text FROM ${schema}.results ORDER BY 1`), [
+    { order_id: 1, total: '9.5' },
+    { order_id: 2, total: '12' },
+  ]);
 });

@@ -52,7 +52,12 @@ test('prune on a terminal asks first: "n" keeps every row, "y" deletes the old o
 
   const no = await pruneAnswering(t, s.path, 'n');
   assert.equal(no.code, 0, no.text);
-  assert.match(no.text, new RegExp(`delete ${s.old} results started before \\S+Z in .*netprobe\\.db \\(oldest \\S+Z, newest \\S+Z\\) and the transfers of that time\\? \\[y/N\\] `));
+  assert.match(
+    no.text,
+    new RegExp(
+      `delete ${s.old} results started before \\S+Z in .*netprobe\\.db \\(oldest \\S+Z, newest \\S+Z\\) and the transfers of that time\\? \\[y/N\\] `,
+    ),
+  );
   assert.match(no.text, /^nothing deleted$/m);
   assert.equal(await count(s.path), s.rows);
 
@@ -65,6 +70,9 @@ test('prune on a terminal asks first: "n" keeps every row, "y" deletes the old o
 test('prune without a terminal and without --yes refuses (exit 2) and deletes nothing', async (t) => {
   const s = await storeWithRows(t);
   const run = await netprobe(['store', 'prune', '--older-than', '90d', '--store', s.path]);
-  assert.deepEqual([run.code, run.stdout, run.stderr], [2, '', 'netprobe: store prune deletes results: add --yes to confirm (or --dry-run to see what would go)\n']);
+  assert.deepEqual(
+    [run.code, run.stdout, run.stderr],
+    [2, '', 'netprobe: store prune deletes results: add --yes to confirm (or --dry-run to see what would go)\n'],
+  );
   assert.equal(await count(s.path), s.rows);
 });

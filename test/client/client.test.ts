@@ -67,7 +67,10 @@ describe('client', () => {
     const { c, logs, seen } = await client(t, [dead, live.endpoint]);
 
     const first = await c.measure();
-    assert.deepEqual(first.map((r) => r.error?.code ?? 'ok'), ['NETPROBE_CONNECT_REFUSED', 'ok']);
+    assert.deepEqual(
+      first.map((r) => r.error?.code ?? 'ok'),
+      ['NETPROBE_CONNECT_REFUSED', 'ok'],
+    );
     assert.equal(first[0]!.server, `127.0.0.1:${dead.port}`);
     assert.equal(first[1]!.server, `127.0.0.1:${live.port}`);
     assert.equal(first[1]!.client, 'alice');
@@ -75,12 +78,20 @@ describe('client', () => {
     assert.ok(logs.lines.some((l) => l.component === 'client' && l.msg === 'server not answering: trying the next one'));
 
     const second = await c.measure();
-    assert.deepEqual(second.map((r) => r.server), [`127.0.0.1:${live.port}`], 'the dead server waits for its retry time');
+    assert.deepEqual(
+      second.map((r) => r.server),
+      [`127.0.0.1:${live.port}`],
+      'the dead server waits for its retry time',
+    );
 
     const outcome = await c.flush();
     assert.equal(outcome.error, null);
     assert.equal(c.outbox.count(), 0);
-    assert.deepEqual(live.stored.map((r) => r.id).sort(), [...first, ...second].map((r) => r.id).sort(), 'the failed attempt is reported too');
+    assert.deepEqual(
+      live.stored.map((r) => r.id).sort(),
+      [...first, ...second].map((r) => r.id).sort(),
+      'the failed attempt is reported too',
+    );
   });
 
   test('--interval with --count: every measurement reported exactly once, then stop', async (t) => {
@@ -96,7 +107,9 @@ describe('client', () => {
   });
 
   test('results stay in the outbox while the server cannot store them and are sent after a restart', async (t) => {
-    const refusing = await fakeServer(t, { onReport: (_m, conn) => conn.send({ type: 'ERROR', code: 'NETPROBE_STORAGE', message: 'disk full' }) });
+    const refusing = await fakeServer(t, {
+      onReport: (_m, conn) => conn.send({ type: 'ERROR', code: 'NETPROBE_STORAGE', message: 'disk full' }),
+    });
     const outboxPath = join(await fx.tempDir(), 'outbox.db');
     const first = await client(t, [refusing.endpoint], { outboxPath });
     const made = await first.c.measure();
@@ -109,7 +122,10 @@ describe('client', () => {
     const second = await client(t, [honest.endpoint], { outboxPath, count: 1 });
     const flushed = await second.c.flush();
     assert.equal(flushed.sent, 1);
-    assert.deepEqual(honest.stored.map((r) => r.id), [made[0]!.id]);
+    assert.deepEqual(
+      honest.stored.map((r) => r.id),
+      [made[0]!.id],
+    );
   });
 
   test('a full outbox: the new result is refused with an error log; the stored ones are kept', async (t) => {
@@ -119,7 +135,10 @@ describe('client', () => {
     const [refused] = await c.measure();
     assert.ok(kept && refused);
     assert.equal(c.outbox.count(), 1);
-    assert.deepEqual(c.outbox.peek(5).map((r) => r.id), [kept.id]);
+    assert.deepEqual(
+      c.outbox.peek(5).map((r) => r.id),
+      [kept.id],
+    );
     assert.ok(logs.lines.some((l) => l.level === 50 && l.code === 'NETPROBE_LIMIT' && l.id === refused.id));
   });
 

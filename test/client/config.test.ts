@@ -28,23 +28,37 @@ test('flags > environment > config file > defaults; durations and percentages in
   assert.equal(config.file, '10MiB');
 
   const options = clientOptionsFromConfig(config, fx.client);
-  assert.deepEqual(options.servers, [{ host: 'b.example', port: 1 }, { host: 'c.example', port: 7443 }]);
+  assert.deepEqual(options.servers, [
+    { host: 'b.example', port: 1 },
+    { host: 'c.example', port: 7443 },
+  ]);
   assert.deepEqual(options.schedule, { kind: 'interval', intervalMs: 300_000, jitter: 0.2 });
   assert.equal(options.probe?.timeouts?.connectMs, 10_000);
 });
 
 test('schedules: poisson with a mean, cron implied by an expression, cron without one refused', () => {
   const base = { server: ['x:1'], cert: 'c', key: 'k' };
-  assert.deepEqual(scheduleFromConfig(clientConfigSchema.parse({ ...base, schedule: 'poisson', meanMs: '5m' })), { kind: 'poisson', meanMs: 300_000 });
-  assert.deepEqual(scheduleFromConfig(clientConfigSchema.parse({ ...base, cron: '*/5 * * * *' })), { kind: 'cron', expression: '*/5 * * * *', timezone: undefined });
+  assert.deepEqual(scheduleFromConfig(clientConfigSchema.parse({ ...base, schedule: 'poisson', meanMs: '5m' })), {
+    kind: 'poisson',
+    meanMs: 300_000,
+  });
+  assert.deepEqual(scheduleFromConfig(clientConfigSchema.parse({ ...base, cron: '*/5 * * * *' })), {
+    kind: 'cron',
+    expression: '*/5 * * * *',
+    timezone: undefined,
+  });
   assert.throws(() => scheduleFromConfig(clientConfigSchema.parse({ ...base, schedule: 'cron' })), { code: 'NETPROBE_USAGE' });
 });
 
 test('missing server, certificate and key are named in one configuration error', () => {
   assert.throws(
     () => resolveOptions(clientTable, { env: {}, flags: {} }),
-    (err: Error & { code?: string }) => err.code === 'NETPROBE_USAGE' && /missing --server, --cert, --key/.test(err.message) && /NETPROBE_CERT/.test(err.message),
+    (err: Error & { code?: string }) =>
+      err.code === 'NETPROBE_USAGE' && /missing --server, --cert, --key/.test(err.message) && /NETPROBE_CERT/.test(err.message),
   );
   assert.throws(() => clientConfigSchema.parse({ server: ['x:1'], cert: 'c', key: 'k', jitter: '150%' }));
-  assert.throws(() => clientConfigSchema.parse({ server: ['x:1'], cert: 'c', key: 'k', durationMs: '20m' }), 'above the protocol maximum of 10 minutes');
+  assert.throws(
+    () => clientConfigSchema.parse({ server: ['x:1'], cert: 'c', key: 'k', durationMs: '20m' }),
+    'above the protocol maximum of 10 minutes',
+  );
 });

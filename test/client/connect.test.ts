@@ -60,7 +60,12 @@ describe('connectTls', () => {
 
   test('a lookup that never answers is NETPROBE_DNS after the DNS timeout', async () => {
     await assert.rejects(
-      connectTls({ endpoint: { host: 'slow.invalid', port: 1 }, tls: fx.client, timeouts: { dnsMs: 50 }, lookup: () => new Promise(() => undefined) }),
+      connectTls({
+        endpoint: { host: 'slow.invalid', port: 1 },
+        tls: fx.client,
+        timeouts: { dnsMs: 50 },
+        lookup: () => new Promise(() => undefined),
+      }),
       (err: Error & { code?: string }) => err.code === 'NETPROBE_DNS' && /timed out after 50 ms/.test(err.message),
     );
   });
@@ -68,11 +73,14 @@ describe('connectTls', () => {
   test('a refused connection is NETPROBE_CONNECT_REFUSED and names the server', async () => {
     const port = await closedPort();
     const timings = { dnsMs: null, connectMs: null, tlsMs: null };
-    await assert.rejects(connectTls({ endpoint: { host: '127.0.0.1', port }, tls: fx.client, timings }), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'NETPROBE_CONNECT_REFUSED');
-      assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
-      return true;
-    });
+    await assert.rejects(
+      connectTls({ endpoint: { host: '127.0.0.1', port }, tls: fx.client, timings }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'NETPROBE_CONNECT_REFUSED');
+        assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+        return true;
+      },
+    );
     assert.equal(timings.connectMs, null);
   });
 
@@ -84,7 +92,12 @@ describe('connectTls', () => {
     });
     const timings = { dnsMs: null, connectMs: null as number | null, tlsMs: null };
     await assert.rejects(
-      connectTls({ endpoint: { host: '127.0.0.1', port: (silent.address() as AddressInfo).port }, tls: fx.client, timeouts: { tlsMs: 100 }, timings }),
+      connectTls({
+        endpoint: { host: '127.0.0.1', port: (silent.address() as AddressInfo).port },
+        tls: fx.client,
+        timeouts: { tlsMs: 100 },
+        timings,
+      }),
       (err: Error & { code?: string }) => err.code === 'NETPROBE_TLS_HANDSHAKE' && /timed out after 100 ms/.test(err.message),
     );
     assert.ok(timings.connectMs !== null, 'the connect phase completed and is reported');
@@ -96,7 +109,11 @@ describe('connectTls', () => {
 
   test('a name the server certificate does not carry is NETPROBE_TLS_UNAUTHORIZED', async () => {
     await assert.rejects(
-      connectTls({ endpoint: { host: 'elsewhere.test', port: server.port }, tls: fx.client, lookup: async () => ({ address: '127.0.0.1', family: 4 }) }),
+      connectTls({
+        endpoint: { host: 'elsewhere.test', port: server.port },
+        tls: fx.client,
+        lookup: async () => ({ address: '127.0.0.1', family: 4 }),
+      }),
       { code: 'NETPROBE_TLS_UNAUTHORIZED' },
     );
   });

@@ -13,8 +13,15 @@ let server: RunningServer;
 before(async () => {
   fx = await clientFixture(['alice']);
   server = await startServer({
-    host: '::', port: 0, ca: fx.pki.ca, cert: fx.pki.serverCert, key: fx.pki.serverKey,
-    store: join(await fx.tempDir(), 'results.db'), builtinFiles: ['1MiB'], statsIntervalMs: 0, logLevel: 'silent',
+    host: '::',
+    port: 0,
+    ca: fx.pki.ca,
+    cert: fx.pki.serverCert,
+    key: fx.pki.serverKey,
+    store: join(await fx.tempDir(), 'results.db'),
+    builtinFiles: ['1MiB'],
+    statsIntervalMs: 0,
+    logLevel: 'silent',
   });
 });
 after(async () => {
@@ -25,10 +32,30 @@ after(async () => {
 test('netprobe client --server [::1]:PORT --direction both against a server on ::', async () => {
   const program = new Command('netprobe').exitOverride();
   registerClient(program);
-  await program.parseAsync([
-    'client', '--server', `[::1]:${server.port}`, '--ca', fx.pki.ca, '--cert', fx.pki.clients.alice!.cert, '--key', fx.pki.clients.alice!.key,
-    '--file', '1MiB', '--direction', 'both', '--count', '1', '--outbox', join(await fx.tempDir(), 'outbox.db'), '--log-level', 'silent',
-  ], { from: 'user' });
+  await program.parseAsync(
+    [
+      'client',
+      '--server',
+      `[::1]:${server.port}`,
+      '--ca',
+      fx.pki.ca,
+      '--cert',
+      fx.pki.clients.alice!.cert,
+      '--key',
+      fx.pki.clients.alice!.key,
+      '--file',
+      '1MiB',
+      '--direction',
+      'both',
+      '--count',
+      '1',
+      '--outbox',
+      join(await fx.tempDir(), 'outbox.db'),
+      '--log-level',
+      'silent',
+    ],
+    { from: 'user' },
+  );
   const rows: StoredResult[] = [];
   for await (const row of server.store.iterateResults()) rows.push(row);
   assert.equal(rows.length, 2);

@@ -3,7 +3,12 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { TransferMeter, mainThreadCpuMs, median } from '../../src/client/meter.js';
 
-const meta = (sha256: string | null) => ({ name: 'f', sizeBytes: 0, sha256, mode: sha256 === null ? ('duration' as const) : ('file' as const) });
+const meta = (sha256: string | null) => ({
+  name: 'f',
+  sizeBytes: 0,
+  sha256,
+  mode: sha256 === null ? ('duration' as const) : ('file' as const),
+});
 
 test('samples: bytes per 250 ms window from the first payload byte, in Mbit/s', () => {
   const meter = new TransferMeter();

@@ -26,7 +26,10 @@ describe('outbox', () => {
     const again = Outbox.open(path);
     t.after(() => again.close());
     assert.equal(again.count(), 5);
-    assert.deepEqual(again.peek(3).map((r) => r.bytes), [0, 1, 2]);
+    assert.deepEqual(
+      again.peek(3).map((r) => r.bytes),
+      [0, 1, 2],
+    );
   });
 
   test('delete removes only the given ids', async (t) => {
@@ -35,15 +38,24 @@ describe('outbox', () => {
     const rs = [result(1), result(2), result(3)];
     rs.forEach((r) => box.add(r));
     assert.equal(box.delete([rs[1]!.id, uuidv7()]), 1);
-    assert.deepEqual(box.peek(10).map((r) => r.id), [rs[0]!.id, rs[2]!.id]);
+    assert.deepEqual(
+      box.peek(10).map((r) => r.id),
+      [rs[0]!.id, rs[2]!.id],
+    );
   });
 
   test('addMany stores a batch in order; a batch that does not fit or holds an invalid result stores nothing', async (t) => {
     const box = Outbox.open(join(await fx.tempDir(), 'many.db'), { capacity: 5 });
     t.after(() => box.close());
     box.addMany([result(1), result(2), result(3)]);
-    assert.deepEqual(box.peek(10).map((r) => r.bytes), [1, 2, 3]);
-    assert.throws(() => box.addMany([result(4), result(5), result(6)]), (err: unknown) => err instanceof OutboxFullError);
+    assert.deepEqual(
+      box.peek(10).map((r) => r.bytes),
+      [1, 2, 3],
+    );
+    assert.throws(
+      () => box.addMany([result(4), result(5), result(6)]),
+      (err: unknown) => err instanceof OutboxFullError,
+    );
     assert.throws(() => box.addMany([result(7), { ...result(8), bytes: -1 }]), /invalid result/);
     assert.equal(box.count(), 3);
   });
@@ -54,8 +66,14 @@ describe('outbox', () => {
     t.after(() => box.close());
     box.add(result(1));
     box.add(result(2));
-    assert.throws(() => box.add(result(3)), (err: unknown) => err instanceof OutboxFullError && err.code === 'NETPROBE_LIMIT');
-    assert.deepEqual(box.peek(10).map((r) => r.bytes), [1, 2]);
+    assert.throws(
+      () => box.add(result(3)),
+      (err: unknown) => err instanceof OutboxFullError && err.code === 'NETPROBE_LIMIT',
+    );
+    assert.deepEqual(
+      box.peek(10).map((r) => r.bytes),
+      [1, 2],
+    );
     const line = logs.lines.find((l) => l.level === 50);
     assert.ok(line, 'an error-level log line');
     assert.match(String(line.msg), /full .*NOT stored/);
@@ -93,9 +111,12 @@ describe('outbox', () => {
     box.add(result(1));
     box.add(result(2));
     const raw = new Database(path);
-    raw.prepare("UPDATE outbox SET body = '{\"broken\":true}' WHERE seq = 1").run();
+    raw.prepare('UPDATE outbox SET body = \'{"broken":true}\' WHERE seq = 1').run();
     raw.close();
-    assert.deepEqual(box.peek(10).map((r) => r.bytes), [2]);
+    assert.deepEqual(
+      box.peek(10).map((r) => r.bytes),
+      [2],
+    );
     assert.equal(box.count(), 1);
     const check = new Database(path, { readonly: true });
     t.after(() => check.close());

@@ -50,7 +50,18 @@ describe('probe', () => {
     assert.ok(Date.parse(result.startedAt) >= before && result.startedAt.endsWith('Z'));
 
     assert.equal(result.dnsMs, null, 'IP literal: no DNS');
-    for (const key of ['connectMs', 'tlsMs', 'idleRttMs', 'responseMs', 'downloadMs', 'transferMs', 'throughputMbps', 'goodputMbps', 'loadedRttMs', 'cpuMs'] as const) {
+    for (const key of [
+      'connectMs',
+      'tlsMs',
+      'idleRttMs',
+      'responseMs',
+      'downloadMs',
+      'transferMs',
+      'throughputMbps',
+      'goodputMbps',
+      'loadedRttMs',
+      'cpuMs',
+    ] as const) {
       assert.equal(typeof result[key], 'number', `${key} is measured`);
       assert.ok(result[key]! >= 0, `${key} >= 0`);
     }
@@ -169,8 +180,13 @@ describe('probe', () => {
 
   test('an unknown file is refused before measuring when WELCOME lists the files: no result, the list in the message', async (t) => {
     const s = await server(t);
-    await assert.rejects(probe(config(s, { file: 'nope' })), (err: Error) =>
-      err instanceof UnknownFileError && err.code === 'NETPROBE_USAGE' && /has no file 'nope' \(--file\); it serves: 8MiB, 64KiB$/.test(err.message));
+    await assert.rejects(
+      probe(config(s, { file: 'nope' })),
+      (err: Error) =>
+        err instanceof UnknownFileError &&
+        err.code === 'NETPROBE_USAGE' &&
+        /has no file 'nope' \(--file\); it serves: 8MiB, 64KiB$/.test(err.message),
+    );
   });
 
   test('no answer to GET_FILE: NETPROBE_TIMEOUT after the response timeout', async (t) => {

@@ -33,7 +33,13 @@ describe('reporter', () => {
   after(() => fx.cleanup());
 
   type T = { after(fn: () => unknown): void };
-  async function setup(t: T, serverOptions: Omit<FakeServerOptions, 'tls'> = {}, count = 3, extra: Partial<ReporterOptions> = {}, servers?: Endpoint[]) {
+  async function setup(
+    t: T,
+    serverOptions: Omit<FakeServerOptions, 'tls'> = {},
+    count = 3,
+    extra: Partial<ReporterOptions> = {},
+    servers?: Endpoint[],
+  ) {
     const server = await FakeServer.start({ tls: fx.server, ...serverOptions });
     t.after(() => server.close());
     const outbox = Outbox.open(join(await fx.tempDir(), 'outbox.db'));
@@ -73,7 +79,10 @@ describe('reporter', () => {
     assert.equal(outcome.error, null);
     assert.equal(outcome.sent, 3);
     assert.equal(outbox.count(), 0);
-    assert.deepEqual(server.stored.map((r) => r.bytes), [0, 1, 2]);
+    assert.deepEqual(
+      server.stored.map((r) => r.bytes),
+      [0, 1, 2],
+    );
   });
 
   test('batches respect the server maxResultsPerReport', async (t) => {
@@ -82,7 +91,10 @@ describe('reporter', () => {
     assert.equal(outcome.sent, 5);
     assert.equal(server.count('REPORT'), 3);
     assert.equal(outbox.count(), 0);
-    assert.deepEqual(server.stored.map((r) => r.bytes), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      server.stored.map((r) => r.bytes),
+      [0, 1, 2, 3, 4],
+    );
   });
 
   test('a batch over the server frame limit is split, never sent oversized', async (t) => {
@@ -96,7 +108,8 @@ describe('reporter', () => {
   test('ERROR NETPROBE_STORAGE keeps the results and backs off with jitter; the retry delivers them', async (t) => {
     let failing = true;
     const options: Omit<FakeServerOptions, 'tls'> = {
-      onReport: (m, conn) => (failing ? conn.send({ type: 'ERROR', code: 'NETPROBE_STORAGE', message: 'disk full' }) : server.acknowledge(m, conn)),
+      onReport: (m, conn) =>
+        failing ? conn.send({ type: 'ERROR', code: 'NETPROBE_STORAGE', message: 'disk full' }) : server.acknowledge(m, conn),
     };
     const { server, outbox, reporter, timers } = await setup(t, options, 3, { backoffBaseMs: 1000 });
     const outcome = await reporter.flush();
@@ -117,13 +130,24 @@ describe('reporter', () => {
 
   test('back-off doubles per failure up to the cap, jittered into [half, full]', async (t) => {
     const { reporter } = await setup(t, {}, 0, { backoffBaseMs: 1000, backoffMaxMs: 10_000, random: () => 0.999_999 });
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => Math.round(reporter.backoffMs(n))), [1000, 2000, 4000, 8000, 10_000, 10_000]);
-    const low = new Reporter({ outbox: undefined as never, pool: undefined as never, open: undefined as never, backoffBaseMs: 1000, random: () => 0 });
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => Math.round(reporter.backoffMs(n))),
+      [1000, 2000, 4000, 8000, 10_000, 10_000],
+    );
+    const low = new Reporter({
+      outbox: undefined as never,
+      pool: undefined as never,
+      open: undefined as never,
+      backoffBaseMs: 1000,
+      random: () => 0,
+    });
     assert.equal(low.backoffMs(3), 2000);
   });
 
   test('NETPROBE_IDENTITY is logged as an error and the results are kept', async (t) => {
-    const { outbox, reporter, logs } = await setup(t, { onReport: (_m, conn) => conn.fail('NETPROBE_IDENTITY', 'client field differs from the certificate') });
+    const { outbox, reporter, logs } = await setup(t, {
+      onReport: (_m, conn) => conn.fail('NETPROBE_IDENTITY', 'client field differs from the certificate'),
+    });
     const outcome = await reporter.flush();
     assert.equal(outcome.error?.code, 'NETPROBE_IDENTITY');
     assert.equal(outbox.count(), 3);

@@ -18,7 +18,10 @@ function scheduled(spec: ScheduleSpec, count: number, random = seededRandom(1)) 
   const timers = new FakeTimers();
   const start = timers.now();
   const runs: (RunInfo & { startedAtMs: number })[] = [];
-  const scheduler = new Scheduler(createPlan(spec, start, random), async (run) => void runs.push({ ...run, startedAtMs: timers.now() }), { timers, count });
+  const scheduler = new Scheduler(createPlan(spec, start, random), async (run) => void runs.push({ ...run, startedAtMs: timers.now() }), {
+    timers,
+    count,
+  });
   return { timers, start, runs, scheduler };
 }
 
@@ -59,11 +62,10 @@ describe('schedule', () => {
   test('cron: fire times from croner, in the given time zone', () => {
     const start = Date.parse('2025-03-01T10:02:30Z');
     const plan = createPlan({ kind: 'cron', expression: '*/5 * * * *', timezone: 'UTC' }, start);
-    assert.deepEqual([plan.next(), plan.next(), plan.next()].map((t) => new Date(t).toISOString()), [
-      '2025-03-01T10:05:00.000Z',
-      '2025-03-01T10:10:00.000Z',
-      '2025-03-01T10:15:00.000Z',
-    ]);
+    assert.deepEqual(
+      [plan.next(), plan.next(), plan.next()].map((t) => new Date(t).toISOString()),
+      ['2025-03-01T10:05:00.000Z', '2025-03-01T10:10:00.000Z', '2025-03-01T10:15:00.000Z'],
+    );
     assert.throws(() => createPlan({ kind: 'cron', expression: 'every tuesday' }, start), { code: 'NETPROBE_USAGE' });
   });
 
@@ -115,7 +117,10 @@ describe('schedule', () => {
     await next;
     finishRun!();
     const stats = await done;
-    assert.deepEqual(runs.map((r) => r.scheduledAtMs - start), [0, 4000, 5000]);
+    assert.deepEqual(
+      runs.map((r) => r.scheduledAtMs - start),
+      [0, 4000, 5000],
+    );
     assert.deepEqual(stats, { runs: 3, skipped: 3 });
     assert.equal(timers.pending, 0, 'count reached: nothing left armed');
   });

@@ -55,7 +55,12 @@ describe('parallel streams aggregate', () => {
   test('the curve ends at the stream’s bytes even when the samples left the partial last window out', () => {
     const t: StreamTrace = { firstAtMs: 0, lastAtMs: 600, bytes: 600 * 125 * 8, samplesMbps: [8, 8] };
     const curve = cumulativeCurve(t);
-    assert.deepEqual(curve, [[0, 0], [250, 250_000], [500, 500_000], [600, 600_000]]);
+    assert.deepEqual(curve, [
+      [0, 0],
+      [250, 250_000],
+      [500, 500_000],
+      [600, 600_000],
+    ]);
     assert.equal(bytesAt(curve, 550), 550_000);
     assert.equal(bytesAt(curve, -5), 0);
     assert.equal(bytesAt(curve, 700), 600_000);

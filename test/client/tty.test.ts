@@ -20,11 +20,32 @@ async function setup(t: TestContext) {
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-tty-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const server = await startServer({
-    host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(dir, 'r.db'), builtinFiles: ['64KiB'], statsIntervalMs: 0,
+    host: '127.0.0.1',
+    port: 0,
+    ca: pki.ca,
+    cert: pki.serverCert,
+    key: pki.serverKey,
+    store: join(dir, 'r.db'),
+    builtinFiles: ['64KiB'],
+    statsIntervalMs: 0,
   });
   t.after(() => server.close(1000));
-  const client = (...extra: string[]) => ['client', '-s', `127.0.0.1:${server.port}`, '--ca', pki.ca, '--cert', pki.clients.alice!.cert,
-    '--key', pki.clients.alice!.key, '--file', '64KiB', '--outbox', join(dir, `outbox-${extra.join('')}.db`), ...extra];
+  const client = (...extra: string[]) => [
+    'client',
+    '-s',
+    `127.0.0.1:${server.port}`,
+    '--ca',
+    pki.ca,
+    '--cert',
+    pki.clients.alice!.cert,
+    '--key',
+    pki.clients.alice!.key,
+    '--file',
+    '64KiB',
+    '--outbox',
+    join(dir, `outbox-${extra.join('')}.db`),
+    ...extra,
+  ];
   return { client };
 }
 
@@ -49,7 +70,10 @@ test('--once on a terminal prints the table and nothing else', async (t) => {
   const text = pty.output().trim();
   assert.match(text, /^result\s+ok$/m);
   assert.match(text, /^throughput\s+[\d.]+ Mbit\/s$/m);
-  assert.ok(text.split('\n').every((l) => /^[a-zA-Z][a-zA-Z0-9 ()-]*\s{2,}\S/.test(l)), `only table rows:\n${text}`);
+  assert.ok(
+    text.split('\n').every((l) => /^[a-zA-Z][a-zA-Z0-9 ()-]*\s{2,}\S/.test(l)),
+    `only table rows:\n${text}`,
+  );
 });
 
 test('--json on a terminal prints JSON results; piped, the scheduled client writes JSON log lines', async (t) => {
@@ -57,7 +81,10 @@ test('--json on a terminal prints JSON results; piped, the scheduled client writ
   const pty = runInPty([process.execPath, CLI, ...client('--json', '--interval', '1s', '--jitter', '0', '--count', '1')]);
   t.after(() => pty.child.kill('SIGKILL'));
   assert.equal(await pty.exited, 0, pty.output());
-  const results = pty.output().split('\n').filter((l) => l.startsWith('{"id"'));
+  const results = pty
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{"id"'));
   assert.equal(results.length, 1, pty.output());
   assert.equal((JSON.parse(results[0]!) as { file: string }).file, '64KiB');
 
@@ -65,5 +92,8 @@ test('--json on a terminal prints JSON results; piped, the scheduled client writ
   t.after(() => void piped.child.kill('SIGKILL'));
   await piped.waitFor((l) => l.msg === 'measurement');
   assert.equal((await piped.exited).code, 0);
-  assert.ok(piped.lines.every((l) => typeof l.level === 'number'), 'only JSON log lines on a pipe');
+  assert.ok(
+    piped.lines.every((l) => typeof l.level === 'number'),
+    'only JSON log lines on a pipe',
+  );
 });

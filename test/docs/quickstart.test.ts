@@ -22,11 +22,16 @@ export function quickStartCommands(readme: string): string[][] {
   assert.ok(section, 'README.md has no "## Quick start" section');
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
   assert.ok(block, 'the quick start has no sh block');
-  const lines = block.replace(/\\\n\s*/g, ' ').split('\n').map((l) => l.replace(/\s#.*$/, '').trim());
-  return lines.filter((l) => l.startsWith('npx netprobe ')).map((l) => {
-    assert.doesNotMatch(l, /["'`$|;&<>]/, `a quick start command this test cannot run without a shell: ${l}`);
-    return l.split(/\s+/).slice(2);
-  });
+  const lines = block
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((l) => l.replace(/\s#.*$/, '').trim());
+  return lines
+    .filter((l) => l.startsWith('npx netprobe '))
+    .map((l) => {
+      assert.doesNotMatch(l, /["'`$|;&<>]/, `a quick start command this test cannot run without a shell: ${l}`);
+      return l.split(/\s+/).slice(2);
+    });
 }
 
 function replaceValue(args: string[], flag: string, value: string): string[] {
@@ -37,7 +42,10 @@ function replaceValue(args: string[], flag: string, value: string): string[] {
 
 test('the README quick start runs as written: certificates, server, client, analyse, report, dashboard', async (t) => {
   const commands = quickStartCommands(README);
-  assert.deepEqual(commands.map((c) => c.slice(0, c[0] === 'certs' ? 2 : 1).join(' ')), ['certs init', 'certs client', 'server', 'client', 'analyse', 'report']);
+  assert.deepEqual(
+    commands.map((c) => c.slice(0, c[0] === 'certs' ? 2 : 1).join(' ')),
+    ['certs init', 'certs client', 'server', 'client', 'analyse', 'report'],
+  );
   const [init, clientCert, server, client, analyse, report] = commands as [string[], string[], string[], string[], string[], string[]];
   const dir = await tempDir(t, 'netprobe-quickstart-');
 
@@ -78,6 +86,11 @@ test('the README quick start runs as written: certificates, server, client, anal
 test('self-test: a quick start that lost a step, or needs a shell, is refused', () => {
   assert.throws(() => quickStartCommands('# x\n'), /no "## Quick start"/);
   assert.throws(() => quickStartCommands('## Quick start\n\n```sh\nnpx netprobe certs init --dir "my certs"\n```\n'), /without a shell/);
-  const short = quickStartCommands('## Quick start\n\n```sh\nnpx netprobe certs init --dir certs   # CA\nnpx netprobe server \\\n  --port 7443\n```\n');
-  assert.deepEqual(short, [['certs', 'init', '--dir', 'certs'], ['server', '--port', '7443']]);
+  const short = quickStartCommands(
+    '## Quick start\n\n```sh\nnpx netprobe certs init --dir certs   # CA\nnpx netprobe server \\\n  --port 7443\n```\n',
+  );
+  assert.deepEqual(short, [
+    ['certs', 'init', '--dir', 'certs'],
+    ['server', '--port', '7443'],
+  ]);
 });

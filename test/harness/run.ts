@@ -35,13 +35,18 @@ const HARD_KILL_GRACE_MS = 15_000;
 const LEFTOVER_GRACE_MS = 3_000;
 
 const { values, positionals } = parseArgs({
-  options: { suite: { type: 'string', default: 'quick' }, concurrency: { type: 'string', default: '2' }, 'file-timeout-ms': { type: 'string' } },
+  options: {
+    suite: { type: 'string', default: 'quick' },
+    concurrency: { type: 'string', default: '2' },
+    'file-timeout-ms': { type: 'string' },
+  },
   allowPositionals: true,
 });
 const suite = values.suite;
 if (suite !== 'quick' && suite !== 'long') throw new Error(`--suite must be quick or long, not ${suite}`);
 const concurrency = Number(values.concurrency);
-if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency must be a positive integer, not ${values.concurrency}`);
+if (!Number.isInteger(concurrency) || concurrency < 1)
+  throw new Error(`--concurrency must be a positive integer, not ${values.concurrency}`);
 const fileTimeoutMs = Number(values['file-timeout-ms'] ?? DEFAULT_FILE_TIMEOUT_MS[suite]);
 if (!(fileTimeoutMs > 0)) throw new Error(`--file-timeout-ms must be a positive number of milliseconds, not ${values['file-timeout-ms']}`);
 
@@ -55,7 +60,10 @@ function allTestFiles(): string[] {
 }
 
 const declaresLongSize = (file: string) => /from '\.\.\/helpers\/suite\.js'/.test(readFileSync(join(ROOT, file), 'utf8'));
-const files = positionals.length > 0 ? positionals.map((f) => relative(ROOT, resolve(f))) : allTestFiles().filter((f) => suite === 'quick' || declaresLongSize(f));
+const files =
+  positionals.length > 0
+    ? positionals.map((f) => relative(ROOT, resolve(f)))
+    : allTestFiles().filter((f) => suite === 'quick' || declaresLongSize(f));
 
 function readDurations(path: string): Record<string, number> {
   try {
@@ -106,20 +114,24 @@ const started = performance.now();
 
 function runFile(file: string, index: number): Promise<FileResult> {
   const token = `${runId}/${index}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', SETUP, '--test', '--test-force-exit', '--test-reporter=spec', file], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...baseEnv,
-      ...(process.stdout.isTTY && process.env.NO_COLOR === undefined ? { FORCE_COLOR: '1' } : {}),
-      NETPROBE_TEST_RUN: runId,
-      NETPROBE_TEST_TOKEN: token,
-      NETPROBE_TEST_FILE: file,
-      NETPROBE_TEST_SUITE: suite,
-      NETPROBE_TEST_FILE_TIMEOUT_MS: String(fileTimeoutMs),
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', SETUP, '--test', '--test-force-exit', '--test-reporter=spec', file],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...baseEnv,
+        ...(process.stdout.isTTY && process.env.NO_COLOR === undefined ? { FORCE_COLOR: '1' } : {}),
+        NETPROBE_TEST_RUN: runId,
+        NETPROBE_TEST_TOKEN: token,
+        NETPROBE_TEST_FILE: file,
+        NETPROBE_TEST_SUITE: suite,
+        NETPROBE_TEST_FILE_TIMEOUT_MS: String(fileTimeoutMs),
+      },
     },
-  });
+  );
   running.add(child);
   const output: Buffer[] = [];
   child.stdout!.on('data', (b: Buffer) => output.push(b));
@@ -128,7 +140,9 @@ function runFile(file: string, index: number): Promise<FileResult> {
   let timedOut = false;
   const hardKill = setTimeout(() => {
     timedOut = true;
-    output.push(Buffer.from(`\n${file}: still running ${(fileTimeoutMs + HARD_KILL_GRACE_MS) / 1000} s after it started; SIGKILL to its session\n`));
+    output.push(
+      Buffer.from(`\n${file}: still running ${(fileTimeoutMs + HARD_KILL_GRACE_MS) / 1000} s after it started; SIGKILL to its session\n`),
+    );
     try {
       process.kill(-child.pid!, 'SIGKILL');
     } catch {
@@ -145,9 +159,19 @@ function runFile(file: string, index: number): Promise<FileResult> {
       cpuSeen = cpuNow;
       void survivors(`NETPROBE_TEST_TOKEN=${token}`, new Set([child.pid!]), LEFTOVER_GRACE_MS).then((leftovers) => {
         killAll(leftovers);
-        const result: FileResult = { file, durationMs, cpuSeconds, code, signal, timedOut: timedOut || (code === 1 && durationMs >= fileTimeoutMs), leftovers };
+        const result: FileResult = {
+          file,
+          durationMs,
+          cpuSeconds,
+          code,
+          signal,
+          timedOut: timedOut || (code === 1 && durationMs >= fileTimeoutMs),
+          leftovers,
+        };
         const ok = code === 0 && leftovers.length === 0;
-        process.stdout.write(`\n${ok ? '✔' : '✖'} ${file} (${(durationMs / 1000).toFixed(1)} s, CPU ${cpuSeconds.toFixed(1)} s)\n${Buffer.concat(output).toString()}`);
+        process.stdout.write(
+          `\n${ok ? '✔' : '✖'} ${file} (${(durationMs / 1000).toFixed(1)} s, CPU ${cpuSeconds.toFixed(1)} s)\n${Buffer.concat(output).toString()}`,
+        );
         for (const p of leftovers) process.stdout.write(`${file}: left process ${p.pid} behind (${p.command}); killed\n`);
         resolveResult(result);
       });
@@ -173,12 +197,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 let next = 0;
-await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-  while (next < queue.length) {
-    const index = next++;
-    results.push(await runFile(queue[index]!, index));
-  }
-}));
+await Promise.all(
+  Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+    while (next < queue.length) {
+      const index = next++;
+      results.push(await runFile(queue[index]!, index));
+    }
+  }),
+);
 
 // Anything of this run still alive: a process that escaped its file's session and token.
 const strays = await survivors(`NETPROBE_TEST_RUN=${runId}`, new Set(), LEFTOVER_GRACE_MS);
@@ -188,7 +214,10 @@ const wallSeconds = (performance.now() - started) / 1000;
 const failed = results.filter((r) => r.code !== 0 || r.leftovers.length > 0);
 if (positionals.length === 0) {
   mkdirSync(dirname(DURATIONS), { recursive: true });
-  writeFileSync(DURATIONS, JSON.stringify({ ...previous, ...Object.fromEntries(results.map((r) => [`${suite} ${r.file}`, Math.round(r.durationMs)])) }, null, 1));
+  writeFileSync(
+    DURATIONS,
+    JSON.stringify({ ...previous, ...Object.fromEntries(results.map((r) => [`${suite} ${r.file}`, Math.round(r.durationMs)])) }, null, 1),
+  );
 }
 
 const cpuSeconds = reapedChildCpuSeconds() - cpuAtStart;
@@ -196,14 +225,20 @@ const lines = [
   `\n── ${suite} suite: ${results.length} files, ${concurrency} at a time, ${wallSeconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU (user + sys of the test processes) ──`,
   'slowest files (wall; CPU):',
 ];
-for (const r of [...results].sort((a, b) => b.durationMs - a.durationMs).slice(0, 8)) lines.push(`  ${(r.durationMs / 1000).toFixed(1).padStart(6)} s; ${r.cpuSeconds.toFixed(1).padStart(5)} s  ${r.file}`);
+for (const r of [...results].sort((a, b) => b.durationMs - a.durationMs).slice(0, 8))
+  lines.push(`  ${(r.durationMs / 1000).toFixed(1).padStart(6)} s; ${r.cpuSeconds.toFixed(1).padStart(5)} s  ${r.file}`);
 lines.push('most CPU:');
-for (const r of [...results].sort((a, b) => b.cpuSeconds - a.cpuSeconds).slice(0, 8)) lines.push(`  ${r.cpuSeconds.toFixed(1).padStart(6)} s  ${r.file}`);
+for (const r of [...results].sort((a, b) => b.cpuSeconds - a.cpuSeconds).slice(0, 8))
+  lines.push(`  ${r.cpuSeconds.toFixed(1).padStart(6)} s  ${r.file}`);
 for (const r of failed) {
   const why = r.timedOut ? 'over its time budget' : r.code !== 0 ? `exit ${r.code ?? r.signal}` : 'left processes behind';
   lines.push(`✖ ${r.file}: ${why}${r.leftovers.length > 0 ? `; ${r.leftovers.length} leftover process(es) killed` : ''}`);
 }
 for (const p of strays) lines.push(`✖ leftover process ${p.pid} of ${p.file ?? 'an unknown file'}: ${p.command} (killed)`);
-lines.push(failed.length === 0 && strays.length === 0 ? `✔ all ${results.length} files passed, nothing left running` : `✖ ${failed.length} file(s) failed${strays.length > 0 ? `, ${strays.length} stray process(es)` : ''}`);
+lines.push(
+  failed.length === 0 && strays.length === 0
+    ? `✔ all ${results.length} files passed, nothing left running`
+    : `✖ ${failed.length} file(s) failed${strays.length > 0 ? `, ${strays.length} stray process(es)` : ''}`,
+);
 process.stdout.write(`${lines.join('\n')}\n`);
 process.exitCode = failed.length === 0 && strays.length === 0 ? 0 : 1;

@@ -32,7 +32,10 @@ async function nested(t: { after(fn: () => Promise<void>): void }, args: string[
   // NODE_TEST_CONTEXT would make the nested `node --test` report to this process's runner instead.
   // NETPROBE_TEST_FILE and its budget are this file's, not the fixture's.
   const { NODE_TEST_CONTEXT: _c, NETPROBE_TEST_FILE: _f, NETPROBE_TEST_FILE_TIMEOUT_MS: _b, ...env } = process.env;
-  const child = spawnChild(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, FIXTURE_PIDS_FILE: pidsPath, FORCE_COLOR: '0' } });
+  const child = spawnChild(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...env, FIXTURE_PIDS_FILE: pidsPath, FORCE_COLOR: '0' },
+  });
   t.after(() => stopChild(child, 'SIGKILL'));
   const output: Buffer[] = [];
   child.stdout!.on('data', (b: Buffer) => output.push(b));
@@ -55,25 +58,47 @@ async function gone(pid: number): Promise<boolean> {
 }
 
 const inTestProcess = (name: string) => [
-  '--import', 'tsx', '--import', SETUP, '--test', '--test-force-exit', '--test-reporter=spec', fixture(name),
+  '--import',
+  'tsx',
+  '--import',
+  SETUP,
+  '--test',
+  '--test-force-exit',
+  '--test-reporter=spec',
+  fixture(name),
 ];
-const viaRunner = (...args: string[]) => ['--import', 'tsx', fileURLToPath(new URL('run.ts', import.meta.url)), '--concurrency', '1', ...args];
+const viaRunner = (...args: string[]) => [
+  '--import',
+  'tsx',
+  fileURLToPath(new URL('run.ts', import.meta.url)),
+  '--concurrency',
+  '1',
+  ...args,
+];
 
-test('a test that times out: its t.after stops the hanging child and its grandchild (SIGTERM ignored, then SIGKILL to the group)', { timeout: 60_000 }, async (t) => {
-  const run = await nested(t, inTestProcess('times-out'));
-  assert.equal(run.code, 1, run.output);
-  assert.match(run.output, /test timed out after 1500ms/);
-  assert.doesNotMatch(run.output, /teardown killed/, 'the test\'s own teardown did it, not the net under it');
-  assert.equal(run.pids.length, 2);
-  for (const pid of run.pids) assert.ok(await gone(pid), `process ${pid} is gone`);
-});
+test(
+  'a test that times out: its t.after stops the hanging child and its grandchild (SIGTERM ignored, then SIGKILL to the group)',
+  { timeout: 60_000 },
+  async (t) => {
+    const run = await nested(t, inTestProcess('times-out'));
+    assert.equal(run.code, 1, run.output);
+    assert.match(run.output, /test timed out after 1500ms/);
+    assert.doesNotMatch(run.output, /teardown killed/, "the test's own teardown did it, not the net under it");
+    assert.equal(run.pids.length, 2);
+    for (const pid of run.pids) assert.ok(await gone(pid), `process ${pid} is gone`);
+  },
+);
 
-test('a test that forgets its child and a timer: the process still exits, and the child group is killed and named', { timeout: 60_000 }, async (t) => {
-  const run = await nested(t, inTestProcess('forgets-child'));
-  assert.equal(run.code, 0, run.output);
-  assert.match(run.output, new RegExp(`teardown killed process group ${run.pids[0]} .*alive when the test process exited`));
-  for (const pid of run.pids) assert.ok(await gone(pid), `process ${pid} is gone`);
-});
+test(
+  'a test that forgets its child and a timer: the process still exits, and the child group is killed and named',
+  { timeout: 60_000 },
+  async (t) => {
+    const run = await nested(t, inTestProcess('forgets-child'));
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, new RegExp(`teardown killed process group ${run.pids[0]} .*alive when the test process exited`));
+    for (const pid of run.pids) assert.ok(await gone(pid), `process ${pid} is gone`);
+  },
+);
 
 test('the runner lists a process that escaped into its own session, kills it and fails the file', { timeout: 60_000 }, async (t) => {
   const run = await nested(t, viaRunner(fixture('escapes')));

@@ -19,7 +19,12 @@ export interface TestPki {
 export async function makePki(clientNames: readonly string[] = ['alice', 'bob']): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-pki-'));
   const ca = await createCa();
-  const server = await issueCert(ca, { commonName: 'localhost', usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] });
+  const server = await issueCert(ca, {
+    commonName: 'localhost',
+    usage: 'server',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+  });
   await writeFile(join(dir, 'ca.crt'), ca.certPem);
   await writeFile(join(dir, 'server.crt'), server.certPem);
   await writeFile(join(dir, 'server.key'), server.keyPem, { mode: 0o600 });

@@ -17,7 +17,9 @@ const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
  */
 export function runInPty(argv: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): PtyProcess {
   const child = spawn('script', ['--quiet', '--return', '--flush', '--command', argv.map(quote).join(' '), '/dev/null'], {
-    cwd: options.cwd, env: { ...process.env, ...options.env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env, TERM: 'xterm' },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let text = '';
   const watchers = new Set<() => void>();
@@ -25,10 +27,12 @@ export function runInPty(argv: readonly string[], options: { cwd?: string; env?:
     text += d.toString('utf8').replace(/\r\n/g, '\n');
     for (const w of watchers) w();
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    resolve(code);
-    for (const w of watchers) w();
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+      for (const w of watchers) w();
+    }),
+  );
   const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
       const timer = setTimeout(() => finish(new Error(`timed out waiting for ${pattern}; terminal:\n${text}`)), timeoutMs);

@@ -73,7 +73,8 @@ test('a wrong arrow fails the layering rule; allowed arrows pass', async (t) => 
     'src/server/context.ts': 'export interface ServerContext { id: string }\n',
     'src/protocol/codec.ts': 'export const encode = (): number => 1;\n',
     'src/server/listener.ts': "import { encode } from '../protocol/codec.js';\nexport const y = encode();\n",
-    'src/web/live.ts': "import type { ServerContext } from '../server/context.js';\nexport const id = (c: ServerContext): string => c.id;\n",
+    'src/web/live.ts':
+      "import type { ServerContext } from '../server/context.js';\nexport const id = (c: ServerContext): string => c.id;\n",
   });
   const passed = await cruise(right);
   assert.equal(passed.code, 0, passed.out);
@@ -104,7 +105,8 @@ test('a narrowed arrow fails: report/ running store/ code, server/ importing mor
 
 test('an import cycle fails, type-only imports included', async (t) => {
   const cycle = await tree(t, {
-    'src/server/server.ts': "import { fork } from './cluster.js';\nexport interface Running { port: number }\nexport const start = (): number => fork();\n",
+    'src/server/server.ts':
+      "import { fork } from './cluster.js';\nexport interface Running { port: number }\nexport const start = (): number => fork();\n",
     // cluster.ts once took its types from server.ts, which imports it.
     'src/server/cluster.ts': "import type { Running } from './server.js';\nexport const fork = (r?: Running): number => r?.port ?? 0;\n",
   });

@@ -29,23 +29,41 @@ test('npm pack holds only what runs, and the tarball installs and runs from an e
   t.after(() => rm(dir, { recursive: true, force: true }));
 
   // --ignore-scripts: `prepare` would rebuild dist/ under the feet of the other tests running now.
-  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 << 20 });
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
+    cwd: ROOT,
+    maxBuffer: 16 << 20,
+  });
   const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
   assert.ok(packed);
   const files = packed.files.map((f) => f.path);
-  const outside = files.filter((p) => !p.startsWith('dist/') && !p.startsWith('assets/') && !['package.json', 'README.md', 'LICENSE'].includes(p));
+  const outside = files.filter(
+    (p) => !p.startsWith('dist/') && !p.startsWith('assets/') && !['package.json', 'README.md', 'LICENSE'].includes(p),
+  );
   assert.deepEqual(outside, [], 'only dist/, assets/, package.json and README.md are published');
-  assert.deepEqual(files.filter((p) => p.endsWith('.map') || p.endsWith('.ts') || /(^|\/)(test|bench)\//.test(p)), []);
-  for (const needed of ['dist/cli/index.js', 'dist/server/worker-main.js', 'dist/web/assets/dashboard.js', 'dist/web/assets/index.html', 'assets/fonts/DejaVuSans.ttf']) {
+  assert.deepEqual(
+    files.filter((p) => p.endsWith('.map') || p.endsWith('.ts') || /(^|\/)(test|bench)\//.test(p)),
+    [],
+  );
+  for (const needed of [
+    'dist/cli/index.js',
+    'dist/server/worker-main.js',
+    'dist/web/assets/dashboard.js',
+    'dist/web/assets/index.html',
+    'assets/fonts/DejaVuSans.ttf',
+  ]) {
     assert.ok(files.includes(needed), `${needed} is in the tarball`);
   }
 
   const prefix = join(dir, 'prefix');
   const tarball = join(dir, packed.filename);
-  await run('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball], {
-    cwd: dir,
-    maxBuffer: 16 << 20,
-  });
+  await run(
+    'npm',
+    ['install', '--global', '--prefix', prefix, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball],
+    {
+      cwd: dir,
+      maxBuffer: 16 << 20,
+    },
+  );
   const version = await run(join(prefix, 'bin', 'netprobe'), ['--version'], { cwd: dir });
   assert.equal(version.stdout.trim(), pkg.version);
   const help = await run(join(prefix, 'bin', 'netprobe'), ['--help'], { cwd: dir });

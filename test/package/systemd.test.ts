@@ -50,7 +50,8 @@ test('systemd-analyze verify accepts both units without a warning', async (t) =>
   for (const unit of [SERVER, 'netprobe-client@alice.service']) {
     const out: string = await run(analyze, ['verify', `--root=${root}`, unit]).then(
       (r) => `${r.stdout}${r.stderr}`,
-      (err: { stdout: string; stderr: string; code: number }) => assert.fail(`systemd-analyze verify ${unit} exited ${err.code}:\n${err.stderr}${err.stdout}`),
+      (err: { stdout: string; stderr: string; code: number }) =>
+        assert.fail(`systemd-analyze verify ${unit} exited ${err.code}:\n${err.stderr}${err.stdout}`),
     );
     assert.equal(out.trim(), '', `systemd-analyze verify ${unit} printed warnings`);
   }
@@ -90,7 +91,8 @@ test("every flag of the units' ExecStart is an option of that command", async ()
     const [binary, command, ...args] = exec.split(/\s+/);
     assert.equal(binary, '/usr/bin/netprobe', 'npm install --global puts the command in /usr/bin (npm prefix -g = /usr)');
     const { stdout: help } = await run(process.execPath, [CLI, command!, '--help']);
-    for (const flag of args.filter((a) => a.startsWith('--'))) assert.ok(help.includes(`${flag} `), `${unit}: netprobe ${command} has no ${flag}`);
+    for (const flag of args.filter((a) => a.startsWith('--')))
+      assert.ok(help.includes(`${flag} `), `${unit}: netprobe ${command} has no ${flag}`);
   }
 });
 
@@ -100,7 +102,10 @@ test("docs/deploy.md's configuration files are valid for the server and the clie
   const { clientTable } = await import('../../src/cli/options/client.js');
   const doc = await readFile(fileURLToPath(new URL('../../docs/deploy.md', import.meta.url)), 'utf8');
   const files = [...doc.matchAll(/tee (\S+\.yaml) >\/dev\/null <<'YAML'\n([\s\S]*?)\nYAML\n/g)].map((m) => ({ path: m[1]!, text: m[2]! }));
-  assert.deepEqual(files.map((f) => f.path), ['/etc/netprobe/server.yaml', '/etc/netprobe/client/alice.yaml']);
+  assert.deepEqual(
+    files.map((f) => f.path),
+    ['/etc/netprobe/server.yaml', '/etc/netprobe/client/alice.yaml'],
+  );
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-deploy-yaml-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   for (const [i, { path, text }] of files.entries()) {
@@ -108,7 +113,11 @@ test("docs/deploy.md's configuration files are valid for the server and the clie
     const file = join(dir, `${i}.yaml`);
     await writeFile(file, text);
     const warnings: string[] = [];
-    resolveOptions(path.includes('/client/') ? clientTable : serverTable, { flags: { config: file }, env: {}, warn: (l) => warnings.push(l) });
+    resolveOptions(path.includes('/client/') ? clientTable : serverTable, {
+      flags: { config: file },
+      env: {},
+      warn: (l) => warnings.push(l),
+    });
     assert.deepEqual(warnings, [], path);
   }
 });

@@ -78,7 +78,10 @@ describe('unknown frame types', () => {
   }
 
   test('parseMessage refuses a frame object with an unknown type', () => {
-    expectProtocolError(() => parseMessage({ kind: 'frame', type: 0x42 as FrameTypeValue, payload: Buffer.from('{}') }), ErrorCodes.unknownType);
+    expectProtocolError(
+      () => parseMessage({ kind: 'frame', type: 0x42 as FrameTypeValue, payload: Buffer.from('{}') }),
+      ErrorCodes.unknownType,
+    );
   });
 });
 
@@ -156,7 +159,10 @@ describe('invalid JSON → NETPROBE_BAD_PAYLOAD', () => {
   test('deeply nested JSON is a BAD_PAYLOAD, not a stack overflow', () => {
     const depth = 100_000;
     const nested = '['.repeat(depth) + ']'.repeat(depth);
-    expectProtocolError(() => parseMessage(frameOf('HELLO', `{"version":1,"software":"x","capabilities":${nested}}`)), ErrorCodes.badPayload);
+    expectProtocolError(
+      () => parseMessage(frameOf('HELLO', `{"version":1,"software":"x","capabilities":${nested}}`)),
+      ErrorCodes.badPayload,
+    );
     expectProtocolError(() => parseMessage(frameOf('PING', `{"seq":1,"x":${nested}}`)), ErrorCodes.badPayload);
     expectProtocolError(() => parseMessage(frameOf('PING', '['.repeat(depth))), ErrorCodes.badPayload);
   });

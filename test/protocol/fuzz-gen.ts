@@ -33,18 +33,70 @@ const fixtureFrames = fixtureMessages.map((m) => encodeMessage(m));
 /** Field names from every schema plus names that probe prototype handling. */
 const keyPool = [
   ...new Set([...jsonFixtures.flatMap((m) => Object.keys(m)), ...Object.keys(fullResult), 'code', 'message']),
-  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'type', '', 'extra',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'type',
+  '',
+  'extra',
 ];
 
 const numberLiterals = [
-  '0', '-0', '1', '-1', '1.5', '-1.5', '0.1', '1e400', '-1e400', '1e-400', '1E3', '1e+21', '9007199254740991',
-  '9007199254740992', '18446744073709551616', '4294967296', '65535', '65536', '600000', '600001', '86400000',
-  '86400001', '1000000', '1000001', '2400', '1000', '1001', '0.000001', '123456789.123456789',
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '1.5',
+  '-1.5',
+  '0.1',
+  '1e400',
+  '-1e400',
+  '1e-400',
+  '1E3',
+  '1e+21',
+  '9007199254740991',
+  '9007199254740992',
+  '18446744073709551616',
+  '4294967296',
+  '65535',
+  '65536',
+  '600000',
+  '600001',
+  '86400000',
+  '86400001',
+  '1000000',
+  '1000001',
+  '2400',
+  '1000',
+  '1001',
+  '0.000001',
+  '123456789.123456789',
 ];
 const stringLiterals = [
-  '', 'x', 'file', 'duration', 'TLSv1.3', RESULT_ID_A, RESULT_ID_A.toUpperCase(), '00000000-0000-0000-0000-000000000000',
-  'not-a-uuid', '2025-03-14T15:09:26.535Z', '2025-03-14T15:09:26', '2025-02-30T00:00:00Z', SHA256_HEX, 'NaN',
-  'Infinity', '\u0000', '\ud800', '\u00fc\u2014', '"', '\\', '<script>', 'NETPROBE_PROTOCOL',
+  '',
+  'x',
+  'file',
+  'duration',
+  'TLSv1.3',
+  RESULT_ID_A,
+  RESULT_ID_A.toUpperCase(),
+  '00000000-0000-0000-0000-000000000000',
+  'not-a-uuid',
+  '2025-03-14T15:09:26.535Z',
+  '2025-03-14T15:09:26',
+  '2025-02-30T00:00:00Z',
+  SHA256_HEX,
+  'NaN',
+  'Infinity',
+  '\u0000',
+  '\ud800',
+  '\u00fc\u2014',
+  '"',
+  '\\',
+  '<script>',
+  'NETPROBE_PROTOCOL',
 ];
 /** Broken fragments for text-level mutation. */
 const junk = ['{', '}', '[', ']', ',', ':', '"', '\\', 'nul', 'tru', 'NaN', 'Infinity', '1e400', '-', '.', '\ufeff', '\u0000', ' '];
@@ -223,7 +275,7 @@ export function chunkify(rand: Rand, bytes: Buffer): Buffer[] {
   }
   const max = mode === 2 ? 64 : 1;
   const chunks: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const n = Math.min(bytes.length - at, rand.range(1, max));
     chunks.push(bytes.subarray(at, at + n));
     at += n;

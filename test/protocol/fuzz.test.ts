@@ -6,14 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProtocolError } from '../../src/errors.js';
-import {
-  FrameDecoder,
-  FrameType,
-  HEADER_BYTES,
-  type Message,
-  encodeMessage,
-  parseMessage,
-} from '../../src/protocol/index.js';
+import { FrameDecoder, FrameType, HEADER_BYTES, type Message, encodeMessage, parseMessage } from '../../src/protocol/index.js';
 import { Rand, type Strategy, chunkify, fuzzInput } from './fuzz-gen.js';
 import { byteChunks, decodeChunks, fixtureMessages, mulberry32 } from './helpers.js';
 

@@ -115,7 +115,14 @@ export const fixtures = {
   error: { type: 'ERROR', code: 'NETPROBE_NOT_FOUND', message: 'no file named "missing.bin"' },
   put: { type: 'PUT', name: '10MiB', durationMs: 10_000 },
   putReady: { type: 'PUT_READY', sizeBytes: 0, maxBytes: 17_179_869_184, maxDurationMs: 15_000 },
-  putResult: { type: 'PUT_RESULT', bytes: 12_500_000, transferMs: 1000.25, throughputMbps: 99.975, samplesMbps: [98.5, 101.25, 100], serverLimited: false },
+  putResult: {
+    type: 'PUT_RESULT',
+    bytes: 12_500_000,
+    transferMs: 1000.25,
+    throughputMbps: 99.975,
+    samplesMbps: [98.5, 101.25, 100],
+    serverLimited: false,
+  },
 } satisfies Record<string, Message>;
 
 export type FixtureName = keyof typeof fixtures;
@@ -181,10 +188,7 @@ export function* byteChunks(buf: Buffer): Generator<Buffer> {
 export function rawFrame(type: number, payload: Buffer | string, length?: number): Buffer {
   const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const len = length ?? body.length;
-  return Buffer.concat([
-    Buffer.from([type, (len >>> 24) & 0xff, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff]),
-    body,
-  ]);
+  return Buffer.concat([Buffer.from([type, (len >>> 24) & 0xff, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff]), body]);
 }
 
 /** A decoded-frame object for calling parseMessage directly. */

@@ -48,7 +48,10 @@ describe('round trip: encodeMessage → FrameDecoder.push → parseMessage', () 
   test('all fixtures in one chunk decode in order', () => {
     const stream = Buffer.concat(fixtureEntries.map(([, m]) => encodeMessage(m)));
     const { messages, raw } = decodeChunks([stream], { followRaw: false });
-    assert.deepEqual(messages, fixtureEntries.map(([, m]) => m));
+    assert.deepEqual(
+      messages,
+      fixtureEntries.map(([, m]) => m),
+    );
     assert.equal(raw.length, 0);
   });
 
@@ -71,10 +74,7 @@ describe('encoder output byte for byte', () => {
     {
       name: 'GET_FILE (duration mode)',
       message: fixtures.getFileDuration,
-      expected: Buffer.concat([
-        Buffer.from([0x05, 0x00, 0x00, 0x00, 0x24]),
-        Buffer.from('{"name":"stream","durationMs":10000}', 'utf8'),
-      ]),
+      expected: Buffer.concat([Buffer.from([0x05, 0x00, 0x00, 0x00, 0x24]), Buffer.from('{"name":"stream","durationMs":10000}', 'utf8')]),
     },
     {
       name: 'FILE_META (duration mode)',
@@ -100,7 +100,11 @@ describe('encoder output byte for byte', () => {
         Buffer.from([0x01, 0x00, 0x00, 0x00, 0x32]),
         Buffer.from([
           ...Buffer.from('{"version":1,"software":"', 'latin1'),
-          0xc3, 0xbc, 0xe2, 0x80, 0x94,
+          0xc3,
+          0xbc,
+          0xe2,
+          0x80,
+          0x94,
           ...Buffer.from('","capabilities":[]}', 'latin1'),
         ]),
       ]),

@@ -10,16 +10,7 @@ import {
   expectMessage,
   parseMessage,
 } from '../../src/protocol/index.js';
-import {
-  RESULT_ID_A,
-  decodeChunks,
-  expectProtocolError,
-  fixtureEntries,
-  fixtures,
-  frameOf,
-  fullResult,
-  rawFrame,
-} from './helpers.js';
+import { RESULT_ID_A, decodeChunks, expectProtocolError, fixtureEntries, fixtures, frameOf, fullResult, rawFrame } from './helpers.js';
 
 /** The fixture's JSON body with `edit` applied (edit may mutate in place). */
 function bodyOf(message: Message, edit: (body: Record<string, unknown>) => void): string {
@@ -167,7 +158,9 @@ describe('schema violations → NETPROBE_BAD_PAYLOAD', () => {
   });
 
   test('a REPORT whose 1,000th result alone is invalid is refused, naming it', () => {
-    const results = Array.from({ length: MAX_RESULTS_PER_REPORT }, (_, i) => (i === MAX_RESULTS_PER_REPORT - 1 ? { ...fullResult, bytes: -1 } : fullResult));
+    const results = Array.from({ length: MAX_RESULTS_PER_REPORT }, (_, i) =>
+      i === MAX_RESULTS_PER_REPORT - 1 ? { ...fullResult, bytes: -1 } : fullResult,
+    );
     const err = expectProtocolError(() => parseMessage(frameOf('REPORT', JSON.stringify({ results }))), ErrorCodes.badPayload);
     assert.match(err.message, /results\[999\]\.bytes/);
   });

@@ -2,16 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ProtocolError } from '../../src/errors.js';
 import { FrameDecoder, FrameType, type Frame, type Message, encodeMessage, parseMessage } from '../../src/protocol/index.js';
-import {
-  type Collected,
-  byteChunks,
-  decodeChunks,
-  fixtureFrames,
-  fixtureMessages,
-  fixtures,
-  mulberry32,
-  splitAt,
-} from './helpers.js';
+import { type Collected, byteChunks, decodeChunks, fixtureFrames, fixtureMessages, fixtures, mulberry32, splitAt } from './helpers.js';
 
 const stream = Buffer.concat(fixtureFrames);
 const largestFrame = Math.max(...fixtureFrames.map((f) => f.length));
@@ -181,7 +172,8 @@ describe('chunks in one reused buffer (the client reads through node onread)', (
   }
 
   test('detach() after each push: every message decodes as sent, at every chunk size', () => {
-    for (const size of [1, 2, 3, 5, 7, 16, 64, 1000]) assert.deepEqual(decodeThroughOneBuffer(size, true), fixtureMessages, `chunks of ${size}`);
+    for (const size of [1, 2, 3, 5, 7, 16, 64, 1000])
+      assert.deepEqual(decodeThroughOneBuffer(size, true), fixtureMessages, `chunks of ${size}`);
   });
 
   test('without detach() a reused buffer corrupts partial frames (what detach() is for)', () => {
@@ -191,8 +183,15 @@ describe('chunks in one reused buffer (the client reads through node onread)', (
 
 describe('streamed DATA payloads (an upload on the server: streamPayloads)', () => {
   const rand = mulberry32(0xda7a);
-  const payloads = [Buffer.from(Array.from({ length: 1000 }, () => Math.floor(rand() * 256))), Buffer.alloc(0), Buffer.from(Array.from({ length: 300 }, () => Math.floor(rand() * 256)))];
-  const after: Message[] = [{ type: 'DATA_END', bytes: 1300 }, { type: 'PING', seq: 7 }];
+  const payloads = [
+    Buffer.from(Array.from({ length: 1000 }, () => Math.floor(rand() * 256))),
+    Buffer.alloc(0),
+    Buffer.from(Array.from({ length: 300 }, () => Math.floor(rand() * 256))),
+  ];
+  const after: Message[] = [
+    { type: 'DATA_END', bytes: 1300 },
+    { type: 'PING', seq: 7 },
+  ];
   const wire = Buffer.concat([...payloads.map((payload) => encodeMessage({ type: 'DATA', payload })), ...after.map(encodeMessage)]);
   /** Each chunk in an ArrayBuffer of its own, so a part's `.buffer` says which chunk it views. */
   const own = (piece: Buffer) => {
@@ -241,7 +240,10 @@ describe('streamed DATA payloads (an upload on the server: streamPayloads)', () 
   test('the length limit still holds from the header, before any payload', () => {
     const decoder = new FrameDecoder({ maxFrameBytes: 100 });
     decoder.streamPayloads(FrameType.DATA);
-    assert.throws(() => [...decoder.push(encodeMessage({ type: 'DATA', payload: Buffer.alloc(101) }).subarray(0, 5))], (err: ProtocolError) => err.code === 'NETPROBE_FRAME_TOO_LARGE');
+    assert.throws(
+      () => [...decoder.push(encodeMessage({ type: 'DATA', payload: Buffer.alloc(101) }).subarray(0, 5))],
+      (err: ProtocolError) => err.code === 'NETPROBE_FRAME_TOO_LARGE',
+    );
   });
 
   test('a stream that ends inside a streamed frame is a protocol error', () => {
@@ -256,6 +258,9 @@ describe('streamed DATA payloads (an upload on the server: streamPayloads)', () 
     decoder.streamPayloads(FrameType.DATA);
     decoder.streamPayloads(undefined);
     const items = [...decoder.push(encodeMessage({ type: 'DATA', payload: Buffer.from('abc') }))];
-    assert.deepEqual(items.map((i) => i.kind), ['frame']);
+    assert.deepEqual(
+      items.map((i) => i.kind),
+      ['frame'],
+    );
   });
 });

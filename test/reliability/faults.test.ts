@@ -28,76 +28,108 @@ async function workDir(t: { after(fn: () => Promise<void>): void }): Promise<str
   return dir;
 }
 
-test(`SIGKILL the server ${KILLS} times at random moments under ${CLIENTS} clients: every measurement stored exactly once`, { timeout: 120_000 }, async (t) => {
-  const names = Array.from({ length: CLIENTS }, (_, i) => `c${i}`);
-  const pki = await makePki(names);
-  t.after(() => pki.cleanup());
-  const work = await workDir(t);
-  const store = join(work, 'results.db');
-  const port = await freePort();
-  const args = ['server', '--host', '127.0.0.1', '--port', String(port), '--ca', pki.ca, '--cert', pki.serverCert, '--key', pki.serverKey,
-    '--store', store, '--builtin-files', '16KiB', '--stats-interval', '0'];
-  const start = async (): Promise<ServerProcess> => {
-    const p = spawnCli(args, (l) => l.msg === 'listening' || Number(l.level) >= 50);
-    await p.waitFor((l) => l.msg === 'listening');
-    return p;
-  };
-  let server = await start();
-  t.after(() => void server.child.kill('SIGKILL'));
+test(
+  `SIGKILL the server ${KILLS} times at random moments under ${CLIENTS} clients: every measurement stored exactly once`,
+  { timeout: 120_000 },
+  async (t) => {
+    const names = Array.from({ length: CLIENTS }, (_, i) => `c${i}`);
+    const pki = await makePki(names);
+    t.after(() => pki.cleanup());
+    const work = await workDir(t);
+    const store = join(work, 'results.db');
+    const port = await freePort();
+    const args = [
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ca',
+      pki.ca,
+      '--cert',
+      pki.serverCert,
+      '--key',
+      pki.serverKey,
+      '--store',
+      store,
+      '--builtin-files',
+      '16KiB',
+      '--stats-interval',
+      '0',
+    ];
+    const start = async (): Promise<ServerProcess> => {
+      const p = spawnCli(args, (l) => l.msg === 'listening' || Number(l.level) >= 50);
+      await p.waitFor((l) => l.msg === 'listening');
+      return p;
+    };
+    let server = await start();
+    t.after(() => void server.child.kill('SIGKILL'));
 
-  const made = new Map<string, { client: string; result: Result }>();
-  const clients = await Promise.all(names.map(async (name) => new NetprobeClient(
-    {
-      servers: [{ host: '127.0.0.1', port }],
-      tls: await loadTlsMaterial({ ca: pki.ca, ...pki.clients[name]! }),
-      file: '16KiB',
-      schedule: { kind: 'interval', intervalMs: 400, jitter: 0.5 },
-      outboxPath: join(work, `${name}.outbox.db`),
-      reportBackoffBaseMs: 100,
-      reportBackoffMaxMs: 400,
-      serverRetryBaseMs: 100,
-      probe: { idlePings: 1, loadedPingIntervalMs: 0, timeouts: { connectMs: 1_000, tlsMs: 2_000, requestMs: 2_000, responseMs: 2_000, idleMs: 2_000, totalMs: 5_000 } },
-    },
-    { onResult: (result) => made.set(result.id, { client: name, result }) },
-  )));
-  const running = clients.map((c) => c.run());
+    const made = new Map<string, { client: string; result: Result }>();
+    const clients = await Promise.all(
+      names.map(
+        async (name) =>
+          new NetprobeClient(
+            {
+              servers: [{ host: '127.0.0.1', port }],
+              tls: await loadTlsMaterial({ ca: pki.ca, ...pki.clients[name]! }),
+              file: '16KiB',
+              schedule: { kind: 'interval', intervalMs: 400, jitter: 0.5 },
+              outboxPath: join(work, `${name}.outbox.db`),
+              reportBackoffBaseMs: 100,
+              reportBackoffMaxMs: 400,
+              serverRetryBaseMs: 100,
+              probe: {
+                idlePings: 1,
+                loadedPingIntervalMs: 0,
+                timeouts: { connectMs: 1_000, tlsMs: 2_000, requestMs: 2_000, responseMs: 2_000, idleMs: 2_000, totalMs: 5_000 },
+              },
+            },
+            { onResult: (result) => made.set(result.id, { client: name, result }) },
+          ),
+      ),
+    );
+    const running = clients.map((c) => c.run());
 
-  const kills: { atMs: number; made: number }[] = [];
-  const t0 = performance.now();
-  for (let i = 0; i < KILLS; i++) {
-    // Waiting for a random moment is the point here, not synchronisation.
-    await new Promise((r) => setTimeout(r, 600 + Math.random() * 900));
-    server.child.kill('SIGKILL');
-    assert.equal((await server.exited).signal, 'SIGKILL');
-    kills.push({ atMs: Math.round(performance.now() - t0), made: made.size });
-    server = await start();
-  }
-  await new Promise((r) => setTimeout(r, 800));
-  const outcomes = await Promise.all(clients.map((c) => c.stop()));
-  await Promise.all(running);
-  server.child.kill('SIGTERM');
-  assert.equal((await server.exited).code, 0);
+    const kills: { atMs: number; made: number }[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < KILLS; i++) {
+      // Waiting for a random moment is the point here, not synchronisation.
+      await new Promise((r) => setTimeout(r, 600 + Math.random() * 900));
+      server.child.kill('SIGKILL');
+      assert.equal((await server.exited).signal, 'SIGKILL');
+      kills.push({ atMs: Math.round(performance.now() - t0), made: made.size });
+      server = await start();
+    }
+    await new Promise((r) => setTimeout(r, 800));
+    const outcomes = await Promise.all(clients.map((c) => c.stop()));
+    await Promise.all(running);
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0);
 
-  const failed = [...made.values()].filter((m) => m.result.error !== null).length;
-  console.log(JSON.stringify({ kills, made: made.size, failedMeasurements: failed, unsent: outcomes.reduce((n, o) => n + o.remaining, 0) }));
-  assert.ok(failed > 0, 'measurements failed while the server was down (and are data too)');
-  for (const o of outcomes) assert.equal(o.remaining, 0, JSON.stringify(o.error));
+    const failed = [...made.values()].filter((m) => m.result.error !== null).length;
+    console.log(
+      JSON.stringify({ kills, made: made.size, failedMeasurements: failed, unsent: outcomes.reduce((n, o) => n + o.remaining, 0) }),
+    );
+    assert.ok(failed > 0, 'measurements failed while the server was down (and are data too)');
+    for (const o of outcomes) assert.equal(o.remaining, 0, JSON.stringify(o.error));
 
-  const db = new SqliteStore(store, { readonly: true });
-  t.after(() => db.close());
-  const stored = new Map<string, string>();
-  for await (const row of db.iterateResults()) {
-    assert.equal(stored.has(row.id), false, `${row.id} stored twice`);
-    stored.set(row.id, row.client);
-  }
-  assert.equal(stored.size, made.size, 'as many rows as measurements made');
-  for (const [id, m] of made) assert.equal(stored.get(id), m.client, `${id} made by ${m.client} is stored under its name`);
-  for (const name of names) {
-    const box = Outbox.open(join(work, `${name}.outbox.db`));
-    assert.equal(box.count(), 0);
-    box.close();
-  }
-});
+    const db = new SqliteStore(store, { readonly: true });
+    t.after(() => db.close());
+    const stored = new Map<string, string>();
+    for await (const row of db.iterateResults()) {
+      assert.equal(stored.has(row.id), false, `${row.id} stored twice`);
+      stored.set(row.id, row.client);
+    }
+    assert.equal(stored.size, made.size, 'as many rows as measurements made');
+    for (const [id, m] of made) assert.equal(stored.get(id), m.client, `${id} made by ${m.client} is stored under its name`);
+    for (const name of names) {
+      const box = Outbox.open(join(work, `${name}.outbox.db`));
+      assert.equal(box.count(), 0);
+      box.close();
+    }
+  },
+);
 
 /** A store whose commits wait at a gate, so a test can act while a REPORT is being committed. */
 function gatedStore(inner: Store): { store: Store; reached: Promise<void>; open(): void } {
@@ -123,13 +155,39 @@ test('SIGKILL a client while its REPORT is being committed: its outbox resends o
   t.after(() => sqlite.close());
   const gated = gatedStore(sqlite);
   const server = await startServer(
-    { host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: 'unused', builtinFiles: ['16KiB'], statsIntervalMs: 0 },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      ca: pki.ca,
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      store: 'unused',
+      builtinFiles: ['16KiB'],
+      statsIntervalMs: 0,
+    },
     { store: gated.store },
   );
   t.after(() => server.close(1000));
   const outbox = join(work, 'outbox.db');
-  const clientArgs = (count: number) => ['client', '--server', `127.0.0.1:${server.port}`, '--ca', pki.ca, '--cert', pki.clients.alice!.cert,
-    '--key', pki.clients.alice!.key, '--file', '16KiB', '--count', String(count), '--interval', '100ms', '--outbox', outbox];
+  const clientArgs = (count: number) => [
+    'client',
+    '--server',
+    `127.0.0.1:${server.port}`,
+    '--ca',
+    pki.ca,
+    '--cert',
+    pki.clients.alice!.cert,
+    '--key',
+    pki.clients.alice!.key,
+    '--file',
+    '16KiB',
+    '--count',
+    String(count),
+    '--interval',
+    '100ms',
+    '--outbox',
+    outbox,
+  ];
 
   const first = runCli(clientArgs(1));
   await gated.reached;
@@ -141,7 +199,10 @@ test('SIGKILL a client while its REPORT is being committed: its outbox resends o
   await server.context.committer.drain();
   // Committed, but the ACK never reached the dead client: the result is still in its outbox.
   const box = Outbox.open(outbox);
-  assert.deepEqual(box.peek(10).map((r) => r.id), madeFirst);
+  assert.deepEqual(
+    box.peek(10).map((r) => r.id),
+    madeFirst,
+  );
   box.close();
 
   const second = runCli(clientArgs(1));
@@ -161,12 +222,38 @@ test('a corrupt outbox file is moved aside with a clear message; the client goes
   const pki = await makePki(['alice']);
   t.after(() => pki.cleanup());
   const work = await workDir(t);
-  const server = await startServer({ host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(work, 'r.db'), builtinFiles: ['16KiB'], statsIntervalMs: 0 });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    ca: pki.ca,
+    cert: pki.serverCert,
+    key: pki.serverKey,
+    store: join(work, 'r.db'),
+    builtinFiles: ['16KiB'],
+    statsIntervalMs: 0,
+  });
   t.after(() => server.close(1000));
   const outbox = join(work, 'outbox.db');
   await writeFile(outbox, Buffer.concat([Buffer.from('SQLite format 3\u0000'), Buffer.alloc(4096, 0xa5)]));
-  const client = runCli(['client', '--server', `127.0.0.1:${server.port}`, '--ca', pki.ca, '--cert', pki.clients.alice!.cert,
-    '--key', pki.clients.alice!.key, '--file', '16KiB', '--count', '1', '--interval', '100ms', '--outbox', outbox]);
+  const client = runCli([
+    'client',
+    '--server',
+    `127.0.0.1:${server.port}`,
+    '--ca',
+    pki.ca,
+    '--cert',
+    pki.clients.alice!.cert,
+    '--key',
+    pki.clients.alice!.key,
+    '--file',
+    '16KiB',
+    '--count',
+    '1',
+    '--interval',
+    '100ms',
+    '--outbox',
+    outbox,
+  ]);
   assert.equal((await client.exited).code, 0, client.stderr.join('\n'));
   const moved = client.lines.find((l) => typeof l.msg === 'string' && l.msg.includes('is corrupt: moved it to'));
   assert.ok(moved, 'an error line names the corrupt outbox and where it went');

@@ -47,7 +47,11 @@ export interface ServerProcess {
 }
 
 /** `node dist/cli/index.js ARGS` in its own process group (test/helpers/children.ts), stdout parsed line by line. */
-export function spawnCli(args: readonly string[], keep: (line: LogLine) => boolean = () => true, env: NodeJS.ProcessEnv = {}): ServerProcess {
+export function spawnCli(
+  args: readonly string[],
+  keep: (line: LogLine) => boolean = () => true,
+  env: NodeJS.ProcessEnv = {},
+): ServerProcess {
   const child = spawnChild(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: LogLine[] = [];
   const levels = new Map<number, number>();

@@ -58,18 +58,37 @@ interface Setup {
   material: TlsMaterial;
 }
 
-async function slowServer(t: { after(fn: () => Promise<void>): void }, { pki, work }: Setup, name: string, timeoutMs: number): Promise<RunningServer> {
+async function slowServer(
+  t: { after(fn: () => Promise<void>): void },
+  { pki, work }: Setup,
+  name: string,
+  timeoutMs: number,
+): Promise<RunningServer> {
   const server = await startServer({
-    host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(work, `${name}.db`),
-    builtinFiles: ['64KiB'], statsIntervalMs: 0, handshakeTimeoutMs: timeoutMs, frameTimeoutMs: timeoutMs,
-    idleTimeoutMs: timeoutMs + 1_000, maxConnections: MAX_CONNECTIONS, maxConnectionsPerClient: 400,
+    host: '127.0.0.1',
+    port: 0,
+    ca: pki.ca,
+    cert: pki.serverCert,
+    key: pki.serverKey,
+    store: join(work, `${name}.db`),
+    builtinFiles: ['64KiB'],
+    statsIntervalMs: 0,
+    handshakeTimeoutMs: timeoutMs,
+    frameTimeoutMs: timeoutMs,
+    idleTimeoutMs: timeoutMs + 1_000,
+    maxConnections: MAX_CONNECTIONS,
+    maxConnectionsPerClient: 400,
   });
   t.after(() => server.close(500));
   return server;
 }
 
 /** Opens the 500 slow peers and waits until the server counts them all; `openMs` is how long that took. */
-async function openPeers(t: { after(fn: () => void): void }, server: RunningServer, material: TlsMaterial): Promise<{ peers: Peer[]; openMs: number }> {
+async function openPeers(
+  t: { after(fn: () => void): void },
+  server: RunningServer,
+  material: TlsMaterial,
+): Promise<{ peers: Peer[]; openMs: number }> {
   const peers: Peer[] = [];
   const timers = new Set<NodeJS.Timeout>();
   t.after(() => {
@@ -146,82 +165,105 @@ async function openPeers(t: { after(fn: () => void): void }, server: RunningServ
   return { peers, openMs: performance.now() - startedAt };
 }
 
-test('500 slow and idle peers are reclaimed by the timeouts; the limit holds; an honest client keeps measuring', { timeout: 180_000 }, async (t) => {
-  const pki = await makePki(['honest', 'slow']);
-  const work = await mkdtemp(join(tmpdir(), 'netprobe-slow-'));
-  t.after(async () => {
-    await rm(work, { recursive: true, force: true });
-    await pki.cleanup();
-  });
-  const setup: Setup = { pki, work, material: await loadTlsMaterial({ ca: pki.ca, ...pki.clients.slow! }) };
+test(
+  '500 slow and idle peers are reclaimed by the timeouts; the limit holds; an honest client keeps measuring',
+  { timeout: 180_000 },
+  async (t) => {
+    const pki = await makePki(['honest', 'slow']);
+    const work = await mkdtemp(join(tmpdir(), 'netprobe-slow-'));
+    t.after(async () => {
+      await rm(work, { recursive: true, force: true });
+      await pki.cleanup();
+    });
+    const setup: Setup = { pki, work, material: await loadTlsMaterial({ ca: pki.ca, ...pki.clients.slow! }) };
 
-  // 1. Timeouts beyond the test: the limit and an honest client, with every slow peer connected.
-  const holding = await slowServer(t, setup, 'holding', NEVER_MS);
-  const { metrics } = holding.context;
-  const refused: string[] = [];
-  holding.context.events.on('connectionRefused', ({ reason }) => refused.push(reason));
-  const { peers: held, openMs } = await openPeers(t, holding, setup.material);
-  const attackers = held.length;
-  let peakSockets = metrics.sockets;
+    // 1. Timeouts beyond the test: the limit and an honest client, with every slow peer connected.
+    const holding = await slowServer(t, setup, 'holding', NEVER_MS);
+    const { metrics } = holding.context;
+    const refused: string[] = [];
+    holding.context.events.on('connectionRefused', ({ reason }) => refused.push(reason));
+    const { peers: held, openMs } = await openPeers(t, holding, setup.material);
+    const attackers = held.length;
+    let peakSockets = metrics.sockets;
 
-  // The limit: 100 more connections, of which only MAX_CONNECTIONS - 500 fit.
-  const extra: net.Socket[] = [];
-  await Promise.all(Array.from({ length: 100 }, () => new Promise<void>((resolve) => {
-    const s = net.connect(holding.port, '127.0.0.1');
-    extra.push(s);
-    s.on('error', () => undefined);
-    s.once('connect', () => resolve());
-  })));
-  await until(() => refused.filter((r) => r === 'max_connections').length + (metrics.sockets - attackers) >= 100, 'each extra connection is accepted or refused');
-  peakSockets = Math.max(peakSockets, metrics.sockets);
-  assert.equal(metrics.sockets, MAX_CONNECTIONS, 'accepted up to the limit');
-  assert.equal(refused.filter((r) => r === 'max_connections').length, 100 - (MAX_CONNECTIONS - attackers));
-  for (const s of extra) s.destroy();
-  await until(() => metrics.sockets <= attackers, 'the extra connections are gone');
-  assert.ok(peakSockets <= MAX_CONNECTIONS);
+    // The limit: 100 more connections, of which only MAX_CONNECTIONS - 500 fit.
+    const extra: net.Socket[] = [];
+    await Promise.all(
+      Array.from(
+        { length: 100 },
+        () =>
+          new Promise<void>((resolve) => {
+            const s = net.connect(holding.port, '127.0.0.1');
+            extra.push(s);
+            s.on('error', () => undefined);
+            s.once('connect', () => resolve());
+          }),
+      ),
+    );
+    await until(
+      () => refused.filter((r) => r === 'max_connections').length + (metrics.sockets - attackers) >= 100,
+      'each extra connection is accepted or refused',
+    );
+    peakSockets = Math.max(peakSockets, metrics.sockets);
+    assert.equal(metrics.sockets, MAX_CONNECTIONS, 'accepted up to the limit');
+    assert.equal(refused.filter((r) => r === 'max_connections').length, 100 - (MAX_CONNECTIONS - attackers));
+    for (const s of extra) s.destroy();
+    await until(() => metrics.sockets <= attackers, 'the extra connections are gone');
+    assert.ok(peakSockets <= MAX_CONNECTIONS);
 
-  // Meanwhile an honest client measures and reports, with every slow peer still connected.
-  const client = new NetprobeClient({
-    servers: [{ host: '127.0.0.1', port: holding.port }], tls: await loadTlsMaterial({ ca: pki.ca, ...pki.clients.honest! }),
-    file: '64KiB', schedule: { kind: 'interval', intervalMs: 1_000, jitter: 0 }, outboxPath: join(work, 'outbox.db'),
-    probe: { idlePings: 2, loadedPingIntervalMs: 50 },
-  });
-  t.after(() => client.stop());
-  for (let i = 0; i < 5; i++) {
-    const [result] = await client.measure();
-    assert.equal(result?.error, null, JSON.stringify(result?.error));
-  }
-  const flushed = await client.flush();
-  assert.equal(flushed.error, null);
-  assert.equal(flushed.remaining, 0);
-  assert.equal(held.filter((p) => p.closedAt === undefined).length, attackers, 'the honest client measured while every slow peer was connected');
-  for (const p of held) p.socket.destroy();
-
-  // 2. Short timeouts, at least twice the time opening the peers took on this machine just now.
-  const timeoutMs = Math.max(MIN_TIMEOUT_MS, Math.ceil(2 * openMs));
-  const reclaiming = await slowServer(t, setup, 'reclaiming', timeoutMs);
-  const { peers, openMs: reopenMs } = await openPeers(t, reclaiming, setup.material);
-  t.diagnostic(`opening 500 peers took ${Math.round(openMs)} ms, then ${Math.round(reopenMs)} ms; timeouts ${timeoutMs} ms`);
-
-  // Every slow peer is reclaimed by its timeout, not earlier: at least the timeout after it started
-  // connecting, at most the timeout (plus lateness) after its set-up was done. A timer may fire late
-  // on a busy machine; later than the time opening the peers took (or 3 s) means it was not armed.
-  await until(() => peers.every((p) => p.closedAt !== undefined), 'every slow peer is closed', 4 * timeoutMs + 60_000);
-  const slack = Math.max(3_000, openMs, reopenMs);
-  const check = (kind: Kind, timerMs: number, startsWithinMs = 0) => {
-    for (const p of peers.filter((x) => x.kind === kind)) {
-      const [lived, sinceReady] = [p.closedAt! - p.openedAt, p.closedAt! - p.readyAt!];
-      assert.ok(lived >= timerMs - 100 && sinceReady < timerMs + startsWithinMs + slack,
-        `${kind} lived ${Math.round(lived)} ms, ${Math.round(sinceReady)} ms after its set-up (timeout ${timerMs} ms, slack ${Math.round(slack)} ms)`);
+    // Meanwhile an honest client measures and reports, with every slow peer still connected.
+    const client = new NetprobeClient({
+      servers: [{ host: '127.0.0.1', port: holding.port }],
+      tls: await loadTlsMaterial({ ca: pki.ca, ...pki.clients.honest! }),
+      file: '64KiB',
+      schedule: { kind: 'interval', intervalMs: 1_000, jitter: 0 },
+      outboxPath: join(work, 'outbox.db'),
+      probe: { idlePings: 2, loadedPingIntervalMs: 50 },
+    });
+    t.after(() => client.stop());
+    for (let i = 0; i < 5; i++) {
+      const [result] = await client.measure();
+      assert.equal(result?.error, null, JSON.stringify(result?.error));
     }
-  };
-  check('silentTcp', timeoutMs);
-  check('dribbleHello', timeoutMs);
-  // The frame timer starts with the first byte of the dribbled frame, a second after the handshake.
-  check('dribbleFrame', timeoutMs, 1_000);
-  check('idleAfterHello', timeoutMs + 1_000);
-  for (const p of peers.filter((x) => x.kind === 'dribbleFrame' || x.kind === 'idleAfterHello')) assert.equal(p.error, 'NETPROBE_TIMEOUT');
-  const m = reclaiming.context.metrics;
-  await until(() => m.sockets === 0 && m.openConnections === 0, 'the server holds no connection');
-  assert.ok(m.handshakeFailures >= PEERS.silentTcp + PEERS.dribbleHello, 'handshake timeouts are counted');
-});
+    const flushed = await client.flush();
+    assert.equal(flushed.error, null);
+    assert.equal(flushed.remaining, 0);
+    assert.equal(
+      held.filter((p) => p.closedAt === undefined).length,
+      attackers,
+      'the honest client measured while every slow peer was connected',
+    );
+    for (const p of held) p.socket.destroy();
+
+    // 2. Short timeouts, at least twice the time opening the peers took on this machine just now.
+    const timeoutMs = Math.max(MIN_TIMEOUT_MS, Math.ceil(2 * openMs));
+    const reclaiming = await slowServer(t, setup, 'reclaiming', timeoutMs);
+    const { peers, openMs: reopenMs } = await openPeers(t, reclaiming, setup.material);
+    t.diagnostic(`opening 500 peers took ${Math.round(openMs)} ms, then ${Math.round(reopenMs)} ms; timeouts ${timeoutMs} ms`);
+
+    // Every slow peer is reclaimed by its timeout, not earlier: at least the timeout after it started
+    // connecting, at most the timeout (plus lateness) after its set-up was done. A timer may fire late
+    // on a busy machine; later than the time opening the peers took (or 3 s) means it was not armed.
+    await until(() => peers.every((p) => p.closedAt !== undefined), 'every slow peer is closed', 4 * timeoutMs + 60_000);
+    const slack = Math.max(3_000, openMs, reopenMs);
+    const check = (kind: Kind, timerMs: number, startsWithinMs = 0) => {
+      for (const p of peers.filter((x) => x.kind === kind)) {
+        const [lived, sinceReady] = [p.closedAt! - p.openedAt, p.closedAt! - p.readyAt!];
+        assert.ok(
+          lived >= timerMs - 100 && sinceReady < timerMs + startsWithinMs + slack,
+          `${kind} lived ${Math.round(lived)} ms, ${Math.round(sinceReady)} ms after its set-up (timeout ${timerMs} ms, slack ${Math.round(slack)} ms)`,
+        );
+      }
+    };
+    check('silentTcp', timeoutMs);
+    check('dribbleHello', timeoutMs);
+    // The frame timer starts with the first byte of the dribbled frame, a second after the handshake.
+    check('dribbleFrame', timeoutMs, 1_000);
+    check('idleAfterHello', timeoutMs + 1_000);
+    for (const p of peers.filter((x) => x.kind === 'dribbleFrame' || x.kind === 'idleAfterHello'))
+      assert.equal(p.error, 'NETPROBE_TIMEOUT');
+    const m = reclaiming.context.metrics;
+    await until(() => m.sockets === 0 && m.openConnections === 0, 'the server holds no connection');
+    assert.ok(m.handshakeFailures >= PEERS.silentTcp + PEERS.dribbleHello, 'handshake timeouts are counted');
+  },
+);

@@ -8,20 +8,27 @@ import { test } from 'node:test';
 import { runSoak } from '../../bench/soak.js';
 import { sized } from '../helpers/suite.js';
 
-const SIZE = sized({ quick: { clients: 100, durationMs: 5_000, intervalMs: 1_000 }, long: { clients: 1_000, durationMs: 60_000, intervalMs: 30_000 } });
-
-test(`soak: ${SIZE.clients} concurrent clients for ${SIZE.durationMs / 1000} s: zero lost results, zero server errors, server RSS flat`, { timeout: sized({ quick: 120_000, long: 600_000 }) }, async () => {
-  const r = await runSoak(SIZE);
-  const { rssMiB, ...summary } = r;
-  console.log(JSON.stringify({ ...summary, rssMiB: rssMiB.filter((_, i) => i % 2 === 0) }));
-  // On a loaded 2-core machine fewer runs happen than the schedule asks, but every client must have
-  // measured: the claims are about loss and errors, not speed.
-  assert.ok(r.measurements >= SIZE.clients, `${r.measurements} measurements`);
-  assert.equal(r.lost, 0);
-  assert.equal(r.unexpected, 0);
-  assert.equal(r.unsent, 0);
-  assert.equal(r.serverErrorLines, 0);
-  assert.deepEqual(r.failureCodes, {}, 'no measurement failed');
-  assert.ok(r.rssLateMaxMiB - r.rssEarlyMaxMiB < 64, `RSS ${r.rssEarlyMaxMiB} → ${r.rssLateMaxMiB} MiB`);
-  assert.ok(r.pass);
+const SIZE = sized({
+  quick: { clients: 100, durationMs: 5_000, intervalMs: 1_000 },
+  long: { clients: 1_000, durationMs: 60_000, intervalMs: 30_000 },
 });
+
+test(
+  `soak: ${SIZE.clients} concurrent clients for ${SIZE.durationMs / 1000} s: zero lost results, zero server errors, server RSS flat`,
+  { timeout: sized({ quick: 120_000, long: 600_000 }) },
+  async () => {
+    const r = await runSoak(SIZE);
+    const { rssMiB, ...summary } = r;
+    console.log(JSON.stringify({ ...summary, rssMiB: rssMiB.filter((_, i) => i % 2 === 0) }));
+    // On a loaded 2-core machine fewer runs happen than the schedule asks, but every client must have
+    // measured: the claims are about loss and errors, not speed.
+    assert.ok(r.measurements >= SIZE.clients, `${r.measurements} measurements`);
+    assert.equal(r.lost, 0);
+    assert.equal(r.unexpected, 0);
+    assert.equal(r.unsent, 0);
+    assert.equal(r.serverErrorLines, 0);
+    assert.deepEqual(r.failureCodes, {}, 'no measurement failed');
+    assert.ok(r.rssLateMaxMiB - r.rssEarlyMaxMiB < 64, `RSS ${r.rssEarlyMaxMiB} → ${r.rssLateMaxMiB} MiB`);
+    assert.ok(r.pass);
+  },
+);

@@ -19,12 +19,24 @@ import { makePki, type TestPki } from '../helpers/pki.js';
 import { WireClient, sampleResult } from '../helpers/wire.js';
 import { captureLogs } from '../security/helpers.js';
 
-async function setup(t: { after(fn: () => unknown): void }): Promise<{ pki: TestPki; work: string; server: RunningServer; logs: ReturnType<typeof captureLogs> }> {
+async function setup(t: {
+  after(fn: () => unknown): void;
+}): Promise<{ pki: TestPki; work: string; server: RunningServer; logs: ReturnType<typeof captureLogs> }> {
   const pki = await makePki(['alice']);
   const work = await mkdtemp(join(tmpdir(), 'netprobe-store-'));
   const logs = captureLogs();
   const server = await startServer(
-    { host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(work, 'results.db'), builtinFiles: ['16KiB'], statsIntervalMs: 0, storeBusyTimeoutMs: 100 },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      ca: pki.ca,
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      store: join(work, 'results.db'),
+      builtinFiles: ['16KiB'],
+      statsIntervalMs: 0,
+      storeBusyTimeoutMs: 100,
+    },
     { logger: logs.logger },
   );
   t.after(async () => {
@@ -40,8 +52,12 @@ test('database locked by another writer: ERROR NETPROBE_STORAGE, results kept in
   const made: Result[] = [];
   const client = new NetprobeClient(
     {
-      servers: [{ host: '127.0.0.1', port: server.port }], tls: await loadTlsMaterial({ ca: pki.ca, ...pki.clients.alice! }), file: '16KiB',
-      schedule: { kind: 'interval', intervalMs: 60_000, jitter: 0 }, outboxPath: join(work, 'outbox.db'), reportBackoffBaseMs: 60_000,
+      servers: [{ host: '127.0.0.1', port: server.port }],
+      tls: await loadTlsMaterial({ ca: pki.ca, ...pki.clients.alice! }),
+      file: '16KiB',
+      schedule: { kind: 'interval', intervalMs: 60_000, jitter: 0 },
+      outboxPath: join(work, 'outbox.db'),
+      reportBackoffBaseMs: 60_000,
       probe: { idlePings: 1, loadedPingIntervalMs: 0 },
     },
     { onResult: (r) => made.push(r) },

@@ -23,8 +23,16 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 import { ROOT, requireTool, tempDir } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 test('report in Chromium: no errors, every chart drawn, headline matches summary.json, SVG files parse', async (t) => {
   const executablePath = await requireTool(CHROMIUM, 'install the Debian chromium package to run the browser test');
@@ -35,8 +43,15 @@ test('report in Chromium: no errors, every chart drawn, headline matches summary
   const dir = await tempDir(t);
   // 12 s real = 2 simulated days of an evening-peak fleet.
   const sim = await runSimulation({
-    profile: BUILTIN_PROFILES['evening-peak']!, clients: 14, durationMs: 12_000, dayMs: 6_000, seed: 3, outDir: join(dir, 'sim'),
-    store: join(dir, 'netprobe.db'), file: '64KiB', peakRatePerHour: 4,
+    profile: BUILTIN_PROFILES['evening-peak']!,
+    clients: 14,
+    durationMs: 12_000,
+    dayMs: 6_000,
+    seed: 3,
+    outDir: join(dir, 'sim'),
+    store: join(dir, 'netprobe.db'),
+    file: '64KiB',
+    peakRatePerHour: 4,
   });
   assert.equal(sim.missing, 0);
   // The simulator measures downloads of 64 KiB, too short for loaded PINGs: every third result again
@@ -46,7 +61,13 @@ test('report in Chromium: no errors, every chart drawn, headline matches summary
   let n = 0;
   for await (const r of writable.iterateResults({})) {
     if (n++ % 3 !== 0) continue;
-    extra.push({ ...r, id: randomUUID(), direction: 'upload', throughputMbps: r.throughputMbps === null ? null : r.throughputMbps / 4, sha256Ok: null });
+    extra.push({
+      ...r,
+      id: randomUUID(),
+      direction: 'upload',
+      throughputMbps: r.throughputMbps === null ? null : r.throughputMbps / 4,
+      sha256Ok: null,
+    });
     if (r.error === null) extra.push({ ...r, id: randomUUID(), rpm: 500 + (n % 7) * 300, rpmProbes: 20 });
   }
   await writable.insertResults([extra]);
@@ -55,7 +76,11 @@ test('report in Chromium: no errors, every chart drawn, headline matches summary
   t.after(() => store.close());
   const out = join(dir, 'report');
   const report = await writeReport(store, { outDir: out, timeZone: 'Europe/Berlin' });
-  assert.deepEqual(report.charts, CHARTS.map((c) => c.name), 'the simulated fleet gives every chart data');
+  assert.deepEqual(
+    report.charts,
+    CHARTS.map((c) => c.name),
+    'the simulated fleet gives every chart data',
+  );
   const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as AnalysisSummary;
 
   const browser = await chromium.launch({ executablePath, args: ARGS });
@@ -80,7 +105,10 @@ test('report in Chromium: no errors, every chart drawn, headline matches summary
   assert.equal(await attr('#most-congested-hour', 'data-hour'), String(summary.mostCongestedHour.hour ?? ''));
   assert.equal(await attr('#network-episodes', 'data-count'), String(summary.networkEpisodes.length));
   const worst = await page.locator('#worst-clients li').evaluateAll((items) => items.map((li) => li.getAttribute('data-client')));
-  assert.deepEqual(worst, worstClients(summary).map((w) => w.client));
+  assert.deepEqual(
+    worst,
+    worstClients(summary).map((w) => w.client),
+  );
   if (summary.busiestHour.hour !== null) {
     const hh = String(summary.busiestHour.hour).padStart(2, '0');
     assert.match(await page.locator('#busiest-hour .big').innerText(), new RegExp(`^${hh}:00`));
@@ -102,7 +130,12 @@ test('report in Chromium: no errors, every chart drawn, headline matches summary
 
   // The chart files parse as SVG documents.
   const files = await Promise.all(CHARTS.map((c) => readFile(join(out, 'charts', `${c.name}.svg`), 'utf8')));
-  type Parser = new () => { parseFromString(text: string, type: string): { documentElement: { nodeName: string }; getElementsByTagName(name: string): { length: number } } };
+  type Parser = new () => {
+    parseFromString(
+      text: string,
+      type: string,
+    ): { documentElement: { nodeName: string }; getElementsByTagName(name: string): { length: number } };
+  };
   const parsed = await page.evaluate((texts) => {
     const { DOMParser } = globalThis as unknown as { DOMParser: Parser };
     return texts.map((text) => {
@@ -110,13 +143,18 @@ test('report in Chromium: no errors, every chart drawn, headline matches summary
       return doc.getElementsByTagName('parsererror').length === 0 ? doc.documentElement.nodeName : 'parsererror';
     });
   }, files);
-  assert.deepEqual(parsed, CHARTS.map(() => 'svg'));
+  assert.deepEqual(
+    parsed,
+    CHARTS.map(() => 'svg'),
+  );
 
   // The PNG files decode, at twice the SVG's size.
   for (const [i, chart] of CHARTS.entries()) {
     const png = (await readFile(join(out, 'charts', `${chart.name}.png`))).toString('base64');
     const size = await page.evaluate(async (src) => {
-      const { Image } = globalThis as unknown as { Image: new () => { src: string; decode(): Promise<void>; naturalWidth: number; naturalHeight: number } };
+      const { Image } = globalThis as unknown as {
+        Image: new () => { src: string; decode(): Promise<void>; naturalWidth: number; naturalHeight: number };
+      };
       const img = new Image();
       img.src = src;
       await img.decode();

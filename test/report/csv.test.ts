@@ -12,7 +12,21 @@ import { RESULT_CSV_COLUMNS, textCell } from '../../src/store/results-csv.js';
 import { writeResultsCsvSqlite } from '../../src/store/sqlite-csv.js';
 import { HOUR, T0, fleet, parseCsv, random, storeWith, tempDir } from './helpers.js';
 
-const NASTY = ['=HYPERLINK("http://x")', 'rec\x1e=sep', 'unit\x1f-sep', '+1', '-2', '@SUM(A1)', '\tTAB', 'a,b', 'say "hi"', 'two\nlines', 'cr\rhere', 'plain', 'ünïcødé ✓'];
+const NASTY = [
+  '=HYPERLINK("http://x")',
+  'rec\x1e=sep',
+  'unit\x1f-sep',
+  '+1',
+  '-2',
+  '@SUM(A1)',
+  '\tTAB',
+  'a,b',
+  'say "hi"',
+  'two\nlines',
+  'cr\rhere',
+  'plain',
+  'ünïcødé ✓',
+];
 
 test('text cells: quoted when needed, formula starts defused with an apostrophe', () => {
   assert.equal(textCell('plain'), 'plain');

@@ -24,9 +24,13 @@ const timeLabels = (svg: string) => [...svg.matchAll(/>(\d\d:\d\d(:\d\d)?)</g)].
 test('a 90-second run yields throughput and latency charts with a line of ≥ 5 points and time labels', async (t) => {
   const measures: Measure[] = [];
   for (const [c, client] of ['alice', 'bob'].entries()) {
-    for (let at = T0 + c * 1_000; at < T0 + 90_000; at += 5_000) measures.push({ client, at, mbps: 80 + 10 * c + (at % 7), responseMs: 10 + (at % 5) });
+    for (let at = T0 + c * 1_000; at < T0 + 90_000; at += 5_000)
+      measures.push({ client, at, mbps: 80 + 10 * c + (at % 7), responseMs: 10 + (at % 5) });
   }
-  const { store } = await storeWith(t, measures.sort((a, b) => a.at - b.at));
+  const { store } = await storeWith(
+    t,
+    measures.sort((a, b) => a.at - b.at),
+  );
   const out = join(await tempDir(t), 'report');
   const report = await writeReport(store, { outDir: out, timeZone: 'UTC' });
   for (const chart of ['throughput', 'latency-smoke']) {
@@ -34,7 +38,10 @@ test('a 90-second run yields throughput and latency charts with a line of ≥ 5 
     const svg = await readFile(join(out, 'charts', `${chart}.svg`), 'utf8');
     checkXml(svg);
     const lines = linePoints(svg);
-    assert.ok(lines.some((n) => n >= 5), `${chart}: a line with ≥ 5 points (lines: ${JSON.stringify(lines)})`);
+    assert.ok(
+      lines.some((n) => n >= 5),
+      `${chart}: a line with ≥ 5 points (lines: ${JSON.stringify(lines)})`,
+    );
     assert.ok(timeLabels(svg).length >= 2, `${chart}: the time axis is labelled (${timeLabels(svg).join(', ')})`);
   }
 });

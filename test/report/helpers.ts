@@ -45,7 +45,7 @@ export function stored(m: Measure): StoredResult {
       idleRttMs: m.idleRttMs === undefined ? 8 : m.idleRttMs,
       loadedRttMs: m.loadedRttMs === undefined ? 30 : m.loadedRttMs,
       // RPM as the probe computes it from one loaded RTT (every probe alike: the trimmed mean is it).
-      rpm: failed ? null : Math.round(60_000 / (m.loadedRttMs === undefined ? 30 : m.loadedRttMs ?? Infinity)) || null,
+      rpm: failed ? null : Math.round(60_000 / (m.loadedRttMs === undefined ? 30 : (m.loadedRttMs ?? Infinity))) || null,
       rpmProbes: 20,
       sha256Ok: failed ? null : true,
       error: failed ? { code: 'NETPROBE_TIMEOUT', message: 'timed out after 30 s' } : null,
@@ -127,7 +127,8 @@ export function pngSize(png: Buffer): { width: number; height: number } {
 export function checkXml(xml: string): Map<string, number> {
   const names = new Map<string, number>();
   const stack: string[] = [];
-  const token = /<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<\/?([A-Za-z_][\w:.-]*)((?:\s+[A-Za-z_][\w:.-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|<|&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[\da-fA-F]+);)/g;
+  const token =
+    /<!\[CDATA\[[\s\S]*?\]\]>|<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<\/?([A-Za-z_][\w:.-]*)((?:\s+[A-Za-z_][\w:.-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|<|&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[\da-fA-F]+);)/g;
   let roots = 0;
   for (const m of xml.matchAll(token)) {
     const [text, name, , selfClosing] = m;

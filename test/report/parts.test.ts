@@ -33,7 +33,10 @@ test('LogHistogram: quantiles within 2 % of the exact ones; removing values is e
   }
   const cdf = h.cdf();
   assert.equal(cdf[cdf.length - 1]![1], 1);
-  assert.ok(cdf.every(([, share], i) => i === 0 || share >= cdf[i - 1]![1]), 'CDF rises');
+  assert.ok(
+    cdf.every(([, share], i) => i === 0 || share >= cdf[i - 1]![1]),
+    'CDF rises',
+  );
   const other = new LogHistogram();
   other.addAll(values.slice(0, 500));
   const copy = new LogHistogram();
@@ -58,7 +61,9 @@ test('cdfOfSorted: 201 points from the minimum to the maximum', () => {
   assert.deepEqual(cdf[200], [100, 1]);
 });
 
-function summaryWith(clients: { client: string; episodes?: [number, number][]; failureRate?: number; median?: number; silent?: boolean }[]): AnalysisSummary {
+function summaryWith(
+  clients: { client: string; episodes?: [number, number][]; failureRate?: number; median?: number; silent?: boolean }[],
+): AnalysisSummary {
   return {
     thresholds: DEFAULT_THRESHOLDS,
     clients: clients.map((c) => ({
@@ -69,7 +74,9 @@ function summaryWith(clients: { client: string; episodes?: [number, number][]; f
       baseline: { throughputMbps: 100 },
       schedule: { silent: c.silent ?? false },
     })),
-    episodes: clients.flatMap((c) => (c.episodes ?? []).map(([start, ms]) => ({ client: c.client, start: new Date(start).toISOString(), durationMs: ms }))),
+    episodes: clients.flatMap((c) =>
+      (c.episodes ?? []).map(([start, ms]) => ({ client: c.client, start: new Date(start).toISOString(), durationMs: ms })),
+    ),
   } as unknown as AnalysisSummary;
 }
 
@@ -82,8 +89,14 @@ test('clients are ranked worst first: time in episodes, then failures, then spee
     { client: 'briefly', episodes: [[0, HOUR]] },
     { client: 'gone', silent: true },
   ]);
-  assert.deepEqual(rankClients(s).map((r) => r.client), ['congested', 'briefly', 'flaky', 'slowish', 'fine', 'gone']);
-  assert.deepEqual(worstClients(s).map((r) => r.client), ['congested', 'briefly', 'flaky', 'gone']);
+  assert.deepEqual(
+    rankClients(s).map((r) => r.client),
+    ['congested', 'briefly', 'flaky', 'slowish', 'fine', 'gone'],
+  );
+  assert.deepEqual(
+    worstClients(s).map((r) => r.client),
+    ['congested', 'briefly', 'flaky', 'gone'],
+  );
   assert.deepEqual(featuredClients(s, 6).others, []);
   assert.deepEqual(featuredClients(s, 4), { clients: ['congested', 'briefly', 'flaky'], others: ['fine', 'gone', 'slowish'] });
 });
@@ -91,12 +104,20 @@ test('clients are ranked worst first: time in episodes, then failures, then spee
 test('html escapes every interpolated value; nested html passes through', () => {
   const name = `<b onmouseover="x">&'`;
   assert.equal(escapeHtml(name), '&lt;b onmouseover=&quot;x&quot;&gt;&amp;&#39;');
-  assert.equal(html`<td title="${name}">${[html`<i>${name}</i>`, 3, null, false]}</td>`.text, `<td title="${escapeHtml(name)}"><i>${escapeHtml(name)}</i>3</td>`);
+  assert.equal(
+    html`<td title="${name}">${[html`<i>${name}</i>`, 3, null, false]}</td>`.text,
+    `<td title="${escapeHtml(name)}"><i>${escapeHtml(name)}</i>3</td>`,
+  );
 });
 
 test('checkSvg refuses active SVG, not text that looks like it', () => {
   checkSvg('<svg><text>&lt;script&gt; onload=1 javascript:x</text></svg>', 'ok');
-  for (const bad of ['<svg><script>x</script></svg>', '<svg><g onload="x"></g></svg>', '<svg><a href="javascript:x"></a></svg>', '<svg><foreignObject/></svg>']) {
+  for (const bad of [
+    '<svg><script>x</script></svg>',
+    '<svg><g onload="x"></g></svg>',
+    '<svg><a href="javascript:x"></a></svg>',
+    '<svg><foreignObject/></svg>',
+  ]) {
     assert.throws(() => checkSvg(bad, 'bad'), /active/);
   }
 });
@@ -131,6 +152,16 @@ test('every chart builder returns null when there is nothing to draw', () => {
     busiestHour: { hour: null },
     mostCongestedHour: { hour: null },
   } as unknown as AnalysisSummary;
-  const data = { smokeBucketMs: HOUR, latency: [], smoke: [], weekdayHour: Array.from({ length: 168 }, () => ({ relative: null, results: 0 })) };
-  for (const spec of CHARTS) assert.equal(spec.build({ summary, data, featured: { clients: [], others: [] }, clock: new LocalClock([{ fromMs: 0, offsetMs: 0 }]) }), null, spec.name);
+  const data = {
+    smokeBucketMs: HOUR,
+    latency: [],
+    smoke: [],
+    weekdayHour: Array.from({ length: 168 }, () => ({ relative: null, results: 0 })),
+  };
+  for (const spec of CHARTS)
+    assert.equal(
+      spec.build({ summary, data, featured: { clients: [], others: [] }, clock: new LocalClock([{ fromMs: 0, offsetMs: 0 }]) }),
+      null,
+      spec.name,
+    );
 });

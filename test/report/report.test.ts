@@ -21,16 +21,27 @@ test('a report holds every file: page, summary.json equal to the analysis, resul
   const names = ['alice-lab', 'bob-office', 'carol-home', HOSTILE];
   // Uploads too (every other download time, at a quarter of the rate): the upload chart draws them.
   const downloads = fleet(names, 3);
-  const uploads = downloads.filter((_, i) => i % 2 === 0).map((m) => ({ ...m, at: m.at + 1_000, mbps: (m.mbps ?? 100) / 4, overrides: { direction: 'upload' as const, sha256Ok: null } }));
+  const uploads = downloads
+    .filter((_, i) => i % 2 === 0)
+    .map((m) => ({ ...m, at: m.at + 1_000, mbps: (m.mbps ?? 100) / 4, overrides: { direction: 'upload' as const, sha256Ok: null } }));
   const { store } = await storeWith(t, [...downloads, ...uploads]);
   const out = await tempDir(t);
   const stages = new Set<string>();
   const report = await writeReport(store, { outDir: out, timeZone: 'Europe/Berlin', pngScale: 2, onProgress: (p) => stages.add(p.stage) });
 
   assert.deepEqual([...stages], ['analyse', 'data', 'charts', 'page']);
-  assert.deepEqual(report.charts, CHARTS.map((c) => c.name), 'every chart has data');
+  assert.deepEqual(
+    report.charts,
+    CHARTS.map((c) => c.name),
+    'every chart has data',
+  );
   const files = new Set(report.files.map((f) => f.path));
-  for (const name of ['index.html', 'summary.json', 'results.csv', ...CHARTS.flatMap((c) => [`charts/${c.name}.svg`, `charts/${c.name}.png`])]) {
+  for (const name of [
+    'index.html',
+    'summary.json',
+    'results.csv',
+    ...CHARTS.flatMap((c) => [`charts/${c.name}.svg`, `charts/${c.name}.png`]),
+  ]) {
     assert.ok(files.has(name), `${name} listed`);
   }
   assert.deepEqual((await readdir(join(out, 'charts'))).length, CHARTS.length * 2);
@@ -52,11 +63,17 @@ test('a report holds every file: page, summary.json equal to the analysis, resul
   }
 
   const csv = parseCsv(await readFile(join(out, 'results.csv'), 'utf8'));
-  assert.deepEqual(csv[0], RESULT_CSV_COLUMNS.map(([name]) => name));
+  assert.deepEqual(
+    csv[0],
+    RESULT_CSV_COLUMNS.map(([name]) => name),
+  );
   // results.csv holds both directions.
   assert.equal(csv.length - 1, expected.totals.downloads + uploads.length);
   assert.equal(report.csvRows, expected.totals.downloads + uploads.length);
-  assert.ok(csv.slice(1).some((row) => row[1] === HOSTILE), 'the hostile name survives the CSV round trip');
+  assert.ok(
+    csv.slice(1).some((row) => row[1] === HOSTILE),
+    'the hostile name survives the CSV round trip',
+  );
 
   const html = await readFile(join(out, 'index.html'), 'utf8');
   assert.ok(!html.includes('<img'), 'no client name becomes markup');
@@ -78,7 +95,10 @@ test('results.csv has one row per result in start order, with exact values and f
   const col = (name: string) => header.indexOf(name);
   assert.equal(rows.length - 1, measures.length);
   const starts = rows.slice(1).map((r) => Date.parse(r[col('startedAt')]!));
-  assert.deepEqual(starts, [...starts].sort((x, y) => x - y));
+  assert.deepEqual(
+    starts,
+    [...starts].sort((x, y) => x - y),
+  );
   const byStart = new Map(measures.map((m) => [new Date(m.at).toISOString(), m]));
   for (const row of rows.slice(1)) {
     const m = byStart.get(row[col('startedAt')]!)!;
@@ -122,7 +142,10 @@ test('one client: every chart draws it alone, no "others"; without uploads no up
   const { store } = await storeWith(t, fleet(['solo'], 3));
   const out = await tempDir(t);
   const report = await writeReport(store, { outDir: out });
-  assert.deepEqual(report.charts, CHARTS.map((c) => c.name).filter((name) => name !== 'upload-throughput'));
+  assert.deepEqual(
+    report.charts,
+    CHARTS.map((c) => c.name).filter((name) => name !== 'upload-throughput'),
+  );
   for (const chart of ['throughput', 'latency', 'latency-smoke', 'bufferbloat']) {
     const svg = await readFile(join(out, 'charts', `${chart}.svg`), 'utf8');
     assert.match(svg, />solo</, `${chart} names the client`);
@@ -135,7 +158,10 @@ test('500 clients: the worst few drawn one by one, the rest as "others"; the tab
   const { store } = await storeWith(t, fleet(names, 1, HOUR, 3));
   const out = await tempDir(t);
   const report = await writeReport(store, { outDir: out });
-  assert.deepEqual(report.charts, CHARTS.map((c) => c.name).filter((name) => name !== 'upload-throughput'));
+  assert.deepEqual(
+    report.charts,
+    CHARTS.map((c) => c.name).filter((name) => name !== 'upload-throughput'),
+  );
   const throughput = await readFile(join(out, 'charts', 'throughput.svg'), 'utf8');
   assert.match(throughput, />495 other clients \(median of their medians\)</);
   const latency = await readFile(join(out, 'charts', 'latency.svg'), 'utf8');
@@ -167,7 +193,10 @@ test('a bad option fails before anything is written', async (t) => {
 });
 
 test("the chart data read alongside the analysis uses the analysis's own baselines", async (t) => {
-  const { store } = await storeWith(t, fleet(['a', 'b', 'c', 'sparse'], 2).filter((m) => m.client !== 'sparse' || m.at < T0 + 2 * HOUR));
+  const { store } = await storeWith(
+    t,
+    fleet(['a', 'b', 'c', 'sparse'], 2).filter((m) => m.client !== 'sparse' || m.at < T0 + 2 * HOUR),
+  );
   const options = { timeZone: 'America/New_York', thresholds: { baselinePercentile: 0.8 } };
   const span = await store.resultSpan();
   const pooled = pooledCollector('America/New_York', span.firstMs!, span.lastMs!);

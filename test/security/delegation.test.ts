@@ -31,10 +31,20 @@ describe('simulator delegation', () => {
 
   before(async () => {
     certs = await makeCertDir(['netprobe-simulator', 'alice']);
-    const config = { host: '127.0.0.1', port: 0, ca: certs.paths.caCert, cert: certs.paths.serverCert, key: certs.paths.serverKey, store: ':memory:', builtinFiles: ['1KiB'], statsIntervalMs: 0 };
+    const config = {
+      host: '127.0.0.1',
+      port: 0,
+      ca: certs.paths.caCert,
+      cert: certs.paths.serverCert,
+      key: certs.paths.serverKey,
+      store: ':memory:',
+      builtinFiles: ['1KiB'],
+      statsIntervalMs: 0,
+    };
     delegating = await startServer(config, {
       delegation: {
-        reporter: 'netprobe-simulator', clientPrefix: 'sim-',
+        reporter: 'netprobe-simulator',
+        clientPrefix: 'sim-',
         annotate: (client) => {
           annotated.push(client);
           return { serverConcurrentTransfers: 7, serverOutboundMbps: 12.5 };
@@ -49,7 +59,7 @@ describe('simulator delegation', () => {
     await certs.cleanup();
   });
 
-  test('the simulator certificate stores a result under the virtual client it names, with the model\'s server load', async () => {
+  test("the simulator certificate stores a result under the virtual client it names, with the model's server load", async () => {
     const { reply, id } = await report(delegating, certs, 'netprobe-simulator', 'sim-0042');
     assert.equal(reply?.type, 'ACK');
     const rows = [];

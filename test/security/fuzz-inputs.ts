@@ -41,8 +41,15 @@ function resultWith(field: keyof Result, rawValue: string): string {
 const badNumbers = ['-1', '-0.001', '1e400', '-1e400', 'NaN', 'Infinity', '-Infinity', '1.5e300', '"12"', 'true', '[]', '{}', 'null0'];
 /** Each numeric field with values just past its own limits. */
 const pastLimits: [keyof Result, string[]][] = [
-  ['connectMs', ['86400001']], ['tlsMs', ['86400000.5']], ['responseMs', ['86400001']], ['downloadMs', ['1e9']], ['transferMs', ['86400001']],
-  ['cpuMs', ['86400001']], ['throughputMbps', ['1000001']], ['goodputMbps', ['1000000.01']], ['bytes', ['9007199254740993', '0.5']],
+  ['connectMs', ['86400001']],
+  ['tlsMs', ['86400000.5']],
+  ['responseMs', ['86400001']],
+  ['downloadMs', ['1e9']],
+  ['transferMs', ['86400001']],
+  ['cpuMs', ['86400001']],
+  ['throughputMbps', ['1000001']],
+  ['goodputMbps', ['1000000.01']],
+  ['bytes', ['9007199254740993', '0.5']],
   ['busyRetries', ['1000001', '0.5']],
 ];
 
@@ -78,7 +85,12 @@ function badResult(rand: Rand): Buffer {
     case 2:
       return reportText(JSON.stringify(sampleResult({ client: rand.pick(['honest-0', 'someone-else', 'FUZZER', 'fuzzer ', '']) })));
     case 3:
-      return reportText(resultWith('startedAt', rand.pick(['"2025-02-30T00:00:00Z"', '"yesterday"', '0', '"+275760-09-13T00:00:00Z"', '"2025-03-14T15:09:26"'])));
+      return reportText(
+        resultWith(
+          'startedAt',
+          rand.pick(['"2025-02-30T00:00:00Z"', '"yesterday"', '0', '"+275760-09-13T00:00:00Z"', '"2025-03-14T15:09:26"']),
+        ),
+      );
     case 4:
       return reportText(resultWith('samplesMbps', `[${Array(2401).fill('1').join(',')}]`));
     case 5:
@@ -92,7 +104,19 @@ function badResult(rand: Rand): Buffer {
       // The same valid result twice in one batch is fine; with a bad twin the whole batch is refused.
       return reportText(`${JSON.stringify(sampleResult())},${resultWith('error', '{"code":"","message":"x"}')}`);
     default:
-      return frame(FrameType.REPORT, rand.pick(['{"results":[]}', '{"results":{}}', '{"results":null}', '{}', '[]', 'null', `{"results":[${'['.repeat(50_000)}`, '{"results":[],"extra":1}']));
+      return frame(
+        FrameType.REPORT,
+        rand.pick([
+          '{"results":[]}',
+          '{"results":{}}',
+          '{"results":null}',
+          '{}',
+          '[]',
+          'null',
+          `{"results":[${'['.repeat(50_000)}`,
+          '{"results":[],"extra":1}',
+        ]),
+      );
   }
 }
 
@@ -106,7 +130,16 @@ function oversize(rand: Rand): Buffer {
 
 function wrongType(rand: Rand): Buffer {
   const serverOnly: Message[] = [
-    { type: 'WELCOME', version: 1, serverId: 'x', serverTimeMs: 0, capabilities: [], maxFrameBytes: 1024, maxResultsPerReport: 1, files: [] },
+    {
+      type: 'WELCOME',
+      version: 1,
+      serverId: 'x',
+      serverTimeMs: 0,
+      capabilities: [],
+      maxFrameBytes: 1024,
+      maxResultsPerReport: 1,
+      files: [],
+    },
     { type: 'ACK', ids: [randomUUID()], duplicates: 0 },
     { type: 'BUSY', retryAfterMs: 1, reason: 'x' },
     { type: 'ERROR', code: 'NETPROBE_INTERNAL', message: 'x' },
@@ -137,18 +170,19 @@ function validEdge(rand: Rand): Buffer {
   // Plausible too (protocol/result.ts implausibility): no start before 2020 or beyond the allowed
   // clock skew, no more bytes than 1 Tbit/s moves in the time claimed (a day, for the most bytes).
   const bytes = rand.pick([0, 2 ** 40]);
-  const edge = (): Result => sampleResult({
-    startedAt: new Date(rand.pick([Date.now(), EARLIEST_STARTED_AT_MS, Date.now() + 9 * 60_000])).toISOString(),
-    connectMs: rand.pick([0, 86_400_000, null]),
-    throughputMbps: rand.pick([0, 1_000_000, 1e-300, null]),
-    samplesMbps: rand.bool(0.02) ? Array(2400).fill(1_000_000) : [],
-    bytes,
-    ...(bytes > 0 ? { downloadMs: 86_400_000, transferMs: 86_400_000 } : {}),
-    busyRetries: rand.pick([0, 1_000_000]),
-    cipher: rand.pick([null, 'c'.repeat(128)]),
-    server: rand.pick(['h:1', 's'.repeat(300)]),
-    error: rand.bool(0.2) ? { code: 'NETPROBE_TIMEOUT', message: 'm'.repeat(rand.pick([0, 1024])) } : null,
-  });
+  const edge = (): Result =>
+    sampleResult({
+      startedAt: new Date(rand.pick([Date.now(), EARLIEST_STARTED_AT_MS, Date.now() + 9 * 60_000])).toISOString(),
+      connectMs: rand.pick([0, 86_400_000, null]),
+      throughputMbps: rand.pick([0, 1_000_000, 1e-300, null]),
+      samplesMbps: rand.bool(0.02) ? Array(2400).fill(1_000_000) : [],
+      bytes,
+      ...(bytes > 0 ? { downloadMs: 86_400_000, transferMs: 86_400_000 } : {}),
+      busyRetries: rand.pick([0, 1_000_000]),
+      cipher: rand.pick([null, 'c'.repeat(128)]),
+      server: rand.pick(['h:1', 's'.repeat(300)]),
+      error: rand.bool(0.2) ? { code: 'NETPROBE_TIMEOUT', message: 'm'.repeat(rand.pick([0, 1024])) } : null,
+    });
   return encodeMessage({ type: 'REPORT', results: Array.from({ length: rand.range(1, 2) }, edge) });
 }
 

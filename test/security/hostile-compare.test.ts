@@ -25,6 +25,20 @@ test('a step slowed past factor × the floor is reported, with its numbers', () 
 
 test('a slow baseline scales the bound: 10 × an 8 ms connect is 80 ms', () => {
   const baseline = Array.from({ length: 8 }, () => round(0.3));
-  assert.deepEqual(compareToBaseline(baseline, baseline.map((r) => ({ ...r, connectMs: 79 })), 10), []);
-  assert.equal(compareToBaseline(baseline, baseline.map((r) => ({ ...r, connectMs: 81 })), 10).length, 1);
+  assert.deepEqual(
+    compareToBaseline(
+      baseline,
+      baseline.map((r) => ({ ...r, connectMs: 79 })),
+      10,
+    ),
+    [],
+  );
+  assert.equal(
+    compareToBaseline(
+      baseline,
+      baseline.map((r) => ({ ...r, connectMs: 81 })),
+      10,
+    ).length,
+    1,
+  );
 });

@@ -23,9 +23,31 @@ export interface HostileServer {
 export async function startHostileServer(certs: CertDir, extra: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<HostileServer> {
   const store = `${certs.dir}/hostile-${Math.random().toString(36).slice(2)}.db`;
   const proc = spawnCli(
-    ['server', '--host', '127.0.0.1', '--port', '0', '--ca', certs.paths.caCert, '--cert', certs.paths.serverCert, '--key', certs.paths.serverKey,
-      '--store', store, '--builtin-files', '1KiB,256KiB', '--stats-interval', '0', '--synchronous', 'normal', '--workers', '1', ...extra],
-    (l) => typeof l.level === 'number' && l.level >= 40 || l.msg === 'listening',
+    [
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--ca',
+      certs.paths.caCert,
+      '--cert',
+      certs.paths.serverCert,
+      '--key',
+      certs.paths.serverKey,
+      '--store',
+      store,
+      '--builtin-files',
+      '1KiB,256KiB',
+      '--stats-interval',
+      '0',
+      '--synchronous',
+      'normal',
+      '--workers',
+      '1',
+      ...extra,
+    ],
+    (l) => (typeof l.level === 'number' && l.level >= 40) || l.msg === 'listening',
     env,
   );
   const port = Number((await proc.waitFor((l) => l.msg === 'listening', 60_000)).port);
@@ -75,7 +97,8 @@ export function honestClient(port: number, paths: { ca: string; cert: string; ke
       const t2 = performance.now();
       const file = await c.download('256KiB');
       const downloadMs = performance.now() - t2;
-      if (file.reply?.type !== 'FILE_META' || file.bytes !== 256 * 1024) problems.push(`download: ${JSON.stringify(file.reply)} ${file.bytes}`);
+      if (file.reply?.type !== 'FILE_META' || file.bytes !== 256 * 1024)
+        problems.push(`download: ${JSON.stringify(file.reply)} ${file.bytes}`);
       if (!report) return { connectMs, pingMs, downloadMs, ackMs: 0 };
       const results = Array.from({ length: 5 }, () => sampleResult());
       const t3 = performance.now();
@@ -128,15 +151,22 @@ export const SCHEDULING_FLOOR_MS = 5;
 export function compareToBaseline(baseline: readonly Round[], attacked: readonly Round[], factor: number): string[] {
   const base = medians(baseline);
   const under = medians(attacked);
-  const noise = medians([baseline.reduce((worst, r) => ({
-    connectMs: Math.max(worst.connectMs, r.connectMs), pingMs: Math.max(worst.pingMs, r.pingMs),
-    downloadMs: Math.max(worst.downloadMs, r.downloadMs), ackMs: Math.max(worst.ackMs, r.ackMs),
-  }))]);
+  const noise = medians([
+    baseline.reduce((worst, r) => ({
+      connectMs: Math.max(worst.connectMs, r.connectMs),
+      pingMs: Math.max(worst.pingMs, r.pingMs),
+      downloadMs: Math.max(worst.downloadMs, r.downloadMs),
+      ackMs: Math.max(worst.ackMs, r.ackMs),
+    })),
+  ]);
   const failures: string[] = [];
   for (const key of Object.keys(base) as (keyof Round)[]) {
     if (base[key] === 0) continue;
     const bound = factor * Math.max(base[key], noise[key] / 4, SCHEDULING_FLOOR_MS);
-    if (under[key] > bound) failures.push(`${key}: median ${under[key].toFixed(1)} ms under attack, baseline ${base[key].toFixed(1)} ms (bound ${bound.toFixed(1)})`);
+    if (under[key] > bound)
+      failures.push(
+        `${key}: median ${under[key].toFixed(1)} ms under attack, baseline ${base[key].toFixed(1)} ms (bound ${bound.toFixed(1)})`,
+      );
   }
   return failures;
 }
@@ -148,7 +178,11 @@ export function describe(baseline: readonly Round[], attacked: readonly Round[])
 }
 
 /** A raw TLS connection with a client certificate, nothing read unless the caller reads. */
-export async function rawConnect(port: number, paths: { ca: string; cert: string; key: string }, extra: tls.ConnectionOptions = {}): Promise<TLSSocket> {
+export async function rawConnect(
+  port: number,
+  paths: { ca: string; cert: string; key: string },
+  extra: tls.ConnectionOptions = {},
+): Promise<TLSSocket> {
   const material = { ca: await readFile(paths.ca), cert: await readFile(paths.cert), key: await readFile(paths.key) };
   const socket = tls.connect({ ...clientTlsOptions(material, { host: '127.0.0.1', port }), ...extra });
   await new Promise<void>((resolve, reject) => {

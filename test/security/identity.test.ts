@@ -62,8 +62,15 @@ describe('identity: certificates that do not belong are refused at the handshake
     await revokeClientCert({ dir: certs.dir, name: 'carol' });
     server = await startServer(
       {
-        host: '127.0.0.1', port: 0, ca: certs.paths.caCert, cert: certs.paths.serverCert, key: certs.paths.serverKey,
-        store: ':memory:', builtinFiles: ['1KiB'], statsIntervalMs: 0, crl: crlPath(certs.dir),
+        host: '127.0.0.1',
+        port: 0,
+        ca: certs.paths.caCert,
+        cert: certs.paths.serverCert,
+        key: certs.paths.serverKey,
+        store: ':memory:',
+        builtinFiles: ['1KiB'],
+        statsIntervalMs: 0,
+        crl: crlPath(certs.dir),
       },
       { logger: logs.logger },
     );
@@ -83,15 +90,31 @@ describe('identity: certificates that do not belong are refused at the handshake
   // sees a close (only a missing certificate gets an alert). The verdict is the server's log line.
   const cases: [string, () => Promise<{ cert?: string; key?: string }>, RegExp][] = [
     ['no certificate', async () => ({}), /peer did not return a certificate/],
-    ['a certificate from another CA', async () => {
-      const other = await makePki(['alice']);
-      after(() => other.cleanup());
-      return { cert: other.stranger.cert, key: other.stranger.key };
-    }, /^UNABLE_TO_VERIFY_LEAF_SIGNATURE$/],
-    ['an expired certificate', () => certs.issue('expired', { usage: 'client', now: new Date(Date.now() - 30 * DAY_MS), validDays: 2 }), /^CERT_HAS_EXPIRED$/],
-    ['a certificate not valid yet', () => certs.issue('future', { usage: 'client', now: new Date(Date.now() + 30 * DAY_MS) }), /^CERT_NOT_YET_VALID$/],
+    [
+      'a certificate from another CA',
+      async () => {
+        const other = await makePki(['alice']);
+        after(() => other.cleanup());
+        return { cert: other.stranger.cert, key: other.stranger.key };
+      },
+      /^UNABLE_TO_VERIFY_LEAF_SIGNATURE$/,
+    ],
+    [
+      'an expired certificate',
+      () => certs.issue('expired', { usage: 'client', now: new Date(Date.now() - 30 * DAY_MS), validDays: 2 }),
+      /^CERT_HAS_EXPIRED$/,
+    ],
+    [
+      'a certificate not valid yet',
+      () => certs.issue('future', { usage: 'client', now: new Date(Date.now() + 30 * DAY_MS) }),
+      /^CERT_NOT_YET_VALID$/,
+    ],
     ['a revoked certificate (CRL)', async () => certs.client('carol'), /^CERT_REVOKED$/],
-    ["the server's own certificate (serverAuth only)", async () => ({ cert: certs.paths.serverCert, key: certs.paths.serverKey }), /^INVALID_PURPOSE$/],
+    [
+      "the server's own certificate (serverAuth only)",
+      async () => ({ cert: certs.paths.serverCert, key: certs.paths.serverKey }),
+      /^INVALID_PURPOSE$/,
+    ],
     // OpenSSL says INVALID_CA without a CRL; with CRL checking on it stops earlier, at UNSPECIFIED.
     ['a certificate a client signed with its own key', () => forgeWithClientKey(certs, 'alice', 'bob'), /^(INVALID_CA|UNSPECIFIED)$/],
   ];
@@ -112,7 +135,14 @@ describe('identity: certificates that do not belong are refused at the handshake
   }
 
   test('the refusals are counted by reason for /metrics', () => {
-    for (const reason of ['ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_REVOKED', 'INVALID_PURPOSE']) {
+    for (const reason of [
+      'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'CERT_HAS_EXPIRED',
+      'CERT_NOT_YET_VALID',
+      'CERT_REVOKED',
+      'INVALID_PURPOSE',
+    ]) {
       assert.ok(handshakeFailures.includes(reason), `${reason} in ${handshakeFailures.join(', ')}`);
     }
   });
@@ -162,12 +192,23 @@ describe('revocation reload (deny list and CRL) without a restart', () => {
   before(async () => {
     certs = await makeCertDir(['alice', 'bob', 'carol', 'dave']);
     denyList = join(certs.dir, 'deny.txt');
-    await writeFile(denyList, `# revoked client certificates\n${fingerprint256(await readFile(certs.client('bob').cert))}  # bob's laptop\n`);
+    await writeFile(
+      denyList,
+      `# revoked client certificates\n${fingerprint256(await readFile(certs.client('bob').cert))}  # bob's laptop\n`,
+    );
     await refreshCrl({ dir: certs.dir });
     server = await startServer(
       {
-        host: '127.0.0.1', port: 0, ca: certs.paths.caCert, cert: certs.paths.serverCert, key: certs.paths.serverKey,
-        store: ':memory:', builtinFiles: ['1KiB'], statsIntervalMs: 0, denyList, crl: crlPath(certs.dir),
+        host: '127.0.0.1',
+        port: 0,
+        ca: certs.paths.caCert,
+        cert: certs.paths.serverCert,
+        key: certs.paths.serverKey,
+        store: ':memory:',
+        builtinFiles: ['1KiB'],
+        statsIntervalMs: 0,
+        denyList,
+        crl: crlPath(certs.dir),
       },
       { logger: logs.logger },
     );
@@ -188,7 +229,9 @@ describe('revocation reload (deny list and CRL) without a restart', () => {
 
   test('reload: open connections of a newly revoked client are closed; new ones and resumed sessions refused', async (t) => {
     const material = {
-      ca: await readFile(certs.paths.caCert), cert: await readFile(certs.client('alice').cert), key: await readFile(certs.client('alice').key),
+      ca: await readFile(certs.paths.caCert),
+      cert: await readFile(certs.client('alice').cert),
+      key: await readFile(certs.client('alice').key),
     };
     // A TLS session ticket alice could try to resume with after her revocation.
     const ticket = await new Promise<Buffer>((resolve, reject) => {
@@ -208,7 +251,10 @@ describe('revocation reload (deny list and CRL) without a restart', () => {
     assert.equal(summary.fingerprints, 2);
     assert.equal(summary.closed, 1);
     await open.closed();
-    assert.deepEqual(await tryHello(server.port, { ca: certs.paths.caCert, ...certs.client('alice') }), { admitted: false, code: undefined });
+    assert.deepEqual(await tryHello(server.port, { ca: certs.paths.caCert, ...certs.client('alice') }), {
+      admitted: false,
+      code: undefined,
+    });
 
     // Reload rotated the ticket keys, and every connection, resumed or not, is checked after the handshake.
     const answered = await new Promise<boolean>((resolve) => {
@@ -247,7 +293,16 @@ describe('revocation reload (deny list and CRL) without a restart', () => {
     after(() => other.cleanup());
     await refreshCrl({ dir: other.dir });
     await assert.rejects(
-      startServer({ host: '127.0.0.1', port: 0, ca: certs.paths.caCert, cert: certs.paths.serverCert, key: certs.paths.serverKey, store: ':memory:', builtinFiles: ['1KiB'], crl: crlPath(other.dir) }),
+      startServer({
+        host: '127.0.0.1',
+        port: 0,
+        ca: certs.paths.caCert,
+        cert: certs.paths.serverCert,
+        key: certs.paths.serverKey,
+        store: ':memory:',
+        builtinFiles: ['1KiB'],
+        crl: crlPath(other.dir),
+      }),
       { code: 'NETPROBE_CONFIG', message: /not signed by the CA/ },
     );
   });
@@ -258,8 +313,27 @@ test('CLI: `certs revoke` then SIGHUP refuses the client without a restart; the 
   t.after(() => certs.cleanup());
   const crl = runCli(['certs', 'crl', '--dir', certs.dir]);
   assert.equal((await crl.exited).code, 0);
-  const server = runCli(['server', '--host', '127.0.0.1', '--port', '0', '--ca', certs.paths.caCert, '--cert', certs.paths.serverCert,
-    '--key', certs.paths.serverKey, '--store', ':memory:', '--builtin-files', '1KiB', '--stats-interval', '0', '--crl', crlPath(certs.dir)]);
+  const server = runCli([
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--ca',
+    certs.paths.caCert,
+    '--cert',
+    certs.paths.serverCert,
+    '--key',
+    certs.paths.serverKey,
+    '--store',
+    ':memory:',
+    '--builtin-files',
+    '1KiB',
+    '--stats-interval',
+    '0',
+    '--crl',
+    crlPath(certs.dir),
+  ]);
   t.after(() => void server.child.kill('SIGKILL'));
   const port = Number((await server.waitFor((l) => l.msg === 'listening')).port);
   assert.deepEqual(await tryHello(port, { ca: certs.paths.caCert, ...certs.client('eve') }), { admitted: true });

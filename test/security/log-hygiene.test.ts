@@ -67,15 +67,41 @@ describe('log hygiene', () => {
 
   before(async () => {
     certs = await makeCertDir(['alice']);
-    for (const [name, path] of [['CA key', certs.paths.caKey], ['server key', certs.paths.serverKey], ['client key', certs.client('alice').key]] as const) {
+    for (const [name, path] of [
+      ['CA key', certs.paths.caKey],
+      ['server key', certs.paths.serverKey],
+      ['client key', certs.client('alice').key],
+    ] as const) {
       for (const value of await keyFragments(path)) secrets.push({ name, value });
     }
   });
   after(() => certs.cleanup());
 
-  const serverArgs = (logFile: string) => ['server', '--host', '127.0.0.1', '--port', '0', '--ca', certs.paths.caCert, '--cert', certs.paths.serverCert,
-    '--key', certs.paths.serverKey, '--store', join(certs.dir, 'r.db'), '--builtin-files', '1KiB', '--stats-interval', '0',
-    '--log-level', 'trace', '--log-file', logFile, '--http', '127.0.0.1:0'];
+  const serverArgs = (logFile: string) => [
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--ca',
+    certs.paths.caCert,
+    '--cert',
+    certs.paths.serverCert,
+    '--key',
+    certs.paths.serverKey,
+    '--store',
+    join(certs.dir, 'r.db'),
+    '--builtin-files',
+    '1KiB',
+    '--stats-interval',
+    '0',
+    '--log-level',
+    'trace',
+    '--log-file',
+    logFile,
+    '--http',
+    '127.0.0.1:0',
+  ];
 
   async function stop(p: CliProcess): Promise<void> {
     p.child.kill('SIGTERM');
@@ -110,7 +136,11 @@ describe('log hygiene', () => {
     };
     assert.ok(sources.logFile.length > 10, `the run logged: ${sources.logFile.length} file lines, ${sources.stdout.length} stdout lines`);
     assert.deepEqual(linesWith({ stdout: sources.stdout, logFile: sources.logFile }, token), [], 'the token is in no log line');
-    assert.deepEqual(linesWith({ stderr: sources.stderr }, token), [], 'stderr is a log under a service manager: the file is named instead');
+    assert.deepEqual(
+      linesWith({ stderr: sources.stderr }, token),
+      [],
+      'stderr is a log under a service manager: the file is named instead',
+    );
     assert.equal(sources.stderr.filter((l) => l.includes(`token in ${tokenFile}`)).length, 1, 'the file is named once for the operator');
     assert.deepEqual(linesWith(sources, 'PRIVATE KEY'), []);
     for (const s of secrets) assert.deepEqual(linesWith(sources, s.value), [], `${s.name} material`);
@@ -128,9 +158,29 @@ describe('log hygiene', () => {
     assert.equal(await get(`${String(dashboard.url)}metrics`, { authorization: `Bearer ${token}` }), 200);
 
     const clientLog = join(certs.dir, 'client.log');
-    const client = runCli(['client', '--server', `127.0.0.1:${port}`, '--ca', certs.paths.caCert, '--cert', certs.client('alice').cert,
-      '--key', certs.client('alice').key, '--file', '1KiB', '--count', '2', '--interval', '50ms', '--outbox', join(certs.dir, 'outbox.db'),
-      '--log-level', 'trace', '--log-file', clientLog]);
+    const client = runCli([
+      'client',
+      '--server',
+      `127.0.0.1:${port}`,
+      '--ca',
+      certs.paths.caCert,
+      '--cert',
+      certs.client('alice').cert,
+      '--key',
+      certs.client('alice').key,
+      '--file',
+      '1KiB',
+      '--count',
+      '2',
+      '--interval',
+      '50ms',
+      '--outbox',
+      join(certs.dir, 'outbox.db'),
+      '--log-level',
+      'trace',
+      '--log-file',
+      clientLog,
+    ]);
     assert.equal((await client.exited).code, 0, client.stderr.join('\n'));
     await stop(server);
 
@@ -149,14 +199,37 @@ describe('log hygiene', () => {
   });
 
   test('configuration errors name the setting, never the secret value or key contents', async () => {
-    const base = ['server', '--host', '127.0.0.1', '--port', '0', '--ca', certs.paths.caCert, '--store', ':memory:', '--builtin-files', '1KiB'];
+    const base = [
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--ca',
+      certs.paths.caCert,
+      '--store',
+      ':memory:',
+      '--builtin-files',
+      '1KiB',
+    ];
     const badToken = 'short-Secret';
     const runs = [
       runCli([...base, '--cert', certs.paths.serverCert, '--key', certs.paths.serverKey, '--http', '0', '--http-token', badToken]),
       // A key that does not belong to the certificate, and a key passed as the certificate.
       runCli([...base, '--cert', certs.paths.serverCert, '--key', certs.client('alice').key]),
       runCli([...base, '--cert', certs.paths.serverKey, '--key', certs.paths.serverKey]),
-      runCli(['client', '--server', '127.0.0.1:1', '--ca', certs.paths.caCert, '--cert', certs.paths.caKey, '--key', certs.paths.caKey, '--once']),
+      runCli([
+        'client',
+        '--server',
+        '127.0.0.1:1',
+        '--ca',
+        certs.paths.caCert,
+        '--cert',
+        certs.paths.caKey,
+        '--key',
+        certs.paths.caKey,
+        '--once',
+      ]),
     ];
     for (const r of runs) assert.notEqual((await r.exited).code, 0);
     const sources = Object.fromEntries(runs.map((r, i) => [`run${i}`, [...r.stderr, ...r.lines.map((l) => JSON.stringify(l))]]));

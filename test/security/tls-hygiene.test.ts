@@ -29,7 +29,10 @@ function run(cmd: string, args: readonly string[], timeoutMs = 30_000): Promise<
 function parseSslscan(xml: string): { protocols: Record<string, boolean>; ciphers: { version: string; name: string }[]; groups: string[] } {
   const protocols: Record<string, boolean> = {};
   for (const m of xml.matchAll(/<protocol type="(\w+)" version="([\d.]+)" enabled="(\d)"/g)) protocols[`${m[1]}${m[2]}`] = m[3] === '1';
-  const ciphers = [...xml.matchAll(/<cipher status="(?:preferred|accepted)" sslversion="([^"]+)"[^>]* cipher="([^"]+)"/g)].map((m) => ({ version: m[1]!, name: m[2]! }));
+  const ciphers = [...xml.matchAll(/<cipher status="(?:preferred|accepted)" sslversion="([^"]+)"[^>]* cipher="([^"]+)"/g)].map((m) => ({
+    version: m[1]!,
+    name: m[2]!,
+  }));
   const groups = [...xml.matchAll(/<group [^>]*name="([^"]+)"/g)].map((m) => m[1]!);
   return { protocols, ciphers, groups };
 }
@@ -46,8 +49,26 @@ describe('TLS hygiene of the running server', () => {
 
   before(async () => {
     certs = await makeCertDir(['scanner']);
-    const args = (extra: string[]) => ['server', '--host', '127.0.0.1', '--port', '0', '--ca', certs.paths.caCert, '--cert', certs.paths.serverCert,
-      '--key', certs.paths.serverKey, '--store', ':memory:', '--builtin-files', '1KiB', '--stats-interval', '0', ...extra];
+    const args = (extra: string[]) => [
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--ca',
+      certs.paths.caCert,
+      '--cert',
+      certs.paths.serverCert,
+      '--key',
+      certs.paths.serverKey,
+      '--store',
+      ':memory:',
+      '--builtin-files',
+      '1KiB',
+      '--stats-interval',
+      '0',
+      ...extra,
+    ];
     tls13 = runCli(args([]));
     tls12 = runCli(args(['--tls-min', '1.2']));
     ports.tls13 = Number((await tls13.waitFor((l) => l.msg === 'listening')).port);
@@ -64,7 +85,13 @@ describe('TLS hygiene of the running server', () => {
     const sslscan = await requireTool('sslscan', 'install the Debian sslscan package (.ci/run does)');
     if (!sslscan) return t.skip('sslscan is not installed');
     const xmlPath = join(certs.dir, 'scan13.xml');
-    const r = await run(sslscan, ['--no-colour', `--xml=${xmlPath}`, `--certs=${certs.client('scanner').cert}`, `--pk=${certs.client('scanner').key}`, `127.0.0.1:${ports.tls13}`]);
+    const r = await run(sslscan, [
+      '--no-colour',
+      `--xml=${xmlPath}`,
+      `--certs=${certs.client('scanner').cert}`,
+      `--pk=${certs.client('scanner').key}`,
+      `127.0.0.1:${ports.tls13}`,
+    ]);
     assert.equal(r.status, 0, r.output);
     const scan = parseSslscan(await readFile(xmlPath, 'utf8'));
     assert.deepEqual(scan.protocols, { ssl2: false, ssl3: false, 'tls1.0': false, 'tls1.1': false, 'tls1.2': false, 'tls1.3': true });
@@ -81,7 +108,13 @@ describe('TLS hygiene of the running server', () => {
     const sslscan = await requireTool('sslscan', 'install the Debian sslscan package (.ci/run does)');
     if (!sslscan) return t.skip('sslscan is not installed');
     const xmlPath = join(certs.dir, 'scan12.xml');
-    const r = await run(sslscan, ['--no-colour', `--xml=${xmlPath}`, `--certs=${certs.client('scanner').cert}`, `--pk=${certs.client('scanner').key}`, `127.0.0.1:${ports.tls12}`]);
+    const r = await run(sslscan, [
+      '--no-colour',
+      `--xml=${xmlPath}`,
+      `--certs=${certs.client('scanner').cert}`,
+      `--pk=${certs.client('scanner').key}`,
+      `127.0.0.1:${ports.tls12}`,
+    ]);
     assert.equal(r.status, 0, r.output);
     const scan = parseSslscan(await readFile(xmlPath, 'utf8'));
     assert.deepEqual(scan.protocols, { ssl2: false, ssl3: false, 'tls1.0': false, 'tls1.1': false, 'tls1.2': true, 'tls1.3': true });
@@ -94,7 +127,15 @@ describe('TLS hygiene of the running server', () => {
   // The client side allows old protocols (@SECLEVEL=0), so any refusal comes from the server.
   for (const version of ['tls1', 'tls1_1', 'tls1_2']) {
     test(`openssl s_client -${version} is refused by the default server (protocol version alert), and logged`, async () => {
-      const r = await run('openssl', ['s_client', '-connect', `127.0.0.1:${ports.tls13}`, `-${version}`, '-cipher', 'DEFAULT:@SECLEVEL=0', ...clientAuth()]);
+      const r = await run('openssl', [
+        's_client',
+        '-connect',
+        `127.0.0.1:${ports.tls13}`,
+        `-${version}`,
+        '-cipher',
+        'DEFAULT:@SECLEVEL=0',
+        ...clientAuth(),
+      ]);
       assert.notEqual(r.status, 0, r.output);
       assert.match(r.output, /alert protocol version/);
       await tls13.waitFor((l) => l.msg === 'TLS handshake refused' && l.code === 'ERR_SSL_UNSUPPORTED_PROTOCOL');
@@ -102,7 +143,15 @@ describe('TLS hygiene of the running server', () => {
   }
 
   test('openssl s_client -tls1_1 is refused by a tlsMin 1.2 server too', async () => {
-    const r = await run('openssl', ['s_client', '-connect', `127.0.0.1:${ports.tls12}`, '-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0', ...clientAuth()]);
+    const r = await run('openssl', [
+      's_client',
+      '-connect',
+      `127.0.0.1:${ports.tls12}`,
+      '-tls1_1',
+      '-cipher',
+      'DEFAULT:@SECLEVEL=0',
+      ...clientAuth(),
+    ]);
     assert.notEqual(r.status, 0, r.output);
     assert.match(r.output, /alert protocol version/);
   });
@@ -116,7 +165,15 @@ describe('TLS hygiene of the running server', () => {
   });
 
   test('openssl s_client -tls1_2 offering only CBC suites gets a handshake failure', async () => {
-    const r = await run('openssl', ['s_client', '-connect', `127.0.0.1:${ports.tls12}`, '-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA:AES128-SHA', ...clientAuth()]);
+    const r = await run('openssl', [
+      's_client',
+      '-connect',
+      `127.0.0.1:${ports.tls12}`,
+      '-tls1_2',
+      '-cipher',
+      'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA:AES128-SHA',
+      ...clientAuth(),
+    ]);
     assert.notEqual(r.status, 0, r.output);
     assert.match(r.output, /alert handshake failure/);
     await tls12.waitFor((l) => l.msg === 'TLS handshake refused' && l.code === 'ERR_SSL_NO_SHARED_CIPHER');

@@ -18,8 +18,29 @@ async function setup(t: TestContext) {
   const pki = await makePki(['alice']);
   t.after(() => pki.cleanup());
   const store = join(dir, 'results.db');
-  const args = ['server', '--host', '127.0.0.1', '--port', '0', '--workers', '1', '--builtin-files', '1MiB', '--store', store, '--http', '0',
-    '--stats-interval', '0', '--ca', pki.ca, '--cert', pki.serverCert, '--key', pki.serverKey];
+  const args = [
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--workers',
+    '1',
+    '--builtin-files',
+    '1MiB',
+    '--store',
+    store,
+    '--http',
+    '0',
+    '--stats-interval',
+    '0',
+    '--ca',
+    pki.ca,
+    '--cert',
+    pki.serverCert,
+    '--key',
+    pki.serverKey,
+  ];
   return { dir, store, args };
 }
 
@@ -49,5 +70,8 @@ test('piped, the server writes no banner: only JSON log lines', async (t) => {
   server.child.kill('SIGTERM');
   await server.exited;
   assert.ok(!server.stderr.some((l) => l.includes('listening on')), server.stderr.join('\n'));
-  assert.ok(server.lines.every((l) => typeof l.level === 'number'), 'every stdout line is a JSON log line');
+  assert.ok(
+    server.lines.every((l) => typeof l.level === 'number'),
+    'every stdout line is a JSON log line',
+  );
 });

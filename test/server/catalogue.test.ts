@@ -8,7 +8,8 @@ const MiB = 1024 * 1024;
 /** The file read through in pieces of `pieceBytes`, as a transfer reads it. */
 function readAll(file: { sizeBytes: number; slice(a: number, b: number): Buffer }, pieceBytes: number): Buffer {
   const parts: Buffer[] = [];
-  for (let at = 0; at < file.sizeBytes; at += pieceBytes) parts.push(Buffer.from(file.slice(at, Math.min(file.sizeBytes, at + pieceBytes))));
+  for (let at = 0; at < file.sizeBytes; at += pieceBytes)
+    parts.push(Buffer.from(file.slice(at, Math.min(file.sizeBytes, at + pieceBytes))));
   return Buffer.concat(parts);
 }
 
@@ -18,7 +19,8 @@ describe('built-in test files', () => {
     const whole = readAll(file, 256 * 1024);
     assert.equal(whole.length, 10 * MiB);
     assert.equal(createHash('sha256').update(whole).digest('hex'), file.sha256);
-    for (const piece of [1021, 64 * 1024 + 7, BUILTIN_PERIOD_BYTES, 3 * MiB]) assert.ok(readAll(file, piece).equals(whole), `pieces of ${piece} B`);
+    for (const piece of [1021, 64 * 1024 + 7, BUILTIN_PERIOD_BYTES, 3 * MiB])
+      assert.ok(readAll(file, piece).equals(whole), `pieces of ${piece} B`);
     // A slice that crosses the end of the period.
     const start = BUILTIN_PERIOD_BYTES - 1000;
     assert.ok(file.slice(start, start + 5000).equals(whole.subarray(start, start + 5000)));

@@ -53,9 +53,19 @@ describe('server with worker processes', () => {
     denyList = join(work, 'deny.txt');
     await writeFile(denyList, '# nobody yet\n');
     server = await startServerWithDashboard({
-      host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, workers: 2,
-      store: join(work, 'results.db'), builtinFiles: ['1MiB'], statsIntervalMs: 0, denyList, logLevel: 'silent',
-      http: '127.0.0.1:0', httpToken: TOKEN,
+      host: '127.0.0.1',
+      port: 0,
+      ca: pki.ca,
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      workers: 2,
+      store: join(work, 'results.db'),
+      builtinFiles: ['1MiB'],
+      statsIntervalMs: 0,
+      denyList,
+      logLevel: 'silent',
+      http: '127.0.0.1:0',
+      httpToken: TOKEN,
     });
   });
   after(async () => {
@@ -71,28 +81,30 @@ describe('server with worker processes', () => {
     assert.equal(server.workerPids.length, 2);
     assert.ok(server.workerPids.every((pid) => pid !== process.pid && alive(pid)));
     const hashes = new Set<string>();
-    const ids = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
-      const name = `c${i}`;
-      const c = await connect(name);
-      try {
-        await c.hello();
-        const { reply, bytes, sha256 } = await c.download('1MiB');
-        assert.ok(reply?.type === 'FILE_META');
-        assert.equal(sha256, reply.sha256);
-        hashes.add(sha256);
-        const result = sampleResult({ client: name, bytes });
-        c.send({ type: 'REPORT', results: [result] });
-        const ack = await c.next();
-        assert.ok(ack?.type === 'ACK', JSON.stringify(ack));
-        assert.deepEqual(ack.ids, [result.id]);
-        c.send({ type: 'REPORT', results: [result] });
-        const again = await c.next();
-        assert.ok(again?.type === 'ACK' && again.duplicates === 1, JSON.stringify(again));
-        return result.id;
-      } finally {
-        c.close();
-      }
-    }));
+    const ids = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const name = `c${i}`;
+        const c = await connect(name);
+        try {
+          await c.hello();
+          const { reply, bytes, sha256 } = await c.download('1MiB');
+          assert.ok(reply?.type === 'FILE_META');
+          assert.equal(sha256, reply.sha256);
+          hashes.add(sha256);
+          const result = sampleResult({ client: name, bytes });
+          c.send({ type: 'REPORT', results: [result] });
+          const ack = await c.next();
+          assert.ok(ack?.type === 'ACK', JSON.stringify(ack));
+          assert.deepEqual(ack.ids, [result.id]);
+          c.send({ type: 'REPORT', results: [result] });
+          const again = await c.next();
+          assert.ok(again?.type === 'ACK' && again.duplicates === 1, JSON.stringify(again));
+          return result.id;
+        } finally {
+          c.close();
+        }
+      }),
+    );
     // Every worker generated the built-in file from the same seed.
     assert.equal(hashes.size, 1);
     const store = new SqliteStore(join(work, 'results.db'), { readonly: true });
@@ -101,14 +113,20 @@ describe('server with worker processes', () => {
       assert.equal(rows.length, 40);
       assert.deepEqual(new Set(rows.map((r) => r.id)), new Set(ids));
       // The primary matched each result to its transfer, whichever worker served it.
-      assert.ok(rows.every((r) => r.c !== null), 'every result annotated with the server load');
+      assert.ok(
+        rows.every((r) => r.c !== null),
+        'every result annotated with the server load',
+      );
     } finally {
       store.close();
     }
     const ctx = server.context;
     assert.equal(ctx.metrics.resultsStored, 40);
     assert.equal(ctx.metrics.resultsDuplicate, 40);
-    await until('worker counters to reach the primary', () => ctx.metrics.connections >= 40 && ctx.load.totalTransfers === 40 && ctx.load.active === 0);
+    await until(
+      'worker counters to reach the primary',
+      () => ctx.metrics.connections >= 40 && ctx.load.totalTransfers === 40 && ctx.load.active === 0,
+    );
     assert.ok(ctx.load.totalBytes >= 40 * 2 ** 20, `bytes ${ctx.load.totalBytes}`);
   });
 
@@ -127,11 +145,13 @@ describe('server with worker processes', () => {
   });
 
   test('a deny-list reload reaches every worker and closes the revoked client everywhere', async () => {
-    const open = await Promise.all(Array.from({ length: 4 }, async () => {
-      const c = await connect('bob');
-      await c.hello();
-      return c;
-    }));
+    const open = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const c = await connect('bob');
+        await c.hello();
+        return c;
+      }),
+    );
     await writeFile(denyList, `${fingerprint256(await readFile(pki.clients.bob!.cert))}\n`);
     const summary = await server.reloadRevocations();
     assert.equal(summary.fingerprints, 1);
@@ -177,8 +197,27 @@ test('netprobe server --workers 2: SIGKILL of the primary takes its workers down
     await pki.cleanup();
   });
   const start = async () => {
-    const cli = runCli(['server', '--host', '127.0.0.1', '--port', '0', '--workers', '2', '--ca', pki.ca, '--cert', pki.serverCert,
-      '--key', pki.serverKey, '--store', join(work, 'r.db'), '--builtin-files', '64KiB', '--stats-interval', '0']);
+    const cli = runCli([
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--workers',
+      '2',
+      '--ca',
+      pki.ca,
+      '--cert',
+      pki.serverCert,
+      '--key',
+      pki.serverKey,
+      '--store',
+      join(work, 'r.db'),
+      '--builtin-files',
+      '64KiB',
+      '--stats-interval',
+      '0',
+    ]);
     const listening = await cli.waitFor((l) => l.msg === 'listening', 30_000);
     assert.equal(listening.workers, 2);
     const { stdout } = await promisify(execFile)('pgrep', ['-P', String(cli.child.pid)]);

@@ -16,7 +16,16 @@ async function oneMeasurement(t: test.TestContext, level: string): Promise<Recor
   const work = await mkdtemp(join(tmpdir(), 'netprobe-logging-'));
   const logs = captureLogs(level);
   const server = await startServer(
-    { host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(work, 'r.db'), builtinFiles: ['64KiB'], statsIntervalMs: 50 },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      ca: pki.ca,
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      store: join(work, 'r.db'),
+      builtinFiles: ['64KiB'],
+      statsIntervalMs: 50,
+    },
     { logger: logs.logger },
   );
   t.after(async () => {
@@ -42,13 +51,20 @@ async function oneMeasurement(t: test.TestContext, level: string): Promise<Recor
 
 test('at the default level a measurement logs no per-connection line; the stats line counts it', async (t) => {
   const lines = await oneMeasurement(t, 'info');
-  assert.deepEqual(lines.filter((l) => PER_CONNECTION.includes(l.msg as string)), []);
+  assert.deepEqual(
+    lines.filter((l) => PER_CONNECTION.includes(l.msg as string)),
+    [],
+  );
   const stats = lines.find((l) => l.msg === 'stats' && (l.totals as { connections: number }).connections === 1)!;
   assert.ok(typeof stats.connectionsPerMin === 'number' && stats.connectionsPerMin > 0);
 });
 
 test('at --log-level debug every connection, transfer and report has its line', async (t) => {
   const lines = await oneMeasurement(t, 'debug');
-  for (const msg of PER_CONNECTION) assert.ok(lines.some((l) => l.msg === msg && l.client === 'alice'), `a '${msg}' line naming alice`);
+  for (const msg of PER_CONNECTION)
+    assert.ok(
+      lines.some((l) => l.msg === msg && l.client === 'alice'),
+      `a '${msg}' line naming alice`,
+    );
   assert.ok(lines.some((l) => l.msg === 'transfer' && l.bytes === 64 * 1024 && l.outcome === 'ok'));
 });

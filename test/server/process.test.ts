@@ -15,8 +15,23 @@ async function setup(t: { after(fn: () => Promise<void>): void }): Promise<{ pki
     await rm(work, { recursive: true, force: true });
     await pki.cleanup();
   });
-  const args = ['server', '--host', '127.0.0.1', '--port', '0', '--ca', pki.ca, '--cert', pki.serverCert, '--key', pki.serverKey,
-    '--store', join(work, 'results.db'), '--stats-interval', '0'];
+  const args = [
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--ca',
+    pki.ca,
+    '--cert',
+    pki.serverCert,
+    '--key',
+    pki.serverKey,
+    '--store',
+    join(work, 'results.db'),
+    '--stats-interval',
+    '0',
+  ];
   return { pki, work, args };
 }
 
@@ -71,7 +86,10 @@ test('SIGTERM while a transfer runs: the transfer completes, then the process ex
 test('config file and environment configure the server; flags win; bad config is a clear error', async (t) => {
   const { pki, work } = await setup(t);
   const configPath = join(work, 'netprobe.yaml');
-  await writeFile(configPath, `host: 127.0.0.1\nport: 0\nca: ${pki.ca}\ncert: ${pki.serverCert}\nkey: ${pki.serverKey}\nstore: ${join(work, 'c.db')}\nbuiltinFiles: [1KiB]\nstatsInterval: 0s\nmaxConcurrentTransfers: 3\n`);
+  await writeFile(
+    configPath,
+    `host: 127.0.0.1\nport: 0\nca: ${pki.ca}\ncert: ${pki.serverCert}\nkey: ${pki.serverKey}\nstore: ${join(work, 'c.db')}\nbuiltinFiles: [1KiB]\nstatsInterval: 0s\nmaxConcurrentTransfers: 3\n`,
+  );
   const server = runCli(['server', '--config', configPath, '--max-concurrent-transfers', '5'], { NETPROBE_SERVER_ID: 'from-env' });
   t.after(() => void server.child.kill('SIGKILL'));
   const listening = await server.waitFor((l) => l.msg === 'listening');
@@ -92,5 +110,7 @@ test('config file and environment configure the server; flags win; bad config is
   await writeFile(configPath, 'maxConcurentTransfers: 3\n');
   const unknown = runCli(['server', '--config', configPath]);
   assert.equal((await unknown.exited).code, 2);
-  assert.deepEqual(unknown.stderr, ["netprobe: netprobe.yaml: unknown key 'maxConcurentTransfers' (did you mean 'maxConcurrentTransfers'?); the keys are listed in docs/cli.md"]);
+  assert.deepEqual(unknown.stderr, [
+    "netprobe: netprobe.yaml: unknown key 'maxConcurentTransfers' (did you mean 'maxConcurrentTransfers'?); the keys are listed in docs/cli.md",
+  ]);
 });

@@ -18,8 +18,16 @@ async function setup(t: test.TestContext, workers: number, extra: { denyList?: s
   const denyList = join(work, 'deny.txt');
   await writeFile(denyList, '');
   const server = await startServer({
-    host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(work, 'r.db'),
-    builtinFiles: ['64KiB'], statsIntervalMs: 0, workers, denyList: extra.denyList ?? denyList,
+    host: '127.0.0.1',
+    port: 0,
+    ca: pki.ca,
+    cert: pki.serverCert,
+    key: pki.serverKey,
+    store: join(work, 'r.db'),
+    builtinFiles: ['64KiB'],
+    statsIntervalMs: 0,
+    workers,
+    denyList: extra.denyList ?? denyList,
   });
   t.after(async () => {
     await server.close(2000);
@@ -33,8 +41,13 @@ async function setup(t: test.TestContext, workers: number, extra: { denyList?: s
 test('a scheduled client resumes its TLS session between runs and makes a full handshake every n-th run', async (t) => {
   const { server, tls, work } = await setup(t, 1);
   const client = new NetprobeClient({
-    servers: [{ host: '127.0.0.1', port: server.port }], tls, file: '64KiB', schedule: { kind: 'interval', intervalMs: 1_000, jitter: 0 },
-    outboxPath: join(work, 'outbox.db'), probe: { idlePings: 1, loadedPingIntervalMs: 0 }, fullHandshakeEvery: 3,
+    servers: [{ host: '127.0.0.1', port: server.port }],
+    tls,
+    file: '64KiB',
+    schedule: { kind: 'interval', intervalMs: 1_000, jitter: 0 },
+    outboxPath: join(work, 'outbox.db'),
+    probe: { idlePings: 1, loadedPingIntervalMs: 0 },
+    fullHandshakeEvery: 3,
   });
   t.after(() => client.stop());
   const resumed: (boolean | null | undefined)[] = [];
@@ -54,8 +67,13 @@ test('a scheduled client resumes its TLS session between runs and makes a full h
 test('--full-handshake-every 1: no run resumes', async (t) => {
   const { server, tls, work } = await setup(t, 1);
   const client = new NetprobeClient({
-    servers: [{ host: '127.0.0.1', port: server.port }], tls, file: '64KiB', schedule: { kind: 'interval', intervalMs: 1_000, jitter: 0 },
-    outboxPath: join(work, 'outbox.db'), probe: { idlePings: 1, loadedPingIntervalMs: 0 }, fullHandshakeEvery: 1,
+    servers: [{ host: '127.0.0.1', port: server.port }],
+    tls,
+    file: '64KiB',
+    schedule: { kind: 'interval', intervalMs: 1_000, jitter: 0 },
+    outboxPath: join(work, 'outbox.db'),
+    probe: { idlePings: 1, loadedPingIntervalMs: 0 },
+    fullHandshakeEvery: 1,
   });
   t.after(() => client.stop());
   for (let i = 0; i < 3; i++) assert.equal((await client.measure())[0]?.tlsResumed, false);
@@ -86,17 +104,25 @@ test('revocation applies to resumed sessions: revoked and reloaded, a client off
   await writeFile(denyList, `${fingerprint256(tls.cert)}\n`);
   const summary = await server.reloadRevocations();
   assert.equal(summary.fingerprints, 1);
-  await assert.rejects(async () => {
-    const refused = await openSession({ endpoint, tls, sessions });
-    refused.session.close();
-  }, (err: { code?: string }) => ['NETPROBE_CLOSED', 'NETPROBE_TLS_UNAUTHORIZED', 'NETPROBE_TLS_HANDSHAKE'].includes(err.code ?? ''));
+  await assert.rejects(
+    async () => {
+      const refused = await openSession({ endpoint, tls, sessions });
+      refused.session.close();
+    },
+    (err: { code?: string }) => ['NETPROBE_CLOSED', 'NETPROBE_TLS_UNAUTHORIZED', 'NETPROBE_TLS_HANDSHAKE'].includes(err.code ?? ''),
+  );
 });
 
 test('a full-handshake run: its loaded-RTT connection and its REPORT resume the session its measured connection made', async (t) => {
   const { server, tls, work } = await setup(t, 1);
   const client = new NetprobeClient({
-    servers: [{ host: '127.0.0.1', port: server.port }], tls, file: '64KiB', schedule: { kind: 'interval', intervalMs: 1_000, jitter: 0 },
-    outboxPath: join(work, 'outbox.db'), probe: { idlePings: 1, loadedPingIntervalMs: 50 }, fullHandshakeEvery: 1,
+    servers: [{ host: '127.0.0.1', port: server.port }],
+    tls,
+    file: '64KiB',
+    schedule: { kind: 'interval', intervalMs: 1_000, jitter: 0 },
+    outboxPath: join(work, 'outbox.db'),
+    probe: { idlePings: 1, loadedPingIntervalMs: 50 },
+    fullHandshakeEvery: 1,
   });
   t.after(() => client.stop());
   const [result] = await client.measure();

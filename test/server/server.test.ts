@@ -11,7 +11,6 @@ import { makePki, type TestPki } from '../helpers/pki.js';
 import { WireClient, sampleResult } from '../helpers/wire.js';
 import { makeRandomFile } from '../../src/server/catalogue.js';
 
-
 describe('server', () => {
   let pki: TestPki;
   let work: string;
@@ -25,9 +24,17 @@ describe('server', () => {
     await writeFile(join(work, 'files', 'custom.bin'), makeRandomFile('custom.bin', 200_000).slice(0, 200_000));
     server = await startServer(
       {
-        host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey,
-        store: join(work, 'results.db'), files: join(work, 'files'), builtinFiles: ['64KiB', '1MiB'],
-        maxFrameBytes: 256 * 1024, statsIntervalMs: 0, maxConnectionsPerClient: 4,
+        host: '127.0.0.1',
+        port: 0,
+        ca: pki.ca,
+        cert: pki.serverCert,
+        key: pki.serverKey,
+        store: join(work, 'results.db'),
+        files: join(work, 'files'),
+        builtinFiles: ['64KiB', '1MiB'],
+        maxFrameBytes: 256 * 1024,
+        statsIntervalMs: 0,
+        maxConnectionsPerClient: 4,
       },
       { logger: logs.logger },
     );
@@ -138,7 +145,11 @@ describe('server', () => {
     ['an oversized frame', (c) => c.sendRaw(Buffer.from([FrameType.REPORT, 0x7f, 0xff, 0xff, 0xff])), 'NETPROBE_FRAME_TOO_LARGE'],
     ['malformed JSON', (c) => c.sendRaw(encodeFrame(FrameType.REPORT, Buffer.from('{"results": ['))), 'NETPROBE_BAD_PAYLOAD'],
     ['an invalid result', (c) => c.send({ type: 'REPORT', results: [sampleResult({ throughputMbps: -5 })] }), 'NETPROBE_BAD_PAYLOAD'],
-    ['a result in the future', (c) => c.send({ type: 'REPORT', results: [sampleResult({ startedAt: '2999-01-01T00:00:00Z' })] }), 'NETPROBE_BAD_PAYLOAD'],
+    [
+      'a result in the future',
+      (c) => c.send({ type: 'REPORT', results: [sampleResult({ startedAt: '2999-01-01T00:00:00Z' })] }),
+      'NETPROBE_BAD_PAYLOAD',
+    ],
     ['an unknown frame type', (c) => c.sendRaw(Buffer.from([0xee, 0, 0, 0, 0])), 'NETPROBE_UNKNOWN_TYPE'],
     ['a server-only message', (c) => c.send({ type: 'ACK', ids: [], duplicates: 0 }), 'NETPROBE_UNEXPECTED_MESSAGE'],
   ];
@@ -230,8 +241,15 @@ test('above the transfer limit the server answers BUSY with a retry-after', asyn
   const pki = await makePki(['alice', 'bob']);
   const work = await mkdtemp(join(tmpdir(), 'netprobe-busy-'));
   const server = await startServer({
-    host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey,
-    store: join(work, 'r.db'), builtinFiles: ['64MiB', '1KiB'], maxConcurrentTransfers: 1, statsIntervalMs: 0,
+    host: '127.0.0.1',
+    port: 0,
+    ca: pki.ca,
+    cert: pki.serverCert,
+    key: pki.serverKey,
+    store: join(work, 'r.db'),
+    builtinFiles: ['64MiB', '1KiB'],
+    maxConcurrentTransfers: 1,
+    statsIntervalMs: 0,
   });
   t.after(async () => {
     await server.close(1000);
@@ -264,5 +282,8 @@ test('SQLite store refuses a schema newer than it knows', async (t) => {
   const s = new SqliteStore(path);
   s.db.pragma('user_version = 99');
   await s.close();
-  assert.throws(() => new SqliteStore(path), (err: Error & { code?: string }) => err.code === 'NETPROBE_STORAGE' && /newer/.test(err.message));
+  assert.throws(
+    () => new SqliteStore(path),
+    (err: Error & { code?: string }) => err.code === 'NETPROBE_STORAGE' && /newer/.test(err.message),
+  );
 });

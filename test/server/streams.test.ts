@@ -21,8 +21,16 @@ after(() => fx.cleanup());
 
 async function server(t: { after(fn: () => Promise<void>): void }, extra: Partial<ServerConfigInput> = {}): Promise<RunningServer> {
   const s = await startServer({
-    host: '127.0.0.1', port: 0, ca: fx.pki.ca, cert: fx.pki.serverCert, key: fx.pki.serverKey,
-    store: join(await fx.tempDir(), 'results.db'), builtinFiles: ['1MiB'], statsIntervalMs: 0, logLevel: 'silent', ...extra,
+    host: '127.0.0.1',
+    port: 0,
+    ca: fx.pki.ca,
+    cert: fx.pki.serverCert,
+    key: fx.pki.serverKey,
+    store: join(await fx.tempDir(), 'results.db'),
+    builtinFiles: ['1MiB'],
+    statsIntervalMs: 0,
+    logLevel: 'silent',
+    ...extra,
   });
   t.after(() => s.close(1000));
   return s;
@@ -37,7 +45,10 @@ function assertAggregate(r: Result, streams: number): void {
   assert.equal(r.error, null, JSON.stringify(r.error));
   assert.equal(r.streams, streams);
   assert.equal(r.streamsMbps?.length, streams);
-  assert.ok(r.streamsMbps!.every((v) => v > 0), JSON.stringify(r.streamsMbps));
+  assert.ok(
+    r.streamsMbps!.every((v) => v > 0),
+    JSON.stringify(r.streamsMbps),
+  );
   const sum = r.streamsMbps!.reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(sum - r.throughputMbps!) <= streams * 0.001 + 1e-9, `streams ${sum} = aggregate ${r.throughputMbps}`);
   assert.ok(r.transferMs! > 0 && r.transferMs! <= r.downloadMs!, 'the common interval lies within the measurement');

@@ -25,8 +25,16 @@ after(() => fx.cleanup());
 
 async function server(t: { after(fn: () => Promise<void>): void }, extra: Partial<ServerConfigInput> = {}): Promise<RunningServer> {
   const s = await startServer({
-    host: '127.0.0.1', port: 0, ca: fx.pki.ca, cert: fx.pki.serverCert, key: fx.pki.serverKey,
-    store: join(await fx.tempDir(), 'results.db'), builtinFiles: ['1MiB'], statsIntervalMs: 0, logLevel: 'silent', ...extra,
+    host: '127.0.0.1',
+    port: 0,
+    ca: fx.pki.ca,
+    cert: fx.pki.serverCert,
+    key: fx.pki.serverKey,
+    store: join(await fx.tempDir(), 'results.db'),
+    builtinFiles: ['1MiB'],
+    statsIntervalMs: 0,
+    logLevel: 'silent',
+    ...extra,
   });
   t.after(() => s.close(1000));
   return s;
@@ -57,10 +65,30 @@ describe('upload', () => {
     const s = await server(t);
     const program = new Command('netprobe').exitOverride();
     registerClient(program);
-    await program.parseAsync([
-      'client', '--server', `127.0.0.1:${s.port}`, '--ca', fx.pki.ca, '--cert', fx.pki.clients.alice!.cert, '--key', fx.pki.clients.alice!.key,
-      '--file', '1MiB', '--direction', 'both', '--count', '1', '--outbox', join(await fx.tempDir(), 'outbox.db'), '--log-level', 'silent',
-    ], { from: 'user' });
+    await program.parseAsync(
+      [
+        'client',
+        '--server',
+        `127.0.0.1:${s.port}`,
+        '--ca',
+        fx.pki.ca,
+        '--cert',
+        fx.pki.clients.alice!.cert,
+        '--key',
+        fx.pki.clients.alice!.key,
+        '--file',
+        '1MiB',
+        '--direction',
+        'both',
+        '--count',
+        '1',
+        '--outbox',
+        join(await fx.tempDir(), 'outbox.db'),
+        '--log-level',
+        'silent',
+      ],
+      { from: 'user' },
+    );
     const rows = await stored(s);
     assert.equal(rows.length, 2);
     const down = rows.find((r) => r.direction === undefined);
@@ -73,7 +101,10 @@ describe('upload', () => {
       assert.ok(r.throughputMbps! > 0 && r.transferMs! > 0);
       // transferMs is rounded to 1 µs, throughput from the unrounded time: equal to 0.5 % on loopback's short transfers.
       const expected = (r.bytes * 8) / r.transferMs! / 1000;
-      assert.ok(Math.abs(r.throughputMbps! - expected) <= expected * 0.005, `throughput ${r.throughputMbps} = bytes / transfer time ${expected}`);
+      assert.ok(
+        Math.abs(r.throughputMbps! - expected) <= expected * 0.005,
+        `throughput ${r.throughputMbps} = bytes / transfer time ${expected}`,
+      );
       assert.ok(r.responseMs! <= r.downloadMs!);
       assert.equal(typeof r.loadedRttMs, 'number');
       assert.equal(typeof r.clientLimited, 'boolean');
@@ -141,7 +172,10 @@ describe('upload', () => {
     await greet(long, ['upload']);
     long.send({ type: 'PUT', name: '1MiB', durationMs: 5_000 });
     const refused = await long.next();
-    assert.ok(refused?.type === 'ERROR' && refused.code === 'NETPROBE_LIMIT' && /at most 1000 ms/.test(refused.message), JSON.stringify(refused));
+    assert.ok(
+      refused?.type === 'ERROR' && refused.code === 'NETPROBE_LIMIT' && /at most 1000 ms/.test(refused.message),
+      JSON.stringify(refused),
+    );
     await long.closed();
 
     const big = await wire(s, t);
@@ -164,7 +198,10 @@ describe('upload', () => {
     const ready = await w.next();
     assert.ok(ready?.type === 'PUT_READY' && ready.maxDurationMs === 5_100);
     const error = await w.next();
-    assert.ok(error?.type === 'ERROR' && error.code === 'NETPROBE_TIMEOUT' && /did not end within 5100 ms/.test(error.message), JSON.stringify(error));
+    assert.ok(
+      error?.type === 'ERROR' && error.code === 'NETPROBE_TIMEOUT' && /did not end within 5100 ms/.test(error.message),
+      JSON.stringify(error),
+    );
     await w.closed();
   });
 
@@ -178,7 +215,8 @@ describe('upload', () => {
     const busy = replies.filter((r) => r?.type === 'BUSY');
     assert.equal(ready, 4, 'half of the 8 transfer slots go to uploads');
     assert.equal(busy.length, 46);
-    for (const b of busy) assert.ok(b?.type === 'BUSY' && b.retryAfterMs >= 500 && b.retryAfterMs <= 1_500 && /uploads running/.test(b.reason));
+    for (const b of busy)
+      assert.ok(b?.type === 'BUSY' && b.retryAfterMs >= 500 && b.retryAfterMs <= 1_500 && /uploads running/.test(b.reason));
     const downloader = await wire(s, t, 'bob');
     await greet(downloader, ['duration', 'report']);
     const { reply, bytes } = await downloader.download('1MiB');

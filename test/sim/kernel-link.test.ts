@@ -17,7 +17,16 @@ import { SqliteStore } from '../../src/store/sqlite.js';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 test('--kernel-link is refused with the model engine', () => {
-  const o = { profile: BUILTIN_PROFILES.flat!, clients: 2, durationMs: 1_000, dayMs: 60_000, seed: 1, outDir: 'unused', store: 'unused', kernelLink: true };
+  const o = {
+    profile: BUILTIN_PROFILES.flat!,
+    clients: 2,
+    durationMs: 1_000,
+    dayMs: 60_000,
+    seed: 1,
+    outDir: 'unused',
+    store: 'unused',
+    kernelLink: true,
+  };
   assert.throws(() => checkSimOptions(o), { code: 'NETPROBE_USAGE', message: /--kernel-link .*--engine real/ });
   assert.doesNotThrow(() => checkSimOptions({ ...o, engine: 'real', file: '64KiB' }));
 });
@@ -34,17 +43,36 @@ test('--kernel-link: real TCP flows share an htb link whose rate follows the pro
   // Full capacity (16 Mbit/s) in even hours, a quarter (4 Mbit/s) in odd ones; clients' caps are
   // 50–100 Mbit/s, so the shared link limits every download. A simulated hour is 12 s real.
   const profile: Profile = {
-    name: 'alternating', description: 'capacity 1 and 0.25 in turn', activity: Array<number>(24).fill(1), capacity: Array.from({ length: 24 }, (_, h) => (h % 2 === 0 ? 1 : 0.25)),
-    outages: [], incidents: [],
+    name: 'alternating',
+    description: 'capacity 1 and 0.25 in turn',
+    activity: Array<number>(24).fill(1),
+    capacity: Array.from({ length: 24 }, (_, h) => (h % 2 === 0 ? 1 : 0.25)),
+    outages: [],
+    incidents: [],
   };
   const summary = await runSimulation({
-    engine: 'real', kernelLink: true, profile, clients: 6, durationMs: 24_000, dayMs: 288_000, seed: 7, outDir: out,
-    store: join(out, 'sim.db'), file: '256KiB', peakRatePerHour: 3, sharedMbps: 16, capMinMbps: 50, capMaxMbps: 100,
+    engine: 'real',
+    kernelLink: true,
+    profile,
+    clients: 6,
+    durationMs: 24_000,
+    dayMs: 288_000,
+    seed: 7,
+    outDir: out,
+    store: join(out, 'sim.db'),
+    file: '256KiB',
+    peakRatePerHour: 3,
+    sharedMbps: 16,
+    capMinMbps: 50,
+    capMaxMbps: 100,
   });
   assert.equal(summary.missing, 0);
   assert.ok(summary.resultsMade >= 20, `made ${summary.resultsMade}`);
 
-  const truth = JSON.parse(await readFile(summary.truthPath, 'utf8')) as { start: string; network: { sharedLink: string; sentBytes: number } };
+  const truth = JSON.parse(await readFile(summary.truthPath, 'utf8')) as {
+    start: string;
+    network: { sharedLink: string; sentBytes: number };
+  };
   assert.equal(truth.network.sharedLink, 'kernel');
   // Every download crossed the kernel's queue (TLS adds its records' overhead).
   assert.ok(truth.network.sentBytes >= summary.resultsMade * 256 * 1024, `htb sent ${truth.network.sentBytes} bytes`);

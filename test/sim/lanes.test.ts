@@ -10,9 +10,18 @@ test("a lane's MemoryQueue keeps the outbox's contract: oldest first, a duplicat
   q.addMany([result('a'), result('b'), result('a')]);
   assert.equal(q.count(), 2);
   q.addMany([result('c')]);
-  assert.deepEqual(q.peek(2).map((r) => r.id), ['a', 'b']);
+  assert.deepEqual(
+    q.peek(2).map((r) => r.id),
+    ['a', 'b'],
+  );
   assert.equal(q.delete(['b', 'zz']), 1);
-  assert.deepEqual(q.peek(10).map((r) => r.id), ['a', 'c']);
-  assert.throws(() => q.addMany([result('d'), result('e'), result('f')]), (err: Error & { code?: string }) => err.code === 'NETPROBE_LIMIT');
+  assert.deepEqual(
+    q.peek(10).map((r) => r.id),
+    ['a', 'c'],
+  );
+  assert.throws(
+    () => q.addMany([result('d'), result('e'), result('f')]),
+    (err: Error & { code?: string }) => err.code === 'NETPROBE_LIMIT',
+  );
   assert.equal(q.count(), 2, 'nothing of a refused batch is queued');
 });

@@ -21,8 +21,10 @@ test('plan: a small fleet on a big link takes what its downloads add up to, and 
 });
 
 test('plan: more clients take more of the link and slow each other down, up to saturation', () => {
-  const shares = [100, 1_000, 4_000].map((clients) => planLoad({ ...base, clients, sizeBytes: 10 * MiB, linkMbps: 100, spanMs: 2 * 86_400_000 }).busiest);
-  const [few, many, most] = shares as [typeof shares[0], typeof shares[0], typeof shares[0]];
+  const shares = [100, 1_000, 4_000].map(
+    (clients) => planLoad({ ...base, clients, sizeBytes: 10 * MiB, linkMbps: 100, spanMs: 2 * 86_400_000 }).busiest,
+  );
+  const [few, many, most] = shares as [(typeof shares)[0], (typeof shares)[0], (typeof shares)[0]];
   // 10× the clients, about 10× the share while the link has room.
   assert.ok(many.linkShare > 7 * few.linkShare && many.linkShare < 13 * few.linkShare, `${few.linkShare} → ${many.linkShare}`);
   assert.ok(many.disturbedShare > few.disturbedShare, `${few.disturbedShare} → ${many.disturbedShare}`);
@@ -33,11 +35,18 @@ test('plan: more clients take more of the link and slow each other down, up to s
 });
 
 test('netprobe plan: the answer for the busiest hour; sizes and durations need their units', async () => {
-  const run = (args: string[]) => promisify(execFile)(process.execPath, [CLI, 'plan', ...args]).then((r) => ({ code: 0, ...r }), (e: { code: number; stdout: string; stderr: string }) => e);
+  const run = (args: string[]) =>
+    promisify(execFile)(process.execPath, [CLI, 'plan', ...args]).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
   const r = await run(['--clients', '200', '--file', '4MiB', '--every', '30m', '--link-mbps', '100', '--span', '2d']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^200 clients, a 4MiB download every 30m .* a 100 Mbit\/s link, 2 simulated days/m);
-  assert.match(r.stdout, /^busiest hour {3}20:00 UTC: [\d.]+ measurements a day, [\d.]+ Mbit\/s = [\d.]+ % of the link; median download at [\d.]+ % of its undisturbed speed/m);
+  assert.match(
+    r.stdout,
+    /^busiest hour {3}20:00 UTC: [\d.]+ measurements a day, [\d.]+ Mbit\/s = [\d.]+ % of the link; median download at [\d.]+ % of its undisturbed speed/m,
+  );
   const bare = await run(['--file', '4']);
   assert.equal(bare.code, 2);
   assert.match(bare.stderr, /--file/);

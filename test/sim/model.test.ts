@@ -28,13 +28,24 @@ test('the same seed gives the same schedule and caps; another seed does not', ()
   assert.notDeepEqual(a, c);
   for (const client of a) {
     assert.ok(client.capMbps >= 10 && client.capMbps <= 500);
-    assert.deepEqual([...client.measurementsAtMs].sort((x, y) => x - y), client.measurementsAtMs);
+    assert.deepEqual(
+      [...client.measurementsAtMs].sort((x, y) => x - y),
+      client.measurementsAtMs,
+    );
   }
 });
 
 test('measurement activity follows the profile: the busiest hour gets the most measurements', () => {
   const profile = BUILTIN_PROFILES['evening-peak']!;
-  const plan = planFleet(profile, { clients: 200, seed: 7, startMs: 0, spanMs: 3 * DAY_MS, peakRatePerHour: 2, capMinMbps: 10, capMaxMbps: 500 });
+  const plan = planFleet(profile, {
+    clients: 200,
+    seed: 7,
+    startMs: 0,
+    spanMs: 3 * DAY_MS,
+    peakRatePerHour: 2,
+    capMinMbps: 10,
+    capMaxMbps: 500,
+  });
   const perHour = Array<number>(24).fill(0);
   for (const c of plan) for (const t of c.measurementsAtMs) perHour[SimClock.hourOf(t)]!++;
   const busiest = perHour.indexOf(Math.max(...perHour));
@@ -57,18 +68,33 @@ test('custom profiles load from YAML and invalid ones are refused clearly', asyn
   assert.equal(loadProfile(good).name, 'custom');
   const bad = join(dir, 'bad.json');
   await writeFile(bad, JSON.stringify({ name: 'x', activity: [1, 2], capacity: [] }));
-  assert.throws(() => loadProfile(bad), (err: Error & { code?: string }) => err.code === 'NETPROBE_CONFIG' && /activity/.test(err.message));
+  assert.throws(
+    () => loadProfile(bad),
+    (err: Error & { code?: string }) => err.code === 'NETPROBE_CONFIG' && /activity/.test(err.message),
+  );
   assert.throws(() => loadProfile('nope'), /unknown profile 'nope'/);
 });
 
 test('a token bucket paces to its rate; a path waits for its slowest bucket', () => {
   let now = 0;
-  const bucket = new TokenBucket(() => 1_000_000, 100_000, () => now);
+  const bucket = new TokenBucket(
+    () => 1_000_000,
+    100_000,
+    () => now,
+  );
   assert.equal(bucket.reserve(100_000), 0); // the burst
   assert.equal(bucket.reserve(500_000), 500); // 0.5 MB at 1 MB/s
   now += 500;
   assert.equal(bucket.reserve(0), 0);
-  const slow = new TokenBucket(() => 100_000, 0, () => now);
-  const fast = new TokenBucket(() => 10_000_000, 0, () => now);
+  const slow = new TokenBucket(
+    () => 100_000,
+    0,
+    () => now,
+  );
+  const fast = new TokenBucket(
+    () => 10_000_000,
+    0,
+    () => now,
+  );
   assert.equal(new PathShaper([slow, fast]).reserve(50_000), 500);
 });

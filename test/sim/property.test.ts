@@ -39,7 +39,14 @@ function cpuBurner(limitMs: number): { terminate(): Promise<unknown> } {
   return new Worker(`const end = Date.now() + ${limitMs}; let x = 0; while (Date.now() < end) x += Math.sqrt(x + 1);`, { eval: true });
 }
 
-async function runCase(dir: string, name: string, profile: Profile, seed: number, clients = 60, spanDays = 4): Promise<{ check: TruthCheck; name: string }> {
+async function runCase(
+  dir: string,
+  name: string,
+  profile: Profile,
+  seed: number,
+  clients = 60,
+  spanDays = 4,
+): Promise<{ check: TruthCheck; name: string }> {
   const spanMs = spanDays * DAY_MS;
   const plans = planFleet(profile, { clients, seed, startMs: START_MS, spanMs, peakRatePerHour: 3, capMinMbps: 10, capMaxMbps: 500 });
   const engine = new ModelEngine({ profile, params: DEFAULT_NETWORK, plans, startMs: START_MS, spanMs, sizeBytes: 1 << 20, seed });
@@ -58,7 +65,9 @@ async function runCase(dir: string, name: string, profile: Profile, seed: number
     const summary = await analyse(store);
     const verdicts = truthVerdicts(hoursOfDay(engine.hours, START_MS, HOUR_MS));
     const incidents = profile.incidents.map((i) => ({
-      cause: i.cause, startMs: START_MS + i.startHour * HOUR_MS, endMs: START_MS + i.endHour * HOUR_MS,
+      cause: i.cause,
+      startMs: START_MS + i.startHour * HOUR_MS,
+      endMs: START_MS + i.endHour * HOUR_MS,
       ...(i.cause === 'access-link' ? { client: plans[i.client - 1]!.name } : {}),
     }));
     return { name: `${name} seed ${seed}`, check: checkTruth(summary, { ...verdicts, incidents }) };
@@ -89,10 +98,20 @@ test(`busiest and congested hours: ${SIZE.seeds} seeds × every built-in profile
   for (let k = 0; k < SIZE.custom; k++) {
     const peak = Math.floor(draw() * 24);
     const activity = bump([peak], 0.1 + 0.1 * draw(), 2 + draw());
-    const profile: Profile = { name: `custom-peak-${peak}`, description: '', activity, capacity: invert(activity, 0.2 + 0.1 * draw()), outages: [], incidents: [] };
+    const profile: Profile = {
+      name: `custom-peak-${peak}`,
+      description: '',
+      activity,
+      capacity: invert(activity, 0.2 + 0.1 * draw()),
+      outages: [],
+      incidents: [],
+    };
     const { check, name: label } = await runCase(dir, profile.name, profile, 1 + Math.floor(draw() * 1e6));
     cases++;
-    assert.ok(check.busiest.truth.includes(peak) || check.busiest.truth.some((h) => Math.min(Math.abs(h - peak), 24 - Math.abs(h - peak)) <= 1), `${label}: the model's busiest hours ${check.busiest.truth} sit at the drawn peak ${peak}`);
+    assert.ok(
+      check.busiest.truth.includes(peak) || check.busiest.truth.some((h) => Math.min(Math.abs(h - peak), 24 - Math.abs(h - peak)) <= 1),
+      `${label}: the model's busiest hours ${check.busiest.truth} sit at the drawn peak ${peak}`,
+    );
     if (!check.ok) failures.push(`${label}: ${describeCheck(check)}`);
   }
   assert.deepEqual(failures, [], `${failures.length} of ${cases} cases`);

@@ -21,10 +21,24 @@ import { BACKENDS, collect, freshStore, openFor, plainMeasurements } from './hel
 const DAY = 24 * HOUR;
 const byStartThenId = (a: StoredResult, b: StoredResult) =>
   Date.parse(a.startedAt) - Date.parse(b.startedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-const normalised = (r: StoredResult): StoredResult => ({ ...r, startedAt: new Date(r.startedAt).toISOString(), receivedAt: new Date(r.receivedAt).toISOString() });
+const normalised = (r: StoredResult): StoredResult => ({
+  ...r,
+  startedAt: new Date(r.startedAt).toISOString(),
+  receivedAt: new Date(r.receivedAt).toISOString(),
+});
 
 function transfer(client: string, startedAtMs: number, extra: Partial<TransferRecord> = {}): TransferRecord {
-  return { client, file: '1MiB', mode: 'file', bytes: 1_048_576, startedAtMs, durationMs: 12.5, concurrentAtStart: 2, outcome: 'ok', ...extra };
+  return {
+    client,
+    file: '1MiB',
+    mode: 'file',
+    bytes: 1_048_576,
+    startedAtMs,
+    durationMs: 12.5,
+    concurrentAtStart: 2,
+    outcome: 'ok',
+    ...extra,
+  };
 }
 
 for (const backend of BACKENDS) {
@@ -81,7 +95,11 @@ for (const backend of BACKENDS) {
       for (const f of filters) {
         const expected = all.filter((r) => {
           const at = Date.parse(r.startedAt);
-          return (f.sinceMs === undefined || at >= f.sinceMs) && (f.untilMs === undefined || at < f.untilMs) && (f.clients === undefined || f.clients.includes(r.client));
+          return (
+            (f.sinceMs === undefined || at >= f.sinceMs) &&
+            (f.untilMs === undefined || at < f.untilMs) &&
+            (f.clients === undefined || f.clients.includes(r.client))
+          );
         });
         assert.equal(await s.store.countResults(f), expected.length, JSON.stringify(f));
         assert.deepEqual(await collect(s.store.iterateResults(f)), expected, JSON.stringify(f));
@@ -91,8 +109,28 @@ for (const backend of BACKENDS) {
     test('results round-trip every field; start times in another offset come back in UTC', async (t) => {
       const s = await freshStore(t, backend);
       if (!s) return;
-      const full = { ...stored({ client: 'ü名', at: '2025-03-30T03:30:00.123+02:00', idleRttMs: 1.25, loadedRttMs: 9.5, clientLimited: true, serverConcurrentTransfers: 7, serverOutboundMbps: 812.125 }), samplesMbps: [1.5, 2.25, 0], dnsMs: 0.75, cpuMs: null, tlsVersion: null, cipher: null, busyRetries: 3 };
-      const failed = { ...stored({ client: 'x', at: T0, failed: true }), sha256Ok: null, error: { code: 'NETPROBE_TLS_HANDSHAKE', message: 'it\'s "quoted"\n' } };
+      const full = {
+        ...stored({
+          client: 'ü名',
+          at: '2025-03-30T03:30:00.123+02:00',
+          idleRttMs: 1.25,
+          loadedRttMs: 9.5,
+          clientLimited: true,
+          serverConcurrentTransfers: 7,
+          serverOutboundMbps: 812.125,
+        }),
+        samplesMbps: [1.5, 2.25, 0],
+        dnsMs: 0.75,
+        cpuMs: null,
+        tlsVersion: null,
+        cipher: null,
+        busyRetries: 3,
+      };
+      const failed = {
+        ...stored({ client: 'x', at: T0, failed: true }),
+        sha256Ok: null,
+        error: { code: 'NETPROBE_TLS_HANDSHAKE', message: 'it\'s "quoted"\n' },
+      };
       await s.store.insertResults([[full, failed]]);
       assert.deepEqual(await collect(s.store.iterateResults()), [normalised(failed), normalised(full)]);
     });
@@ -100,12 +138,24 @@ for (const backend of BACKENDS) {
     test('transfers are stored and read back by start time, then insertion order, with filters', async (t) => {
       const s = await freshStore(t, backend);
       if (!s) return;
-      const first = [transfer('a', T0 + MIN), transfer('b', T0, { mode: 'duration', outcome: 'NETPROBE_TIMEOUT', bytes: 0 }), transfer('a', T0 + MIN, { file: 'second' })];
+      const first = [
+        transfer('a', T0 + MIN),
+        transfer('b', T0, { mode: 'duration', outcome: 'NETPROBE_TIMEOUT', bytes: 0 }),
+        transfer('a', T0 + MIN, { file: 'second' }),
+      ];
       await s.store.insertTransfers(first);
       await s.store.insertTransfers([]);
       await s.store.insertTransfers([transfer('c', T0 + 2 * MIN, { durationMs: 0.125, concurrentAtStart: 0 })]);
-      assert.deepEqual(await collect(s.store.iterateTransfers()), [first[1], first[0], first[2], transfer('c', T0 + 2 * MIN, { durationMs: 0.125, concurrentAtStart: 0 })]);
-      assert.deepEqual((await collect(s.store.iterateTransfers({ sinceMs: T0 + MIN, untilMs: T0 + 2 * MIN, clients: ['a'] }))).map((x) => x.file), ['1MiB', 'second']);
+      assert.deepEqual(await collect(s.store.iterateTransfers()), [
+        first[1],
+        first[0],
+        first[2],
+        transfer('c', T0 + 2 * MIN, { durationMs: 0.125, concurrentAtStart: 0 }),
+      ]);
+      assert.deepEqual(
+        (await collect(s.store.iterateTransfers({ sinceMs: T0 + MIN, untilMs: T0 + 2 * MIN, clients: ['a'] }))).map((x) => x.file),
+        ['1MiB', 'second'],
+      );
     });
 
     test('schema: reopening keeps the data; a newer schema version is refused; read-only needs an existing store', async (t) => {
@@ -122,8 +172,14 @@ for (const backend of BACKENDS) {
       await reader.close();
 
       await backend.setSchemaVersion(location, 99);
-      await assert.rejects(openFor(t, location), (err: Error & { code?: string }) => err.code === 'NETPROBE_STORAGE' && /newer/.test(err.message));
-      await assert.rejects(openFor(t, location, { readonly: true }), (err: Error & { code?: string }) => err.code === 'NETPROBE_STORAGE' && /newer/.test(err.message));
+      await assert.rejects(
+        openFor(t, location),
+        (err: Error & { code?: string }) => err.code === 'NETPROBE_STORAGE' && /newer/.test(err.message),
+      );
+      await assert.rejects(
+        openFor(t, location, { readonly: true }),
+        (err: Error & { code?: string }) => err.code === 'NETPROBE_STORAGE' && /newer/.test(err.message),
+      );
       const empty = await backend.location(t);
       await assert.rejects(openFor(t, empty!, { readonly: true }), (err: Error & { code?: string }) => err.code === 'NETPROBE_STORAGE');
     });
@@ -143,7 +199,9 @@ for (const backend of BACKENDS) {
       assert.equal(await s.store.hasResult(rows[0]!.id), false);
       assert.deepEqual(await s.store.prune(cutoff), { results: 0, transfers: 0 });
       // The store keeps working for old and new months after a prune.
-      assert.deepEqual(await s.store.insertResults([[rows[0]!, stored({ client: 'a', at: Date.UTC(2025, 5, 1) })]]), [{ inserted: 2, duplicates: 0 }]);
+      assert.deepEqual(await s.store.insertResults([[rows[0]!, stored({ client: 'a', at: Date.UTC(2025, 5, 1) })]]), [
+        { inserted: 2, duplicates: 0 },
+      ]);
       assert.equal(await s.store.countResults(), kept.length + 2);
     });
 
@@ -152,8 +210,14 @@ for (const backend of BACKENDS) {
       if (!s) return;
       assert.equal(await s.store.importProgress('k'), null);
       const rows = schedule('a', T0, MIN, 3).map(stored);
-      assert.deepEqual(await s.store.importBatch({ results: rows, transfers: [transfer('a', T0)], progress: { key: 'k', value: '{"n":3}' } }), { inserted: 3, duplicates: 0 });
-      assert.deepEqual(await s.store.importBatch({ results: [rows[0]!, rows[0]!], transfers: [], progress: { key: 'k', value: 'done' } }), { inserted: 0, duplicates: 2 });
+      assert.deepEqual(
+        await s.store.importBatch({ results: rows, transfers: [transfer('a', T0)], progress: { key: 'k', value: '{"n":3}' } }),
+        { inserted: 3, duplicates: 0 },
+      );
+      assert.deepEqual(await s.store.importBatch({ results: [rows[0]!, rows[0]!], transfers: [], progress: { key: 'k', value: 'done' } }), {
+        inserted: 0,
+        duplicates: 2,
+      });
       assert.equal(await s.store.importProgress('k'), 'done');
       assert.equal(await s.store.countResults(), 3);
       assert.equal((await collect(s.store.iterateTransfers())).length, 1);
@@ -162,38 +226,74 @@ for (const backend of BACKENDS) {
     test('analysis queries: per-client columns, local-time profile, server load, last seen, span', async (t) => {
       const s = await freshStore(t, backend);
       if (!s) return;
-      await s.store.insertResults([[
-        { client: 'b', at: T0 + 2 * MIN, mbps: 30 },
-        { client: 'a', at: T0 + MIN, mbps: 20, idleRttMs: 2, loadedRttMs: 12, rpm: 4800, rpmProbes: 20, clientLimited: true, serverConcurrentTransfers: 4, serverOutboundMbps: 300 },
-        { client: 'a', at: T0 + MIN, failed: true, idleRttMs: 4 },
-        { client: 'a', at: T0 + MIN, mbps: 10, responseMs: null },
-        { client: 'a', at: T0, mbps: 50, bytes: 7, serverConcurrentTransfers: 2, serverOutboundMbps: 100 },
-        { client: 'a', at: T0 + 24 * HOUR + 10 * HOUR, mbps: 40, downloadMs: 400 },
-      ].map((m: Measure) => stored(m))]);
+      await s.store.insertResults([
+        [
+          { client: 'b', at: T0 + 2 * MIN, mbps: 30 },
+          {
+            client: 'a',
+            at: T0 + MIN,
+            mbps: 20,
+            idleRttMs: 2,
+            loadedRttMs: 12,
+            rpm: 4800,
+            rpmProbes: 20,
+            clientLimited: true,
+            serverConcurrentTransfers: 4,
+            serverOutboundMbps: 300,
+          },
+          { client: 'a', at: T0 + MIN, failed: true, idleRttMs: 4 },
+          { client: 'a', at: T0 + MIN, mbps: 10, responseMs: null },
+          { client: 'a', at: T0, mbps: 50, bytes: 7, serverConcurrentTransfers: 2, serverOutboundMbps: 100 },
+          { client: 'a', at: T0 + 24 * HOUR + 10 * HOUR, mbps: 40, downloadMs: 400 },
+        ].map((m: Measure) => stored(m)),
+      ]);
       const blocks = (await collect(s.store.clientMeasurements())).map(plainMeasurements);
-      assert.deepEqual(blocks.map((b) => b.client), ['a', 'b']);
+      assert.deepEqual(
+        blocks.map((b) => b.client),
+        ['a', 'b'],
+      );
       assert.deepEqual(blocks[0], {
-        client: 'a', results: 5, bytes: 7 + 3_000_000, clientLimited: 1,
-        idleRttMs: { count: 2, sum: 6 }, loadedRttMs: { count: 1, sum: 12 }, bufferbloatMs: { count: 1, sum: 10 }, rpm: { count: 1, sum: 4800 },
-        serverConcurrentTransfers: { count: 2, sum: 6 }, serverOutboundMbps: { count: 2, sum: 400 },
+        client: 'a',
+        results: 5,
+        bytes: 7 + 3_000_000,
+        clientLimited: 1,
+        idleRttMs: { count: 2, sum: 6 },
+        loadedRttMs: { count: 1, sum: 12 },
+        bufferbloatMs: { count: 1, sum: 10 },
+        rpm: { count: 1, sum: 4800 },
+        serverConcurrentTransfers: { count: 2, sum: 6 },
+        serverOutboundMbps: { count: 2, sum: 400 },
         startedAtMs: [T0, T0 + MIN, T0 + MIN, T0 + MIN, T0 + 34 * HOUR],
         failed: [0, 0, 0, 1, 0],
         throughputMbps: [50, 10, 20, NaN, 40],
         downloadMs: [100, 100, 100, NaN, 400],
         responseMs: [10, NaN, 10, NaN, 10],
       });
-      assert.deepEqual((await collect(s.store.clientMeasurements({ clients: ['b'], sinceMs: T0 }))).map((m) => m.client), ['b']);
+      assert.deepEqual(
+        (await collect(s.store.clientMeasurements({ clients: ['b'], sinceMs: T0 }))).map((m) => m.client),
+        ['b'],
+      );
 
-      const offsets = [{ fromMs: 0, offsetMs: 0 }, { fromMs: T0 + 12 * HOUR, offsetMs: 2 * HOUR }];
+      const offsets = [
+        { fromMs: 0, offsetMs: 0 },
+        { fromMs: T0 + 12 * HOUR, offsetMs: 2 * HOUR },
+      ];
       const p = await s.store.localTimeProfile({}, { offsets, throughputPercentiles: [0.5, 0.9], downloadPercentiles: [0.95] });
       assert.deepEqual(p.hours[0], { downloads: 5, failed: 1, bytes: 3_000_007, throughputMbps: [25, 44], downloadMs: [100] });
       assert.deepEqual(p.weekdayHours[24 + 12], { downloads: 1, failed: 0, bytes: 1_000_000, throughputMbps: [40, 40], downloadMs: [400] });
       assert.deepEqual(p.hours[1], { downloads: 0, failed: 0, bytes: 0, throughputMbps: [null, null], downloadMs: [null] });
-      assert.deepEqual(await s.store.serverLoad([{ fromMs: T0 + MIN, toMs: T0 + MIN }, { fromMs: T0, toMs: T0 + 2 * MIN }, { fromMs: T0 + HOUR, toMs: T0 + 2 * HOUR }]), [
-        { results: 3, annotated: 1, meanConcurrentTransfers: 4, meanOutboundMbps: 300 },
-        { results: 5, annotated: 2, meanConcurrentTransfers: 3, meanOutboundMbps: 200 },
-        { results: 0, annotated: 0, meanConcurrentTransfers: null, meanOutboundMbps: null },
-      ]);
+      assert.deepEqual(
+        await s.store.serverLoad([
+          { fromMs: T0 + MIN, toMs: T0 + MIN },
+          { fromMs: T0, toMs: T0 + 2 * MIN },
+          { fromMs: T0 + HOUR, toMs: T0 + 2 * HOUR },
+        ]),
+        [
+          { results: 3, annotated: 1, meanConcurrentTransfers: 4, meanOutboundMbps: 300 },
+          { results: 5, annotated: 2, meanConcurrentTransfers: 3, meanOutboundMbps: 200 },
+          { results: 0, annotated: 0, meanConcurrentTransfers: null, meanOutboundMbps: null },
+        ],
+      );
       assert.deepEqual(await s.store.lastSeenBefore(T0 + 2 * MIN), [{ client: 'a', lastMs: T0 + MIN }]);
       assert.deepEqual(await s.store.lastSeenBefore(T0 + 3 * MIN, ['b', 'zz']), [{ client: 'b', lastMs: T0 + 2 * MIN }]);
       assert.deepEqual(await s.store.resultSpan({ clients: ['a'] }), { count: 5, firstMs: T0, lastMs: T0 + 34 * HOUR });
@@ -217,7 +317,9 @@ function sharedDataset(): StoredResult[] {
       const at = start + i * 53 * MIN + (i % 4 === 0 ? 0 : c * 17_000);
       const failed = random() < 0.08;
       measures.push({
-        client, at, failed,
+        client,
+        at,
+        failed,
         mbps: random() < 0.05 ? null : 5 + 95 * random() * (c + 1),
         downloadMs: 20 + 500 * random(),
         responseMs: random() < 0.1 ? null : 1 + 30 * random(),
@@ -246,7 +348,12 @@ describe('SQLite and PostgreSQL answer identically', () => {
     const first = Date.parse(rows[0]!.startedAt);
     const last = Math.max(...rows.map((r) => Date.parse(r.startedAt)));
     const filters = [{}, { sinceMs: first + DAY, untilMs: last - DAY }, { clients: ['beta', 'Gamma'] }, { clients: ['nobody'] }];
-    const windows = [{ fromMs: first, toMs: first + 6 * HOUR }, { fromMs: first + HOUR, toMs: first + 2 * HOUR }, { fromMs: last, toMs: last }, { fromMs: last + 1, toMs: last + DAY }];
+    const windows = [
+      { fromMs: first, toMs: first + 6 * HOUR },
+      { fromMs: first + HOUR, toMs: first + 2 * HOUR },
+      { fromMs: last, toMs: last },
+      { fromMs: last + 1, toMs: last + DAY },
+    ];
     const answers = async (store: Store) => {
       const out: unknown[] = [];
       for (const f of filters) {
@@ -254,7 +361,9 @@ describe('SQLite and PostgreSQL answer identically', () => {
         out.push((await collect(store.clientMeasurements(f))).map(plainMeasurements));
         for (const zone of ['UTC', 'Europe/Berlin', 'America/St_Johns']) {
           const offsets = offsetSpans(zone, first, last);
-          out.push(await store.localTimeProfile(f, { offsets, throughputPercentiles: [0, 0.1, 0.5, 0.9, 1], downloadPercentiles: [0.05, 0.95] }));
+          out.push(
+            await store.localTimeProfile(f, { offsets, throughputPercentiles: [0, 0.1, 0.5, 0.9, 1], downloadPercentiles: [0.05, 0.95] }),
+          );
         }
       }
       out.push(await store.serverLoad(windows));
@@ -284,7 +393,17 @@ describe('SQLite and PostgreSQL answer identically', () => {
       files.push(await readFile(path, 'utf8'));
     }
     // Cell by cell: SQLite prints a whole REAL as '5.0' and keeps ties in start time in storage order (results-csv.ts).
-    const cells = (csv: string) => csv.trimEnd().split('\n').map((line) => line.split(',').map((c) => (c !== '' && Number.isFinite(Number(c)) ? String(Number(c)) : c)).join(',')).sort();
+    const cells = (csv: string) =>
+      csv
+        .trimEnd()
+        .split('\n')
+        .map((line) =>
+          line
+            .split(',')
+            .map((c) => (c !== '' && Number.isFinite(Number(c)) ? String(Number(c)) : c))
+            .join(','),
+        )
+        .sort();
     assert.ok(files[0]!.split('\n').length > 100);
     assert.deepEqual(cells(files[1]!), cells(files[0]!));
   });

@@ -66,7 +66,9 @@ describe('result direction', () => {
     db.pragma('user_version = 2');
     const old = stored({ client: 'a', at: AT });
     const row = toRow(old) as Record<string, unknown>;
-    db.prepare(`INSERT INTO results (${OLD_COLUMNS.join(',')}) VALUES (${OLD_COLUMNS.map((c) => `@${c}`).join(',')})`).run(Object.fromEntries(OLD_COLUMNS.map((c) => [c, row[c]])));
+    db.prepare(`INSERT INTO results (${OLD_COLUMNS.join(',')}) VALUES (${OLD_COLUMNS.map((c) => `@${c}`).join(',')})`).run(
+      Object.fromEntries(OLD_COLUMNS.map((c) => [c, row[c]])),
+    );
     db.close();
     const store = await openFor(t, `sqlite:${file}`);
     const rows = await collect(store.iterateResults());
@@ -87,7 +89,10 @@ describe('result direction', () => {
       CREATE TABLE ${partitionName(month)} PARTITION OF results FOR VALUES FROM (${monthStartMs(month)}) TO (${monthStartMs(month + 1)});`);
     const values = OLD_COLUMNS.map((c) => (c === 'client_limited' || c === 'sha256_ok' ? (row[c] === null ? null : row[c] === 1) : row[c]));
     await adminQuery(`INSERT INTO ${schema}.result_ids (id, started_at_ms) VALUES ($1, $2)`, [old.id, row.started_at_ms]);
-    await adminQuery(`INSERT INTO ${schema}.results (${OLD_COLUMNS.join(',')}) VALUES (${OLD_COLUMNS.map((_, i) => `$${i + 1}`).join(',')})`, values);
+    await adminQuery(
+      `INSERT INTO ${schema}.results (${OLD_COLUMNS.join(',')}) VALUES (${OLD_COLUMNS.map((_, i) => `$${i + 1}`).join(',')})`,
+      values,
+    );
     const store = await openFor(t, location);
     assert.deepEqual(await collect(store.iterateResults()), [old]);
     await store.insertResults([[upload()]]);
@@ -101,7 +106,11 @@ describe('analysis per direction', () => {
       const fresh = await freshStore(t, backend);
       if (!fresh) return;
       const downs = Array.from({ length: 6 }, (_, i) => stored({ client: 'a', at: AT + i * 600_000, mbps: 100 }));
-      const ups = Array.from({ length: 4 }, (_, i) => ({ ...stored({ client: 'a', at: AT + i * 600_000 + 1_000, mbps: 10 }), direction: 'upload' as const, serverLimited: false }));
+      const ups = Array.from({ length: 4 }, (_, i) => ({
+        ...stored({ client: 'a', at: AT + i * 600_000 + 1_000, mbps: 10 }),
+        direction: 'upload' as const,
+        serverLimited: false,
+      }));
       await fresh.store.insertResults([[...downs, ...ups]]);
       const down = await analyse(fresh.store);
       const up = await analyse(fresh.store, { direction: 'upload' });

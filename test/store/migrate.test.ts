@@ -44,10 +44,18 @@ async function syntheticSqlite(t: TestContext, results: number, clients: number)
   const path = join(await tempDir(t), 'source.db');
   buildSyntheticStore(path, { results, clients, intervalMs: 300_000, startMs: Date.UTC(2025, 2, 24) });
   const store = await openStore(path);
-  await store.insertTransfers(Array.from({ length: 1_200 }, (_, i) => ({
-    client: `client-${String(i % clients).padStart(4, '0')}`, file: '10MiB', mode: 'file' as const, bytes: 10_485_760,
-    startedAtMs: Date.UTC(2025, 2, 24) + Math.floor(i / 3) * 60_000, durationMs: 100 + i, concurrentAtStart: i % 7, outcome: 'ok',
-  })));
+  await store.insertTransfers(
+    Array.from({ length: 1_200 }, (_, i) => ({
+      client: `client-${String(i % clients).padStart(4, '0')}`,
+      file: '10MiB',
+      mode: 'file' as const,
+      bytes: 10_485_760,
+      startedAtMs: Date.UTC(2025, 2, 24) + Math.floor(i / 3) * 60_000,
+      durationMs: 100 + i,
+      concurrentAtStart: i % 7,
+      outcome: 'ok',
+    })),
+  );
   await store.close();
   return path;
 }
@@ -65,7 +73,16 @@ test('store migrate copies a SQLite store into PostgreSQL; analyse --json answer
   const postgres = await openFor(t, location, { readonly: true });
   assert.equal(await postgres.countResults(), 12_000);
   assert.deepEqual(await collect(postgres.iterateTransfers()), await collect(sqlite.iterateTransfers()));
-  for (const options of [{}, { timeZone: 'Europe/Berlin' }, { timeZone: 'America/New_York', sinceMs: Date.UTC(2025, 2, 25, 13), clients: ['client-0003', 'client-0010', 'client-0099'], bucketMs: HOUR }]) {
+  for (const options of [
+    {},
+    { timeZone: 'Europe/Berlin' },
+    {
+      timeZone: 'America/New_York',
+      sinceMs: Date.UTC(2025, 2, 25, 13),
+      clients: ['client-0003', 'client-0010', 'client-0099'],
+      bucketMs: HOUR,
+    },
+  ]) {
     const expected = toStableJson(await analyse(sqlite, options));
     assert.equal(toStableJson(await analyse(postgres, options)), expected, JSON.stringify(options));
   }
@@ -94,12 +111,23 @@ test('an interrupted copy resumes after the last batch it stored; nothing is cop
   const destination = await openFor(t, schemaLocation(t, 'np_resume').location);
   const stop = new AbortController();
   let batches = 0;
-  const partial = await copyStore(source, destination, { batchSize: 600, signal: stop.signal, onProgress: () => ++batches === 2 && stop.abort() });
+  const partial = await copyStore(source, destination, {
+    batchSize: 600,
+    signal: stop.signal,
+    onProgress: () => ++batches === 2 && stop.abort(),
+  });
   assert.deepEqual([partial.complete, partial.resultsInserted, await destination.countResults()], [false, 1_200, 1_200]);
 
   const rest = await copyStore(source, destination, { batchSize: 600 });
   assert.deepEqual(
-    { resumed: rest.resumed, complete: rest.complete, read: rest.resultsRead, inserted: rest.resultsInserted, duplicates: rest.resultsDuplicate, transfers: rest.transfersCopied },
+    {
+      resumed: rest.resumed,
+      complete: rest.complete,
+      read: rest.resultsRead,
+      inserted: rest.resultsInserted,
+      duplicates: rest.resultsDuplicate,
+      transfers: rest.transfersCopied,
+    },
     { resumed: true, complete: true, read: 1_300, inserted: 1_300, duplicates: 0, transfers: 1_200 },
   );
   assert.deepEqual(await collect(destination.iterateResults()), await collect(source.iterateResults()));
@@ -108,7 +136,11 @@ test('an interrupted copy resumes after the last batch it stored; nothing is cop
   // Stopped during the transfers: the next run goes over the results again (idempotently) and copies the remaining transfers once.
   const other = await openFor(t, schemaLocation(t, 'np_resume').location);
   const stopTransfers = new AbortController();
-  await copyStore(source, other, { batchSize: 500, signal: stopTransfers.signal, onProgress: (p) => p.transfersCopied >= 500 && stopTransfers.abort() });
+  await copyStore(source, other, {
+    batchSize: 500,
+    signal: stopTransfers.signal,
+    onProgress: (p) => p.transfersCopied >= 500 && stopTransfers.abort(),
+  });
   const finish = await copyStore(source, other, { batchSize: 500 });
   assert.deepEqual([finish.resultsInserted, finish.resultsDuplicate, finish.transfersCopied], [0, 2_500, 700]);
   assert.deepEqual(await collect(other.iterateTransfers()), await collect(source.iterateTransfers()));
@@ -122,7 +154,18 @@ for (const backend of BACKENDS) {
     const store = await openFor(t, location);
     const rows = schedule('a', now - 120 * DAY + DAY / 2, 10 * DAY, 12).map(stored); // 119.5 … 9.5 days ago
     await store.insertResults([rows]);
-    await store.insertTransfers(rows.map((r) => ({ client: 'a', file: 'f', mode: 'file', bytes: 1, startedAtMs: Date.parse(r.startedAt), durationMs: 1, concurrentAtStart: 0, outcome: 'ok' })));
+    await store.insertTransfers(
+      rows.map((r) => ({
+        client: 'a',
+        file: 'f',
+        mode: 'file',
+        bytes: 1,
+        startedAtMs: Date.parse(r.startedAt),
+        durationMs: 1,
+        concurrentAtStart: 0,
+        outcome: 'ok',
+      })),
+    );
     await store.close();
     const old = rows.filter((r) => Date.parse(r.startedAt) < now - 90 * DAY).length;
     const run = await netprobe(['store', 'prune', '--older-than', '90d', '--store', location, '--yes']);

@@ -65,7 +65,9 @@ test(`PostgreSQL exports ${ROWS} results to results.csv with heap growth far bel
   assert.equal(written, ROWS);
   assert.equal(await countLines(path), ROWS + 1, 'a header and one line per result');
   const fileBytes = (await stat(path)).size;
-  t.diagnostic(`file ${(fileBytes / 2 ** 20).toFixed(1)} MiB in ${chunks} chunks; heap growth after GC at most ${(peakGrowthBytes / 2 ** 20).toFixed(1)} MiB`);
+  t.diagnostic(
+    `file ${(fileBytes / 2 ** 20).toFixed(1)} MiB in ${chunks} chunks; heap growth after GC at most ${(peakGrowthBytes / 2 ** 20).toFixed(1)} MiB`,
+  );
   assert.ok(chunks > 10, `measured at ${chunks} flushes`);
   // Holding every row (as objects, or as the text) would be at least the file's size; what is held
   // is one page of rows (5,000) and one chunk of text (1 Mi characters), whatever the row count

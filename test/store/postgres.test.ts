@@ -13,13 +13,17 @@ import { TEST_POSTGRES, adminQuery, needPostgres, schemaLocation } from './helpe
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
 
 const partitionsOf = async (schema: string) =>
-  (await adminQuery<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = '${schema}.results'::regclass ORDER BY 1`,
-  )).map((r) => r.name);
+  (
+    await adminQuery<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = '${schema}.results'::regclass ORDER BY 1`,
+    )
+  ).map((r) => r.name);
 
 describe('PostgreSQL locations', () => {
   test('schema and options are taken out of the URL; the password never shows', () => {
-    const loc = parsePostgresLocation('postgres://np:s3cret@db.example:5433/probe?schema=np_1&sslmode=require&options=-c%20statement_timeout%3D5s');
+    const loc = parsePostgresLocation(
+      'postgres://np:s3cret@db.example:5433/probe?schema=np_1&sslmode=require&options=-c%20statement_timeout%3D5s',
+    );
     assert.equal(loc.schema, 'np_1');
     assert.equal(loc.options, '-c statement_timeout=5s');
     assert.equal(loc.connectionString, 'postgres://np:s3cret@db.example:5433/probe?sslmode=require');
@@ -27,7 +31,11 @@ describe('PostgreSQL locations', () => {
     assert.equal(parsePostgresLocation('postgresql://localhost/x').schema, null);
     assert.equal(redactPassword('postgres://h/db?password=abc&x=1'), 'postgres://h/db?password=***&x=1');
     for (const bad of ['Np', 'np-1', '1np', 'np;drop', 'a'.repeat(64)]) {
-      assert.throws(() => parsePostgresLocation(`postgres://h/db?schema=${bad}`), (err: Error & { code?: string }) => err.code === 'NETPROBE_USAGE', bad);
+      assert.throws(
+        () => parsePostgresLocation(`postgres://h/db?schema=${bad}`),
+        (err: Error & { code?: string }) => err.code === 'NETPROBE_USAGE',
+        bad,
+      );
     }
   });
 
@@ -53,14 +61,23 @@ describe('PostgreSQL store', () => {
     const rows = schedule('a', Date.UTC(2024, 10, 20), 5 * 86_400_000, 12).map(stored); // 20 Nov 2024 … 14 Jan 2025
     await one.insertResults([rows.slice(0, 8)]);
     await two.insertResults([rows.slice(2)]); // `two` learns of November from its own rows
-    assert.deepEqual((await partitionsOf(schema)).filter((n) => !around.includes(n)), ['results_p202411', 'results_p202412', 'results_p202501']);
+    assert.deepEqual(
+      (await partitionsOf(schema)).filter((n) => !around.includes(n)),
+      ['results_p202411', 'results_p202412', 'results_p202501'],
+    );
     const [rowsIn] = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM ${schema}.results_p202412`);
     assert.equal(rowsIn!.n, 6);
 
     assert.deepEqual(await one.prune(Date.UTC(2025, 0, 1)), { results: 9, transfers: 0 });
-    assert.deepEqual((await partitionsOf(schema)).filter((n) => !around.includes(n)), ['results_p202501']);
+    assert.deepEqual(
+      (await partitionsOf(schema)).filter((n) => !around.includes(n)),
+      ['results_p202501'],
+    );
     // `two` still believes November exists: its insert finds no partition, re-reads, makes it, retries.
-    assert.deepEqual(await two.insertResults([[rows[0]!], [rows[11]!]]), [{ inserted: 1, duplicates: 0 }, { inserted: 0, duplicates: 1 }]);
+    assert.deepEqual(await two.insertResults([[rows[0]!], [rows[11]!]]), [
+      { inserted: 1, duplicates: 0 },
+      { inserted: 0, duplicates: 1 },
+    ]);
     assert.equal(await one.countResults(), 4);
   });
 
@@ -68,12 +85,17 @@ describe('PostgreSQL store', () => {
     if (!(await needPostgres(t))) return;
     const { location, schema } = schemaLocation(t);
     const stores = await Promise.all(Array.from({ length: 4 }, () => openFor(t, location)));
-    assert.deepEqual(await adminQuery(`SELECT version FROM ${schema}.netprobe_schema ORDER BY version`), POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
+    assert.deepEqual(
+      await adminQuery(`SELECT version FROM ${schema}.netprobe_schema ORDER BY version`),
+      POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })),
+    );
     await stores[0]!.insertResults([[stored({ client: 'a', at: Date.UTC(2025, 0, 6) })]]);
     const reader = await openFor(t, location, { readonly: true });
     assert.equal(await reader.countResults(), 1);
-    await assert.rejects(reader.insertResults([[stored({ client: 'a', at: Date.UTC(2025, 0, 7) })]]), (err: Error & { code?: string }) =>
-      err.code === 'NETPROBE_STORAGE' && /read-only/.test(err.message));
+    await assert.rejects(
+      reader.insertResults([[stored({ client: 'a', at: Date.UTC(2025, 0, 7) })]]),
+      (err: Error & { code?: string }) => err.code === 'NETPROBE_STORAGE' && /read-only/.test(err.message),
+    );
   });
 
   test('an unreachable server is a storage error naming the location without its password', async (t) => {

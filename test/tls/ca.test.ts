@@ -39,7 +39,15 @@ test('initCa and issueClientCert write certificates that openssl verify accepts'
   });
   assert.deepEqual(alice, { cert: join(dir, 'clients', 'alice.crt'), key: join(dir, 'clients', 'alice.key') });
 
-  const server = await execFileAsync(OPENSSL, ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', paths.caCert, paths.serverCert]);
+  const server = await execFileAsync(OPENSSL, [
+    'verify',
+    '-x509_strict',
+    '-purpose',
+    'sslserver',
+    '-CAfile',
+    paths.caCert,
+    paths.serverCert,
+  ]);
   assert.equal(server.stdout.trim(), `${paths.serverCert}: OK`);
   const client = await execFileAsync(OPENSSL, ['verify', '-x509_strict', '-purpose', 'sslclient', '-CAfile', paths.caCert, alice.cert]);
   assert.equal(client.stdout.trim(), `${alice.cert}: OK`);

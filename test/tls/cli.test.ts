@@ -68,7 +68,8 @@ test('certs init with an unknown option exits 2', async () => {
 test('the CLI loads only the command it runs; --help still lists every command; unknown names exit 2', async () => {
   const help = await runCli(['--help']);
   assert.equal(help.exitCode, 0);
-  for (const name of ['server', 'client', 'analyse', 'report', 'certs', 'simulate', 'demo', 'store']) assert.match(help.stdout, new RegExp(`\\n  ${name}\\b`));
+  for (const name of ['server', 'client', 'analyse', 'report', 'certs', 'simulate', 'demo', 'store'])
+    assert.match(help.stdout, new RegExp(`\\n  ${name}\\b`));
   // A name every object has (Object.prototype) must not be taken for a command.
   const names = ['bogus', 'toString', 'constructor'];
   const results = await Promise.all(names.map((name) => runCli([name])));

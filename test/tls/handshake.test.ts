@@ -83,7 +83,11 @@ test('the server refuses a client without a certificate', async (t) => {
   const { port, server, accepted } = await startServer(t, serverTlsOptions(material(pki.ca, pki.server)));
 
   const serverError = nextClientError(server);
-  const { cert: _cert, key: _key, ...noCertificate } = clientTlsOptions(material(pki.ca, pki.alice), {
+  const {
+    cert: _cert,
+    key: _key,
+    ...noCertificate
+  } = clientTlsOptions(material(pki.ca, pki.alice), {
     host: '127.0.0.1',
     port,
   });

@@ -66,7 +66,10 @@ test('loadTlsMaterial reads files and names the missing or unusable one', async 
   });
 
   await writeFile(paths.key, pki.server.keyPem);
-  await assert.rejects(loadTlsMaterial(paths), { code: 'NETPROBE_CERT', message: /--key .*alice\.key is not the private key of --cert .*alice\.crt/ });
+  await assert.rejects(loadTlsMaterial(paths), {
+    code: 'NETPROBE_CERT',
+    message: /--key .*alice\.key is not the private key of --cert .*alice\.crt/,
+  });
 
   await writeFile(paths.key, pki.alice.keyPem);
   const loaded = await loadTlsMaterial(paths);

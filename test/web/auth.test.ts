@@ -120,7 +120,10 @@ test('HTTPS certificate login honours the deny list and the CRL, reloads include
   assert.equal((await as('bob')).status, 401, 'a revoked certificate no longer opens the dashboard');
   assert.equal((await as('alice')).status, 200);
   // The token still works for the operator.
-  assert.equal((await request(url, { tls: { ca: f.pki.ca, ...f.pki.clients.bob! }, headers: bearer('a-configured-token-0123456789') })).status, 200);
+  assert.equal(
+    (await request(url, { tls: { ca: f.pki.ca, ...f.pki.clients.bob! }, headers: bearer('a-configured-token-0123456789') })).status,
+    200,
+  );
 });
 
 test('/healthz is 503 while the server shuts down', async (t) => {
@@ -142,13 +145,26 @@ test('/healthz is 503 while the server shuts down', async (t) => {
 
 test('the generated token is in no log line; it is handed once to announceToken', async (t) => {
   const lines: string[] = [];
-  const logger = pino({ level: 'debug' }, new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString().split('\n').filter(Boolean)), cb()) }));
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({ write: (chunk: Buffer, _e, cb) => (lines.push(...chunk.toString().split('\n').filter(Boolean)), cb()) }),
+  );
   const { makePki } = await import('../helpers/pki.js');
   const pki = await makePki(['alice']);
   t.after(() => pki.cleanup());
   const announced: string[] = [];
   const server = await startServerWithDashboard(
-    { host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: ':memory:', builtinFiles: ['64KiB'], statsIntervalMs: 0, http: 0 },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      ca: pki.ca,
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      store: ':memory:',
+      builtinFiles: ['64KiB'],
+      statsIntervalMs: 0,
+      http: 0,
+    },
     { logger, announceToken: (url, token, tokenFile) => announced.push(`${url}?token=${token} ${tokenFile ?? 'no file'}`) },
   );
   t.after(() => server.close(1000));
@@ -160,7 +176,10 @@ test('the generated token is in no log line; it is handed once to announceToken'
   c.send({ type: 'HELLO', version: PROTOCOL_VERSION, software: 'test', capabilities: [] });
   await c.next();
   c.close();
-  assert.deepEqual(lines.filter((l) => l.includes(token)), []);
+  assert.deepEqual(
+    lines.filter((l) => l.includes(token)),
+    [],
+  );
   assert.ok(lines.some((l) => /dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(generated token for this run/.test(l)));
 });
 
@@ -178,8 +197,15 @@ test('a dashboard port already in use stops the start with NETPROBE_CONFIG, nami
   t.after(() => f.close());
   await assert.rejects(
     startServerWithDashboard({
-      host: '127.0.0.1', port: 0, ca: f.pki.ca, cert: f.pki.serverCert, key: f.pki.serverKey, store: ':memory:',
-      builtinFiles: ['64KiB'], statsIntervalMs: 0, http: `127.0.0.1:${f.web.port}`,
+      host: '127.0.0.1',
+      port: 0,
+      ca: f.pki.ca,
+      cert: f.pki.serverCert,
+      key: f.pki.serverKey,
+      store: ':memory:',
+      builtinFiles: ['64KiB'],
+      statsIntervalMs: 0,
+      http: `127.0.0.1:${f.web.port}`,
     }),
     { code: 'NETPROBE_CONFIG', message: new RegExp(`127\\.0\\.0\\.1:${f.web.port} for the dashboard`) },
   );

@@ -99,8 +99,17 @@ test('the dashboard, the report and analyse --json agree on hours and episodes f
   t.after(() => pki.cleanup());
   const server = await startServerWithDashboard(
     {
-      host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: storePath,
-      builtinFiles: ['64KiB'], statsIntervalMs: 0, http: '127.0.0.1:0', httpTimeZone: ZONE, logLevel: 'silent',
+      host: '127.0.0.1',
+      port: 0,
+      ca: pki.ca,
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      store: storePath,
+      builtinFiles: ['64KiB'],
+      statsIntervalMs: 0,
+      http: '127.0.0.1:0',
+      httpTimeZone: ZONE,
+      logLevel: 'silent',
     },
     { now: () => NOW },
   );

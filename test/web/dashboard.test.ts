@@ -13,8 +13,16 @@ import { makeHistory } from './history.js';
 import { ROOT, buildAssets, request, requireTool, startWebFixture } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 test('dashboard: client table, a live result without reload, no console errors, 401 without the token', async (t) => {
   const executablePath = await requireTool(CHROMIUM, 'install the Debian chromium package to run the browser test');

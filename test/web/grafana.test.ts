@@ -17,7 +17,13 @@ interface Board {
 }
 
 /** Sample names in an exposition (histograms show as _bucket, _sum, _count). */
-const sampleNames = (text: string) => new Set(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)![0]));
+const sampleNames = (text: string) =>
+  new Set(
+    text
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)![0]),
+  );
 
 test('per-client series, every Grafana query resolved against a live /metrics, promtool clean', async (t) => {
   const f = await startWebFixture(['alice', 'bob', 'carol']);

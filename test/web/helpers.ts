@@ -58,10 +58,21 @@ export async function startWebFixture(
   const shapers = new Map<string, Shaper>();
   const server = await startServerWithDashboard(
     {
-      host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(work, 'results.db'),
-      builtinFiles: ['64KiB'], statsIntervalMs: 0, http: '127.0.0.1:0', ...config,
+      host: '127.0.0.1',
+      port: 0,
+      ca: pki.ca,
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      store: join(work, 'results.db'),
+      builtinFiles: ['64KiB'],
+      statsIntervalMs: 0,
+      http: '127.0.0.1:0',
+      ...config,
     },
-    { webAssetsDir: deps.assetsDir, shaperFor: (client) => shapers.get(client) ?? shapers.set(client, pacedShaper(TEST_RATE_MBPS)).get(client) },
+    {
+      webAssetsDir: deps.assetsDir,
+      shaperFor: (client) => shapers.get(client) ?? shapers.set(client, pacedShaper(TEST_RATE_MBPS)).get(client),
+    },
   );
   assert.ok(server.web, 'the web endpoint started');
   const web = server.web;
@@ -92,7 +103,11 @@ export async function startWebFixture(
     }
   };
   return {
-    pki, server, web, measure, report,
+    pki,
+    server,
+    web,
+    measure,
+    report,
     close: async () => {
       await server.close(1000);
       await rm(work, { recursive: true, force: true });

@@ -58,7 +58,16 @@ test('results, summaries and load reach an open stream as they happen; a re-sent
 
   const sent = await f.measure('alice', { throughputMbps: 321 });
   const point: Point = await stream.next('result');
-  assert.deepEqual(point, { id: sent.id, client: 'alice', t: Date.parse(sent.startedAt), mbps: 321, responseMs: sent.responseMs, downloadMs: sent.downloadMs, error: null, rpm: null });
+  assert.deepEqual(point, {
+    id: sent.id,
+    client: 'alice',
+    t: Date.parse(sent.startedAt),
+    mbps: 321,
+    responseMs: sent.responseMs,
+    downloadMs: sent.downloadMs,
+    error: null,
+    rpm: null,
+  });
   const summary: Summary = await stream.next('summary');
   assert.equal(summary.clients.find((c) => c.client === 'alice')?.lastMbps, 321);
 
@@ -94,7 +103,10 @@ test('after a restart the snapshot holds the window read back from the store', a
   const r = await request(`${second.web.url}api/snapshot`, { headers: bearer(second.web.token) });
   const snapshot = JSON.parse(r.body) as Snapshot;
   assert.ok(snapshot.serverId.endsWith(`:${second.server.port}`), snapshot.serverId);
-  assert.deepEqual(snapshot.points.map((p) => p.id), [recent.id]);
+  assert.deepEqual(
+    snapshot.points.map((p) => p.id),
+    [recent.id],
+  );
   assert.equal(snapshot.summary.clients[0]?.client, 'alice');
   assert.equal(snapshot.summary.clients[0]?.lastMbps, 10);
   assert.equal(snapshot.load.maxConcurrentTransfers, 256);

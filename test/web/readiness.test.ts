@@ -32,7 +32,15 @@ test('/readyz is 503 with the reason until the TLS port listens; /healthz is 200
   t.after(() => pki.cleanup());
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-ready-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const config = serverCommandSchema.parse({ host: '127.0.0.1', port: 0, ca: pki.ca, cert: pki.serverCert, key: pki.serverKey, store: join(dir, 'r.db'), http: '127.0.0.1:0' });
+  const config = serverCommandSchema.parse({
+    host: '127.0.0.1',
+    port: 0,
+    ca: pki.ca,
+    cert: pki.serverCert,
+    key: pki.serverKey,
+    store: join(dir, 'r.db'),
+    http: '127.0.0.1:0',
+  });
   const store = await openStore(config.store);
   t.after(() => store.close());
   // The state a server is in between starting its dashboard and its TLS listener.
@@ -41,7 +49,10 @@ test('/readyz is 503 with the reason until the TLS port listens; /healthz is 200
   const web = await startWeb(observed, dashboardConfig({ ...config, http: '127.0.0.1:0' }), { logger: silentLogger });
   t.after(() => web.close());
   assert.deepEqual(await json(`${web.url}healthz`), { status: 200, body: { status: 'ok' } });
-  assert.deepEqual(await json(`${web.url}readyz`), { status: 503, body: { status: 'not ready', reason: 'the TLS port is not listening yet' } });
+  assert.deepEqual(await json(`${web.url}readyz`), {
+    status: 503,
+    body: { status: 'not ready', reason: 'the TLS port is not listening yet' },
+  });
 });
 
 test('/readyz: 200 once serving, 503 while the store cannot take a write, 503 during shutdown', async (t) => {
@@ -70,8 +81,29 @@ test('a generated dashboard token is written once (0600, next to the store), reu
   t.after(() => pki.cleanup());
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-token-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const args = ['server', '--host', '127.0.0.1', '--port', '0', '--workers', '1', '--builtin-files', '1KiB', '--stats-interval', '0', '--http', '0',
-    '--store', join(dir, 'results.db'), '--ca', pki.ca, '--cert', pki.serverCert, '--key', pki.serverKey];
+  const args = [
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--workers',
+    '1',
+    '--builtin-files',
+    '1KiB',
+    '--stats-interval',
+    '0',
+    '--http',
+    '0',
+    '--store',
+    join(dir, 'results.db'),
+    '--ca',
+    pki.ca,
+    '--cert',
+    pki.serverCert,
+    '--key',
+    pki.serverKey,
+  ];
   const tokenFile = join(dir, TOKEN_FILE_NAME);
 
   const run = async () => {
@@ -86,7 +118,10 @@ test('a generated dashboard token is written once (0600, next to the store), reu
     assert.equal(dashboard.tokenFile, tokenFile);
     assert.equal(metrics.status, 200);
     // Not a terminal (a service): stderr names the file, not the token; no log line carries it.
-    assert.ok(server.stderr.some((l) => l.includes(`token in ${tokenFile}`)), server.stderr.join('\n'));
+    assert.ok(
+      server.stderr.some((l) => l.includes(`token in ${tokenFile}`)),
+      server.stderr.join('\n'),
+    );
     assert.ok(!server.stderr.some((l) => l.includes(token)));
     assert.ok(!server.lines.some((l) => JSON.stringify(l).includes(token)));
     return token;

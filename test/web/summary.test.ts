@@ -30,7 +30,12 @@ function metas(points: readonly Point[]): Map<string, ClientMeta> {
     const cur = m.get(p.client);
     if (!cur || p.t >= cur.lastStartedMs) {
       m.set(p.client, {
-        lastSeenMs: p.t + 100, lastStartedMs: p.t, lastMbps: p.mbps, lastResponseMs: p.responseMs, lastDownloadMs: p.downloadMs, lastError: p.error,
+        lastSeenMs: p.t + 100,
+        lastStartedMs: p.t,
+        lastMbps: p.mbps,
+        lastResponseMs: p.responseMs,
+        lastDownloadMs: p.downloadMs,
+        lastError: p.error,
       });
     }
   }
@@ -78,7 +83,10 @@ describe('congestion rule', () => {
     assert.equal(network[0]!.ongoing, false);
     // One client alone is not the network.
     const alone = [...series('a', dip(1000)), ...series('c', () => 50)];
-    assert.deepEqual(buildSummary(alone, metas(alone), NOW, WINDOW).episodes.filter((e) => e.client === null), []);
+    assert.deepEqual(
+      buildSummary(alone, metas(alone), NOW, WINDOW).episodes.filter((e) => e.client === null),
+      [],
+    );
   });
 
   test("busiest and most congested hour: the analyser's, in the dashboard's time zone, for the window it names", () => {
@@ -100,14 +108,22 @@ describe('summary', () => {
     const points = [
       ...series('ok', () => 500),
       ...series('slow-now', (ago) => (ago < 15 * MIN ? 100 : 500)),
-      ...series('broken', () => 300).slice(0, -1), pt('broken', 0, null, 'NETPROBE_CONNECT_TIMEOUT'),
+      ...series('broken', () => 300).slice(0, -1),
+      pt('broken', 0, null, 'NETPROBE_CONNECT_TIMEOUT'),
       ...series('gone', () => 200).filter((p) => p.t < NOW - 2 * HOUR),
     ];
     const summary = buildSummary(points, metas(points), NOW, WINDOW);
     const status = Object.fromEntries(summary.clients.map((c) => [c.client, c.status]));
     assert.deepEqual(status, { gone: 'silent', broken: 'failing', 'slow-now': 'congested', ok: 'ok' });
-    assert.deepEqual(summary.clients.map((c) => c.client), ['gone', 'broken', 'slow-now', 'ok'], 'problems first');
-    assert.deepEqual(summary.alerts.map((a) => `${a.kind}:${a.client}`), ['silent:gone', 'failing:broken', 'congestion:slow-now']);
+    assert.deepEqual(
+      summary.clients.map((c) => c.client),
+      ['gone', 'broken', 'slow-now', 'ok'],
+      'problems first',
+    );
+    assert.deepEqual(
+      summary.alerts.map((a) => `${a.kind}:${a.client}`),
+      ['silent:gone', 'failing:broken', 'congestion:slow-now'],
+    );
     assert.match(summary.alerts[2]!.message, /20% of its baseline 500 Mbit\/s/);
     assert.equal(summary.recentRatio, 1);
   });

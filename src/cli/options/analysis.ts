@@ -40,15 +40,35 @@ const thresholds = fromParser((raw) => parseThresholds(Array.isArray(raw) ? raw.
 /** What `analyse` and `report` select their results with and judge them by. */
 const selection = (tzHelp: string): OptionSpec[] => [
   { key: 'store', arg: '<location>', type: string(), default: './netprobe.db', help: "the server's store: SQLite file or postgres:// URL" },
-  { key: 'since', arg: '<time>', type: timeSpec, help: 'results started at or after: 2025-03-30, 2025-03-30T06:00 (in --tz), 2025-03-30T04:00:00Z, or 7d (ago)' },
+  {
+    key: 'since',
+    arg: '<time>',
+    type: timeSpec,
+    help: 'results started at or after: 2025-03-30, 2025-03-30T06:00 (in --tz), 2025-03-30T04:00:00Z, or 7d (ago)',
+  },
   { key: 'until', arg: '<time>', type: timeSpec, help: 'results started before (same forms as --since)' },
   { key: 'client', arg: '<name>', type: list(), repeatable: true, help: 'only this client; repeatable or comma-separated' },
-  { key: 'direction', arg: '<dir>', type: choice(['download', 'upload']), default: 'download', help: 'results of this direction: download or upload (analysed apart, by the same rules)' },
+  {
+    key: 'direction',
+    arg: '<dir>',
+    type: choice(['download', 'upload']),
+    default: 'download',
+    help: 'results of this direction: download or upload (analysed apart, by the same rules)',
+  },
   { key: 'tz', arg: '<zone>', type: fromParser((raw) => checkTimeZone(text(raw))), default: 'UTC', help: tzHelp },
   { key: 'bucket', arg: '<size>', type: bucket, default: 'auto', help: 'series bucket: auto, or a duration such as 5m, 1h, 1d' },
-  { key: 'threshold', arg: '<name=value>', type: thresholds, repeatable: true, help: 'change a threshold, repeatable (names and defaults: docs/analysis.md)' },
   {
-    key: 'failures', arg: '<which>', type: choice(['network', 'all']), default: 'network',
+    key: 'threshold',
+    arg: '<name=value>',
+    type: thresholds,
+    repeatable: true,
+    help: 'change a threshold, repeatable (names and defaults: docs/analysis.md)',
+  },
+  {
+    key: 'failures',
+    arg: '<which>',
+    type: choice(['network', 'all']),
+    default: 'network',
     help: 'failed results that count: network (setup and server failures listed apart as findings) or all',
   },
 ];
@@ -60,7 +80,9 @@ export const analyseTable: CommandTable = {
     ...selection('IANA time zone of hours, weekdays and local dates'),
     switchOption('json', 'print the summary as JSON (schema netprobe.analysis/1)'),
     {
-      key: 'csv', arg: '[table]', type: fromParser((raw) => (raw === true ? 'clients' : checkCsvTable(text(raw)))),
+      key: 'csv',
+      arg: '[table]',
+      type: fromParser((raw) => (raw === true ? 'clients' : checkCsvTable(text(raw)))),
       help: `print one table as CSV: ${CSV_TABLES.join(', ')} (clients when none is named)`,
     },
   ],
@@ -72,6 +94,12 @@ export const reportTable: CommandTable = {
   options: [
     ...selection('IANA time zone of hours, weekdays and the times shown'),
     { key: 'out', arg: '<dir>', type: string(), default: 'report', help: 'directory to write the report into' },
-    { key: 'pngScale', arg: '<n>', type: fromParser((raw) => parseInteger(text(raw), 'PNG scale', 1, 4)), default: '2', help: 'PNG pixels per SVG pixel (1 to 4)' },
+    {
+      key: 'pngScale',
+      arg: '<n>',
+      type: fromParser((raw) => parseInteger(text(raw), 'PNG scale', 1, 4)),
+      default: '2',
+      help: 'PNG pixels per SVG pixel (1 to 4)',
+    },
   ],
 };

@@ -4,10 +4,19 @@ import { switchOption } from './common.js';
 import { integer, list, string } from './kinds.js';
 import type { CommandTable, OptionSpec } from './table.js';
 
-const dir: OptionSpec = { key: 'dir', arg: '<dir>', type: string(), default: 'certs', help: 'certificate directory holding ca.crt and ca.key' };
+const dir: OptionSpec = {
+  key: 'dir',
+  arg: '<dir>',
+  type: string(),
+  default: 'certs',
+  help: 'certificate directory holding ca.crt and ca.key',
+};
 const force = switchOption('force', 'overwrite existing files');
 const days: OptionSpec = {
-  key: 'days', arg: '<n>', type: integer({ min: 1, max: 36_500 }), default: String(DEFAULT_CRL_VALID_DAYS),
+  key: 'days',
+  arg: '<n>',
+  type: integer({ min: 1, max: 36_500 }),
+  default: String(DEFAULT_CRL_VALID_DAYS),
   help: 'CRL validity in days; every client is refused once it lapses',
 };
 const name = { name: '<name>', help: 'client name (CN): letters, digits, ".", "_" and "-", at most 64 characters' };
@@ -18,7 +27,10 @@ export const certsInitTable: CommandTable = {
   options: [
     { ...dir, help: 'certificate directory' },
     {
-      key: 'host', arg: '<name>', type: list(), repeatable: true,
+      key: 'host',
+      arg: '<name>',
+      type: list(),
+      repeatable: true,
       help: 'server DNS name or IP address for the certificate, repeatable or comma-separated; the first is the CN (localhost, 127.0.0.1 and ::1 are always included)',
     },
     force,
@@ -29,4 +41,8 @@ export const certsClientTable: CommandTable = { command: 'certs client', configu
 
 export const certsRevokeTable: CommandTable = { command: 'certs revoke', configurable: false, argument: name, options: [dir, days] };
 
-export const certsCrlTable: CommandTable = { command: 'certs crl', configurable: false, options: [dir, { ...days, help: 'CRL validity in days' }] };
+export const certsCrlTable: CommandTable = {
+  command: 'certs crl',
+  configurable: false,
+  options: [dir, { ...days, help: 'CRL validity in days' }],
+};

@@ -8,8 +8,19 @@ import { storeMigrateTable, storePruneTable } from './store.js';
 import { type CommandTable, defaultShown, envOf, flagOf } from './table.js';
 
 export const TABLES: readonly CommandTable[] = [
-  serverTable, clientTable, analyseTable, reportTable, certsInitTable, certsClientTable, certsRevokeTable, certsCrlTable,
-  simulateTable, demoTable, planTable, storeMigrateTable, storePruneTable,
+  serverTable,
+  clientTable,
+  analyseTable,
+  reportTable,
+  certsInitTable,
+  certsClientTable,
+  certsRevokeTable,
+  certsCrlTable,
+  simulateTable,
+  demoTable,
+  planTable,
+  storeMigrateTable,
+  storePruneTable,
 ];
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -45,9 +56,11 @@ export function renderCliDocs(tables: readonly CommandTable[] = TABLES): string 
     'default, config file, environment, flag. Durations need a unit (`250ms`, `10s`, `5m`, `1h`, `90d`;',
     'only `0` may go without), sizes too (`512KiB`, `4MiB`, `10MB`, `1GB`): a bare number is refused',
     'with the fix. Percentages take `%` (`10%`) or a fraction (`0.1`). A key the command does not know is',
-    "refused. The old keys named under \"was\" (`intervalMs: 60000`, `NETPROBE_INTERVAL_MS`) are still read",
+    'refused. The old keys named under "was" (`intervalMs: 60000`, `NETPROBE_INTERVAL_MS`) are still read',
     'for this version, with a warning naming the new key; numbers under them keep their old unit.',
     '',
     ...tables.map(renderTable).flatMap((t) => [t, '']),
-  ].join('\n').trimEnd()}\n`;
+  ]
+    .join('\n')
+    .trimEnd()}\n`;
 }

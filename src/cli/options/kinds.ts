@@ -48,7 +48,8 @@ export function duration(bounds: Bounds = {}): z.ZodType<number, unknown> {
     } catch (err) {
       throw new Error(bare((err as Error).message));
     }
-    if (bounds.min !== undefined && ms < bounds.min) throw new Error(`'${text(raw)}' is too short: at least ${formatDurationMs(bounds.min)}`);
+    if (bounds.min !== undefined && ms < bounds.min)
+      throw new Error(`'${text(raw)}' is too short: at least ${formatDurationMs(bounds.min)}`);
     if (bounds.max !== undefined && ms > bounds.max) throw new Error(`'${text(raw)}' is too long: at most ${formatDurationMs(bounds.max)}`);
     return ms;
   });
@@ -63,8 +64,10 @@ export function size(bounds: Bounds = {}): z.ZodType<number, unknown> {
     } catch (err) {
       throw new Error(bare((err as Error).message));
     }
-    if (bounds.min !== undefined && bytes < bounds.min) throw new Error(`'${text(raw)}' is too small: at least ${formatSizeBytes(bounds.min)}`);
-    if (bounds.max !== undefined && bytes > bounds.max) throw new Error(`'${text(raw)}' is too large: at most ${formatSizeBytes(bounds.max)}`);
+    if (bounds.min !== undefined && bytes < bounds.min)
+      throw new Error(`'${text(raw)}' is too small: at least ${formatSizeBytes(bounds.min)}`);
+    if (bounds.max !== undefined && bytes > bounds.max)
+      throw new Error(`'${text(raw)}' is too large: at most ${formatSizeBytes(bounds.max)}`);
     return bytes;
   });
 }
@@ -124,7 +127,9 @@ export const boolean: z.ZodType<boolean, unknown> = fromParser((raw) => {
 /** A list: repeated flags, a comma-separated string, or a YAML/JSON list. */
 export function list(item: z.ZodType<string, unknown> = string(), minItems = 1): z.ZodType<string[], unknown> {
   return fromParser((raw) => {
-    const parts = (Array.isArray(raw) ? raw.flatMap((v) => text(v).split(',')) : text(raw).split(',')).map((v) => v.trim()).filter((v) => v !== '');
+    const parts = (Array.isArray(raw) ? raw.flatMap((v) => text(v).split(',')) : text(raw).split(','))
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     if (parts.length < minItems) throw new Error('needs at least one value');
     return parts.map((part) => {
       const parsed = item.safeParse(part);

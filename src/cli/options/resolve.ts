@@ -41,9 +41,7 @@ function distance(a: string, b: string): number {
 
 function suggestion(word: string, known: readonly string[]): string {
   const lower = word.toLowerCase();
-  const best = known
-    .map((k) => ({ k, d: distance(lower, k.toLowerCase()) }))
-    .sort((a, b) => a.d - b.d)[0];
+  const best = known.map((k) => ({ k, d: distance(lower, k.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
   return best && best.d <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean '${best.k}'?)` : '';
 }
 
@@ -70,7 +68,12 @@ function fileLayer(table: CommandTable, path: string, warn: (line: string) => vo
       if (!Object.hasOwn(data, old.key)) values.set(old, replaced);
       continue;
     }
-    throw new UsageError(`${name}: unknown key '${key}'${suggestion(key, settable.map((s) => s.key))}; the keys are listed in docs/cli.md`);
+    throw new UsageError(
+      `${name}: unknown key '${key}'${suggestion(
+        key,
+        settable.map((s) => s.key),
+      )}; the keys are listed in docs/cli.md`,
+    );
   }
   return { where: (spec) => `${name}: ${spec.key}`, values };
 }
@@ -87,7 +90,9 @@ function envLayer(table: CommandTable, env: NodeJS.ProcessEnv, warn: (line: stri
     const oldRaw = spec.was === undefined ? undefined : env[envOf(spec.was)];
     if (spec.was !== undefined && oldRaw !== undefined && oldRaw !== '') {
       const replaced = /^\d+$/.test(oldRaw) ? fromOldKey(spec.was, Number(oldRaw)) : oldRaw;
-      warn(`netprobe: ${envOf(spec.was)} is deprecated and will be ignored in the next version; set ${envOf(spec.key)}=${String(replaced)}`);
+      warn(
+        `netprobe: ${envOf(spec.was)} is deprecated and will be ignored in the next version; set ${envOf(spec.key)}=${String(replaced)}`,
+      );
       values.set(spec, replaced);
     }
   }
@@ -138,7 +143,9 @@ export function resolveOptions(table: CommandTable, sources: OptionSources): Rec
   }
   if (missing.length > 0) {
     const names = missing.map(flagOf).join(', ');
-    const how = table.configurable ? ` (as flags, config-file keys ${missing.map((s) => s.key).join(', ')}, or ${missing.map((s) => envOf(s.key)).join(', ')})` : '';
+    const how = table.configurable
+      ? ` (as flags, config-file keys ${missing.map((s) => s.key).join(', ')}, or ${missing.map((s) => envOf(s.key)).join(', ')})`
+      : '';
     throw new UsageError(`missing ${names}${how}`);
   }
   for (const line of notices) (sources.warn ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);

@@ -25,14 +25,20 @@ const median = (xs: number[]): number | null => percentileSorted(Float64Array.fr
 export function bufferbloatChart({ summary }: ChartInput): BuiltChart | null {
   const measured = summary.clients.filter((c) => c.rttMs.idle !== null || c.rttMs.loaded !== null);
   if (measured.length === 0) return null;
-  const bloat = (c: ClientSummary) => c.rttMs.bufferbloat ?? (c.rttMs.loaded !== null && c.rttMs.idle !== null ? c.rttMs.loaded - c.rttMs.idle : -Infinity);
+  const bloat = (c: ClientSummary) =>
+    c.rttMs.bufferbloat ?? (c.rttMs.loaded !== null && c.rttMs.idle !== null ? c.rttMs.loaded - c.rttMs.idle : -Infinity);
   const ranked = [...measured].sort((a, b) => bloat(b) - bloat(a) || (a.client < b.client ? -1 : 1));
   const shown = ranked.length <= MAX_ROWS ? ranked : ranked.slice(0, MAX_ROWS - 1);
   const rest = ranked.slice(shown.length);
   const rows: Row[] = shown.map((c) => ({ label: c.client, idle: c.rttMs.idle, loaded: c.rttMs.loaded, bloat: c.rttMs.bufferbloat }));
   if (rest.length > 0) {
     const pick = (f: (c: ClientSummary) => number | null) => median(rest.flatMap((c) => (f(c) === null ? [] : [f(c)!])));
-    rows.push({ label: `${othersLabel(rest.length)} (median)`, idle: pick((c) => c.rttMs.idle), loaded: pick((c) => c.rttMs.loaded), bloat: pick((c) => c.rttMs.bufferbloat) });
+    rows.push({
+      label: `${othersLabel(rest.length)} (median)`,
+      idle: pick((c) => c.rttMs.idle),
+      loaded: pick((c) => c.rttMs.loaded),
+      bloat: pick((c) => c.rttMs.bufferbloat),
+    });
   }
   const top = 96;
   const height = top + rows.length * ROW_PX + 56;
@@ -44,16 +50,32 @@ export function bufferbloatChart({ summary }: ChartInput): BuiltChart | null {
         : 'Mean RTT with the link idle and while downloading; the largest increase first.',
     ),
     legend: legend(['idle RTT', 'loaded RTT (during the download)'], 56),
-    ...clientRowsLayout(rows.map((r) => r.label), top),
+    ...clientRowsLayout(
+      rows.map((r) => r.label),
+      top,
+    ),
     xAxis: valueAxis('RTT (ms)', { nameRotate: 0, nameGap: 28 }),
     series: [
-      { type: 'bar', name: 'idle RTT', data: rows.map((r) => r.idle), barGap: '10%', barCategoryGap: '30%', itemStyle: { color: COLORS.sky } },
+      {
+        type: 'bar',
+        name: 'idle RTT',
+        data: rows.map((r) => r.idle),
+        barGap: '10%',
+        barCategoryGap: '30%',
+        itemStyle: { color: COLORS.sky },
+      },
       {
         type: 'bar',
         name: 'loaded RTT (during the download)',
         data: rows.map((r) => ({
           value: r.loaded,
-          label: { show: r.bloat !== null, position: 'right', color: COLORS.vermillion, fontWeight: 'bold', formatter: r.bloat === null ? '' : `${r.bloat >= 0 ? '+' : '−'}${num(Math.abs(r.bloat))} ms` },
+          label: {
+            show: r.bloat !== null,
+            position: 'right',
+            color: COLORS.vermillion,
+            fontWeight: 'bold',
+            formatter: r.bloat === null ? '' : `${r.bloat >= 0 ? '+' : '−'}${num(Math.abs(r.bloat))} ms`,
+          },
         })),
         itemStyle: { color: COLORS.vermillion },
       },

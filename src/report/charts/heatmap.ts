@@ -24,7 +24,12 @@ export function heatmapChart({ summary, data }: ChartInput): BuiltChart | null {
   const values = cells.flatMap((c, i) =>
     c.relative === null
       ? []
-      : [{ value: [i % 24, Math.floor(i / 24), Math.round(c.relative * 1000) / 10, c.results], label: { color: c.relative < 0.5 || c.relative >= 1 ? '#ffffff' : COLORS.text } }],
+      : [
+          {
+            value: [i % 24, Math.floor(i / 24), Math.round(c.relative * 1000) / 10, c.results],
+            label: { color: c.relative < 0.5 || c.relative >= 1 ? '#ffffff' : COLORS.text },
+          },
+        ],
   );
   let lower = -Infinity;
   const pieces = CLASSES.map(([upper, color, label]) => {

@@ -53,7 +53,11 @@ export function hoursChart({ summary }: ChartInput): BuiltChart | null {
         itemStyle: { color: COLORS.congestion },
         data: hours.map((h) => (h.hour === congested.hour ? 1 : null)),
         label: {
-          show: true, position: 'top', distance: 4, color: COLORS.vermillion, fontWeight: 'bold',
+          show: true,
+          position: 'top',
+          distance: 4,
+          color: COLORS.vermillion,
+          fontWeight: 'bold',
           formatter: (p: { value: number | null }) => (p.value === null ? '' : 'most congested'),
         },
       },
@@ -67,7 +71,21 @@ export function hoursChart({ summary }: ChartInput): BuiltChart | null {
         data: hours.map((h) => ({
           value: h.downloads,
           itemStyle: { color: h.hour === busiestHour ? COLORS.blue : COLORS.sky },
-          label: h.hour === busiestHour ? { show: true, position: 'insideTop', distance: 8, color: '#ffffff', fontWeight: 'bold', fontSize: 11, rotate: 90, align: 'right', verticalAlign: 'middle', formatter: 'busiest' } : undefined,
+          label:
+            h.hour === busiestHour
+              ? {
+                  show: true,
+                  position: 'insideTop',
+                  distance: 8,
+                  color: '#ffffff',
+                  fontWeight: 'bold',
+                  fontSize: 11,
+                  rotate: 90,
+                  align: 'right',
+                  verticalAlign: 'middle',
+                  formatter: 'busiest',
+                }
+              : undefined,
         })),
       },
       areaLegendSeries('busiest hour', COLORS.blue),
@@ -92,6 +110,6 @@ export const HOURS: ChartSpec = {
   name: 'hours',
   title: 'Downloads and throughput by hour of day',
   caption:
-    'Bars count the downloads that started in each local hour (dark blue: the busiest hour); the orange line is the median throughput of that hour\'s successful downloads (right axis). The shaded hour is the most congested: where clients get the lowest share of their own usual throughput.',
+    "Bars count the downloads that started in each local hour (dark blue: the busiest hour); the orange line is the median throughput of that hour's successful downloads (right axis). The shaded hour is the most congested: where clients get the lowest share of their own usual throughput.",
   build: hoursChart,
 };

@@ -66,7 +66,13 @@ export function latencyChart({ data }: ChartInput): BuiltChart | null {
         textStyle: { fontFamily: FONT_FAMILY, fontSize: 13, fontWeight: 'bold', color: COLORS.text },
       })),
     ],
-    legend: { ...legend(groups.map((g) => g.label), 56), left: 16 },
+    legend: {
+      ...legend(
+        groups.map((g) => g.label),
+        56,
+      ),
+      left: 16,
+    },
     grid: panels.map((_, p) => ({ left: LEFT + p * (width + GAP), top, width, bottom: 56 })),
     xAxis: panels.map((panel, p) => {
       const b = bounds(groups.map((g) => g[panel.key]));
@@ -102,6 +108,6 @@ export const LATENCY: ChartSpec = {
   name: 'latency',
   title: 'Latency and response-time distributions',
   caption:
-    'Cumulative distributions: for a time on the x axis, the share of a client\'s successful downloads that finished (left) or got their first byte (right) within it. A line further right is slower; a long flat tail means occasional very slow downloads. The dashed grey line is all remaining clients together.',
+    "Cumulative distributions: for a time on the x axis, the share of a client's successful downloads that finished (left) or got their first byte (right) within it. A line further right is slower; a long flat tail means occasional very slow downloads. The dashed grey line is all remaining clients together.",
   build: latencyChart,
 };

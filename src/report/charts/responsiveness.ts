@@ -19,7 +19,11 @@ export function responsivenessChart({ summary }: ChartInput): BuiltChart | null 
   const shown = ranked.length <= MAX_ROWS ? ranked : ranked.slice(0, MAX_ROWS - 1);
   const rest = ranked.slice(shown.length);
   const rows = shown.map((c) => ({ label: c.client, rpm: c.rpm! }));
-  if (rest.length > 0) rows.push({ label: `${othersLabel(rest.length)} (median)`, rpm: percentileSorted(Float64Array.from(rest.map((c) => c.rpm!)).sort(), 0.5)! });
+  if (rest.length > 0)
+    rows.push({
+      label: `${othersLabel(rest.length)} (median)`,
+      rpm: percentileSorted(Float64Array.from(rest.map((c) => c.rpm!)).sort(), 0.5)!,
+    });
   const top = 80;
   const height = top + rows.length * ROW_PX + 56;
   const option = {
@@ -27,12 +31,21 @@ export function responsivenessChart({ summary }: ChartInput): BuiltChart | null 
       'Responsiveness under load per client (RPM)',
       'Round trips per minute while the transfer ran (60,000 ÷ the trimmed mean loaded RTT); higher is better. The least responsive first.',
     ),
-    ...clientRowsLayout(rows.map((r) => r.label), top),
+    ...clientRowsLayout(
+      rows.map((r) => r.label),
+      top,
+    ),
     xAxis: valueAxis('RPM (round trips per minute)', { nameRotate: 0, nameGap: 28 }),
     series: [
       {
-        type: 'bar', name: 'RPM', barCategoryGap: '30%', itemStyle: { color: COLORS.sky },
-        data: rows.map((r) => ({ value: Math.round(r.rpm), label: { show: true, position: 'right', color: COLORS.text, formatter: `${Math.round(r.rpm)}` } })),
+        type: 'bar',
+        name: 'RPM',
+        barCategoryGap: '30%',
+        itemStyle: { color: COLORS.sky },
+        data: rows.map((r) => ({
+          value: Math.round(r.rpm),
+          label: { show: true, position: 'right', color: COLORS.text, formatter: `${Math.round(r.rpm)}` },
+        })),
       },
     ],
   };

@@ -79,14 +79,23 @@ export function smokeChart({ summary, data }: ChartInput): BuiltChart | null {
     series.push({ ...axes, type: 'line', name: 'p5', stack, data: g.points.map((b) => [b.start, q(b, 0.05)]), lineStyle: { opacity: 0 } });
     for (const [lo, hi, fill] of LAYERS) {
       series.push({
-        ...axes, type: 'line', name: 'smoke', stack,
+        ...axes,
+        type: 'line',
+        name: 'smoke',
+        stack,
         data: g.points.map((b) => [b.start, q(b, hi) === null || q(b, lo) === null ? null : q(b, hi)! - q(b, lo)!]),
-        lineStyle: { opacity: 0 }, areaStyle: { color: fill, opacity: 1 }, itemStyle: { color: 'rgba(60, 60, 60, 0.38)' },
+        lineStyle: { opacity: 0 },
+        areaStyle: { color: fill, opacity: 1 },
+        itemStyle: { color: 'rgba(60, 60, 60, 0.38)' },
       });
     }
     series.push({
-      ...axes, type: 'line', name: 'median', data: g.points.map((b) => [b.start, q(b, 0.5)]),
-      lineStyle: { color: COLORS.blue, width: 1.6 }, itemStyle: { color: COLORS.blue },
+      ...axes,
+      type: 'line',
+      name: 'median',
+      data: g.points.map((b) => [b.start, q(b, 0.5)]),
+      lineStyle: { color: COLORS.blue, width: 1.6 },
+      itemStyle: { color: COLORS.blue },
     });
     for (const [min, color, name] of LOSS) {
       const upper = LOSS.find(([m]) => m > min)?.[0] ?? Infinity;
@@ -97,7 +106,13 @@ export function smokeChart({ summary, data }: ChartInput): BuiltChart | null {
       if (points.length > 0) lossShown.add(name);
       // A tick along the bottom of the panel (its own hidden 0–1 axis), out of the smoke's way.
       series.push({
-        xAxisIndex: i, yAxisIndex: groups.length + i, type: 'scatter', name, symbol: 'rect', symbolSize: [2.5, 9], silent: true,
+        xAxisIndex: i,
+        yAxisIndex: groups.length + i,
+        type: 'scatter',
+        name,
+        symbol: 'rect',
+        symbolSize: [2.5, 9],
+        silent: true,
         data: points.map((b) => [b.start + data.smokeBucketMs / 2, 0.05]),
         itemStyle: { color },
       });
@@ -113,7 +128,10 @@ export function smokeChart({ summary, data }: ChartInput): BuiltChart | null {
   const option = {
     ...base,
     title: [base.title, ...layout.titles],
-    legend: legend(['median', square('p5–p95 smoke'), ...LOSS.filter(([, , name]) => lossShown.has(name)).map(([, , name]) => square(name))], 52),
+    legend: legend(
+      ['median', square('p5–p95 smoke'), ...LOSS.filter(([, , name]) => lossShown.has(name)).map(([, , name]) => square(name))],
+      52,
+    ),
     grid: layout.grids,
     xAxis: layout.grids.map((_, i) => timeAxis(first, last, layout.columns === 1 ? 10 : 5, { gridIndex: i })),
     yAxis: [

@@ -91,7 +91,10 @@ export function valueAxis(name: string, extra: Record<string, unknown> = {}): Re
 }
 
 /** Horizontal bars, one row per client: the grid and the category axis of client names, top first. */
-export function clientRowsLayout(labels: readonly string[], top: number): { grid: Record<string, unknown>; yAxis: Record<string, unknown> } {
+export function clientRowsLayout(
+  labels: readonly string[],
+  top: number,
+): { grid: Record<string, unknown>; yAxis: Record<string, unknown> } {
   return {
     grid: { left: 16, right: 90, top, bottom: 48, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
     yAxis: {
@@ -106,7 +109,14 @@ export function clientRowsLayout(labels: readonly string[], top: number): { grid
 }
 
 /** Time axis labels: the day where a day starts ('Tue 7 Jan'), else the time. */
-const TIME_LABELS = { year: '{yyyy}', month: '{MMM} {yyyy}', day: '{ee} {d} {MMM}', hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' };
+const TIME_LABELS = {
+  year: '{yyyy}',
+  month: '{MMM} {yyyy}',
+  day: '{ee} {d} {MMM}',
+  hour: '{HH}:{mm}',
+  minute: '{HH}:{mm}',
+  second: '{HH}:{mm}:{ss}',
+};
 
 const HOUR_MS = 3_600_000;
 /** Tick intervals from 5 s (a first minute of results) to 30 days. */
@@ -124,7 +134,12 @@ export function timeAxis(min: number, max: number, labels: number, extra: Record
   const base = axisName('');
   const interval = TICKS_MS.find((t) => (max - min) / t <= labels) ?? TICKS_MS[TICKS_MS.length - 1]!;
   return {
-    type: 'time', ...base, min, max, minInterval: interval, maxInterval: interval,
+    type: 'time',
+    ...base,
+    min,
+    max,
+    minInterval: interval,
+    maxInterval: interval,
     axisLabel: { ...(base.axisLabel as object), formatter: TIME_LABELS, hideOverlap: true },
     splitLine: { show: false },
     ...extra,

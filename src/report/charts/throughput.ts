@@ -36,7 +36,12 @@ function othersLine(summary: AnalysisSummary, others: ReadonlySet<string>, label
   const points = [...byBucket.entries()]
     .map(([start, values]) => {
       const sorted = Float64Array.from(values).sort();
-      return { t: Date.parse(start), median: percentileSorted(sorted, 0.5), p10: percentileSorted(sorted, 0.1), p90: percentileSorted(sorted, 0.9) };
+      return {
+        t: Date.parse(start),
+        median: percentileSorted(sorted, 0.5),
+        p10: percentileSorted(sorted, 0.1),
+        p90: percentileSorted(sorted, 0.9),
+      };
     })
     .sort((a, b) => a.t - b.t);
   return { label, points, episodes: [], gapMs: 3 * summary.series.bucketMs };
@@ -70,14 +75,18 @@ export function throughputChart(input: ChartInput, title = 'Throughput over time
   const { summary, featured, clock } = input;
   const series = new Map(summary.series.clients.map((c) => [c.client, c.points]));
   const lines: Line[] = featured.clients.filter((c) => series.has(c)).map((c) => clientLine(c, series.get(c)!, summary));
-  if (featured.others.length > 0) lines.push(othersLine(summary, new Set(featured.others), `${othersLabel(featured.others.length)} (median of their medians)`));
+  if (featured.others.length > 0)
+    lines.push(othersLine(summary, new Set(featured.others), `${othersLabel(featured.others.length)} (median of their medians)`));
   if (!lines.some((l) => l.points.some((p) => p.median !== null))) return null;
 
   const first = Date.parse(summary.window.firstResult!);
   const last = Date.parse(summary.window.lastResult!);
   // An episode shorter than this would be thinner than a pixel; it is widened to stay visible.
   const minShadeMs = Math.max(summary.series.bucketMs / 2, (last - first) / 300);
-  const shade = (from: number, to: number) => [{ xAxis: localWallMs(clock, from) }, { xAxis: localWallMs(clock, Math.max(to, from + minShadeMs)) }];
+  const shade = (from: number, to: number) => [
+    { xAxis: localWallMs(clock, from) },
+    { xAxis: localWallMs(clock, Math.max(to, from + minShadeMs)) },
+  ];
   const network = summary.networkEpisodes.map((e) => shade(Date.parse(e.start), Date.parse(e.end)));
 
   const layout = panelLayout(lines.map((l) => l.label));
@@ -87,16 +96,37 @@ export function throughputChart(input: ChartInput, title = 'Throughput over time
     const common = { xAxisIndex: i, yAxisIndex: i, showSymbol: false, connectNulls: false };
     line.points = withGaps(line.points, line.gapMs);
     out.push(
-      { ...common, type: 'line', name: 'p10', stack: `band${i}`, data: line.points.map((p) => [at(p), p.p10]), lineStyle: { opacity: 0 }, showSymbol: false, silent: true },
       {
-        ...common, type: 'line', name: 'p10–p90', stack: `band${i}`, showSymbol: false,
-        data: line.points.map((p) => [at(p), p.p90 === null || p.p10 === null ? null : p.p90 - p.p10]),
-        lineStyle: { opacity: 0 }, areaStyle: { color: COLORS.band }, itemStyle: { color: COLORS.band },
+        ...common,
+        type: 'line',
+        name: 'p10',
+        stack: `band${i}`,
+        data: line.points.map((p) => [at(p), p.p10]),
+        lineStyle: { opacity: 0 },
+        showSymbol: false,
+        silent: true,
       },
       {
-        ...common, type: 'line', name: 'median', data: line.points.map((p) => [at(p), p.median]),
-        showSymbol: true, symbol: 'circle', symbolSize: line.points.length > 150 ? 0 : 3,
-        lineStyle: { color: COLORS.blue, width: 1.8 }, itemStyle: { color: COLORS.blue },
+        ...common,
+        type: 'line',
+        name: 'p10–p90',
+        stack: `band${i}`,
+        showSymbol: false,
+        data: line.points.map((p) => [at(p), p.p90 === null || p.p10 === null ? null : p.p90 - p.p10]),
+        lineStyle: { opacity: 0 },
+        areaStyle: { color: COLORS.band },
+        itemStyle: { color: COLORS.band },
+      },
+      {
+        ...common,
+        type: 'line',
+        name: 'median',
+        data: line.points.map((p) => [at(p), p.median]),
+        showSymbol: true,
+        symbol: 'circle',
+        symbolSize: line.points.length > 150 ? 0 : 3,
+        lineStyle: { color: COLORS.blue, width: 1.8 },
+        itemStyle: { color: COLORS.blue },
         markArea: {
           silent: true,
           data: [
@@ -107,7 +137,10 @@ export function throughputChart(input: ChartInput, title = 'Throughput over time
       },
     );
   });
-  out.push(areaLegendSeries('congestion episode (this client)', COLORS.congestion), areaLegendSeries('network-wide episode', COLORS.network));
+  out.push(
+    areaLegendSeries('congestion episode (this client)', COLORS.congestion),
+    areaLegendSeries('network-wide episode', COLORS.network),
+  );
 
   const base = baseOption(
     title,
@@ -118,7 +151,9 @@ export function throughputChart(input: ChartInput, title = 'Throughput over time
     title: [base.title, ...layout.titles],
     legend: legend(['median', square('p10–p90'), square('congestion episode (this client)'), square('network-wide episode')], 52),
     grid: layout.grids,
-    xAxis: layout.grids.map((_, i) => timeAxis(localWallMs(clock, first), localWallMs(clock, last), layout.columns === 1 ? 10 : 5, { gridIndex: i })),
+    xAxis: layout.grids.map((_, i) =>
+      timeAxis(localWallMs(clock, first), localWallMs(clock, last), layout.columns === 1 ? 10 : 5, { gridIndex: i }),
+    ),
     yAxis: layout.grids.map((_, i) => valueAxis('Mbit/s', { gridIndex: i })),
     series: out,
   };
@@ -139,5 +174,8 @@ export const UPLOAD_THROUGHPUT: ChartSpec = {
   title: 'Upload throughput over time',
   caption:
     'As the throughput chart, for uploads (client to server, timed by the receiving server; analysed apart from the downloads by the same rules): one panel per client, the median per time bucket, the 10th–90th percentile band, congestion episodes shaded.',
-  build: (input) => (input.upload === undefined ? null : throughputChart({ ...input, summary: input.upload.summary, featured: input.upload.featured }, 'Upload throughput over time')),
+  build: (input) =>
+    input.upload === undefined
+      ? null
+      : throughputChart({ ...input, summary: input.upload.summary, featured: input.upload.featured }, 'Upload throughput over time'),
 };

@@ -118,7 +118,8 @@ export class ModelEngine {
         this.nextChange++;
         this.fluid.conditions = conditionsAt(this.o.profile, this.o.params, this.o.startMs, this.nowMs);
         if (this.fluid.conditions.outage) {
-          for (const a of [...this.running]) out.push(this.fail(a, 'NETPROBE_CONNECTION_CLOSED', 'the server went away during the measurement (simulated outage)'));
+          for (const a of [...this.running])
+            out.push(this.fail(a, 'NETPROBE_CONNECTION_CLOSED', 'the server went away during the measurement (simulated outage)'));
         }
         this.fluid.reshare(this.nowMs);
       } else {
@@ -168,7 +169,9 @@ export class ModelEngine {
     if (this.fluid.conditions.outage) {
       this.made++;
       if (hour) hour.failed++;
-      out.push(failedMeasurement(client, this.nowMs, this.o.sizeBytes, 'NETPROBE_CONNECT_REFUSED', 'connection refused (simulated outage)'));
+      out.push(
+        failedMeasurement(client, this.nowMs, this.o.sizeBytes, 'NETPROBE_CONNECT_REFUSED', 'connection refused (simulated outage)'),
+      );
       return;
     }
     const jitter = () => 1 + 0.05 * this.random();
@@ -182,9 +185,27 @@ export class ModelEngine {
     // connect, TLS, HELLO, idle pings, then GET_FILE until the first byte.
     const firstByteAtMs = this.nowMs + connectMs + tlsMs + rtt + IDLE_PINGS * idleRttMs + responseMs;
     const a: Active = {
-      client, startedAtMs: this.nowMs, phase: 'setup', nextAtMs: firstByteAtMs, connectMs, tlsMs, idleRttMs, responseMs, rttMs: rtt,
-      firstByteAtMs, remainingBytes: this.o.sizeBytes, endsInStartup: false, startupBytes: 0, rateMbps: 0, capMbps: this.capOf(client),
-      timeline: [], queueMsMs: 0, serverLoadMbpsMs: 0, inTransferMs: 0, bottleneckMs: { access: 0, shared: 0, server: 0 }, serverConcurrent: 0,
+      client,
+      startedAtMs: this.nowMs,
+      phase: 'setup',
+      nextAtMs: firstByteAtMs,
+      connectMs,
+      tlsMs,
+      idleRttMs,
+      responseMs,
+      rttMs: rtt,
+      firstByteAtMs,
+      remainingBytes: this.o.sizeBytes,
+      endsInStartup: false,
+      startupBytes: 0,
+      rateMbps: 0,
+      capMbps: this.capOf(client),
+      timeline: [],
+      queueMsMs: 0,
+      serverLoadMbpsMs: 0,
+      inTransferMs: 0,
+      bottleneckMs: { access: 0, shared: 0, server: 0 },
+      serverConcurrent: 0,
     };
     this.active[client] = a;
     this.running.push(a);
@@ -232,19 +253,41 @@ export class ModelEngine {
     this.release(a);
     if (timedOut) {
       if (hour) hour.failed++;
-      return failedMeasurement(a.client, a.startedAtMs, this.o.sizeBytes, 'NETPROBE_TIMEOUT', 'download did not finish in time (simulated)');
+      return failedMeasurement(
+        a.client,
+        a.startedAtMs,
+        this.o.sizeBytes,
+        'NETPROBE_TIMEOUT',
+        'download did not finish in time (simulated)',
+      );
     }
     const transferMs = this.nowMs - a.firstByteAtMs;
     if (hour) {
-      const alone = aloneTransferMs(this.o.sizeBytes, this.o.plans[a.client]!.capMbps, this.o.plans[a.client]!.baseRttMs, this.o.params.initialWindowBytes);
+      const alone = aloneTransferMs(
+        this.o.sizeBytes,
+        this.o.plans[a.client]!.capMbps,
+        this.o.plans[a.client]!.baseRttMs,
+        this.o.params.initialWindowBytes,
+      );
       hour.throughputToCap.push(transferMs > 0 ? Math.min(1, alone / transferMs) : 1);
-      const b = (Object.keys(a.bottleneckMs) as Bottleneck[]).reduce((best, k) => (a.bottleneckMs[k] > a.bottleneckMs[best] ? k : best), 'access');
+      const b = (Object.keys(a.bottleneckMs) as Bottleneck[]).reduce(
+        (best, k) => (a.bottleneckMs[k] > a.bottleneckMs[best] ? k : best),
+        'access',
+      );
       hour.bottlenecks[b]++;
     }
     const inMs = a.inTransferMs || 1;
     return {
-      client: a.client, startedAtMs: a.startedAtMs, sizeBytes: this.o.sizeBytes, error: null,
-      connectMs: a.connectMs, tlsMs: a.tlsMs, idleRttMs: a.idleRttMs, responseMs: a.responseMs, transferMs, bytes: this.o.sizeBytes,
+      client: a.client,
+      startedAtMs: a.startedAtMs,
+      sizeBytes: this.o.sizeBytes,
+      error: null,
+      connectMs: a.connectMs,
+      tlsMs: a.tlsMs,
+      idleRttMs: a.idleRttMs,
+      responseMs: a.responseMs,
+      transferMs,
+      bytes: this.o.sizeBytes,
       loadedRttMs: this.o.plans[a.client]!.baseRttMs + a.queueMsMs / inMs,
       samplesMbps: samplesFrom(a.timeline, a.firstByteAtMs, this.nowMs),
       serverConcurrentTransfers: a.serverConcurrent,

@@ -36,8 +36,20 @@ export function aloneTransferMs(sizeBytes: number, capMbps: number, baseRttMs: n
 
 export function failedMeasurement(client: number, startedAtMs: number, sizeBytes: number, code: string, message: string): ModelMeasurement {
   return {
-    client, startedAtMs, sizeBytes, error: { code, message }, connectMs: null, tlsMs: null, idleRttMs: null, responseMs: null,
-    transferMs: null, bytes: 0, loadedRttMs: null, samplesMbps: [], serverConcurrentTransfers: null, serverOutboundMbps: null,
+    client,
+    startedAtMs,
+    sizeBytes,
+    error: { code, message },
+    connectMs: null,
+    tlsMs: null,
+    idleRttMs: null,
+    responseMs: null,
+    transferMs: null,
+    bytes: 0,
+    loadedRttMs: null,
+    samplesMbps: [],
+    serverConcurrentTransfers: null,
+    serverOutboundMbps: null,
   };
 }
 

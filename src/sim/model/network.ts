@@ -54,7 +54,8 @@ export interface Conditions {
   outage: boolean;
 }
 
-const within = (w: { startHour: number; endHour: number }, hoursFromStart: number) => hoursFromStart >= w.startHour && hoursFromStart < w.endHour;
+const within = (w: { startHour: number; endHour: number }, hoursFromStart: number) =>
+  hoursFromStart >= w.startHour && hoursFromStart < w.endHour;
 
 export function conditionsAt(profile: Profile, params: NetworkParams, startMs: number, simMs: number): Conditions {
   const h = SimClock.hourOf(simMs);
@@ -83,7 +84,8 @@ export function changePoints(profile: Profile, startMs: number, fromMs: number, 
   const points = new Set<number>();
   for (let t = Math.floor(fromMs / HOUR_MS + 1) * HOUR_MS; t < toMs; t += HOUR_MS) points.add(t);
   const edges = (w: Incident | { startHour: number; endHour: number }) => [w.startHour, w.endHour].map((hh) => startMs + hh * HOUR_MS);
-  for (const w of [...profile.outages, ...profile.incidents]) for (const t of edges(w)) if (t > fromMs && t < toMs) points.add(Math.round(t));
+  for (const w of [...profile.outages, ...profile.incidents])
+    for (const t of edges(w)) if (t > fromMs && t < toMs) points.add(Math.round(t));
   return [...points].sort((a, b) => a - b);
 }
 

@@ -26,8 +26,16 @@ export interface HourAccumulator {
 }
 
 export const newHour = (): HourAccumulator => ({
-  capacityMbpsMs: 0, sharedLoadMbpsMs: 0, measurementLoadMbpsMs: 0, backgroundOfferedMbpsMs: 0, queueMsMs: 0,
-  measurements: 0, failed: 0, offeredMeasurementBytes: 0, throughputToCap: [], bottlenecks: { access: 0, shared: 0, server: 0 },
+  capacityMbpsMs: 0,
+  sharedLoadMbpsMs: 0,
+  measurementLoadMbpsMs: 0,
+  backgroundOfferedMbpsMs: 0,
+  queueMsMs: 0,
+  measurements: 0,
+  failed: 0,
+  offeredMeasurementBytes: 0,
+  throughputToCap: [],
+  bottlenecks: { access: 0, shared: 0, server: 0 },
 });
 
 export interface HourTruth {
@@ -112,11 +120,18 @@ export const CONGESTED_THROUGHPUT_TO_CAP = 0.5;
  * 5 % of the top count all count) and the congested hours (the median measurement ran at less
  * than half the speed it had alone on an idle network), both from what the model did.
  */
-export function truthVerdicts(hours: readonly HourTruth[]): { busiestHours: number[]; congestedHours: number[]; mostCongestedHour: number | null } {
+export function truthVerdicts(hours: readonly HourTruth[]): {
+  busiestHours: number[];
+  congestedHours: number[];
+  mostCongestedHour: number | null;
+} {
   const top = Math.max(...hours.map((h) => h.measurements));
   const busiestHours = hours.filter((h) => top > 0 && h.measurements >= 0.95 * top).map((h) => h.hour);
   const judged = hours.filter((h) => h.medianThroughputToCap !== null);
   const congestedHours = judged.filter((h) => h.medianThroughputToCap! < CONGESTED_THROUGHPUT_TO_CAP).map((h) => h.hour);
-  const worst = judged.reduce<HourTruth | null>((w, h) => (w === null || h.medianThroughputToCap! < w.medianThroughputToCap! ? h : w), null);
+  const worst = judged.reduce<HourTruth | null>(
+    (w, h) => (w === null || h.medianThroughputToCap! < w.medianThroughputToCap! ? h : w),
+    null,
+  );
   return { busiestHours, congestedHours, mostCongestedHour: worst && congestedHours.length > 0 ? worst.hour : null };
 }

@@ -6,8 +6,15 @@
  */
 import { LineChart, type LineSeriesOption, ScatterChart, type ScatterSeriesOption } from 'echarts/charts';
 import {
-  DataZoomInsideComponent, type DataZoomComponentOption, GridComponent, type GridComponentOption, LegendScrollComponent,
-  type LegendComponentOption, MarkAreaComponent, TooltipComponent, type TooltipComponentOption,
+  DataZoomInsideComponent,
+  type DataZoomComponentOption,
+  GridComponent,
+  type GridComponentOption,
+  LegendScrollComponent,
+  type LegendComponentOption,
+  MarkAreaComponent,
+  TooltipComponent,
+  type TooltipComponentOption,
 } from 'echarts/components';
 import { type ComposeOption, type ECharts, format, init, use } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
@@ -17,9 +24,20 @@ import { congestedPoint, limitsByClient } from './degraded.js';
 import { clock, mbps, ms } from './format.js';
 import { COLORS, clientColors } from './palette.js';
 
-use([LineChart, ScatterChart, GridComponent, TooltipComponent, LegendScrollComponent, MarkAreaComponent, DataZoomInsideComponent, CanvasRenderer]);
+use([
+  LineChart,
+  ScatterChart,
+  GridComponent,
+  TooltipComponent,
+  LegendScrollComponent,
+  MarkAreaComponent,
+  DataZoomInsideComponent,
+  CanvasRenderer,
+]);
 
-type Option = ComposeOption<LineSeriesOption | ScatterSeriesOption | GridComponentOption | TooltipComponentOption | LegendComponentOption | DataZoomComponentOption>;
+type Option = ComposeOption<
+  LineSeriesOption | ScatterSeriesOption | GridComponentOption | TooltipComponentOption | LegendComponentOption | DataZoomComponentOption
+>;
 type Series = LineSeriesOption | ScatterSeriesOption;
 /** [time, Mbit/s, client, response ms, 1 when failed] */
 type Datum = [number, number, string, number | null, 0 | 1];
@@ -104,7 +122,12 @@ export class ThroughputChart {
     const series: Series[] = colors.size > 0 ? this.lines(byClient, colors) : this.dots(byClient, now, windowMs);
     series.push(
       {
-        name: 'congested', type: 'scatter', data: congested, symbolSize: 8, z: 4, tooltip,
+        name: 'congested',
+        type: 'scatter',
+        data: congested,
+        symbolSize: 8,
+        z: 4,
+        tooltip,
         itemStyle: { color: COLORS.congested, borderColor: '#0d1117', borderWidth: 1 },
         markArea: {
           silent: true,
@@ -113,7 +136,16 @@ export class ThroughputChart {
           data: episodes.map((e) => [{ xAxis: e.fromMs, name: 'network congestion' }, { xAxis: e.toMs }]),
         },
       },
-      { name: 'failed', type: 'scatter', data: failed, symbol: 'triangle', symbolSize: 9, z: 4, itemStyle: { color: COLORS.failed }, tooltip },
+      {
+        name: 'failed',
+        type: 'scatter',
+        data: failed,
+        symbol: 'triangle',
+        symbolSize: 9,
+        z: 4,
+        itemStyle: { color: COLORS.failed },
+        tooltip,
+      },
     );
     this.chart.setOption(
       { xAxis: { min: now - windowMs, max: now }, legend: { data: series.map((s) => String(s.name)) }, series },
@@ -127,8 +159,14 @@ export class ThroughputChart {
       const dim = this.selected !== null && this.selected !== client;
       const bold = this.selected === client;
       return {
-        name: client, type: 'line', data: byClient.get(client) ?? [], tooltip, z: bold ? 3 : 2,
-        showSymbol: true, symbol: 'circle', symbolSize: bold ? 6 : 4,
+        name: client,
+        type: 'line',
+        data: byClient.get(client) ?? [],
+        tooltip,
+        z: bold ? 3 : 2,
+        showSymbol: true,
+        symbol: 'circle',
+        symbolSize: bold ? 6 : 4,
         lineStyle: { width: bold ? 2.5 : 1.5, color, opacity: dim ? 0.2 : 0.9 },
         itemStyle: { color, opacity: dim ? 0.2 : 1 },
         emphasis: { focus: 'series' },
@@ -140,14 +178,35 @@ export class ThroughputChart {
   private dots(byClient: Map<string, Datum[]>, now: number, windowMs: number): Series[] {
     const all = [...byClient.values()].flat();
     return [
-      { name: 'results', type: 'scatter', data: all, symbolSize: 4, itemStyle: { color: COLORS.dot, opacity: 0.5 }, tooltip, large: all.length > 5000 },
       {
-        name: 'median', type: 'line', data: bucketMedians(all, now, windowMs), showSymbol: false, connectNulls: true, smooth: 0.3,
-        lineStyle: { width: 2, color: COLORS.median }, itemStyle: { color: COLORS.median }, tooltip: { show: false },
+        name: 'results',
+        type: 'scatter',
+        data: all,
+        symbolSize: 4,
+        itemStyle: { color: COLORS.dot, opacity: 0.5 },
+        tooltip,
+        large: all.length > 5000,
       },
       {
-        name: this.selected ?? 'selected', type: 'line', data: this.selected ? (byClient.get(this.selected) ?? []) : [], tooltip,
-        symbolSize: 5, lineStyle: { width: 2, color: COLORS.selected }, itemStyle: { color: COLORS.selected }, z: 3,
+        name: 'median',
+        type: 'line',
+        data: bucketMedians(all, now, windowMs),
+        showSymbol: false,
+        connectNulls: true,
+        smooth: 0.3,
+        lineStyle: { width: 2, color: COLORS.median },
+        itemStyle: { color: COLORS.median },
+        tooltip: { show: false },
+      },
+      {
+        name: this.selected ?? 'selected',
+        type: 'line',
+        data: this.selected ? (byClient.get(this.selected) ?? []) : [],
+        tooltip,
+        symbolSize: 5,
+        lineStyle: { width: 2, color: COLORS.selected },
+        itemStyle: { color: COLORS.selected },
+        z: 3,
       },
     ];
   }
@@ -157,7 +216,17 @@ function baseOption(): Option {
   return {
     animation: false,
     grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
-    legend: { type: 'scroll', top: 0, left: 0, right: 0, textStyle: { color: COLORS.text }, pageTextStyle: { color: COLORS.text }, itemWidth: 14, itemHeight: 8, inactiveColor: '#484f58' },
+    legend: {
+      type: 'scroll',
+      top: 0,
+      left: 0,
+      right: 0,
+      textStyle: { color: COLORS.text },
+      pageTextStyle: { color: COLORS.text },
+      itemWidth: 14,
+      itemHeight: 8,
+      inactiveColor: '#484f58',
+    },
     tooltip: { trigger: 'item', backgroundColor: '#161b22', borderColor: COLORS.axis, textStyle: { color: '#e6edf3', fontSize: 12 } },
     dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }],
     xAxis: {
@@ -167,7 +236,8 @@ function baseOption(): Option {
       splitLine: { show: false },
     },
     yAxis: {
-      type: 'value', min: 0,
+      type: 'value',
+      min: 0,
       axisLabel: { color: COLORS.text },
       splitLine: { lineStyle: { color: COLORS.grid } },
     },
@@ -185,5 +255,7 @@ function bucketMedians(data: readonly Datum[], nowMs: number, windowMs: number):
     if (!list) buckets.set(b, (list = []));
     list.push(rate);
   }
-  return [...buckets].sort((a, b) => a[0] - b[0]).map(([b, values]) => [start + (b + 0.5) * MEDIAN_BUCKET_MS, medianSorted(Float64Array.from(values).sort())!]);
+  return [...buckets]
+    .sort((a, b) => a[0] - b[0])
+    .map(([b, values]) => [start + (b + 0.5) * MEDIAN_BUCKET_MS, medianSorted(Float64Array.from(values).sort())!]);
 }

@@ -10,7 +10,8 @@ import type { ClientRow, Point, Summary } from '../api-types.js';
 export function limitsByClient(summary: Summary | undefined): Map<string, DegradedLimits> {
   const out = new Map<string, DegradedLimits>();
   for (const c of summary?.clients ?? []) {
-    if (c.baselineMbps !== null) out.set(c.client, degradedLimits({ throughputMbps: c.baselineMbps, latencyMs: c.latencyBaselineMs }, summary!.thresholds));
+    if (c.baselineMbps !== null)
+      out.set(c.client, degradedLimits({ throughputMbps: c.baselineMbps, latencyMs: c.latencyBaselineMs }, summary!.thresholds));
   }
   return out;
 }

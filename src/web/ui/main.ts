@@ -43,7 +43,12 @@ class Dashboard {
     const row = this.summary.clients.find((c) => c.client === p.client);
     if (row && p.t >= row.lastStartedMs) {
       Object.assign(row, {
-        lastStartedMs: p.t, lastSeenMs: Date.now(), lastMbps: p.mbps, lastResponseMs: p.responseMs, lastDownloadMs: p.downloadMs, lastError: p.error,
+        lastStartedMs: p.t,
+        lastSeenMs: Date.now(),
+        lastMbps: p.mbps,
+        lastResponseMs: p.responseMs,
+        lastDownloadMs: p.downloadMs,
+        lastError: p.error,
       });
       this.render();
     }
@@ -66,7 +71,9 @@ class Dashboard {
   private select = (client: string): void => {
     this.selected = this.selected === client ? null : client;
     this.chart.select(this.selected);
-    byId('chart-hint').textContent = this.selected ? `highlighted: ${this.selected} (click the row again to clear)` : 'click a client to highlight it';
+    byId('chart-hint').textContent = this.selected
+      ? `highlighted: ${this.selected} (click the row again to clear)`
+      : 'click a client to highlight it';
     this.render();
   };
 
@@ -75,7 +82,14 @@ class Dashboard {
     renderKpis(this.summary, this.load, this.points.length);
     renderAlerts(this.summary.alerts, now);
     renderRule(this.summary);
-    renderClients(this.summary.clients, limitsByClient(this.summary), now, this.selected, clientColors(this.summary.clients.map((c) => c.client)), this.select);
+    renderClients(
+      this.summary.clients,
+      limitsByClient(this.summary),
+      now,
+      this.selected,
+      clientColors(this.summary.clients.map((c) => c.client)),
+      this.select,
+    );
     renderTransfers(this.load);
   }
 }
@@ -91,7 +105,8 @@ function signedOut(): void {
   setConnection('offline', 'signed out');
   const box = byId('alerts');
   box.hidden = false;
-  box.textContent = 'This page is no longer signed in (the server restarted with a new token, or the browser session ended). Open the dashboard URL with ?token=… from the server log.';
+  box.textContent =
+    'This page is no longer signed in (the server restarted with a new token, or the browser session ended). Open the dashboard URL with ?token=… from the server log.';
   box.className = 'alerts signed-out';
 }
 

@@ -21,15 +21,19 @@ function swatch(color: string | undefined): HTMLElement | null {
 }
 
 function kpi(label: string, value: string, sub: string, tone = ''): HTMLElement {
-  return h('div', { class: `kpi ${tone}` }, h('div', { class: 'kpi-label' }, label), h('div', { class: 'kpi-value' }, value), h('div', { class: 'kpi-sub' }, sub));
+  return h(
+    'div',
+    { class: `kpi ${tone}` },
+    h('div', { class: 'kpi-label' }, label),
+    h('div', { class: 'kpi-value' }, value),
+    h('div', { class: 'kpi-sub' }, sub),
+  );
 }
 
 export function renderKpis(summary: Summary, load: LoadSnapshot, points: number): void {
   const counts = new Map<ClientStatus, number>();
   for (const c of summary.clients) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
-  const problems = (['silent', 'failing', 'congested'] as const)
-    .filter((s) => counts.get(s))
-    .map((s) => `${counts.get(s)} ${s}`);
+  const problems = (['silent', 'failing', 'congested'] as const).filter((s) => counts.get(s)).map((s) => `${counts.get(s)} ${s}`);
   const busiest = summary.busiestHour;
   const congested = summary.mostCongestedHour;
   const zone = summary.window.timeZone;
@@ -41,10 +45,23 @@ export function renderKpis(summary: Summary, load: LoadSnapshot, points: number)
       'Throughput vs baseline',
       percent(summary.recentRatio),
       summary.recentRatio === null ? 'no result in 30 min' : 'last 30 min, of each client’s baseline',
-      summary.recentRatio !== null && summary.recentRatio < low ? 'bad' : summary.recentRatio !== null && summary.recentRatio < 0.8 ? 'warn' : '',
+      summary.recentRatio !== null && summary.recentRatio < low
+        ? 'bad'
+        : summary.recentRatio !== null && summary.recentRatio < 0.8
+          ? 'warn'
+          : '',
     ),
-    kpi('Results / min', String(load.resultsPerMinute), `${points} in ${Math.round(summary.windowMs / 3_600_000)} h · ${load.openConnections} connected`),
-    kpi('Transfers now', `${load.activeTransfers} / ${load.maxConcurrentTransfers}`, load01 >= 0.8 ? 'near the BUSY limit' : 'concurrent / limit', load01 >= 0.8 ? 'warn' : ''),
+    kpi(
+      'Results / min',
+      String(load.resultsPerMinute),
+      `${points} in ${Math.round(summary.windowMs / 3_600_000)} h · ${load.openConnections} connected`,
+    ),
+    kpi(
+      'Transfers now',
+      `${load.activeTransfers} / ${load.maxConcurrentTransfers}`,
+      load01 >= 0.8 ? 'near the BUSY limit' : 'concurrent / limit',
+      load01 >= 0.8 ? 'warn' : '',
+    ),
     kpi('Server outbound', mbps(load.outboundMbps), 'last 5 s'),
     busiest.hour !== null
       ? kpi('Busiest hour', hourOfDay(busiest.hour), `${zone} · ${busiest.downloads} downloads · ${busiest.confidence} confidence`)
@@ -77,7 +94,9 @@ export function renderAlerts(alerts: readonly Alert[], nowMs: number): void {
   box.hidden = alerts.length === 0;
   box.replaceChildren(
     ...alerts.map((a) =>
-      h('div', { class: `alert ${a.severity}`, role: 'status' },
+      h(
+        'div',
+        { class: `alert ${a.severity}`, role: 'status' },
         h('span', { class: 'alert-kind' }, a.kind.replace('-', ' ')),
         h('span', { class: 'alert-text' }, a.message),
         h('span', { class: 'alert-since' }, `since ${clock(a.sinceMs)} (${ago(a.sinceMs, nowMs)})`),
@@ -96,16 +115,31 @@ export function renderClients(
 ): void {
   const body = byId('clients-body');
   if (rows.length === 0) {
-    body.replaceChildren(h('tr', {}, h('td', { colspan: '8', class: 'empty' }, 'No results yet: clients appear here with their first report.')));
+    body.replaceChildren(
+      h('tr', {}, h('td', { colspan: '8', class: 'empty' }, 'No results yet: clients appear here with their first report.')),
+    );
     return;
   }
   body.replaceChildren(
     ...rows.map((c) => {
-      const tr = h('tr', { class: c.client === selected ? 'selected' : undefined, 'data-client': c.client, tabindex: '0' },
+      const tr = h(
+        'tr',
+        { class: c.client === selected ? 'selected' : undefined, 'data-client': c.client, tabindex: '0' },
         h('td', {}, badge(c.status)),
         h('td', { class: 'name' }, swatch(colors.get(c.client)), c.client),
-        h('td', { class: 'when', title: `measured ${new Date(c.lastStartedMs).toLocaleString()}, received ${new Date(c.lastSeenMs).toLocaleString()}` }, ago(c.lastStartedMs, nowMs)),
-        h('td', { class: `num ${congestedRow(c, limits.get(c.client)) ? 'low' : ''}` }, c.lastError ? c.lastError.replace(/^NETPROBE_/, '') : rate(c.lastMbps)),
+        h(
+          'td',
+          {
+            class: 'when',
+            title: `measured ${new Date(c.lastStartedMs).toLocaleString()}, received ${new Date(c.lastSeenMs).toLocaleString()}`,
+          },
+          ago(c.lastStartedMs, nowMs),
+        ),
+        h(
+          'td',
+          { class: `num ${congestedRow(c, limits.get(c.client)) ? 'low' : ''}` },
+          c.lastError ? c.lastError.replace(/^NETPROBE_/, '') : rate(c.lastMbps),
+        ),
         h('td', { class: 'num' }, rate(c.medianMbps)),
         h('td', { class: 'num wide' }, ms(c.lastResponseMs)),
         h('td', { class: 'num wide' }, c.failures ? `${c.results} (${c.failures} failed)` : String(c.results)),
@@ -122,7 +156,8 @@ export function renderClients(
 
 export function renderTransfers(load: LoadSnapshot): void {
   const body = byId('transfers-body');
-  byId('transfers-hint').textContent = load.activeTransfers > load.transfers.length ? `showing ${load.transfers.length} of ${load.activeTransfers}` : '';
+  byId('transfers-hint').textContent =
+    load.activeTransfers > load.transfers.length ? `showing ${load.transfers.length} of ${load.activeTransfers}` : '';
   if (load.transfers.length === 0) {
     body.replaceChildren(h('tr', {}, h('td', { colspan: '5', class: 'empty' }, 'No transfer running.')));
     return;
@@ -130,7 +165,9 @@ export function renderTransfers(load: LoadSnapshot): void {
   body.replaceChildren(
     ...load.transfers.map((t) => {
       const elapsedMs = Math.max(1, load.atMs - t.startedAtMs);
-      return h('tr', {},
+      return h(
+        'tr',
+        {},
         h('td', { class: 'name' }, t.client),
         h('td', {}, `${t.file} · ${t.mode}`),
         h('td', { class: 'num' }, duration(elapsedMs)),
@@ -146,12 +183,18 @@ function feedItem(p: Point, limits: DegradedLimits | undefined, fresh: boolean):
   const congested = congestedPoint(p, limits);
   const status = p.error !== null ? 'failed' : congested ? 'congested' : 'ok';
   const upload = p.direction === 'upload';
-  return h('li', { class: fresh ? 'new' : undefined, 'data-id': p.id, 'data-direction': upload ? 'upload' : 'download' },
+  return h(
+    'li',
+    { class: fresh ? 'new' : undefined, 'data-id': p.id, 'data-direction': upload ? 'upload' : 'download' },
     h('span', { class: 'feed-time' }, clock(p.t)),
     h('span', { class: 'name' }, upload ? `${p.client} ↑` : p.client),
     h('span', { class: 'num' }, p.error !== null ? p.error.replace(/^NETPROBE_/, '') : mbps(p.mbps)),
     h('span', { class: 'num feed-rt' }, ms(p.responseMs)),
-    h('span', { class: 'num feed-rpm', title: 'responsiveness: round trips per minute under load' }, p.rpm === null || p.rpm === undefined ? '–' : `${p.rpm} RPM`),
+    h(
+      'span',
+      { class: 'num feed-rpm', title: 'responsiveness: round trips per minute under load' },
+      p.rpm === null || p.rpm === undefined ? '–' : `${p.rpm} RPM`,
+    ),
     // An upload is not judged by the window's rules (they are the downloads').
     upload ? badge('upload') : badge(status),
   );

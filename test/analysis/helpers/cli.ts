@@ -15,13 +15,11 @@ export interface CliRun {
 export async function runAnalyse(args: readonly string[], now: () => number = Date.now): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const program = new Command('netprobe')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (text) => (stdout += text),
-      writeErr: (text) => (stderr += text),
-      outputError: (text, write) => write(`netprobe: ${text.replace(/^error: /, '')}`),
-    });
+  const program = new Command('netprobe').exitOverride().configureOutput({
+    writeOut: (text) => (stdout += text),
+    writeErr: (text) => (stderr += text),
+    outputError: (text, write) => write(`netprobe: ${text.replace(/^error: /, '')}`),
+  });
   registerAnalyse(program, { stdout: { write: (text: string) => (stdout += text) }, now });
   for (const command of program.commands) command.exitOverride();
   try {

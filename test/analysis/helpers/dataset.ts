@@ -57,7 +57,13 @@ export function stored(m: Measure): StoredResult {
 }
 
 /** `count` results of `client`, `everyMs` apart from `fromMs`; `each(i, at)` overrides fields. */
-export function schedule(client: string, fromMs: number, everyMs: number, count: number, each: (i: number, at: number) => Partial<Measure> = () => ({})): Measure[] {
+export function schedule(
+  client: string,
+  fromMs: number,
+  everyMs: number,
+  count: number,
+  each: (i: number, at: number) => Partial<Measure> = () => ({}),
+): Measure[] {
   return Array.from({ length: count }, (_, i) => {
     const at = fromMs + i * everyMs;
     return { client, at, ...each(i, at) };

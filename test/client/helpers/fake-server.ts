@@ -70,7 +70,9 @@ export class FakeConnection {
   async serveFile(name: string, options: ServeOptions = {}): Promise<void> {
     const file = this.server.files.get(name);
     if (file === undefined) return this.fail('NETPROBE_NOT_FOUND', `no file ${name}`);
-    await this.write(encodeMessage({ type: 'FILE_META', name, sizeBytes: file.data.length, sha256: options.sha256 ?? file.sha256, mode: 'file' }));
+    await this.write(
+      encodeMessage({ type: 'FILE_META', name, sizeBytes: file.data.length, sha256: options.sha256 ?? file.sha256, mode: 'file' }),
+    );
     const limit = Math.min(options.closeAfterBytes ?? Infinity, options.stallAfterBytes ?? Infinity);
     for (let sent = 0; sent < file.data.length; sent += 256 * 1024) {
       const end = Math.min(sent + 256 * 1024, file.data.length, limit);
