@@ -22,13 +22,11 @@ async function runReport(args: readonly string[], isTTY = false): Promise<CliRun
   let stdout = '';
   let stderr = '';
   const stderrStream = Object.assign(new Writable({ write: (chunk, _enc, done) => ((stderr += String(chunk)), done()) }), { isTTY });
-  const program = new Command('netprobe')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (t) => (stdout += t),
-      writeErr: (t) => (stderr += t),
-      outputError: (t, write) => write(`netprobe: ${t.replace(/^error: /, '')}`),
-    });
+  const program = new Command('netprobe').exitOverride().configureOutput({
+    writeOut: (t) => (stdout += t),
+    writeErr: (t) => (stderr += t),
+    outputError: (t, write) => write(`netprobe: ${t.replace(/^error: /, '')}`),
+  });
   registerReport(program, { stdout: { write: (t: string) => (stdout += t) }, stderr: stderrStream, now: () => T0 + 10 * 86_400_000 });
   for (const command of program.commands) command.exitOverride();
   try {
