@@ -14,7 +14,7 @@ const MAY_IMPORT = {
   tls: ['protocol'],
   store: ['protocol'],
   analysis: ['store'],
-  client: ['protocol', 'tls'],
+  client: ['protocol', 'tls', 'analysis'],
   server: ['protocol', 'tls', 'store', 'client'],
   report: ['analysis', 'store'],
   web: ['protocol', 'store', 'analysis', 'server', 'tls'],
@@ -32,6 +32,7 @@ const ONLY_FILES = {
   tls: { protocol: ['frame.ts'] },
   store: { protocol: ['result.ts'] },
   server: { client: ['meter.ts'] },
+  client: { analysis: ['responsiveness.ts'] },
 };
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

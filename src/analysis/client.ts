@@ -7,6 +7,7 @@ import type { ClientMeasurements, SumCount } from '../store/analysis-types.js';
 import { baselineColumns } from './baseline.js';
 import type { RawEpisode } from './episodes.js';
 import type { ActiveSpan } from './network.js';
+import { aggregateRpm } from './responsiveness.js';
 import { iso, r3, r3n, r4, r4n, ratio } from './round.js';
 import { successful } from './samples.js';
 import { type Bucket, clientBuckets, levelChanges, trend } from './series.js';
@@ -74,7 +75,8 @@ export function analyseClient(m: ClientMeasurements, ctx: ClientContext): Client
     latencyMs: { mean: r3n(mean(latencies)), p95: r3n(percentileSelect(latencies, 0.95)) },
     responseMs: { mean: r3n(mean(responses)), p95: r3n(percentileSelect(responses, 0.95)) },
     rttMs: { idle: meanOf(m.idleRttMs), loaded: meanOf(m.loadedRttMs), bufferbloat: meanOf(m.bufferbloatMs) },
-    rpm: meanOf(m.rpm),
+    rpm: r3n(aggregateRpm(m.rpmReciprocal.count, m.rpmReciprocal.sum)),
+    rpmResults: m.rpmReciprocal.count,
     clientLimitedShare: r4n(ratio(m.clientLimited, total - failed)),
     bytes: m.bytes,
     firstSeen: iso(firstMs),

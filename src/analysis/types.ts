@@ -83,8 +83,13 @@ export interface ClientSummary {
   latencyMs: { mean: number | null; p95: number | null };
   responseMs: { mean: number | null; p95: number | null };
   rttMs: { idle: number | null; loaded: number | null; bufferbloat: number | null };
-  /** Mean responsiveness (round trips per minute under load) of the results that report it. */
+  /**
+   * Responsiveness under load, round trips per minute: the harmonic mean of the results' RPM
+   * (`aggregateRpm`, analysis/responsiveness.ts; `AGGREGATE_RPM_DEFINITION` says it in words).
+   */
   rpm: number | null;
+  /** Results behind `rpm` (those that report an RPM above 0). */
+  rpmResults: number;
   clientLimitedShare: number | null;
   bytes: number;
   firstSeen: string;

@@ -3,11 +3,11 @@
  * of that stream) or several (the aggregate over their common interval, `streams.ts`).
  */
 import { performance } from 'node:perf_hooks';
+import { responsiveness } from '../analysis/responsiveness.js';
 import { ErrorCodes } from '../errors.js';
 import type { Result } from '../protocol/result.js';
 import { mbps, median, round3 } from './meter.js';
 import { type DownloadStream, downloadTrace, uploadTrace } from './parallel.js';
-import { responsivenessRpm } from './rpm.js';
 import { aggregateStreams } from './streams.js';
 import type { TransferProgress } from './transfer.js';
 import type { UploadOutcome } from './upload.js';
@@ -19,8 +19,9 @@ export function roundOrNull(value: number | null): number | null {
 /** Loaded RTT (median) and responsiveness (RPM, with its probe count) of the PINGs sent under load. */
 export function fillLoaded(result: Result, rttsMs: readonly number[]): void {
   result.loadedRttMs = roundOrNull(median(rttsMs));
-  result.rpm = responsivenessRpm(rttsMs);
-  result.rpmProbes = rttsMs.length;
+  const figures = responsiveness(rttsMs);
+  result.rpm = figures.rpm;
+  result.rpmProbes = figures.foreignProbes;
 }
 
 /**

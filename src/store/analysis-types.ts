@@ -36,8 +36,11 @@ export interface ClientMeasurements {
   loadedRttMs: SumCount;
   /** loadedRttMs − idleRttMs over the results that have both. */
   bufferbloatMs: SumCount;
-  /** Responsiveness (round trips per minute) of the results that report it. */
-  rpm: SumCount;
+  /**
+   * Responsiveness of the results with rpm > 0: their count and the sum of 1 ÷ rpm (the analysis
+   * aggregates them with `aggregateRpm`, analysis/responsiveness.ts).
+   */
+  rpmReciprocal: SumCount;
   /** The server's load annotations of these results. */
   serverConcurrentTransfers: SumCount;
   serverOutboundMbps: SumCount;

@@ -65,7 +65,7 @@ export const CLIENT_MEASUREMENTS_SQL = (where: string) => `
     count(*) FILTER (WHERE error_code IS NULL AND client_limited) AS client_limited,
     count(server_concurrent_transfers) AS conc_n, coalesce(sum(server_concurrent_transfers), 0) AS conc_sum,
     count(server_outbound_mbps) AS out_n, coalesce(sum(server_outbound_mbps), 0) AS out_sum,
-    count(rpm) AS rpm_n, coalesce(sum(rpm), 0) AS rpm_sum,
+    count(rpm) FILTER (WHERE rpm > 0) AS rpm_n, coalesce(sum(1.0 / rpm) FILTER (WHERE rpm > 0), 0) AS rpm_rsum,
     string_agg(
       float8send(started_at_ms::float8) || float8send(coalesce(throughput_mbps, 'NaN')) ||
       float8send(coalesce(download_ms, 'NaN')) || float8send(coalesce(response_ms, 'NaN')) ||
@@ -91,7 +91,7 @@ export interface ClientRow {
   out_n: number;
   out_sum: number;
   rpm_n: number;
-  rpm_sum: number;
+  rpm_rsum: number;
   packed: Buffer;
 }
 
@@ -122,7 +122,7 @@ export function toClientMeasurements(row: ClientRow): ClientMeasurements {
     bufferbloatMs: { count: row.bloat_n, sum: row.bloat_sum },
     serverConcurrentTransfers: { count: row.conc_n, sum: row.conc_sum },
     serverOutboundMbps: { count: row.out_n, sum: row.out_sum },
-    rpm: { count: row.rpm_n, sum: row.rpm_sum },
+    rpmReciprocal: { count: row.rpm_n, sum: row.rpm_rsum },
     startedAtMs,
     throughputMbps,
     downloadMs,

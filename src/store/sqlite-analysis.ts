@@ -91,7 +91,7 @@ export function* clientMeasurements(db: Database.Database, { where, params }: Wh
       coalesce(sum(CASE WHEN error_code IS NULL THEN client_limited ELSE 0 END), 0),
       count(server_concurrent_transfers), coalesce(sum(server_concurrent_transfers), 0),
       count(server_outbound_mbps), coalesce(sum(server_outbound_mbps), 0),
-      count(rpm), coalesce(sum(rpm), 0),
+      count(CASE WHEN rpm > 0 THEN rpm END), coalesce(sum(CASE WHEN rpm > 0 THEN 1.0 / rpm END), 0),
       netprobe_rows(started_at_ms, throughput_mbps, download_ms, response_ms, error_code IS NOT NULL)
     FROM results ${where} GROUP BY +client ORDER BY +client`);
   for (const row of statement.raw().iterate(...params) as IterableIterator<ClientRow>) {
@@ -106,7 +106,7 @@ export function* clientMeasurements(db: Database.Database, { where, params }: Wh
       clientLimited: row[9],
       serverConcurrentTransfers: { count: row[10], sum: row[11] },
       serverOutboundMbps: { count: row[12], sum: row[13] },
-      rpm: { count: row[14], sum: row[15] },
+      rpmReciprocal: { count: row[14], sum: row[15] },
       startedAtMs: f64[0]!,
       throughputMbps: f64[1]!,
       downloadMs: f64[2]!,

@@ -15,6 +15,8 @@ describe('per-client statistics', () => {
         idleRttMs: i + 1,
         loadedRttMs: 11 + i,
         clientLimited: i === 0,
+        // RPM 4,800, 1,200, none, 0 (not counted), 600.
+        rpm: [4_800, 1_200, null, 0, 600][i]!,
       })),
       { client: 'alice', at: T0 + 25 * MIN, failed: true },
     ]);
@@ -28,6 +30,9 @@ describe('per-client statistics', () => {
     assert.deepEqual(a.latencyMs, { mean: 300, p95: 480 });
     assert.deepEqual(a.responseMs, { mean: 30, p95: 48 });
     assert.deepEqual(a.rttMs, { idle: 3, loaded: 13, bufferbloat: 10 });
+    // Harmonic mean of 4,800, 1,200 and 600: round trips 12.5, 50, 100 ms → mean 54.1667 ms → 1,107.692 RPM.
+    assert.equal(a.rpm, 1107.692);
+    assert.equal(a.rpmResults, 3);
     assert.equal(a.clientLimitedShare, 0.2);
     assert.equal(a.bytes, 5_000_000);
     assert.equal(a.firstSeen, new Date(T0).toISOString());

@@ -159,7 +159,13 @@ test('self-test: an arrow, a narrowing, a folder or a rule name the config does 
   };
   const cases: [string, RegExp][] = [
     // an arrow the config forbids
-    [edit('| protocol, tls |\n', '| protocol, tls, store |\n'), /the table lets src\/client\/ import store\/, rule layer-client does not/],
+    [
+      edit(
+        '| protocol, tls, analysis (only `responsiveness.ts`: the RPM rule) |\n',
+        '| protocol, tls, store, analysis (only `responsiveness.ts`) |\n',
+      ),
+      /the table lets src\/client\/ import store\/, rule layer-client does not/,
+    ],
     // an arrow the config allows that the table dropped
     [
       edit('| protocol, store, analysis, server (types only), tls |', '| protocol, store, analysis, server (types only) |'),

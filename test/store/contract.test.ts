@@ -242,7 +242,7 @@ for (const backend of BACKENDS) {
             serverOutboundMbps: 300,
           },
           { client: 'a', at: T0 + MIN, failed: true, idleRttMs: 4 },
-          { client: 'a', at: T0 + MIN, mbps: 10, responseMs: null },
+          { client: 'a', at: T0 + MIN, mbps: 10, responseMs: null, rpm: 1200, rpmProbes: 5 },
           { client: 'a', at: T0, mbps: 50, bytes: 7, serverConcurrentTransfers: 2, serverOutboundMbps: 100 },
           { client: 'a', at: T0 + 24 * HOUR + 10 * HOUR, mbps: 40, downloadMs: 400 },
         ].map((m: Measure) => stored(m)),
@@ -260,7 +260,8 @@ for (const backend of BACKENDS) {
         idleRttMs: { count: 2, sum: 6 },
         loadedRttMs: { count: 1, sum: 12 },
         bufferbloatMs: { count: 1, sum: 10 },
-        rpm: { count: 1, sum: 4800 },
+        // Count and sum of 1 ÷ rpm: 1/4800 + 1/1200.
+        rpmReciprocal: { count: 2, sum: 1 / 4800 + 1 / 1200 },
         serverConcurrentTransfers: { count: 2, sum: 6 },
         serverOutboundMbps: { count: 2, sum: 400 },
         startedAtMs: [T0, T0 + MIN, T0 + MIN, T0 + MIN, T0 + 34 * HOUR],
