@@ -22,6 +22,7 @@ import { clientTable } from '../../src/cli/options/client.js';
 import { resolveOptions } from '../../src/cli/options/resolve.js';
 import { serverTable } from '../../src/cli/options/server.js';
 import type { CommandTable } from '../../src/cli/options/table.js';
+import { checkOwners, readRepoFile, readmeBlocks } from './readme-blocks.js';
 
 const ROOT = normalize(join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 
@@ -360,4 +361,51 @@ test('self-test: a config example with an unknown key or a duration without its 
   assert.equal(results.length, 2);
   assert.match(results[0] ?? '', /^server: .*statsIntervall/);
   assert.match(results[1] ?? '', /^client: .*interval/);
+});
+
+test('every code block of README.md names the test that runs it, and that test reads it', () => {
+  const { blocks, problems } = readmeBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+  assert.deepEqual([...problems, ...checkOwners(blocks, readRepoFile)], []);
+  assert.ok(blocks.length >= 3, 'fewer README code blocks found than README.md holds');
+});
+
+test('self-test: an unannotated README block, a "not run" command it lacks, an owner that does not read it', () => {
+  const readme = [
+    '# R',
+    '<!-- readme-test: a · test/x.test.ts · not run: npm test; npm run nope -->',
+    '',
+    '```sh',
+    'npm ci && npm test   # both',
+    '```',
+    '',
+    '```sh',
+    'npm run demo',
+    '```',
+    '<!-- readme-test: b · test/y.test.ts -->',
+    '```',
+    'npx netprobe --version',
+    '```',
+  ].join('\n');
+  const { blocks, problems } = readmeBlocks(readme);
+  assert.deepEqual(problems, [
+    'README.md:4: "not run: npm run nope" is no command of block a',
+    'README.md:8: a code block without "<!-- readme-test: NAME · test/FILE.test.ts[ · not run: CMD; CMD] -->" above it',
+  ]);
+  assert.deepEqual(
+    blocks.map((b) => [b.name, b.owner, b.commands]),
+    [
+      ['a', 'test/x.test.ts', ['npm ci', 'npm test']],
+      ['b', 'test/y.test.ts', ['npx netprobe --version']],
+    ],
+  );
+  const files = new Map([['test/x.test.ts', "readmeBlock('a')"]]);
+  assert.deepEqual(
+    checkOwners(blocks, (p) => files.get(p)),
+    ['README.md:12: block b: no test/y.test.ts'],
+  );
+  files.set('test/y.test.ts', "readmeBlock('a')");
+  assert.deepEqual(
+    checkOwners(blocks, (p) => files.get(p)),
+    ['README.md:12: block b: test/y.test.ts does not read it'],
+  );
 });

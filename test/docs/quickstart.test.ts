@@ -1,6 +1,6 @@
 /**
  * README.md's quick start, run as written against a real server on loopback: the commands of its
- * first `sh` block (certificates → server → client on a schedule → analyse → report), with the
+ * block `quickstart` (test/docs/readme-blocks.ts) (certificates → server → client on a schedule → analyse → report), with the
  * built CLI for `npx netprobe`, in a fresh folder. Two changes only, both from the rules of the
  * house: the server's ports become 0 (no fixed ports; the client is pointed at the port the server
  * logs), and the scheduled client stops after `--count 1`. Then the dashboard of step 6 answers
@@ -13,25 +13,15 @@ import { test } from 'node:test';
 import { netprobe, tempDir } from '../cli/helpers.js';
 import { stopChild } from '../helpers/children.js';
 import { runCli } from '../helpers/process.js';
+import { README, readmeBlock } from './readme-blocks.js';
 
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-
-/** The `npx netprobe …` commands of the quick start's first sh block, as argument lists. */
+/** The quick start block's commands (every one an `npx netprobe …` command), as argument lists. */
 export function quickStartCommands(readme: string): string[][] {
-  const section = readme.split(/^## /m).find((s) => s.startsWith('Quick start'));
-  assert.ok(section, 'README.md has no "## Quick start" section');
-  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  assert.ok(block, 'the quick start has no sh block');
-  const lines = block
-    .replace(/\\\n\s*/g, ' ')
-    .split('\n')
-    .map((l) => l.replace(/\s#.*$/, '').trim());
-  return lines
-    .filter((l) => l.startsWith('npx netprobe '))
-    .map((l) => {
-      assert.doesNotMatch(l, /["'`$|;&<>]/, `a quick start command this test cannot run without a shell: ${l}`);
-      return l.split(/\s+/).slice(2);
-    });
+  return readmeBlock('quickstart', readme).commands.map((l) => {
+    assert.match(l, /^npx netprobe /, `a quick start command that is not \`npx netprobe …\`: ${l}`);
+    assert.doesNotMatch(l, /["'`$|;&<>]/, `a quick start command this test cannot run without a shell: ${l}`);
+    return l.split(/\s+/).slice(2);
+  });
 }
 
 function replaceValue(args: string[], flag: string, value: string): string[] {
@@ -84,10 +74,15 @@ test('the README quick start runs as written: certificates, server, client, anal
 });
 
 test('self-test: a quick start that lost a step, or needs a shell, is refused', () => {
-  assert.throws(() => quickStartCommands('# x\n'), /no "## Quick start"/);
-  assert.throws(() => quickStartCommands('## Quick start\n\n```sh\nnpx netprobe certs init --dir "my certs"\n```\n'), /without a shell/);
+  const ann = '<!-- readme-test: quickstart · test/docs/quickstart.test.ts -->\n\n';
+  assert.throws(() => quickStartCommands('# x\n'), /no block annotated "readme-test: quickstart"/);
+  assert.throws(() => quickStartCommands(`${ann}\`\`\`sh\nnpx netprobe certs init --dir "my certs"\n\`\`\`\n`), /without a shell/);
+  assert.throws(
+    () => quickStartCommands(`${ann}\`\`\`sh\nnpx netprobe certs init\nrm -rf certs\n\`\`\`\n`),
+    /not `npx netprobe …`: rm -rf certs/,
+  );
   const short = quickStartCommands(
-    '## Quick start\n\n```sh\nnpx netprobe certs init --dir certs   # CA\nnpx netprobe server \\\n  --port 7443\n```\n',
+    `${ann}\`\`\`sh\nnpx netprobe certs init --dir certs   # CA\nnpx netprobe server \\\n  --port 7443\n\`\`\`\n`,
   );
   assert.deepEqual(short, [
     ['certs', 'init', '--dir', 'certs'],

@@ -1,8 +1,11 @@
 /**
- * The published package: `npm pack` holds only what runs (the built CLI and the fonts), and the
- * tarball installs into an empty global prefix where `netprobe --version` runs. Dependencies come from
- * npm's cache (`--prefer-offline`); install scripts are skipped here to keep the test short (the native
- * build of better-sqlite3 takes about a minute): `bench/install.ts` measures the full install.
+ * The published package, installed as README.md's block `install` says (test/docs/readme-blocks.ts):
+ * `npm pack` holds only what runs (the built CLI and the fonts) and writes the tarball the README
+ * names; `npm install --global` of that tarball, run as written but without sudo and into an empty
+ * prefix, gives a `netprobe` whose `--version` runs. Dependencies come from npm's cache
+ * (`--prefer-offline`); install scripts are skipped here to keep the test short (the native build of
+ * better-sqlite3 takes about a minute; `bench/install.ts` measures the full install), and `prepare`
+ * would rebuild dist/ under the feet of the other tests running now.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,6 +16,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { readmeBlock } from '../docs/readme-blocks.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,7 +27,14 @@ test('the package name is scoped (the bare name "netprobe" on npm is another pro
   assert.equal(pkg.bin.netprobe, 'dist/cli/index.js');
 });
 
-test('npm pack holds only what runs, and the tarball installs and runs from an empty prefix', async (t) => {
+test('README install block: npm pack holds only what runs and writes the tarball named there, which installs and runs', async (t) => {
+  const commands = readmeBlock('install').commands;
+  assert.equal(commands.length, 3, `the README's install block: ${commands.join(' | ')}`);
+  const [pack, install, version] = commands as [string, string, string];
+  assert.equal(pack, 'npm pack');
+  const tarballArg = /^sudo npm install --global (\.\/\S+\.tgz)$/.exec(install)?.[1];
+  assert.ok(tarballArg, `the README's install command: ${install}`);
+  assert.equal(version, 'netprobe --version');
   assert.ok(existsSync(join(ROOT, 'dist', 'cli', 'index.js')), 'dist/ is missing: run `npm run build` first');
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-pack-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
@@ -35,6 +46,7 @@ test('npm pack holds only what runs, and the tarball installs and runs from an e
   });
   const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
   assert.ok(packed);
+  assert.equal(`./${packed.filename}`, tarballArg, 'the tarball README.md installs is the one npm pack writes');
   const files = packed.files.map((f) => f.path);
   const outside = files.filter(
     (p) => !p.startsWith('dist/') && !p.startsWith('assets/') && !['package.json', 'README.md', 'LICENSE'].includes(p),
@@ -55,17 +67,16 @@ test('npm pack holds only what runs, and the tarball installs and runs from an e
   }
 
   const prefix = join(dir, 'prefix');
-  const tarball = join(dir, packed.filename);
   await run(
     'npm',
-    ['install', '--global', '--prefix', prefix, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball],
+    ['install', '--global', tarballArg, '--prefix', prefix, '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'],
     {
       cwd: dir,
       maxBuffer: 16 << 20,
     },
   );
-  const version = await run(join(prefix, 'bin', 'netprobe'), ['--version'], { cwd: dir });
-  assert.equal(version.stdout.trim(), pkg.version);
+  const printed = await run(join(prefix, 'bin', 'netprobe'), ['--version'], { cwd: dir });
+  assert.equal(printed.stdout.trim(), pkg.version);
   const help = await run(join(prefix, 'bin', 'netprobe'), ['--help'], { cwd: dir });
   assert.match(help.stdout, /server/);
   assert.match(help.stdout, /client/);
