@@ -1,20 +1,29 @@
 /**
- * Writes docs/benchmarks.md's latest-results table (between its markers) from bench/results/*.json;
- * `--check` exits 1 when the table is stale.
+ * Writes docs/benchmarks.md's latest-results table (between its markers) and every
+ * `<!-- bench-rows NAME -->` section of docs/*.md (docs/simulator.md's simulate rows) from
+ * bench/results/*.json; `--check` exits 1 when one is stale.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readResults, renderLatestResults, withSection } from '../bench/table.js';
+import { readResults, renderLatestResults, withBenchRows, withSection } from '../bench/table.js';
 
-const path = new URL('../docs/benchmarks.md', import.meta.url);
-const current = readFileSync(path, 'utf8');
-const text = withSection(current, renderLatestResults(readResults(fileURLToPath(new URL('../bench/results/', import.meta.url)))));
+const docs = new URL('../docs/', import.meta.url);
+const results = readResults(fileURLToPath(new URL('../bench/results/', import.meta.url)));
+const stale: string[] = [];
+for (const name of readdirSync(docs).filter((n) => n.endsWith('.md'))) {
+  const path = new URL(name, docs);
+  const current = readFileSync(path, 'utf8');
+  let text = withBenchRows(current, results);
+  if (name === 'benchmarks.md') text = withSection(text, renderLatestResults(results));
+  if (text === current) continue;
+  stale.push(`docs/${name}`);
+  if (!process.argv.includes('--check')) writeFileSync(path, text);
+}
 if (process.argv.includes('--check')) {
-  if (current !== text) {
-    process.stderr.write('docs/benchmarks.md is stale: run npm run docs:bench\n');
+  if (stale.length > 0) {
+    process.stderr.write(`stale: ${stale.join(', ')}: run npm run docs:bench\n`);
     process.exitCode = 1;
   }
 } else {
-  writeFileSync(path, text);
-  process.stdout.write('wrote docs/benchmarks.md (latest-results table)\n');
+  process.stdout.write(stale.length > 0 ? `wrote ${stale.join(', ')}\n` : 'docs up to date\n');
 }
