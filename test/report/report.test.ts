@@ -1,7 +1,8 @@
 /**
  * writeReport end to end on real SQLite stores: every file, PNG sizes from IHDR, well-formed SVG,
  * summary.json equal to the analysis, results.csv row for row, escaping of hostile client names,
- * an empty store, one client, 500 clients, and a filtered window.
+ * an empty store, one client, 500 clients, and a filtered window. Only the first test checks the
+ * PNGs (at pngScale 2); the others draw them at pngScale 1, a quarter of the pixels to rasterise.
  */
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
@@ -89,7 +90,7 @@ test('results.csv has one row per result in start order, with exact values and f
   const measures = fleet(['a', 'b'], 1, 30 * MIN, 7);
   const { store } = await storeWith(t, measures);
   const out = await tempDir(t);
-  await writeReport(store, { outDir: out });
+  await writeReport(store, { outDir: out, pngScale: 1 });
   const rows = parseCsv(await readFile(join(out, 'results.csv'), 'utf8'));
   const header = rows[0]!;
   const col = (name: string) => header.indexOf(name);
@@ -117,7 +118,7 @@ test('results.csv has one row per result in start order, with exact values and f
 test('an empty store gives a report that says so', async (t) => {
   const { store } = await storeWith(t, []);
   const out = await tempDir(t);
-  const report = await writeReport(store, { outDir: out });
+  const report = await writeReport(store, { outDir: out, pngScale: 1 });
   assert.deepEqual(report.charts, []);
   assert.equal(report.csvRows, 0);
   const html = await readFile(join(out, 'index.html'), 'utf8');
@@ -131,9 +132,9 @@ test('an empty store gives a report that says so', async (t) => {
 test('a window with no results says so, and stale charts of an earlier report are removed', async (t) => {
   const { store } = await storeWith(t, fleet(['a', 'b'], 2));
   const out = await tempDir(t);
-  await writeReport(store, { outDir: out });
+  await writeReport(store, { outDir: out, pngScale: 1 });
   assert.equal((await readdir(join(out, 'charts'))).length, (CHARTS.length - 1) * 2, 'every chart but the upload chart (no uploads)');
-  await writeReport(store, { outDir: out, sinceMs: T0 + 30 * 24 * HOUR });
+  await writeReport(store, { outDir: out, pngScale: 1, sinceMs: T0 + 30 * 24 * HOUR });
   assert.deepEqual(await readdir(join(out, 'charts')), []);
   assert.match(await readFile(join(out, 'index.html'), 'utf8'), /No results match this report&#39;s window from 2025-02-05 00:00/);
 });
@@ -141,7 +142,7 @@ test('a window with no results says so, and stale charts of an earlier report ar
 test('one client: every chart draws it alone, no "others"; without uploads no upload chart', async (t) => {
   const { store } = await storeWith(t, fleet(['solo'], 3));
   const out = await tempDir(t);
-  const report = await writeReport(store, { outDir: out });
+  const report = await writeReport(store, { outDir: out, pngScale: 1 });
   assert.deepEqual(
     report.charts,
     CHARTS.map((c) => c.name).filter((name) => name !== 'upload-throughput'),
@@ -157,7 +158,7 @@ test('500 clients: the worst few drawn one by one, the rest as "others"; the tab
   const names = Array.from({ length: 500 }, (_, i) => `client-${String(i).padStart(3, '0')}`);
   const { store } = await storeWith(t, fleet(names, 1, HOUR, 3));
   const out = await tempDir(t);
-  const report = await writeReport(store, { outDir: out });
+  const report = await writeReport(store, { outDir: out, pngScale: 1 });
   assert.deepEqual(
     report.charts,
     CHARTS.map((c) => c.name).filter((name) => name !== 'upload-throughput'),
@@ -176,7 +177,7 @@ test('--since/--until/--client narrow every output the same way', async (t) => {
   const { store } = await storeWith(t, fleet(['a', 'b', 'c'], 4));
   const out = await tempDir(t);
   const options = { sinceMs: T0 + 24 * HOUR, untilMs: T0 + 3 * 24 * HOUR, clients: ['a', 'c'] };
-  const report = await writeReport(store, { outDir: out, ...options });
+  const report = await writeReport(store, { outDir: out, pngScale: 1, ...options });
   const expected = await analyse(store, options);
   assert.equal(report.summary.totals.downloads, expected.totals.downloads);
   const rows = parseCsv(await readFile(join(out, 'results.csv'), 'utf8')).slice(1);
