@@ -1,6 +1,6 @@
 /**
  * The primary of a multi-process server (`workers` > 1, node:cluster). Workers accept and serve
- * the TLS connections (the listening socket is shared; the kernel spreads connections over them)
+ * the TLS connections (the listening socket is shared; each worker accepts its own connections)
  * and hand every REPORT to the primary, which alone owns the store: one group committer, one
  * writer, so exactly-once storage and the ACK-after-commit rule hold as in a single process. The
  * primary also keeps the server-wide load (transfers and bytes of every worker, used to annotate
@@ -21,6 +21,7 @@ import { type ToPrimary, WORKER_SETUP_ENV, type WorkerMetrics, type WorkerSetup 
 import type { RevocationSummary } from './listener.js';
 import { loadRevocations } from './revocation.js';
 import type { RunningServer, ServerDeps } from './running.js';
+import { SharedSlots } from './slots.js';
 import { uploadLimit } from './upload.js';
 import { WorkerHandle } from './worker-handle.js';
 
@@ -62,17 +63,6 @@ function workerEntry(): { exec: string; execArgv: string[] } {
   return { exec, execArgv };
 }
 
-/**
- * A worker's share of the per-client connection limit. The primary hands connections to workers in
- * turn, so a client's connections spread over them: each worker admits limit/workers, and at least
- * MIN_CONNECTIONS_PER_CLIENT_PER_WORKER (a probe holds two at once), so the server-wide total is
- * the limit up to limit/4 workers and 4 per worker beyond (SECURITY.md).
- */
-export const MIN_CONNECTIONS_PER_CLIENT_PER_WORKER = 4;
-export function workerConnectionsPerClient(limit: number, workers: number): number {
-  return Math.min(limit, Math.max(MIN_CONNECTIONS_PER_CLIENT_PER_WORKER, Math.ceil(limit / workers)));
-}
-
 export async function startCluster(config: ServerConfig, workerCount: number, deps: ServerDeps): Promise<RunningServer> {
   if (!cluster.isPrimary) throw new ConfigError('a server worker cannot start workers of its own');
   const seed = randomBytes(32).toString('hex');
@@ -111,8 +101,10 @@ async function serveWorkers(
     maxConcurrentTransfers: Math.max(1, Math.ceil(config.maxConcurrentTransfers / workerCount)),
     maxConcurrentUploads: Math.max(1, Math.ceil(uploadLimit(config) / workerCount)),
     maxConnections: Math.max(1, Math.ceil(config.maxConnections / workerCount)),
-    maxConnectionsPerClient: workerConnectionsPerClient(config.maxConnectionsPerClient, workerCount),
+    // maxConnectionsPerClient stays the server's: the primary counts a client's connections over
+    // every worker (`slots`), since a client's connections of one moment may all reach one worker.
   };
+  const slots = new SharedSlots<WorkerState>(config.maxConnectionsPerClient);
   const states = new Map<Worker, WorkerState>();
   /** Counters of workers that are gone (counters never go down). */
   const retired = zeroMetrics();
@@ -171,6 +163,12 @@ async function serveWorkers(
           .take(message.client, message.cost)
           .then((retryAfterMs) => state.handle.send({ t: 'budget', id: message.id, retryAfterMs }));
         return;
+      case 'slot':
+        state.handle.send({ t: 'slot', id: message.id, granted: slots.take(state, message.client) });
+        return;
+      case 'slotGive':
+        slots.give(state, message.client);
+        return;
       case 'event':
         events.emit(message.name, message.payload as never);
         return;
@@ -199,6 +197,11 @@ async function serveWorkers(
   };
 
   const { exec, execArgv } = workerEntry();
+  // Workers accept on the shared socket themselves (an idle worker wakes first). node's default on
+  // Linux (SCHED_RR) has the primary accept every connection and pass its handle to a worker over
+  // IPC, a message and an ACK per connection: 9 % of a worker's sampled time in the 1,000-client
+  // round. NODE_CLUSTER_SCHED_POLICY=rr (node's own variable) still chooses node's way.
+  if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec, execArgv, args: [], serialization: 'advanced' });
   /** Crash times of the last minute: restarts back off when workers keep dying. */
   let crashes: number[] = [];
@@ -213,6 +216,7 @@ async function serveWorkers(
     worker.on('message', (m: ToPrimary) => onMessage(state, m));
     worker.once('exit', (code, signal) => {
       states.delete(worker);
+      slots.release(state);
       for (const key of ['connections', 'resumedConnections', 'handshakeFailures', 'busy'] as const) retired[key] += state.metrics[key];
       retired.errors.push(...state.metrics.errors);
       const now = Date.now();

@@ -7,6 +7,7 @@ import type { Catalogue } from './catalogue.js';
 import type { ServerConfig } from './config.js';
 import type { Committer, ReportDelegation } from './ingest.js';
 import { LoadTracker } from './load.js';
+import { type ClientSlots, localSlots } from './slots.js';
 import type { Shaper } from './transfer.js';
 
 export interface ServerMetrics {
@@ -64,6 +65,8 @@ export interface ServerContext {
   committer: Committer;
   /** Per-client fair share (a worker's asks its primary). */
   budget: Budget;
+  /** The per-client connection limit, server-wide (a worker's asks its primary). */
+  slots: ClientSlots;
   metrics: ServerMetrics;
   /** Outbound pacing for a client's transfers (the simulator's load model); none in production. */
   shaperFor: ((client: string) => Shaper | undefined) | undefined;
@@ -102,6 +105,7 @@ export function createContext(
     shaperFor?: ((client: string) => Shaper | undefined) | undefined;
     delegation?: ReportDelegation | undefined;
     budget?: Budget;
+    slots?: ClientSlots;
   },
 ): ServerContext {
   const events = new EventEmitter<ServerEvents>();
@@ -114,6 +118,7 @@ export function createContext(
     budget:
       parts.budget ??
       localBudget({ resultsPerMinute: config.clientResultsPerMinute, reportBytesPerMinute: config.clientReportBytesPerMinute }),
+    slots: parts.slots ?? localSlots(config.maxConnectionsPerClient),
     metrics: newMetrics(),
     shaperFor: parts.shaperFor,
     shuttingDown: false,

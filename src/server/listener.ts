@@ -1,6 +1,6 @@
 /**
  * The TLS side of a server: accepts connections, verifies the client's identity (certificate, CRL,
- * deny list, per-client limit) and hands each verified connection to a `Connection`. Used by a
+ * deny list, per-client limit: `ctx.slots`) and hands each verified connection to a `Connection`. Used by a
  * single-process server and by every worker of a multi-process one; storage is behind `ctx`.
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
@@ -98,7 +98,6 @@ export async function listenTls(
   const { config, events } = ctx;
   let revocations = initialRevocations;
   const connections = new Map<Connection, Identity>();
-  const perClient = new Map<string, number>();
   const rawSockets = new Set<Socket>();
 
   const server = tls.createServer(tlsOptions(material, config, revocations));
@@ -153,8 +152,6 @@ export async function listenTls(
       return;
     }
     socket.setNoDelay(true);
-    const count = (perClient.get(client) ?? 0) + 1;
-    perClient.set(client, count);
     ctx.metrics.connections++;
     if (socket.isSessionReused()) ctx.metrics.resumedConnections++;
     ctx.metrics.openConnections++;
@@ -180,16 +177,28 @@ export async function listenTls(
       }
       log.debug({ peer, client, err: errorMessage(err) }, 'socket error');
     });
+    /** The slot's verdict: undefined while a worker waits for its primary's answer. */
+    let slot: boolean | undefined;
+    let closed = false;
     socket.once('close', () => {
+      closed = true;
       ctx.metrics.openConnections--;
       connections.delete(conn);
-      const left = (perClient.get(client) ?? 1) - 1;
-      if (left <= 0) perClient.delete(client);
-      else perClient.set(client, left);
+      if (slot === true) ctx.slots.give(client);
     });
-    if (count > config.maxConnectionsPerClient) {
+    const admit = (granted: boolean) => {
+      slot = granted;
+      // Closed while the primary answered: the slot goes back at once.
+      if (closed) {
+        if (granted) ctx.slots.give(client);
+        return;
+      }
+      if (granted) {
+        conn.start();
+        return;
+      }
       events.emit('connectionRefused', { reason: 'per_client_limit' });
-      log.warn({ peer, client, open: count }, 'connection refused: per-client limit');
+      log.warn({ peer, client, limit: config.maxConnectionsPerClient }, 'connection refused: per-client limit');
       endGracefully(
         socket,
         encodeMessage({
@@ -198,9 +207,11 @@ export async function listenTls(
           message: `at most ${config.maxConnectionsPerClient} connections per client`,
         }),
       );
-      return;
-    }
-    conn.start();
+    };
+    // Until then the socket is not read: a HELLO already sent waits in its buffer.
+    const taken = ctx.slots.take(client);
+    if (typeof taken === 'boolean') admit(taken);
+    else void taken.then(admit);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -80,10 +80,14 @@ test('--full-handshake-every 1: no run resumes', async (t) => {
 });
 
 test('with two workers a session issued by one worker resumes on the other (shared ticket keys)', async (t) => {
+  // node's round-robin: the primary hands the connections to the workers in turn (the server's
+  // default lets whichever worker is idle accept, which may be the same one every time here).
+  process.env.NODE_CLUSTER_SCHED_POLICY = 'rr';
+  t.after(() => delete process.env.NODE_CLUSTER_SCHED_POLICY);
   const { tls, endpoint } = await setup(t, 2);
   const sessions = new TlsSessions();
   const resumed = [];
-  // One connection per probe (no loaded-RTT connection): the primary hands them to the workers in turn.
+  // One connection per probe (no loaded-RTT connection), to the workers in turn.
   for (let i = 0; i < 6; i++) {
     const { result } = await probe({ endpoint, tls, file: '64KiB', idlePings: 1, loadedPingIntervalMs: 0, sessions });
     assert.equal(result.error, null, JSON.stringify(result.error));
