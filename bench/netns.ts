@@ -5,12 +5,14 @@
  *
  *   host  <hostIf 10.213.a.b/30> ── veth ── <nsIf 10.213.a.b+1/30>  namespace (servers run here)
  *
- * Names carry the pid (namespace `np<tag><pid>`, interfaces ≤ 15 characters), the /30 is derived
- * from the pid too, so parallel runs do not collide. Cleanup (processes started inside, the veth
- * pair, the namespace) runs from `cleanup()`, and again from a process 'exit' handler in case the
- * caller never got there; both are idempotent. Needs root and iproute2.
+ * The namespace and veth pair are src/sim/veth.ts's (the real engine's kernel link uses the same):
+ * names carry the pid (namespace `np<tag><pid>`, interfaces ≤ 15 characters), the /30 in
+ * 10.213.0.0/16 is derived from the pid too, so parallel runs do not collide. Cleanup (processes
+ * started inside, the veth pair, the namespace) runs from `cleanup()`, and again from a process
+ * 'exit' handler in case the caller never got there; both are idempotent. Needs root and iproute2.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createVethNamespace } from '../src/sim/veth.js';
 import { execFileAsync, median } from './lib.js';
 
 export interface Shape {
@@ -78,24 +80,14 @@ function installExitHook(): void {
   });
 }
 
-/** /30 inside 10.213.0.0/16 from the pid and a per-process index. */
-function subnet(index: number): { hostAddr: string; nsAddr: string } {
-  const block = ((process.pid * 4 + index) % 16_384) * 4;
-  const prefix = `10.213.${block >> 8}`;
-  return { hostAddr: `${prefix}.${(block & 255) + 1}`, nsAddr: `${prefix}.${(block & 255) + 2}` };
-}
-
 let created = 0;
 
-/** Creates the namespace and the veth pair, addresses them, brings them up. */
+/** Creates the namespace and the veth pair (src/sim/veth.ts), addresses them, brings them up. */
 export async function createNetns(tag: string): Promise<Netns> {
   if (!/^[a-z]{1,3}$/.test(tag)) throw new Error(`netns tag must be 1–3 lowercase letters: ${tag}`);
   const index = created++;
-  const id = `${tag}${process.pid}${index > 0 ? `x${index}` : ''}`;
-  const name = `np${id}`;
-  const hostIf = `${id}h`.slice(-15);
-  const nsIf = `${id}n`.slice(-15);
-  const { hostAddr, nsAddr } = subnet(index);
+  const link = await createVethNamespace({ id: `${tag}${process.pid}${index > 0 ? `x${index}` : ''}`, net: '10.213', index });
+  const { name, hostIf, nsIf, hostAddr, nsAddr, inNs } = link;
   const children = new Set<ChildProcess>();
   let cleaned = false;
 
@@ -104,48 +96,10 @@ export async function createNetns(tag: string): Promise<Netns> {
     cleaned = true;
     live.delete(cleanupSync);
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    // Whatever those started inside (nginx workers outlive a killed master).
-    try {
-      for (const pid of execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // Exited meanwhile.
-        }
-      }
-    } catch {
-      // No such namespace.
-    }
-    // Deleting one end removes both; the namespace goes once nothing runs inside it.
-    for (const args of [
-      ['link', 'del', hostIf],
-      ['netns', 'del', name],
-    ]) {
-      try {
-        execFileSync('ip', args, { stdio: 'ignore' });
-      } catch {
-        // Already gone (or never made).
-      }
-    }
+    link.closeSync();
   };
   installExitHook();
   live.add(cleanupSync);
-
-  const ip = (...args: string[]) => execFileAsync('ip', args);
-  const inNs = (...args: string[]) => execFileAsync('ip', ['netns', 'exec', name, ...args]);
-  try {
-    await ip('netns', 'add', name);
-    await ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
-    await ip('link', 'set', nsIf, 'netns', name);
-    await ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
-    await ip('link', 'set', hostIf, 'up');
-    await inNs('ip', 'addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
-    await inNs('ip', 'link', 'set', nsIf, 'up');
-    await inNs('ip', 'link', 'set', 'lo', 'up');
-  } catch (err) {
-    cleanupSync();
-    throw err;
-  }
 
   return {
     name,

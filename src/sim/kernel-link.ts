@@ -9,13 +9,15 @@
  * local addresses never leaves `lo`; the forwarder (a small Node process inside the namespace)
  * makes every connection cross the veth twice, and the host side's egress carries the downloads.
  * The htb class rate is changed with `tc class change` at each simulated hour. Needs Linux, root
- * and iproute2. Names carry the pid so parallel runs do not collide; close() and a process 'exit'
- * hook remove the forwarder, the veth pair and the namespace.
+ * and iproute2. The namespace and veth pair are `veth.ts`'s (names and addresses from the pid, so
+ * parallel runs do not collide); close() and a process 'exit' hook remove the forwarder, the veth
+ * pair and the namespace.
  */
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { NetprobeError } from '../errors.js';
+import { type VethNamespace, createVethNamespace } from './veth.js';
 
 const run = promisify(execFile);
 
@@ -69,53 +71,26 @@ let made = 0;
  */
 export async function openKernelLink(o: { rateMbps: number; queueMs: number }): Promise<KernelLink> {
   const index = made++;
-  const id = `sim${process.pid}${index > 0 ? `x${index}` : ''}`;
-  const ns = `np${id}`;
-  const hostIf = `${id}h`.slice(-15);
-  const nsIf = `${id}n`.slice(-15);
-  // A /30 in 10.214.0.0/16 from the pid (bench/netns.ts uses 10.213/16).
-  const block = ((process.pid * 4 + index) % 16_384) * 4;
-  const prefix = `10.214.${block >> 8}`;
-  const hostAddr = `${prefix}.${(block & 255) + 1}`;
-  const nsAddr = `${prefix}.${(block & 255) + 2}`;
+  let link: VethNamespace | undefined;
   let forwarder: ChildProcess | undefined;
   let closed = false;
 
   const closeSync = () => {
     if (closed) return;
     closed = true;
-    process.off('exit', closeSync);
     forwarder?.kill('SIGKILL');
-    // Deleting one end removes both; the namespace goes once nothing runs inside it.
-    for (const args of [
-      ['link', 'del', hostIf],
-      ['netns', 'del', ns],
-    ]) {
-      try {
-        execFileSync('ip', args, { stdio: 'ignore' });
-      } catch {
-        // Already gone (or never made).
-      }
-    }
+    link?.closeSync();
   };
-  process.on('exit', closeSync);
 
-  const ip = (...args: string[]) => run('ip', args);
-  const inNs = (...args: string[]) => run('ip', ['netns', 'exec', ns, ...args]);
   const tc = (...args: string[]) => run('tc', args);
   const bytesPerMs = (mbps: number) => (mbps * 1e6) / 8 / 1000;
   // 2 ms at the rate, at least 16 KiB: a smaller bucket loses tokens when the qdisc's timer fires late.
   const burst = (mbps: number) => String(Math.max(16 * 1024, Math.round(2 * bytesPerMs(mbps))));
   const rateArgs = (mbps: number) => ['rate', `${mbps}mbit`, 'ceil', `${mbps}mbit`, 'burst', burst(mbps), 'cburst', burst(mbps)];
   try {
-    await ip('netns', 'add', ns);
-    await ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
-    await ip('link', 'set', nsIf, 'netns', ns);
-    await ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
-    await ip('link', 'set', hostIf, 'up');
-    await inNs('ip', 'addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
-    await inNs('ip', 'link', 'set', nsIf, 'up');
-    await inNs('ip', 'link', 'set', 'lo', 'up');
+    // A /30 in 10.214.0.0/16 (bench/netns.ts uses 10.213/16).
+    link = await createVethNamespace({ id: `sim${process.pid}${index > 0 ? `x${index}` : ''}`, net: '10.214', index });
+    const { hostIf } = link;
     await tc('qdisc', 'add', 'dev', hostIf, 'root', 'handle', '1:', 'htb', 'default', '10');
     await tc('class', 'add', 'dev', hostIf, 'parent', '1:', 'classid', '1:10', 'htb', ...rateArgs(o.rateMbps));
     const limitBytes = Math.max(Math.round(bytesPerMs(o.rateMbps) * o.queueMs), 4 * 65_536);
@@ -129,6 +104,7 @@ export async function openKernelLink(o: { rateMbps: number; queueMs: number }): 
     );
   }
 
+  const { name: ns, hostIf, hostAddr, nsAddr } = link;
   return {
     hostAddr,
     nsAddr,
