@@ -5,7 +5,7 @@
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
+import tls, { type TLSSocket } from 'node:tls';
 import { ErrorCodes, NetprobeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { encodeMessage } from '../protocol/messages.js';
@@ -13,6 +13,7 @@ import { type TlsMaterial, serverTlsOptions } from '../tls/options.js';
 import type { ServerConfig } from './config.js';
 import { Connection, endGracefully } from './connection.js';
 import type { ServerContext } from './context.js';
+import { PeerIdentities } from './peer-identity.js';
 import { type RevocationFiles, type Revocations, loadRevocations, revokedBy } from './revocation.js';
 
 export interface RevocationSummary {
@@ -57,12 +58,6 @@ export function deriveTicketKeys(privateKeyPem: Buffer, source: TicketKeySource)
   );
 }
 
-/** Common name of the peer's verified certificate; the only identity a client has. */
-function peerName(cert: PeerCertificate | undefined): string | undefined {
-  const cn = cert?.subject?.CN as unknown;
-  return typeof cn === 'string' && cn.length > 0 ? cn : undefined;
-}
-
 interface Identity {
   client: string;
   fingerprint256: string;
@@ -99,6 +94,7 @@ export async function listenTls(
   let revocations = initialRevocations;
   const connections = new Map<Connection, Identity>();
   const rawSockets = new Set<Socket>();
+  const identities = new PeerIdentities();
 
   const server = tls.createServer(tlsOptions(material, config, revocations));
   // Without a source (one process) node's own random keys serve: tickets resume within the process.
@@ -132,10 +128,10 @@ export async function listenTls(
   });
 
   server.on('secureConnection', (socket: TLSSocket) => {
-    const cert = socket.getPeerCertificate();
-    const client = peerName(cert);
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    if (!socket.authorized || client === undefined) {
+    const cert = socket.authorized ? identities.of(socket) : undefined;
+    const client = cert?.client;
+    if (cert === undefined || client === undefined) {
       events.emit('connectionRefused', { reason: 'no_identity' });
       log.warn({ peer, reason: socket.authorizationError ?? 'no CN' }, 'client refused: no valid identity');
       socket.destroy();
