@@ -197,6 +197,8 @@ export class NetprobeClient {
       downloadMs: result.downloadMs,
       throughputMbps: result.throughputMbps,
       loadedRttMs: result.loadedRttMs,
+      rpm: result.rpm,
+      rpmSelf: result.rpmSelf,
       clientLimited: result.clientLimited,
       busyRetries: result.busyRetries,
       code: result.error?.code,

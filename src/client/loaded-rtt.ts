@@ -1,10 +1,26 @@
 /**
- * Loaded RTT: PINGs on a second connection while the download runs. Their round trip includes the
- * queueing delay the transfer causes in the network (bufferbloat). One PING in flight at a time,
- * a new one every `intervalMs` (or as soon as a slow PONG returns).
+ * Probes under load, one in flight at a time, a new one every `intervalMs` (or as soon as a slow
+ * answer returns): foreign probes are PINGs on a second connection while the transfer runs (their
+ * round trip includes the queueing delay the transfer causes in the network, bufferbloat); self
+ * probes are PINGs on the loaded connections themselves (`selfProbe`, capability 'self-ping'),
+ * which also wait behind the transfer's own data in the sender's buffers.
  */
 import { performance } from 'node:perf_hooks';
 import type { Session } from './session.js';
+
+/** One probe's round trip in ms, or null when none could be sent now (skipped, not a failure). */
+export type Probe = (timeoutMs: number) => Promise<number | null>;
+
+/** Foreign probes: PINGs on `session`, a connection without a transfer. */
+export function foreignProbe(session: Session): Probe {
+  return async (timeoutMs) => (await session.ping(timeoutMs)).rttMs;
+}
+
+/** Self probes over the loaded connections, taking them in turn (the draft picks one at random each time). */
+export function selfProbe(sessions: readonly Session[]): Probe {
+  let next = 0;
+  return (timeoutMs) => sessions[next++ % sessions.length]!.selfPing(timeoutMs);
+}
 
 /**
  * 50 ms: at 10 Mbit/s BBR's queue swings within a few hundred ms, and PINGs every 100 ms caught too
@@ -21,7 +37,7 @@ export class LoadedPinger {
   failure: unknown;
 
   constructor(
-    private readonly session: Session,
+    private readonly probe: Probe,
     private readonly intervalMs = DEFAULT_LOADED_PING_INTERVAL_MS,
     private readonly timeoutMs = 10_000,
   ) {}
@@ -43,7 +59,8 @@ export class LoadedPinger {
     while (!this.stopped) {
       const sentAtMs = performance.now();
       try {
-        this.rttsMs.push((await this.session.ping(this.timeoutMs)).rttMs);
+        const rttMs = await this.probe(this.timeoutMs);
+        if (rttMs !== null) this.rttsMs.push(rttMs);
       } catch (err) {
         this.failure = err;
         return;

@@ -16,12 +16,20 @@ export function roundOrNull(value: number | null): number | null {
   return value === null ? null : round3(value);
 }
 
-/** Loaded RTT (median) and responsiveness (RPM, with its probe count) of the PINGs sent under load. */
-export function fillLoaded(result: Result, rttsMs: readonly number[]): void {
-  result.loadedRttMs = roundOrNull(median(rttsMs));
-  const figures = responsiveness(rttsMs);
+/**
+ * Loaded RTT (median of the foreign probes) and responsiveness (RPM, with its probe counts) of the
+ * PINGs sent under load. `selfRttsMs` undefined: the server lacks capability 'self-ping', so the
+ * result carries no self figures (and fields an older server would refuse stay absent).
+ */
+export function fillLoaded(result: Result, foreignRttsMs: readonly number[], selfRttsMs?: readonly number[]): void {
+  result.loadedRttMs = roundOrNull(median(foreignRttsMs));
+  const figures = responsiveness(foreignRttsMs, selfRttsMs);
   result.rpm = figures.rpm;
   result.rpmProbes = figures.foreignProbes;
+  if (selfRttsMs === undefined) return;
+  result.rpmForeign = figures.foreignRpm;
+  result.rpmSelf = figures.selfRpm;
+  result.rpmSelfProbes = figures.selfProbes;
 }
 
 /**

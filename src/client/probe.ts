@@ -10,7 +10,7 @@ import { type Direction, MAX_STREAMS, type Result, resultSchema } from '../proto
 import type { TlsMaterial, TlsMinVersion } from '../tls/options.js';
 import { type ConnectTimeouts, type ConnectTimings, DEFAULT_CONNECT_TIMEOUTS, type Lookup, type TlsSessions } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
-import { DEFAULT_LOADED_PING_INTERVAL_MS, LoadedPinger } from './loaded-rtt.js';
+import { DEFAULT_LOADED_PING_INTERVAL_MS, LoadedPinger, foreignProbe, selfProbe } from './loaded-rtt.js';
 import { median } from './meter.js';
 import { downloadParallel, downloadStreams, isBusy, uploadParallel } from './parallel.js';
 import { fillDownload, fillLoaded, fillProgress, fillUpload, roundOrNull } from './probe-result.js';
@@ -198,8 +198,17 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
         sessions[i] = await open(i === 0 ? timings : undefined);
       }
       streams = downloadStreams(streamCount, verify);
-      const pinger = loaded === undefined ? undefined : new LoadedPinger(loaded, pingIntervalMs, timeouts.requestMs);
-      const startPinger = () => pinger?.start();
+      const pinger = loaded === undefined ? undefined : new LoadedPinger(foreignProbe(loaded), pingIntervalMs, timeouts.requestMs);
+      // Self probes on the loaded connections, at the foreign probes' rate (the draft: as many of each).
+      const selfPinger =
+        pingIntervalMs > 0 && main.offers('self-ping')
+          ? new LoadedPinger(selfProbe(sessions), pingIntervalMs, timeouts.requestMs)
+          : undefined;
+      const startPinger = () => {
+        pinger?.start();
+        selfPinger?.start();
+      };
+      const stopPingers = async (): Promise<[number[], number[] | undefined]> => [(await pinger?.stop()) ?? [], await selfPinger?.stop()];
       try {
         if (direction === 'upload') {
           sent = await uploadParallel(sessions, request, { responseMs: timeouts.responseMs, totalMs: timeouts.totalMs }, startPinger);
@@ -212,12 +221,12 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
             startPinger,
           );
         }
-        fillLoaded(result, (await pinger?.stop()) ?? []);
+        fillLoaded(result, ...(await stopPingers()));
         break;
       } catch (err) {
-        const rtts = (await pinger?.stop()) ?? [];
+        const rtts = await stopPingers();
         if (!isBusy(err) || result.busyRetries >= maxBusyRetries) {
-          fillLoaded(result, rtts);
+          fillLoaded(result, ...rtts);
           throw err;
         }
         result.busyRetries++;

@@ -16,12 +16,20 @@ import { type Pending, type RequestHandlers, type Settle, remoteError } from './
 import { type TransferProgress, type TransferSink, type TransferTimeouts, newTransferProgress, transferHandlers } from './transfer.js';
 
 export const CLIENT_SOFTWARE = 'netprobe/0.1';
-export const CLIENT_CAPABILITIES = ['duration', 'report', 'upload', 'streams'];
+export const CLIENT_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping'];
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface SessionOptions {
   maxFrameBytes?: number;
   requestTimeoutMs?: number;
+}
+
+interface SelfProbe {
+  seq: number;
+  /** performance.now() when the PING was written. */
+  sentAtMs: number;
+  settle(rttMs: number): void;
+  fail(err: Error): void;
 }
 
 export class Session {
@@ -32,6 +40,11 @@ export class Session {
   private failure: Error | undefined;
   private seq = 0;
   private receivedAny = false;
+  /** A transfer's payload is flowing on this connection (a duration download or an upload): self probes may go. */
+  private underLoad = false;
+  private selfProbe: SelfProbe | undefined;
+  /** Self probes that timed out: their late PONG is dropped, not taken for an answer to the transfer. */
+  private readonly staleSelfSeqs = new Set<number>();
   welcome: Welcome | undefined;
 
   /** `reader`: the connection's byte source when it reads through `onread` (connectTls); else 'data' events. */
@@ -83,6 +96,13 @@ export class Session {
         // The client never asks for streamed payloads (streamPayloads): only the server's upload does.
         if (item.kind === 'part') throw new Error('decoder yielded a payload part the session never asked for (a bug)');
         const message = parseMessage(item);
+        const probe = this.selfProbe;
+        if (message.type === 'PONG' && probe !== undefined && message.seq === probe.seq) {
+          this.selfProbe = undefined;
+          probe.settle(atMs - probe.sentAtMs);
+          continue;
+        }
+        if (message.type === 'PONG' && this.staleSelfSeqs.delete(message.seq)) continue;
         if (pending !== undefined) pending.onMessage(message, atMs);
         else if (message.type === 'ERROR') this.terminate(remoteError(message));
         else throw new ProtocolError(ErrorCodes.unexpectedMessage, `unsolicited ${message.type} from ${this.where}`);
@@ -100,7 +120,14 @@ export class Session {
     const pending = this.pending;
     this.pending = undefined;
     pending?.fail(err);
+    this.endSelfProbe(err);
     if (!this.socket.destroyed) this.socket.destroy();
+  }
+
+  private endSelfProbe(err: Error): void {
+    const probe = this.selfProbe;
+    this.selfProbe = undefined;
+    probe?.fail(err);
   }
 
   /** Polite close: no request may follow. */
@@ -108,6 +135,7 @@ export class Session {
     if (this.failure === undefined) this.failure = new ConnectionError(ErrorCodes.closed, `session with ${this.where} closed`);
     this.pending?.fail(this.failure);
     this.pending = undefined;
+    this.endSelfProbe(this.failure);
     if (!this.socket.destroyed) this.socket.end();
   }
 
@@ -229,6 +257,46 @@ export class Session {
     return { rttMs, serverTimeMs: pong.serverTimeMs };
   }
 
+  /**
+   * A self probe (capability 'self-ping'): a PING on this connection while its transfer's payload
+   * flows, answered by the server between the payload's frames. Resolves with the round trip in ms,
+   * or null when none can be sent now (no transfer flowing, the server lacks the capability, one
+   * already in flight). Not a request: the transfer stays the connection's one request.
+   */
+  selfPing(timeoutMs = this.requestTimeoutMs): Promise<number | null> {
+    if (!this.underLoad || this.selfProbe !== undefined || this.failure !== undefined || !this.offers('self-ping')) {
+      return Promise.resolve(null);
+    }
+    const seq = this.seq++;
+    return new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.selfProbe !== probe) return;
+        this.selfProbe = undefined;
+        this.staleSelfSeqs.add(seq);
+        reject(new ConnectionError(ErrorCodes.timeout, `${this.where} did not answer a PING during the transfer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const probe: SelfProbe = {
+        seq,
+        sentAtMs: performance.now(),
+        settle: (rttMs) => {
+          clearTimeout(timer);
+          resolve(rttMs);
+        },
+        fail: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.selfProbe = probe;
+      this.socket.write(encodeMessage({ type: 'PING', seq }));
+    });
+  }
+
+  /** The transfer's payload starts or stops flowing here (upload.ts; getFile marks duration downloads itself). */
+  setUnderLoad(on: boolean): void {
+    this.underLoad = on;
+  }
+
   /** The server offered `capability` in WELCOME (this client always asks for all of its own). */
   offers(capability: string): boolean {
     return this.welcome?.capabilities.includes(capability) ?? false;
@@ -283,9 +351,23 @@ export class Session {
       buffered: () => this.decoder.bufferedBytes,
       terminate: (err: Error) => this.terminate(err),
     };
-    return this.request<TransferProgress>({ type: 'GET_FILE', ...request }, `GET_FILE ${request.name}`, (settle) =>
-      transferHandlers(request, sink, timeouts, progress, settle, io),
+    // A duration download's payload is DATA frames, so a PONG fits between them: self probes may go
+    // from FILE_META to the transfer's end (a file download's raw bytes leave no room for one).
+    const loadedSink: TransferSink = {
+      onMeta: (meta, atMs) => {
+        if (meta.mode === 'duration') this.underLoad = true;
+        sink.onMeta?.(meta, atMs);
+      },
+      onPayload: (data, atMs) => sink.onPayload(data, atMs),
+    };
+    const done = () => {
+      this.underLoad = false;
+    };
+    const running = this.request<TransferProgress>({ type: 'GET_FILE', ...request }, `GET_FILE ${request.name}`, (settle) =>
+      transferHandlers(request, loadedSink, timeouts, progress, settle, io),
     );
+    running.then(done, done);
+    return running;
   }
 }
 

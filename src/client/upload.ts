@@ -47,11 +47,18 @@ export async function upload(session: Session, request: Put, timeouts: UploadTim
   onStart?.();
   const meter = new TransferMeter(undefined, false);
   meter.begin(readyAtMs);
-  const sent = await send(
-    session,
-    request.durationMs === undefined ? { sizeBytes: ready.sizeBytes } : { durationMs: request.durationMs },
-    timeouts.totalMs + (request.durationMs ?? 0),
-  );
+  // Self probes (PINGs between our DATA frames) may go while the payload flows.
+  session.setUnderLoad(true);
+  let sent: number;
+  try {
+    sent = await send(
+      session,
+      request.durationMs === undefined ? { sizeBytes: ready.sizeBytes } : { durationMs: request.durationMs },
+      timeouts.totalMs + (request.durationMs ?? 0),
+    );
+  } finally {
+    session.setUnderLoad(false);
+  }
   const reading = meter.finish(performance.now());
   const result = await session.endUpload(sent, timeouts.responseMs);
   return { result, requestedAtMs, readyAtMs, doneAtMs: performance.now(), cpuMs: reading.cpuMs, clientLimited: reading.clientLimited };

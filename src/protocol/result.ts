@@ -81,12 +81,23 @@ export const resultSchema = z.strictObject({
   /** Upload: the server's CPU, not the network, bounded the transfer (null: download or unknown). */
   serverLimited: z.boolean().nullable().optional(),
   /**
-   * Responsiveness under load, round trips per minute (draft-ietf-ippm-responsiveness): 60,000 ÷
-   * the trimmed mean (fastest 95 %) of the loaded PINGs' RTT in ms; null without probes.
+   * Responsiveness under load, round trips per minute (draft-ietf-ippm-responsiveness, the rule in
+   * analysis/responsiveness.ts): the mean of rpmForeign and rpmSelf, or rpmForeign alone when there
+   * are no self probes (and in results from clients before the 'self-ping' capability); null
+   * without probes.
    */
   rpm: z.number().finite().min(0).max(60_000_000).nullable().optional(),
-  /** Loaded PINGs behind loadedRttMs and rpm. */
+  /** Foreign probes: the PINGs on the separate connection, behind loadedRttMs and rpmForeign. */
   rpmProbes: z.number().int().min(0).max(1_000_000).optional(),
+  /**
+   * With capability 'self-ping' (absent otherwise): 60,000 ÷ the trimmed mean of the foreign
+   * probes' RTT in ms, of the self probes' (PINGs on the loaded connections themselves, answered
+   * between the payload's frames), and how many self probes there were (0: none could be taken,
+   * e.g. a file-mode download, whose raw payload leaves no room for a PONG).
+   */
+  rpmForeign: z.number().finite().min(0).max(60_000_000).nullable().optional(),
+  rpmSelf: z.number().finite().min(0).max(60_000_000).nullable().optional(),
+  rpmSelfProbes: z.number().int().min(0).max(1_000_000).optional(),
   /**
    * Parallel streams (--streams N, N TLS connections to the same server; absent means 1). With N > 1,
    * throughputMbps is the aggregate over the streams' common interval (last stream's first payload

@@ -8,15 +8,18 @@ import type { TransferRecord } from '../store/types.js';
 import type { Cost } from './budget.js';
 import type { ActiveTransfer, ServerContext } from './context.js';
 import { prepareResults } from './ingest.js';
+import { SelfPings } from './self-ping.js';
 import { sendFile, sendForDuration } from './transfer.js';
 import { UploadReceiver, refusePut, uploadLimit } from './upload.js';
 
 /** What this server offers in WELCOME; a feature is used only when the client's HELLO lists it too. */
-export const SERVER_CAPABILITIES = ['duration', 'report', 'upload', 'streams'];
+export const SERVER_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping'];
 
 /** An upload in progress on this connection. */
 interface RunningUpload {
   receiver: UploadReceiver;
+  /** With capability 'self-ping': PINGs between the DATA frames are answered. */
+  selfPings: SelfPings | undefined;
   end(outcome: string): void;
 }
 
@@ -70,10 +73,13 @@ export class Connection {
   /** Capabilities both sides declared. */
   private capabilities = new Set<string>();
   private upload: RunningUpload | undefined;
+  /** A duration-mode download with capability 'self-ping' is running: the socket is read meanwhile, for PINGs only. */
+  private downloadPings: SelfPings | undefined;
 
   /** Reads frames: the socket is paused while a chunk's requests are served, then resumed. */
   start(): void {
     this.socket.on('data', (chunk: Buffer) => {
+      if (this.downloadPings !== undefined) return this.pingsDuringDownload(this.downloadPings, chunk);
       const atMs = performance.now();
       this.upload?.receiver.onChunk(atMs);
       this.socket.pause();
@@ -92,6 +98,25 @@ export class Connection {
       clearTimeout(this.frameTimer);
       this.upload?.end(ErrorCodes.closed);
     });
+  }
+
+  /**
+   * A chunk read while a download runs (capability 'self-ping'): PINGs are answered at once, their
+   * PONG queued behind the DATA already written; any other frame is a protocol error. The
+   * request's own generator (suspended in the download) finds the decoder's state as left here.
+   */
+  private pingsDuringDownload(pings: SelfPings, chunk: Buffer): void {
+    try {
+      for (const item of this.decoder.push(chunk)) {
+        if (item.kind !== 'frame') throw new ProtocolError(ErrorCodes.protocol, 'unexpected payload from a client during a download');
+        const message = this.parse(item);
+        if (message.type !== 'PING')
+          throw new ProtocolError(ErrorCodes.unexpectedMessage, `a client may not send ${message.type} during a download`);
+        this.send(pings.pong(message, this.ctx.now()));
+      }
+    } catch (err) {
+      this.fail(err);
+    }
   }
 
   /** A peer that sends a frame a byte at a time would otherwise hold the connection forever (each byte resets the idle timer). */
@@ -316,11 +341,22 @@ export class Connection {
     this.ctx.events.emit('transferStart', active);
     try {
       if (message.durationMs === undefined) await sendFile(this.socket, file, hooks);
-      else await sendForDuration(this.socket, file, message.durationMs, hooks);
+      else {
+        if (this.capabilities.has('self-ping')) {
+          this.downloadPings = new SelfPings(t0, () => performance.now());
+          this.socket.resume();
+        }
+        await sendForDuration(this.socket, file, message.durationMs, hooks);
+      }
     } catch (err) {
       outcome = errorCode(err);
       throw err;
     } finally {
+      if (this.downloadPings !== undefined) {
+        // Reading stops again until this request is done: the next request waits its turn.
+        this.downloadPings = undefined;
+        this.socket.pause();
+      }
       load.finish(handle);
       const durationMs = performance.now() - t0;
       const { bytes } = active;
@@ -388,6 +424,7 @@ export class Connection {
     }, receiver.maxDurationMs);
     this.upload = {
       receiver,
+      selfPings: this.capabilities.has('self-ping') ? new SelfPings(t0, () => performance.now()) : undefined,
       end: (outcome) => {
         if (this.upload?.receiver !== receiver) return;
         this.upload = undefined;
@@ -431,15 +468,18 @@ export class Connection {
       case 'DATA':
         upload.receiver.onData(message.payload, atMs);
         return;
+      case 'PING':
+        if (upload.selfPings === undefined) break;
+        this.send(upload.selfPings.pong(message, this.ctx.now()));
+        return;
       case 'DATA_END': {
         const result = upload.receiver.finish(message.bytes, this.capabilities.has('streams'));
         upload.end('ok');
         this.send({ type: 'PUT_RESULT', ...result });
         return;
       }
-      default:
-        throw new ProtocolError(ErrorCodes.unexpectedMessage, `a client may not send ${message.type} during an upload`);
     }
+    throw new ProtocolError(ErrorCodes.unexpectedMessage, `a client may not send ${message.type} during an upload`);
   }
 
   private async report(message: MessageOf<'REPORT'>): Promise<void> {

@@ -80,6 +80,8 @@ export async function sendForDuration(socket: Socket, file: TestFile, durationMs
   let sent = 0;
   let offset = 0;
   while (now() < deadline) {
+    // The connection may end between frames (an ERROR to a client's PING flood): stop writing.
+    if (socket.destroyed || socket.writableEnded) throw closedError();
     if (offset + chunk > file.sizeBytes) offset = 0;
     const payload = file.slice(offset, offset + chunk);
     offset += chunk;

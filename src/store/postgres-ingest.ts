@@ -45,6 +45,9 @@ const RESULT_TYPES: Record<(typeof RESULT_COLUMNS)[number], string> = {
   streams: 'int4',
   streams_mbps: 'text',
   tls_resumed: 'bool',
+  rpm_foreign: 'float8',
+  rpm_self: 'float8',
+  rpm_self_probes: 'int4',
 };
 
 const COLUMN_LIST = RESULT_COLUMNS.join(', ');

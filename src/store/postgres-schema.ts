@@ -76,6 +76,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE results ADD COLUMN tls_resumed boolean;
   `,
+  // 6: responsiveness per probe kind (capability 'self-ping'): foreign and self RPM, self probes; null for older rows.
+  `
+  ALTER TABLE results ADD COLUMN rpm_foreign float8, ADD COLUMN rpm_self float8, ADD COLUMN rpm_self_probes integer;
+  `,
 ];
 
 /** Advisory lock keys (pg_advisory_xact_lock): schema changes, partition changes. */

@@ -53,6 +53,9 @@ export const RESULT_CSV_COLUMNS: readonly (readonly [string, Kind, (r: StoredRes
   ['streams', 'number', (r) => r.streams ?? 1, 'streams'],
   ['streamsMbps', 'text', (r) => (r.streamsMbps === undefined ? null : JSON.stringify(r.streamsMbps)), 'streams_mbps'],
   ['tlsResumed', 'bool', (r) => r.tlsResumed ?? null, 'tls_resumed'],
+  ['rpmForeign', 'number', (r) => r.rpmForeign ?? null, 'rpm_foreign'],
+  ['rpmSelf', 'number', (r) => r.rpmSelf ?? null, 'rpm_self'],
+  ['rpmSelfProbes', 'number', (r) => r.rpmSelfProbes ?? null, 'rpm_self_probes'],
 ];
 
 export const RESULT_CSV_HEADER = `${RESULT_CSV_COLUMNS.map(([name]) => name).join(',')}\n`;

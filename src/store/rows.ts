@@ -38,6 +38,9 @@ export const RESULT_COLUMNS = [
   'streams',
   'streams_mbps',
   'tls_resumed',
+  'rpm_foreign',
+  'rpm_self',
+  'rpm_self_probes',
 ] as const;
 
 export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number | null>;
@@ -82,6 +85,9 @@ export function toRow(r: StoredResult): ResultRow {
     streams: r.streams ?? 1,
     streams_mbps: r.streamsMbps === undefined ? null : JSON.stringify(r.streamsMbps),
     tls_resumed: boolToInt(r.tlsResumed ?? null),
+    rpm_foreign: r.rpmForeign ?? null,
+    rpm_self: r.rpmSelf ?? null,
+    rpm_self_probes: r.rpmSelfProbes ?? null,
   };
 }
 
@@ -127,6 +133,9 @@ export function fromRow(row: Record<string, unknown>): StoredResult {
       ? {}
       : { streams: Number(row.streams), streamsMbps: JSON.parse(String(row.streams_mbps)) as number[] }),
     ...(tlsResumed === null ? {} : { tlsResumed: tlsResumed === 1 }),
+    ...(row.rpm_self_probes === null || row.rpm_self_probes === undefined
+      ? {}
+      : { rpmForeign: num(row.rpm_foreign), rpmSelf: num(row.rpm_self), rpmSelfProbes: Number(row.rpm_self_probes) }),
     ...(row.direction === 'upload'
       ? { direction: 'upload' as const, serverLimited: serverLimited === null ? null : serverLimited === 1 }
       : {}),

@@ -67,4 +67,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE results ADD COLUMN tls_resumed INTEGER;
   `,
+  // 7: responsiveness per probe kind (capability 'self-ping'): foreign and self RPM, self probes; null for older rows.
+  `
+  ALTER TABLE results ADD COLUMN rpm_foreign REAL;
+  ALTER TABLE results ADD COLUMN rpm_self REAL;
+  ALTER TABLE results ADD COLUMN rpm_self_probes INTEGER;
+  `,
 ];

@@ -19,7 +19,18 @@ import { BACKENDS, collect, freshStore, openFor } from './helpers/backends.js';
 import { adminQuery, needPostgres, schemaLocation } from './helpers/postgres.js';
 
 const AT = Date.UTC(2025, 0, 6, 12);
-const NEW_COLUMNS = new Set(['direction', 'server_limited', 'rpm', 'rpm_probes', 'streams', 'streams_mbps', 'tls_resumed']);
+const NEW_COLUMNS = new Set([
+  'direction',
+  'server_limited',
+  'rpm',
+  'rpm_probes',
+  'streams',
+  'streams_mbps',
+  'tls_resumed',
+  'rpm_foreign',
+  'rpm_self',
+  'rpm_self_probes',
+]);
 const OLD_COLUMNS = RESULT_COLUMNS.filter((c) => !NEW_COLUMNS.has(c));
 
 function upload(): StoredResult {
@@ -53,6 +64,19 @@ describe('result direction', () => {
       assert.deepEqual(byId.get(resumed.id), resumed);
       assert.deepEqual(byId.get(full.id), full);
       assert.deepEqual(byId.get(unknown.id), unknown);
+    });
+
+    test(`${backend.name}: foreign and self RPM with the self probe count are kept; a result without them has none`, async (t) => {
+      const fresh = await freshStore(t, backend);
+      if (!fresh) return;
+      const both = { ...stored({ client: 'a', at: AT, rpm: 1_000, rpmProbes: 20 }), rpmForeign: 1_500, rpmSelf: 500, rpmSelfProbes: 18 };
+      const noSelf = { ...stored({ client: 'a', at: AT + 1, rpm: 857, rpmProbes: 1 }), rpmForeign: 857, rpmSelf: null, rpmSelfProbes: 0 };
+      const before = stored({ client: 'a', at: AT + 2, rpm: 600, rpmProbes: 3 });
+      await fresh.store.insertResults([[both, noSelf, before]]);
+      const byId = new Map((await collect(fresh.store.iterateResults())).map((r) => [r.id, r]));
+      assert.deepEqual(byId.get(both.id), both);
+      assert.deepEqual(byId.get(noSelf.id), noSelf);
+      assert.deepEqual(byId.get(before.id), before);
     });
   }
 
