@@ -10,6 +10,10 @@ export type { BusiestHour, CongestedHour, Thresholds };
 
 export type ClientStatus = 'ok' | 'congested' | 'failing' | 'silent';
 
+/** Which results a window and its rules look at: one direction at a time, as `netprobe analyse --direction`. */
+export type Direction = 'download' | 'upload';
+export const DIRECTIONS: readonly Direction[] = ['download', 'upload'];
+
 /** A client's most recent measurement: kept even after its results left the window. */
 export interface LastResult {
   /** When the server last received a result from this client. */
@@ -52,7 +56,7 @@ export interface Point {
   error: string | null;
   /** Responsiveness under load, round trips per minute (null: no loaded probes). */
   rpm: number | null;
-  /** 'upload': an upload, shown in the feed only (the window and its rules are downloads'); absent: a download. */
+  /** 'upload': an upload (the upload window's, and in the feed); absent: a download. */
   direction?: 'upload';
 }
 
@@ -115,6 +119,8 @@ export interface SummaryWindow {
 }
 
 export interface Summary {
+  /** The direction whose results the window holds and the rules judged. */
+  direction: Direction;
   atMs: number;
   windowMs: number;
   window: SummaryWindow;
@@ -143,9 +149,12 @@ export interface Snapshot {
 /** Server-Sent Events on GET /api/events, by event name. */
 export interface StreamEvents {
   result: Point;
-  /** A newly stored upload, for the live feed (not part of the window). */
+  /** A newly stored upload: the live feed's, and the upload window's. */
   upload: Point;
+  /** The download window's summary. */
   summary: Summary;
+  /** The upload window's summary. */
+  'summary-upload': Summary;
   load: LoadSnapshot;
 }
 

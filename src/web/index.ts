@@ -68,10 +68,15 @@ export async function startWeb(observed: ObservedServer, config: WebConfig, deps
   const token = config.httpToken ?? (tokenFile === undefined ? generateToken() : (await loadOrCreateToken(tokenFile)).token);
 
   const state = new DashboardState(deps.windowMs ?? DEFAULT_WINDOW_MS, ctx.now, { timeZone: checkTimeZone(config.httpTimeZone) });
+  const uploadState = new DashboardState(deps.windowMs ?? DEFAULT_WINDOW_MS, ctx.now, {
+    timeZone: checkTimeZone(config.httpTimeZone),
+    direction: 'upload',
+  });
   await state.load(store);
+  await uploadState.load(store);
   const stream = new EventStream(MAX_VIEWERS);
   const metrics = createMetrics(ctx, config.metricsMaxClients, state, () => stream.size);
-  const live = new LiveFeed(ctx, state, stream, metrics);
+  const live = new LiveFeed(ctx, state, stream, metrics, uploadState);
   const assets = await loadAssets(deps.assetsDir);
   if (!assets) log.warn({}, 'dashboard front end not built (run `npm run build`): / answers 500, /metrics and /healthz work');
 

@@ -1,7 +1,7 @@
 import type { StoredResult } from '../protocol/result.js';
 import type { ActiveTransfer } from '../server/context.js';
 import type { ServerView } from '../server/view.js';
-import { type LoadSnapshot, MAX_TRANSFER_ROWS, type Snapshot } from './api-types.js';
+import { type Direction, type LoadSnapshot, MAX_TRANSFER_ROWS, type Snapshot } from './api-types.js';
 import type { ServerMetricsRegistry } from './metrics.js';
 import type { EventStream } from './sse.js';
 import { type DashboardState, toPoint } from './state.js';
@@ -32,26 +32,29 @@ export class LiveFeed {
     private readonly state: DashboardState,
     private readonly stream: EventStream,
     private readonly metrics: ServerMetricsRegistry,
+    /** The upload window (`summary-upload` events, `snapshot('upload')`); absent: downloads only. */
+    private readonly uploadState?: DashboardState,
   ) {
     ctx.events.on('results', this.onResults);
     ctx.events.on('transferStart', this.onTransferStart);
     ctx.events.on('transferEnd', this.onTransferEnd);
     this.timers = [
       setInterval(() => this.watched() && this.stream.send('load', this.load()), LOAD_INTERVAL_MS),
-      setInterval(() => this.watched() && this.stream.send('summary', this.state.summary()), SUMMARY_INTERVAL_MS),
+      setInterval(() => this.watched() && this.sendSummaries(), SUMMARY_INTERVAL_MS),
     ];
     for (const t of this.timers) t.unref();
   }
 
   private readonly onResults = (rows: StoredResult[]): void => {
     const uploads = this.state.newUploads(rows);
+    const freshUploads = this.uploadState?.add(rows) ?? [];
     const fresh = this.state.add(rows);
     const freshIds = new Set(fresh.map((p) => p.id));
     const observed = rows.filter((r) => freshIds.has(r.id));
     if (observed.length + uploads.length > 0) this.metrics.observeResults([...observed, ...uploads]);
     // Uploads go to the feed only ('upload' events): the window and its rules judge downloads.
     for (const r of uploads) this.stream.send('upload', toPoint(r));
-    if (fresh.length === 0) return;
+    if (fresh.length + freshUploads.length === 0) return;
     const now = this.ctx.now();
     for (const p of fresh) {
       this.recent.push(now);
@@ -60,9 +63,15 @@ export class LiveFeed {
     if (!this.watched()) return;
     this.summaryTimer ??= setTimeout(() => {
       this.summaryTimer = undefined;
-      if (this.watched()) this.stream.send('summary', this.state.summary());
+      if (this.watched()) this.sendSummaries();
     }, SUMMARY_DEBOUNCE_MS).unref();
   };
+
+  /** `summary` (the download window) and, with an upload window, `summary-upload`. */
+  private sendSummaries(): void {
+    this.stream.send('summary', this.state.summary());
+    if (this.uploadState) this.stream.send('summary-upload', this.uploadState.summary());
+  }
 
   /** Summaries and load are computed only while a dashboard is open. */
   private watched(): boolean {
@@ -99,8 +108,10 @@ export class LiveFeed {
     };
   }
 
-  snapshot(): Snapshot {
-    return { serverId: this.ctx.serverId, summary: this.state.summary(), points: [...this.state.windowPoints()], load: this.load() };
+  /** The page's first draw: the window of `direction` (default download). */
+  snapshot(direction: Direction = 'download'): Snapshot {
+    const state = direction === 'upload' && this.uploadState ? this.uploadState : this.state;
+    return { serverId: this.ctx.serverId, summary: state.summary(), points: [...state.windowPoints()], load: this.load() };
   }
 
   close(): void {

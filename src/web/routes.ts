@@ -117,7 +117,11 @@ export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: Serve
     if (path === '/metrics') {
       send(res, 200, deps.registry.contentType, await deps.registry.metrics());
     } else if (path === '/api/snapshot') {
-      sendJson(res, 200, deps.live.snapshot());
+      // ?direction=download|upload: the window and rules of one direction (default download).
+      const direction = url.searchParams.get('direction') ?? 'download';
+      if (direction !== 'download' && direction !== 'upload') {
+        sendJson(res, 400, { error: 'bad request', message: 'direction must be download or upload' });
+      } else sendJson(res, 200, deps.live.snapshot(direction));
     } else if (path === '/api/events') {
       if (req.method === 'HEAD') send(res, 200, 'text/event-stream; charset=utf-8', '');
       else if (!deps.stream.open(req, res)) sendJson(res, 503, { error: 'busy', message: 'too many dashboards are connected' });

@@ -1,6 +1,6 @@
 import { type StoredResult, directionOf } from '../protocol/result.js';
 import type { AnalysisSource } from '../store/types.js';
-import type { Point, Summary } from './api-types.js';
+import type { Direction, Point, Summary } from './api-types.js';
 import { type ClientMeta, type SummaryOptions, buildSummary } from './summary.js';
 
 /** What the chart can show at most; the oldest results are dropped first. */
@@ -21,8 +21,9 @@ export function toPoint(r: StoredResult): Point {
 }
 
 /**
- * The results of the last `windowMs` in memory (loaded from the store at start, then fed by the
- * server's 'results' events), plus what is known of every client seen since.
+ * The results of one direction (`options.direction`, default download) of the last `windowMs` in
+ * memory (loaded from the store at start, then fed by the server's 'results' events), plus what is
+ * known of every client seen since in that direction. The dashboard keeps one per direction.
  */
 export class DashboardState {
   /** In start-time order. */
@@ -37,11 +38,16 @@ export class DashboardState {
     private readonly options: SummaryOptions = {},
   ) {}
 
+  get direction(): Direction {
+    return this.options.direction ?? 'download';
+  }
+
   /** Reads the window's results from the store (paged; bounded by MAX_POINTS). */
   async load(store: Pick<AnalysisSource, 'iterateResults'>): Promise<void> {
     const since = this.now() - this.windowMs;
     const loaded: StoredResult[] = [];
     for await (const r of store.iterateResults({ sinceMs: since })) {
+      if (directionOf(r) !== this.direction) continue;
       loaded.push(r);
       if (loaded.length >= 2 * MAX_POINTS) loaded.splice(0, loaded.length - MAX_POINTS);
     }
@@ -49,8 +55,8 @@ export class DashboardState {
   }
 
   /**
-   * Uploads among `rows` not seen before (the last MAX_POINTS upload ids are remembered): they stay
-   * out of the live window, but /metrics counts each stored upload once, as it does downloads.
+   * Uploads among `rows` not seen before (the last MAX_POINTS upload ids are remembered): they are
+   * not in the download window, but /metrics counts each stored upload once, as it does downloads.
    */
   newUploads(rows: readonly StoredResult[]): StoredResult[] {
     const fresh: StoredResult[] = [];
@@ -67,8 +73,8 @@ export class DashboardState {
   add(rows: readonly StoredResult[]): Point[] {
     const fresh: Point[] = [];
     for (const r of rows) {
-      // The live window judges downloads (as analyse does by default); uploads are not mixed in.
-      if (this.ids.has(r.id) || directionOf(r) !== 'download') continue;
+      // A window judges one direction (as analyse does): uploads and downloads are never mixed.
+      if (this.ids.has(r.id) || directionOf(r) !== this.direction) continue;
       const p = toPoint(r);
       this.ids.add(p.id);
       fresh.push(p);

@@ -15,6 +15,7 @@ import {
   type Point,
   RECENT_MS,
   type Summary,
+  type Direction,
 } from './api-types.js';
 import { episodesOf, judgeLive, limitsOf, median, rates, recentRatio } from './congestion.js';
 
@@ -25,6 +26,8 @@ export interface SummaryOptions {
   /** Hours of day (busiest, most congested) are local to this IANA zone (default UTC). */
   timeZone?: string;
   thresholds?: Thresholds;
+  /** The direction of `points` (default download); the summary names it. */
+  direction?: Direction;
 }
 
 /** A client is silent after this many of its usual intervals without a result… */
@@ -153,6 +156,7 @@ export function buildSummary(
   const networkMedianMbps = median(rates(points));
   clients.sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || a.client.localeCompare(b.client));
   return {
+    direction: options.direction ?? 'download',
     atMs: nowMs,
     windowMs,
     window,

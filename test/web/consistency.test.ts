@@ -1,7 +1,9 @@
 /**
  * One rule in one place: for the same store, window and time zone, the live dashboard's JSON API,
  * the report's summary.json and `netprobe analyse --json` name the same busiest hour, the same most
- * congested hour and the same congestion episodes (per client and network-wide).
+ * congested hour and the same congestion episodes (per client and network-wide); for downloads and,
+ * with `?direction=upload`, `--direction upload` and the report's upload analysis, for uploads, whose
+ * seeded picture differs (so a dashboard that mixed them, or ignored the direction, disagrees).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -53,6 +55,32 @@ function seeded() {
   return rows;
 }
 
+const UPLOAD_TYPICAL: Record<string, number> = { alice: 20, bob: 40, carol: 10 };
+
+/**
+ * Uploads of three clients every 5 minutes: Alice and Bob twice as often from 06:30 to 07:30 UTC
+ * (12:00 in Kolkata: the busiest upload hour); all three fall to 30 % from 10:35 to 11:10 UTC
+ * (16:05 in Kolkata: a network-wide upload episode).
+ */
+function seededUploads() {
+  const rand = random(23);
+  const rows = [];
+  for (const [client, typical] of Object.entries(UPLOAD_TYPICAL)) {
+    const starts: number[] = [];
+    for (let at = NOW - WINDOW_MS + 3 * MIN; at < NOW; at += 5 * MIN) starts.push(at);
+    if (client !== 'carol') {
+      for (let at = Date.UTC(2026, 2, 10, 6, 30) + 4.5 * MIN; at < Date.UTC(2026, 2, 10, 7, 30); at += 5 * MIN) starts.push(at);
+    }
+    starts.sort((a, b) => a - b);
+    for (const at of starts) {
+      const dip = at >= Date.UTC(2026, 2, 10, 10, 35) && at <= Date.UTC(2026, 2, 10, 11, 10);
+      const mbps = Math.round(typical * (dip ? 0.3 : 1) * (1 + 0.06 * (rand() * 2 - 1)) * 10) / 10;
+      rows.push(stored({ client, at, mbps, overrides: { direction: 'upload' } }));
+    }
+  }
+  return rows;
+}
+
 interface Named {
   busiestHour: number | null;
   mostCongestedHour: number | null;
@@ -87,12 +115,12 @@ function fromDashboard(snapshot: Snapshot): Named {
   };
 }
 
-test('the dashboard, the report and analyse --json agree on hours and episodes for the same window and zone', async (t) => {
+test('the dashboard, the report and analyse --json agree on hours and episodes for the same window and zone, per direction', async (t) => {
   const work = await mkdtemp(join(tmpdir(), 'netprobe-consistency-'));
   t.after(() => rm(work, { recursive: true, force: true }));
   const storePath = join(work, 'results.db');
   const seed = new SqliteStore(storePath);
-  await seed.insertResults([seeded()]);
+  await seed.insertResults([seeded(), seededUploads()]);
   await seed.close();
 
   const pki = await makePki(Object.keys(TYPICAL));
@@ -114,35 +142,68 @@ test('the dashboard, the report and analyse --json agree on hours and episodes f
     { now: () => NOW },
   );
   t.after(() => server.close());
-  const reply = await request(`${server.web!.url}api/snapshot`, { headers: bearer(server.web!.token) });
-  assert.equal(reply.status, 200, reply.body);
-  const snapshot = JSON.parse(reply.body) as Snapshot;
-  // The live view says which window and zone its rules looked at.
-  // (ICU's canonical name, as analyse --json echoes it: Asia/Kolkata may come back as Asia/Calcutta.)
-  assert.deepEqual(snapshot.summary.window, { fromMs: NOW - WINDOW_MS, toMs: NOW, timeZone: checkTimeZone(ZONE) });
-
-  const since = new Date(snapshot.summary.window.fromMs).toISOString();
-  const until = new Date(snapshot.summary.window.toMs + 1).toISOString();
-  const cli = await runAnalyse(['--store', storePath, '--since', since, '--until', until, '--tz', ZONE, '--json']);
-  assert.equal(cli.code, 0, cli.stderr);
-  const analysed = fromAnalysis(JSON.parse(cli.stdout) as AnalysisSummary);
-
   const store = new SqliteStore(storePath, { readonly: true });
   t.after(() => store.close());
-  const outDir = join(work, 'report');
-  await writeReport(store, { outDir, sinceMs: Date.parse(since), untilMs: Date.parse(until), timeZone: ZONE });
-  const reported = fromAnalysis(JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8')) as AnalysisSummary);
-  const dashboard = fromDashboard(snapshot);
 
-  // The seeded picture is there (so agreement is not agreement on nothing)…
-  assert.equal(analysed.busiestHour, 14);
-  assert.equal(analysed.mostCongestedHour, 15);
-  assert.equal(analysed.episodes.alice!.length, 1);
-  assert.equal(analysed.episodes.dave!.length, 1);
-  assert.equal(analysed.network.length, 1);
-  // …and the three places name the same things.
-  assert.deepEqual(reported, analysed, 'report summary.json = analyse --json');
-  assert.deepEqual(dashboard, analysed, 'dashboard /api/snapshot = analyse --json');
-  // Each client row counts its own episodes by the same rule.
-  for (const row of snapshot.summary.clients) assert.equal(row.episodes, analysed.episodes[row.client]!.length, row.client);
+  const sideways = await request(`${server.web!.url}api/snapshot?direction=sideways`, { headers: bearer(server.web!.token) });
+  assert.equal(sideways.status, 400, sideways.body);
+  assert.match(sideways.body, /direction must be download or upload/);
+
+  const views: Record<'download' | 'upload', { analysed: Named; dashboard: Named; clients: string[] }> = {} as never;
+  for (const direction of ['download', 'upload'] as const) {
+    const query = direction === 'download' ? '' : '?direction=upload';
+    const reply = await request(`${server.web!.url}api/snapshot${query}`, { headers: bearer(server.web!.token) });
+    assert.equal(reply.status, 200, reply.body);
+    const snapshot = JSON.parse(reply.body) as Snapshot;
+    assert.equal(snapshot.summary.direction, direction);
+    assert.ok(snapshot.points.length > 0 && snapshot.points.every((p) => (p.direction ?? 'download') === direction), direction);
+    // The live view says which window and zone its rules looked at.
+    // (ICU's canonical name, as analyse --json echoes it: Asia/Kolkata may come back as Asia/Calcutta.)
+    assert.deepEqual(snapshot.summary.window, { fromMs: NOW - WINDOW_MS, toMs: NOW, timeZone: checkTimeZone(ZONE) });
+
+    const since = new Date(snapshot.summary.window.fromMs).toISOString();
+    const until = new Date(snapshot.summary.window.toMs + 1).toISOString();
+    const cli = await runAnalyse([
+      '--store',
+      storePath,
+      '--since',
+      since,
+      '--until',
+      until,
+      '--tz',
+      ZONE,
+      '--direction',
+      direction,
+      '--json',
+    ]);
+    assert.equal(cli.code, 0, cli.stderr);
+    const analysed = fromAnalysis(JSON.parse(cli.stdout) as AnalysisSummary);
+
+    const outDir = join(work, `report-${direction}`);
+    await writeReport(store, { outDir, sinceMs: Date.parse(since), untilMs: Date.parse(until), timeZone: ZONE, direction });
+    const reported = fromAnalysis(JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8')) as AnalysisSummary);
+    const dashboard = fromDashboard(snapshot);
+
+    // The three places name the same things…
+    assert.deepEqual(reported, analysed, `${direction}: report summary.json = analyse --json`);
+    assert.deepEqual(dashboard, analysed, `${direction}: dashboard /api/snapshot = analyse --json`);
+    // Each client row counts its own episodes by the same rule.
+    for (const row of snapshot.summary.clients)
+      assert.equal(row.episodes, analysed.episodes[row.client]!.length, `${direction}: ${row.client}`);
+    views[direction] = { analysed, dashboard, clients: snapshot.summary.clients.map((c) => c.client).sort() };
+  }
+
+  // …and the seeded pictures are there (so agreement is not agreement on nothing), each its own.
+  const down = views.download.analysed;
+  assert.equal(down.busiestHour, 14);
+  assert.equal(down.mostCongestedHour, 15);
+  assert.equal(down.episodes.alice!.length, 1);
+  assert.equal(down.episodes.dave!.length, 1);
+  assert.equal(down.network.length, 1);
+  assert.deepEqual(views.download.clients, ['alice', 'bob', 'carol', 'dave']);
+  const up = views.upload.analysed;
+  assert.equal(up.busiestHour, 12);
+  assert.equal(up.mostCongestedHour, 16);
+  assert.equal(up.network.length, 1);
+  assert.deepEqual(views.upload.clients, ['alice', 'bob', 'carol']);
 });

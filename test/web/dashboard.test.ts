@@ -1,7 +1,8 @@
 /**
  * The dashboard in a real browser: headless Chromium opens the page of a real server that real
  * (wire-level) clients download from and report to, sees the client table, then sees a new result
- * arrive over Server-Sent Events without a reload. Screenshots go to artifacts/.
+ * arrive over Server-Sent Events without a reload, and switches the window's direction (download,
+ * upload) with the selector. Screenshots go to artifacts/.
  */
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -81,6 +82,19 @@ test('dashboard: client table, a live result without reload, no console errors, 
   await upRow.waitFor();
   assert.match(await upRow.innerText(), /bob-office ↑[\s\S]*48\.5 Mbit\/s[\s\S]*620 RPM[\s\S]*upload/);
   assert.equal(await page.evaluate('window.keptAcrossEvents'), true, 'the page was not reloaded');
+  // The direction selector: the upload window holds bob-office's upload only (its own client table,
+  // by the same rules); back to download, every client is there again.
+  await page.selectOption('#direction', 'upload');
+  await page.locator('#clients-body tr[data-client="alice-lab"]').waitFor({ state: 'detached' });
+  assert.deepEqual(await page.locator('#clients-body tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-client'))), [
+    'bob-office',
+  ]);
+  const uploadsAfter = await fixture.measure('alice-lab', { direction: 'upload', throughputMbps: 77.7, rpm: 700, rpmProbes: 30 });
+  await page.locator(`#feed li[data-id="${uploadsAfter.id}"][data-direction="upload"]`).waitFor();
+  await page.locator('#clients-body tr[data-client="alice-lab"]').waitFor();
+  await page.selectOption('#direction', 'download');
+  for (const client of history.keys()) await page.locator(`#clients-body tr[data-client="${client}"]`).waitFor();
+  assert.match(await page.locator('#clients-body tr[data-client="carol-home"] .badge').innerText(), /congested/);
   // A transfer in progress shows under "Current transfers" (pushed every 2 s).
   const downloader = await WireClient.connect(fixture.server.port, { ca: fixture.pki.ca, ...fixture.pki.clients['bob-office']! });
   t.after(() => downloader.close());

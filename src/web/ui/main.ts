@@ -1,9 +1,11 @@
 /**
  * The dashboard page: draws a snapshot once, then follows the server's Server-Sent Events
- * (`result`, `summary`, `load`). The session cookie set after `/?token=…` authenticates both.
+ * (`result`, `upload`, `summary`, `summary-upload`, `load`); the direction selector picks which
+ * window (download or upload) the chart, the client table, the busiest hour and the episodes show.
+ * The session cookie set after `/?token=…` authenticates both.
  */
 import './styles.css';
-import type { LoadSnapshot, Point, Snapshot, Summary } from '../api-types.js';
+import type { Direction, LoadSnapshot, Point, Snapshot, Summary } from '../api-types.js';
 import { ThroughputChart } from './chart.js';
 import { limitsByClient } from './degraded.js';
 import { byId } from './dom.js';
@@ -16,6 +18,8 @@ const TICK_MS = 5_000;
 const RETRY_MS = 5_000;
 
 class Dashboard {
+  /** The window shown (the selector): its points, summary, client table, busiest hour and episodes. */
+  direction: Direction = 'download';
   private summary!: Summary;
   private load!: LoadSnapshot;
   private points: Point[] = [];
@@ -23,6 +27,7 @@ class Dashboard {
   private readonly chart = new ThroughputChart(byId('chart'));
 
   apply(snapshot: Snapshot): void {
+    if (snapshot.summary.direction !== this.direction) return; // a snapshot asked for before the selector changed
     byId('server-id').textContent = snapshot.serverId;
     document.title = `netprobe · ${snapshot.serverId}`;
     this.points = snapshot.points;
@@ -34,7 +39,12 @@ class Dashboard {
     this.render();
   }
 
+  /** A new result of either direction: the feed shows both, the window only its own. */
   onResult(p: Point): void {
+    if ((p.direction ?? 'download') !== this.direction) {
+      prependFeed(p, undefined);
+      return;
+    }
     if (this.points.some((q) => q.id === p.id)) return;
     this.points.push(p);
     this.chart.addPoint(p);
@@ -55,6 +65,7 @@ class Dashboard {
   }
 
   onSummary(summary: Summary): void {
+    if (summary.direction !== this.direction) return;
     this.summary = summary;
     const since = summary.atMs - summary.windowMs;
     this.points = this.points.filter((p) => p.t >= since);
@@ -94,8 +105,8 @@ class Dashboard {
   }
 }
 
-async function fetchSnapshot(): Promise<Snapshot | 'unauthorized'> {
-  const res = await fetch('/api/snapshot', { headers: { accept: 'application/json' }, cache: 'no-store' });
+async function fetchSnapshot(direction: Direction): Promise<Snapshot | 'unauthorized'> {
+  const res = await fetch(`/api/snapshot?direction=${direction}`, { headers: { accept: 'application/json' }, cache: 'no-store' });
   if (res.status === 401) return 'unauthorized';
   if (!res.ok) throw new Error(`snapshot: HTTP ${res.status}`);
   return (await res.json()) as Snapshot;
@@ -119,7 +130,7 @@ function follow(dashboard: Dashboard): void {
   const events = new EventSource('/api/events');
   let broken = false;
   const catchUp = () =>
-    fetchSnapshot().then(
+    fetchSnapshot(dashboard.direction).then(
       (s) => {
         if (s === 'unauthorized') return signedOut();
         dashboard.apply(s);
@@ -136,7 +147,7 @@ function follow(dashboard: Dashboard): void {
     broken = true;
     if (events.readyState !== EventSource.CLOSED) return setConnection('connecting', 'reconnecting…');
     setConnection('offline', 'disconnected');
-    void fetchSnapshot().then(
+    void fetchSnapshot(dashboard.direction).then(
       (s) => (s === 'unauthorized' ? signedOut() : setTimeout(() => follow(dashboard), RETRY_MS)),
       () => setTimeout(() => follow(dashboard), RETRY_MS),
     );
@@ -144,17 +155,26 @@ function follow(dashboard: Dashboard): void {
   const on = <T>(name: string, handle: (data: T) => void) =>
     events.addEventListener(name, (e) => handle(JSON.parse((e as MessageEvent<string>).data) as T));
   on<Point>('result', (p) => dashboard.onResult(p));
-  on<Point>('upload', (p) => prependFeed(p, undefined));
+  on<Point>('upload', (p) => dashboard.onResult(p));
   on<Summary>('summary', (s) => dashboard.onSummary(s));
+  on<Summary>('summary-upload', (s) => dashboard.onSummary(s));
   on<LoadSnapshot>('load', (l) => dashboard.onLoad(l));
 }
 
 async function main(): Promise<void> {
   const dashboard = new Dashboard();
-  const first = await fetchSnapshot();
+  const first = await fetchSnapshot(dashboard.direction);
   if (first === 'unauthorized') return signedOut();
   dashboard.apply(first);
   follow(dashboard);
+  const selector = byId('direction') as HTMLSelectElement;
+  selector.addEventListener('change', () => {
+    dashboard.direction = selector.value === 'upload' ? 'upload' : 'download';
+    void fetchSnapshot(dashboard.direction).then(
+      (s) => (s === 'unauthorized' ? signedOut() : dashboard.apply(s)),
+      () => setConnection('offline', 'server unreachable'),
+    );
+  });
   setInterval(() => dashboard.render(), TICK_MS);
 }
 
