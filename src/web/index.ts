@@ -20,7 +20,7 @@ import { LiveFeed } from './live.js';
 import { createMetrics } from './metrics.js';
 import { createRoutes } from './routes.js';
 import { EventStream } from './sse.js';
-import { DashboardState } from './state.js';
+import { DashboardState, loadWindows } from './state.js';
 
 /** The chart and the analyser's rules (congestion.ts) look at this much history. */
 export const DEFAULT_WINDOW_MS = 6 * 3_600_000;
@@ -72,8 +72,7 @@ export async function startWeb(observed: ObservedServer, config: WebConfig, deps
     timeZone: checkTimeZone(config.httpTimeZone),
     direction: 'upload',
   });
-  await state.load(store);
-  await uploadState.load(store);
+  await loadWindows(store, [state, uploadState]);
   const stream = new EventStream(MAX_VIEWERS);
   const metrics = createMetrics(ctx, config.metricsMaxClients, state, () => stream.size);
   const live = new LiveFeed(ctx, state, stream, metrics, uploadState);

@@ -38,20 +38,17 @@ export class DashboardState {
     private readonly options: SummaryOptions = {},
   ) {}
 
+  windowStartMs(): number {
+    return this.now() - this.windowMs;
+  }
+
   get direction(): Direction {
     return this.options.direction ?? 'download';
   }
 
   /** Reads the window's results from the store (paged; bounded by MAX_POINTS). */
   async load(store: Pick<AnalysisSource, 'iterateResults'>): Promise<void> {
-    const since = this.now() - this.windowMs;
-    const loaded: StoredResult[] = [];
-    for await (const r of store.iterateResults({ sinceMs: since })) {
-      if (directionOf(r) !== this.direction) continue;
-      loaded.push(r);
-      if (loaded.length >= 2 * MAX_POINTS) loaded.splice(0, loaded.length - MAX_POINTS);
-    }
-    this.add(loaded);
+    await loadWindows(store, [this]);
   }
 
   /**
@@ -140,4 +137,18 @@ export class DashboardState {
     const capped = points.length >= MAX_POINTS ? { fromMs: points[0]!.t } : {};
     return buildSummary(points, this.metas, this.now(), this.windowMs, { ...this.options, ...capped });
   }
+}
+
+/** Fills several windows (one per direction, the same length) with one pass over the store. */
+export async function loadWindows(store: Pick<AnalysisSource, 'iterateResults'>, states: readonly DashboardState[]): Promise<void> {
+  const since = Math.min(...states.map((s) => s.windowStartMs()));
+  const loaded = new Map(states.map((s) => [s, [] as StoredResult[]]));
+  for await (const r of store.iterateResults({ sinceMs: since })) {
+    for (const [state, rows] of loaded) {
+      if (directionOf(r) !== state.direction) continue;
+      rows.push(r);
+      if (rows.length >= 2 * MAX_POINTS) rows.splice(0, rows.length - MAX_POINTS);
+    }
+  }
+  for (const [state, rows] of loaded) state.add(rows);
 }
