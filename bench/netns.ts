@@ -196,9 +196,23 @@ export async function createNetns(tag: string): Promise<Netns> {
 }
 
 /**
+ * The backlog the load built: the median of the samples from the first to the last one with bytes
+ * queued, zeros between them included. Samples before the first queued byte and after the last (the
+ * process starting, TLS, the idle PINGs, the REPORT, exiting) are outside the transfer and would pull
+ * the median down by an amount that depends on how long those phases took on a busy machine.
+ */
+export function transferBacklog(samples: readonly number[]): number {
+  const first = samples.findIndex((b) => b > 0);
+  if (first < 0) return 0;
+  let last = samples.length - 1;
+  while (samples[last]! <= 0) last--;
+  return median(samples.slice(first, last + 1));
+}
+
+/**
  * Samples the root qdisc's backlog (bytes waiting in tbf) of one side every 50 ms while `during`
- * runs; returns its result and the median backlog. Backlog ÷ rate is the queueing delay a packet
- * joining the queue then waits: the reference for loaded RTT.
+ * runs; returns its result and the backlog of the transfer (`transferBacklog`). Backlog ÷ rate is the
+ * queueing delay a packet joining the queue then waits: the reference for loaded RTT.
  */
 export async function withBacklog<T>(
   ns: Netns,
@@ -218,7 +232,8 @@ export async function withBacklog<T>(
     }
   })();
   try {
-    return { value: await during(), backlogBytes: samples.length ? median(samples) : 0 };
+    const value = await during();
+    return { value, backlogBytes: transferBacklog(samples) };
   } finally {
     running = false;
     await sampler;
