@@ -17,11 +17,18 @@ export interface CliProcess {
 
 /** Runs the built CLI (`npm test` builds first) in its own process group (test/helpers/children.ts) and follows its JSON log lines. */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): CliProcess {
-  const child = spawnChild(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return followChild(
+    spawnChild(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+}
+
+/** Follows a child's stdout JSON lines and stderr; `exited` resolves once the child exited and its stdout was read to the end. */
+export function followChild(child: ChildProcess): CliProcess {
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const watchers = new Set<() => void>();
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  const out = createInterface({ input: child.stdout! });
+  out.on('line', (line) => {
     try {
       lines.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
@@ -29,22 +36,30 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd
     }
     for (const w of watchers) w();
   });
+  // 'exit' can come before the last stdout lines are read: wait for the pipe to end too, but bounded,
+  // because a grandchild that inherited the pipe may hold it open.
+  let done = false;
+  const outEnded = new Promise<void>((resolve) => out.once('close', resolve));
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
-      resolve({ code, signal });
-      for (const w of watchers) w();
+      let cap: NodeJS.Timeout | undefined;
+      const capped = new Promise<void>((r) => (cap = setTimeout(r, 5_000)));
+      void Promise.race([outEnded, capped]).then(() => {
+        clearTimeout(cap);
+        done = true;
+        resolve({ code, signal });
+        for (const w of watchers) w();
+      });
     }),
   );
-  let done = false;
-  void exited.then(() => (done = true));
   const waitFor = (match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => finish(new Error(`timed out waiting for a log line; stderr: ${stderr.join('\n')}`)), timeoutMs);
       const check = () => {
         const hit = lines.find(match);
         if (hit) finish(undefined, hit);
-        else if (done || child.exitCode !== null) finish(new Error(`process exited (${child.exitCode}); stderr: ${stderr.join('\n')}`));
+        else if (done) finish(new Error(`process exited (${child.exitCode}); stderr: ${stderr.join('\n')}`));
       };
       const finish = (err?: Error, line?: Record<string, unknown>) => {
         clearTimeout(timer);

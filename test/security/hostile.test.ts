@@ -102,10 +102,8 @@ test(
     );
 
     assert.ok(closed, 'the connection that never reads is closed');
-    assert.ok(
-      server.proc.lines.some((l) => l.msg === 'connection closed: the client stopped reading its answers'),
-      'logged at warn',
-    );
+    // The client sees the close before the server's log line reaches our pipe: wait for it (a busy machine delays it).
+    await server.proc.waitFor((l) => l.msg === 'connection closed: the client stopped reading its answers', 30_000);
     // SECURITY.md: at most maxConnectionsPerClient (16) × maxFrameBytes (4 MiB) per client; one connection here.
     assert.ok(grownBytes < 64 * MiB, `server RSS grew ${Math.round(grownBytes / MiB)} MiB`);
     assert.deepEqual(compareToBaseline(baseline, attacked, FACTOR), []);
@@ -217,10 +215,7 @@ test(
 
     assert.equal(renegotiations, 0, 'no renegotiation completed');
     assert.ok(closedAfter, 'the connection was closed');
-    assert.ok(
-      server.proc.lines.some((l) => l.msg === 'connection closed: TLS renegotiation refused' && l.level === 40),
-      'logged at warn',
-    );
+    await server.proc.waitFor((l) => l.msg === 'connection closed: TLS renegotiation refused' && l.level === 40, 30_000);
     assert.deepEqual(compareToBaseline(baseline, attacked, FACTOR), []);
     assert.deepEqual(honest.problems, []);
     await assertStored(server, honest.acked);
