@@ -6,7 +6,8 @@
  * - `--streams 4` against `iperf3 -R -P 4` (the same bytes in all): within ±8 %;
  * - an upload (the host's egress shaped instead) against iperf3 client → server: within ±8 %;
  * - at 10 Mbit/s, loaded RTT against the idle RTT plus the tbf backlog ÷ rate sampled during the
- *   download (what a PONG joining the queue waits): within 0.5–1.5× (median of the runs' ratios).
+ *   download (what a PONG joining the queue waits): within 0.5–1.5× (median of the runs' ratios);
+ *   there and in the upload case, RPM is a finite figure reported with its probe counts (> 0).
  * Every reference is measured in the same run over the same link, so a busy machine moves both.
  *
  * Needs root and iproute2 (and iperf3 for its two cases): skipped (with the reason) elsewhere,
@@ -215,6 +216,12 @@ async function iperf3Mbps(bytes: number, options: { reverse: boolean; streams?: 
 
 const FILE_BYTES = (RATE_MBPS * 1e6 * SECONDS) / 8;
 
+/** RPM is reported with the probes it rests on: a finite figure and at least one foreign probe. */
+function assertRpm(r: Result): void {
+  assert.ok(r.rpmProbes !== undefined && r.rpmProbes > 0, `RPM rests on foreign probes: ${r.rpmProbes}`);
+  assert.ok(typeof r.rpm === 'number' && Number.isFinite(r.rpm) && r.rpm > 0, `RPM is a finite figure: ${r.rpm}`);
+}
+
 test(
   `netprobe's throughput over a ${RATE_MBPS} Mbit/s tbf link is within ±${TOLERANCE * 100} % of curl's`,
   { timeout: 120_000 },
@@ -290,6 +297,8 @@ test(
         const result = await measure({ file: 'link.bin', direction: 'upload' });
         assert.equal(result.direction, 'upload');
         assert.equal(result.bytes, FILE_BYTES);
+        assertRpm(result);
+        assert.ok((result.rpmSelfProbes ?? 0) > 0, `an upload carries self probes between its DATA frames: ${result.rpmSelfProbes}`);
         netprobeMbps.push(result.throughputMbps!);
         iperfMbps.push(await iperf3Mbps(FILE_BYTES, { reverse: false }));
       }
@@ -338,7 +347,7 @@ test(
       );
       const r = JSON.parse(value.stdout.trim().split('\n')[0]!) as Result;
       assert.equal(r.error, null, JSON.stringify(r.error));
-      assert.ok(r.rpmProbes !== undefined && r.rpmProbes > 0, 'RPM rests on probes');
+      assertRpm(r);
       loaded.push(r.loadedRttMs!);
       reference.push(r.idleRttMs! + backlogBytes / bytesPerMs);
     }
