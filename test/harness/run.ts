@@ -3,8 +3,9 @@
  *
  *   node --import tsx test/harness/run.ts [--suite quick|long] [--concurrency N] [--file-timeout-ms MS] [FILE...]
  *
- * Each test file runs in its own `node --test --test-force-exit` process, in a session of its own,
- * with test/harness/setup.ts preloaded, a per-file budget, and markers in its environment that
+ * Each test file runs in one Node process of its own (test-process.ts: the TypeScript loader and
+ * test/harness/setup.ts preloaded, `--test-force-exit`), in a session of its own, with a per-file
+ * budget, and markers in its environment that
  * every descendant inherits. When a file's process exits, any process it left behind (found by
  * marker or session, detached or orphaned included) is listed, killed, and fails the file; a file
  * over its budget is killed with its whole session. Files run `--concurrency` at a time, longest
@@ -18,12 +19,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type ProcessInfo, findProcesses, killAll, survivors } from './procs.js';
+import { testProcessArgs } from './test-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SETUP = pathToFileURL(join(ROOT, 'test/harness/setup.ts')).href;
 const DURATIONS = join(ROOT, 'node_modules/.cache/netprobe/test-durations.json');
 /** Wall times of a whole run on the 2-core test machine, refreshed by hand (copy the file above) when files change a lot. */
 const COMMITTED_DURATIONS = join(ROOT, 'test/harness/durations.json');
@@ -106,7 +107,7 @@ const cpuAtStart = cpuSeen;
 
 const runId = randomUUID();
 // Set when this runner itself runs inside a test (test/harness/teardown.test.ts); the files' own
-// `node --test` would otherwise report to that test's runner instead of printing.
+// test runner would otherwise report to that test's runner instead of printing.
 const { NODE_TEST_CONTEXT: _, ...baseEnv } = process.env;
 const running = new Set<ChildProcess>();
 const results: FileResult[] = [];
@@ -114,24 +115,20 @@ const started = performance.now();
 
 function runFile(file: string, index: number): Promise<FileResult> {
   const token = `${runId}/${index}`;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--import', SETUP, '--test', '--test-force-exit', '--test-reporter=spec', file],
-    {
-      cwd: ROOT,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...baseEnv,
-        ...(process.stdout.isTTY && process.env.NO_COLOR === undefined ? { FORCE_COLOR: '1' } : {}),
-        NETPROBE_TEST_RUN: runId,
-        NETPROBE_TEST_TOKEN: token,
-        NETPROBE_TEST_FILE: file,
-        NETPROBE_TEST_SUITE: suite,
-        NETPROBE_TEST_FILE_TIMEOUT_MS: String(fileTimeoutMs),
-      },
+  const child = spawn(process.execPath, testProcessArgs(file), {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...baseEnv,
+      ...(process.stdout.isTTY && process.env.NO_COLOR === undefined ? { FORCE_COLOR: '1' } : {}),
+      NETPROBE_TEST_RUN: runId,
+      NETPROBE_TEST_TOKEN: token,
+      NETPROBE_TEST_FILE: file,
+      NETPROBE_TEST_SUITE: suite,
+      NETPROBE_TEST_FILE_TIMEOUT_MS: String(fileTimeoutMs),
     },
-  );
+  });
   running.add(child);
   const output: Buffer[] = [];
   child.stdout!.on('data', (b: Buffer) => output.push(b));

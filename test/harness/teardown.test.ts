@@ -2,7 +2,8 @@
  * The harness itself: a child that ignores SIGTERM (with a grandchild that does too) is gone after
  * its test times out, after its test forgot it, after it escaped into its own session, and after its
  * file ran over the per-file budget. Each case runs a fixture (test/harness/fixtures) in a nested
- * test process, then checks /proc for the pids the hanging child wrote.
+ * test process, then checks /proc for the pids the hanging child wrote. And the runner runs a file
+ * in the one process it spawns (test-process.ts), whose spec output and exit status it reports.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,10 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { spawnChild, stopChild } from '../helpers/children.js';
 import { waitForPids } from './fixtures/hanging.js';
 import { isAlive } from './procs.js';
+import { testProcessArgs } from './test-process.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const fixture = (name: string) => join(HERE, 'fixtures', `${name}.ts`);
-const SETUP = new URL('setup.ts', import.meta.url).href;
 
 interface Nested {
   code: number | null;
@@ -29,7 +30,7 @@ async function nested(t: { after(fn: () => Promise<void>): void }, args: string[
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-harness-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const pidsPath = join(dir, 'pids.json');
-  // NODE_TEST_CONTEXT would make the nested `node --test` report to this process's runner instead.
+  // NODE_TEST_CONTEXT would make the nested test process report to this process's runner instead.
   // NETPROBE_TEST_FILE and its budget are this file's, not the fixture's.
   const { NODE_TEST_CONTEXT: _c, NETPROBE_TEST_FILE: _f, NETPROBE_TEST_FILE_TIMEOUT_MS: _b, ...env } = process.env;
   const child = spawnChild(process.execPath, args, {
@@ -57,16 +58,8 @@ async function gone(pid: number): Promise<boolean> {
   return true;
 }
 
-const inTestProcess = (name: string) => [
-  '--import',
-  'tsx',
-  '--import',
-  SETUP,
-  '--test',
-  '--test-force-exit',
-  '--test-reporter=spec',
-  fixture(name),
-];
+/** The fixture run as the runner runs a test file (test-process.ts). */
+const inTestProcess = (name: string) => testProcessArgs(fixture(name));
 const viaRunner = (...args: string[]) => [
   '--import',
   'tsx',
@@ -83,6 +76,7 @@ test(
     const run = await nested(t, inTestProcess('times-out'));
     assert.equal(run.code, 1, run.output);
     assert.match(run.output, /test timed out after 1500ms/);
+    assert.match(run.output, /✖ hangs until its timeout .*\n[^]*ℹ cancelled 1/, 'the spec reporter names the timed-out test and counts it');
     assert.doesNotMatch(run.output, /teardown killed/, "the test's own teardown did it, not the net under it");
     assert.equal(run.pids.length, 2);
     for (const pid of run.pids) assert.ok(await gone(pid), `process ${pid} is gone`);
@@ -94,7 +88,9 @@ test(
   { timeout: 60_000 },
   async (t) => {
     const run = await nested(t, inTestProcess('forgets-child'));
+    // Exits although its interval is still active: --test-force-exit, once the tests are done.
     assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /✔ forgets its child/);
     assert.match(run.output, new RegExp(`teardown killed process group ${run.pids[0]} .*alive when the test process exited`));
     for (const pid of run.pids) assert.ok(await gone(pid), `process ${pid} is gone`);
   },
@@ -118,4 +114,14 @@ test('a file over its budget: the running test is named, the file fails, what it
     assert.match(run.output, new RegExp(`left process ${pid} behind`));
     assert.ok(await gone(pid), `process ${pid} is gone`);
   }
+});
+
+test('the runner runs a test file in the one process it spawned, and reports it with its CPU time', { timeout: 60_000 }, async (t) => {
+  const run = await nested(t, viaRunner(fixture('one-process')));
+  assert.equal(run.code, 0, run.output);
+  assert.match(
+    run.output,
+    /✔ test\/harness\/fixtures\/one-process\.ts \(\d+\.\d s, CPU \d+\.\d s\)\n[^]*✔ runs in the process the runner started/,
+  );
+  assert.match(run.output, /✔ all 1 files passed, nothing left running/);
 });
