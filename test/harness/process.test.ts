@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { spawnChild } from '../helpers/children.js';
+import { spawnChild, stopChild } from '../helpers/children.js';
 import { followChild } from '../helpers/process.js';
+import { HANGING_CHILD, waitForPids } from './fixtures/hanging.js';
+import { isAlive } from './procs.js';
 
 // Node emits a child's 'exit' before its stdout is necessarily read to the end ("stdio streams might
 // still be open"); a test asserting on a log line after `await exited` then fails only when the
@@ -38,4 +43,18 @@ test('waitFor rejects once the child has exited and its output ended without the
     /process exited \(3\)/,
   );
   assert.equal(proc.lines.at(-1)?.msg, 'last');
+});
+
+test('stopChild resolves only once no process of the group is alive, a grandchild that ignores SIGTERM included', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'netprobe-stop-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // Five rounds: before the fix the grandchild was often still alive when stopChild resolved (2 runs of 3 here).
+  for (let round = 0; round < 5; round++) {
+    const pids = join(dir, `pids-${round}.json`);
+    const child = spawnChild(process.execPath, ['-e', HANGING_CHILD, pids], { stdio: 'ignore' });
+    const [childPid, grandchildPid] = await waitForPids(pids);
+    await stopChild(child, 'SIGTERM', 100);
+    assert.ok(!isAlive(childPid!), `child ${childPid} is gone`);
+    assert.ok(!isAlive(grandchildPid!), `grandchild ${grandchildPid} is gone`);
+  }
 });

@@ -65,7 +65,9 @@ export function groupAlive(child: ChildProcess): boolean {
 /**
  * Stops a child: `signal` to the process itself (its own shutdown is what many tests check), then,
  * after `graceMs` or once it has exited, SIGKILL to whatever is left of its group. Resolves when
- * the process has exited.
+ * the process has exited and no process of its group is alive (a SIGKILLed grandchild dies only
+ * once it is scheduled: on a busy machine it could still be running when the test process exited,
+ * and setup.ts's exit check reported it as left behind); waits at most 5 s for that.
  */
 export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
@@ -77,7 +79,9 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
     signalGroup(child, 'SIGKILL');
     await exited;
   }
-  signalGroup(child, 'SIGKILL');
+  if (!signalGroup(child, 'SIGKILL')) return;
+  const deadline = performance.now() + 5_000;
+  while (groupAlive(child) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /**
