@@ -337,6 +337,7 @@ export class Connection {
         load.addBytes(n);
       },
       shaper: this.ctx.shaperFor?.(this.client),
+      openConnections: () => this.ctx.metrics.openConnections,
     };
     this.ctx.events.emit('transferStart', active);
     try {

@@ -4,8 +4,27 @@ import { FrameType, MAX_DATA_CHUNK_BYTES, encodeHeader } from '../protocol/frame
 import { encodeMessage } from '../protocol/messages.js';
 import type { TestFile } from './catalogue.js';
 
-/** Bytes handed to the socket per write: large enough to keep TLS busy. */
-const WRITE_SLICE_BYTES = 256 * 1024;
+/** Bytes handed to the socket per write when few connections are open: large enough to keep TLS busy. */
+export const MAX_WRITE_SLICE_BYTES = 256 * 1024;
+/** One TLS record's payload: smaller writes would only add records and calls. */
+export const MIN_WRITE_SLICE_BYTES = 16 * 1024;
+/**
+ * Native memory a process lets its connections keep for writes. node's TLS socket encrypts each
+ * write whole into one buffer sized for it, and keeps that buffer (node's NodeBIO keeps its write
+ * head) until the connection closes: after one 1 MiB send per connection, 1,000 open connections
+ * held 290 KiB each with 256 KiB writes and 11 KiB with 16 KiB writes (docs/profiling.md, part 6),
+ * while 16 KiB writes cost a single 1 GiB send ~30 % more CPU. So the slice is this budget shared
+ * by the connections open in the process, between the two bounds above.
+ */
+export const WRITE_BUDGET_BYTES = 16 * 1024 * 1024;
+
+/** Bytes per socket write while `openConnections` connections are open in this process. */
+export function writeSliceBytes(openConnections: number): number {
+  // Whole TLS records: a 16,777-byte write would be one full record and one of 393 bytes.
+  const records = Math.floor(WRITE_BUDGET_BYTES / Math.max(1, openConnections) / MIN_WRITE_SLICE_BYTES);
+  return Math.min(MAX_WRITE_SLICE_BYTES, Math.max(1, records) * MIN_WRITE_SLICE_BYTES);
+}
+
 /**
  * With a shaper, pacing happens per slice: slices must be small against the file, or the wait for a
  * slice comes before its first byte and the transfer itself runs unshaped.
@@ -20,6 +39,8 @@ export interface Shaper {
 export interface TransferHooks {
   onBytes(bytes: number): void;
   shaper?: Shaper | undefined;
+  /** Connections open in this process now: sizes the writes (writeSliceBytes). */
+  openConnections?: () => number;
   /** Monotonic ms clock (duration mode). */
   monoNow?: () => number;
 }
@@ -58,9 +79,9 @@ async function pace(hooks: TransferHooks, bytes: number): Promise<void> {
 /** FILE_META, then exactly file.sizeBytes raw bytes, sliced from the file's memory (no copy). */
 export async function sendFile(socket: Socket, file: TestFile, hooks: TransferHooks): Promise<number> {
   await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: file.sizeBytes, sha256: file.sha256, mode: 'file' }));
-  const sliceBytes = hooks.shaper ? SHAPED_SLICE_BYTES : WRITE_SLICE_BYTES;
   let sent = 0;
   while (sent < file.sizeBytes) {
+    const sliceBytes = hooks.shaper ? SHAPED_SLICE_BYTES : writeSliceBytes(hooks.openConnections?.() ?? 1);
     const slice = file.slice(sent, Math.min(sent + sliceBytes, file.sizeBytes));
     await pace(hooks, slice.length);
     const pending = write(socket, slice);
@@ -75,13 +96,15 @@ export async function sendFile(socket: Socket, file: TestFile, hooks: TransferHo
 export async function sendForDuration(socket: Socket, file: TestFile, durationMs: number, hooks: TransferHooks): Promise<number> {
   const now = hooks.monoNow ?? (() => performance.now());
   await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: 0, sha256: null, mode: 'duration' }));
-  const chunk = Math.min(hooks.shaper ? SHAPED_SLICE_BYTES : MAX_DATA_CHUNK_BYTES, file.sizeBytes);
   const deadline = now() + durationMs;
   let sent = 0;
   let offset = 0;
   while (now() < deadline) {
     // The connection may end between frames (an ERROR to a client's PING flood): stop writing.
     if (socket.destroyed || socket.writableEnded) throw closedError();
+    // A frame is written whole (a PONG may follow it, never split it), so its size is the write slice.
+    const frameBytes = hooks.shaper ? SHAPED_SLICE_BYTES : Math.min(MAX_DATA_CHUNK_BYTES, writeSliceBytes(hooks.openConnections?.() ?? 1));
+    const chunk = Math.min(frameBytes, file.sizeBytes);
     if (offset + chunk > file.sizeBytes) offset = 0;
     const payload = file.slice(offset, offset + chunk);
     offset += chunk;
