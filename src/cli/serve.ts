@@ -9,7 +9,7 @@ import { silentLogger } from '../log.js';
 import { type ServerConfig, serverConfigSchema } from '../server/config.js';
 import { type RunningServer, type ServerDeps, startServer } from '../server/server.js';
 import { WEB_SETTING_KEYS, type WebConfig, webSettingsSchema } from '../web/config.js';
-import { type WebEndpoint, startWeb } from '../web/index.js';
+import type { WebEndpoint } from '../web/index.js';
 
 export interface DashboardDeps {
   /** Dashboard front-end folder (default: the built dist/web/assets). */
@@ -58,12 +58,16 @@ export async function startServerWithDashboard(
     observe:
       http === undefined
         ? deps.observe
-        : async (observed) =>
-            (web = await startWeb(observed, dashboardConfig({ ...config, http }), {
+        : async (observed) => {
+            // Imported only with a dashboard: a server without `http` does not carry it (~5 MiB of RSS).
+            const { startWeb } = await import('../web/index.js');
+            web = await startWeb(observed, dashboardConfig({ ...config, http }), {
               logger: deps.logger ?? silentLogger,
               assetsDir: webAssetsDir,
               announceToken,
-            })),
+            });
+            return web;
+          },
   });
   return {
     host: server.host,

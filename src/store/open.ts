@@ -1,7 +1,6 @@
 import { type StoreLocation, parseStoreLocation } from './location.js';
 import { redactPassword } from './postgres-location.js';
-import { PostgresStore } from './postgres.js';
-import { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
+import type { SqliteStoreOptions } from './sqlite.js';
 import type { Store } from './types.js';
 
 export interface StoreOptions extends SqliteStoreOptions {
@@ -13,10 +12,16 @@ export interface StoreOptions extends SqliteStoreOptions {
  * Opens a store from a location (location.ts): `postgres://…`/`postgresql://…` (scale-out;
  * `?schema=NAME` puts the tables in that schema), `sqlite:PATH`, or a plain file path (SQLite, the
  * embedded default). `readonly` applies to both; the SQLite durability options only to SQLite.
+ * The implementation is imported when opened: a process loads one driver (pg costs ~15 MiB of RSS,
+ * better-sqlite3 ~6 MiB), and a server worker, which has no store, loads neither.
  */
 export async function openStore(location: string | StoreLocation, options: StoreOptions = {}): Promise<Store> {
   const where = typeof location === 'string' ? parseStoreLocation(location) : location;
-  if (where.kind === 'postgres') return PostgresStore.open(where.url, { readonly: options.readonly, poolSize: options.poolSize });
+  if (where.kind === 'postgres') {
+    const { PostgresStore } = await import('./postgres.js');
+    return PostgresStore.open(where.url, { readonly: options.readonly, poolSize: options.poolSize });
+  }
+  const { SqliteStore } = await import('./sqlite.js');
   return new SqliteStore(where.path, options);
 }
 
