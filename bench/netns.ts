@@ -210,30 +210,50 @@ export function transferBacklog(samples: readonly number[]): number {
 }
 
 /**
- * Samples the root qdisc's backlog (bytes waiting in tbf) of one side every 50 ms while `during`
- * runs; returns its result and the backlog of the transfer (`transferBacklog`). Backlog ÷ rate is the
- * queueing delay a packet joining the queue then waits: the reference for loaded RTT.
+ * The bytes a packet joining the queue waits for, given the qdisc's backlog (bytes) and queue length
+ * (packets): all but half of the head packet. tbf releases a packet whole once the tokens for all of
+ * it have accrued, and the tokens accrue while the head waits, so a packet arriving at a random
+ * moment finds the head half paid for on average. On a veth the head is a GSO packet of up to the
+ * bucket (16 KiB, 13 ms at 10 Mbit/s; TCP small queues keep about two of them queued), so backlog ÷
+ * rate overstated the wait by up to 6.5 ms there: PONGs alternated between 5 and 11 ms behind a
+ * single 9-segment GSO packet of 11 ms. With `gso_max_segs 1` on the veth (one MTU per packet) the
+ * plain backlog ÷ rate and netprobe's loaded RTT agreed (3.0 vs 2.9 ms, 6.3 vs 6.3 ms). The mean
+ * packet (backlog ÷ qlen) stands for the head.
+ */
+export function joiningWaitBytes(backlogBytes: number, qlenPackets: number): number {
+  if (backlogBytes <= 0) return 0;
+  return qlenPackets > 0 ? backlogBytes - backlogBytes / qlenPackets / 2 : backlogBytes;
+}
+
+/**
+ * Samples the root qdisc's backlog of one side every 50 ms while `during` runs; returns its result,
+ * the tbf backlog of the transfer (`transferBacklog`) and the same over the bytes a joining packet
+ * waits for (`joiningWaitBytes`): that ÷ rate is the queueing delay a PONG joining the queue waits,
+ * the reference for loaded RTT.
  */
 export async function withBacklog<T>(
   ns: Netns,
   during: () => Promise<T>,
   side: 'ns' | 'host' = 'ns',
-): Promise<{ value: T; backlogBytes: number }> {
+): Promise<{ value: T; backlogBytes: number; waitBytes: number }> {
   const samples: number[] = [];
+  const waits: number[] = [];
   let running = true;
   const tcShow = ['-s', '-j', 'qdisc', 'show', 'dev', side === 'ns' ? ns.nsIf : ns.hostIf, 'root'];
   const sampler = (async () => {
     while (running) {
       const [root] = JSON.parse(side === 'ns' ? await ns.exec('tc', tcShow) : (await execFileAsync('tc', tcShow)).stdout) as {
         backlog?: number;
+        qlen?: number;
       }[];
       samples.push(root?.backlog ?? 0);
+      waits.push(joiningWaitBytes(root?.backlog ?? 0, root?.qlen ?? 0));
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
   try {
     const value = await during();
-    return { value, backlogBytes: transferBacklog(samples) };
+    return { value, backlogBytes: transferBacklog(samples), waitBytes: transferBacklog(waits) };
   } finally {
     running = false;
     await sampler;

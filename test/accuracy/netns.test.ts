@@ -5,8 +5,8 @@
  * - netprobe's probe() and curl download the same file: within ±5 % of each other;
  * - `--streams 4` against `iperf3 -R -P 4` (the same bytes in all): within ±8 %;
  * - an upload (the host's egress shaped instead) against iperf3 client → server: within ±8 %;
- * - at 10 Mbit/s, loaded RTT against the idle RTT plus the tbf backlog ÷ rate sampled during the
- *   download (what a PONG joining the queue waits): within 0.5–1.5× (median of the runs' ratios);
+ * - at 10 Mbit/s, loaded RTT against the idle RTT plus the tbf backlog a PONG joining the queue waits
+ *   for (bench/netns.ts `joiningWaitBytes`) ÷ rate, sampled during the download: within 0.5–1.5× (median of the runs' ratios);
  *   there and in the upload case, RPM is a finite figure reported with its probe counts (> 0).
  * Every reference is measured in the same run over the same link, so a busy machine moves both.
  *
@@ -323,7 +323,7 @@ test(
     for (let i = 0; i < RUNS; i++) {
       // The probe in a process of its own, as the client runs: the tc sampler's children then do not
       // stall the event loop that times the PINGs. Default PING interval (--loaded-ping-interval).
-      const { value, backlogBytes } = await withBacklog(ns!, () =>
+      const { value, waitBytes } = await withBacklog(ns!, () =>
         execFileAsync(process.execPath, [
           CLI,
           'client',
@@ -349,7 +349,7 @@ test(
       assert.equal(r.error, null, JSON.stringify(r.error));
       assertRpm(r);
       loaded.push(r.loadedRttMs!);
-      reference.push(r.idleRttMs! + backlogBytes / bytesPerMs);
+      reference.push(r.idleRttMs! + waitBytes / bytesPerMs);
     }
     const ratios = loaded.map((ms, i) => ms / reference[i]!);
     const ratio = median(ratios);
