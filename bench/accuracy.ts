@@ -7,7 +7,9 @@
  * Rows: netprobe's throughput ÷ curl's and ÷ iperf3's (target within ±3 %), ÷ the configured rate
  * (TCP/IP/Ethernet and TLS headers leave ≈ 95.5 % of it for payload: 1448 of every 1514 bytes);
  * duration mode at the lowest rate vs iperf3; loaded RTT vs the delay the tbf backlog implies
- * (idle RTT + backlog ÷ rate, backlog sampled from `tc -s` during the download); idle RTT vs a TCP
+ * (idle RTT + what a packet joining the queue waits for ÷ rate, sampled from `tc -s` during the
+ * transfer: netns.ts `joiningWaitBytes`), and the result's RPM and foreign RPM (with their probe
+ * counts) vs 60,000 ÷ that delay in ms, both directions; idle RTT vs a TCP
  * connect round trip; `--streams 4` (the aggregate over the common interval) vs `iperf3 -R -P 4`;
  * upload (tbf on the host's egress) vs iperf3 client → server. Needs root and iproute2; otherwise writes a skipped result and exits 0.
  *
@@ -46,8 +48,15 @@ interface Sample {
   mbps: number;
   idleRttMs?: number | null;
   loadedRttMs?: number | null;
+  /** The result's RPM and what it rests on (src/analysis/responsiveness.ts computed them in the client). */
+  rpm?: number | null;
+  rpmForeign?: number | null;
+  rpmProbes?: number;
+  rpmSelfProbes?: number;
   /** Median tbf backlog while it ran, bytes. */
   backlogBytes?: number;
+  /** The same over the bytes a packet joining the queue waits for (netns.ts `joiningWaitBytes`): the reference's. */
+  waitBytes?: number;
 }
 
 /** Resolves with the first stdout line `match` accepts; rejects when the process exits first. */
@@ -171,7 +180,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       direction: 'download' | 'upload' = 'download',
       streams = 1,
     ): Promise<Sample> => {
-      const { value, backlogBytes } = await withBacklog(
+      const { value, backlogBytes, waitBytes } = await withBacklog(
         ns!,
         () =>
           execFileAsync(process.execPath, [
@@ -205,6 +214,10 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         throughputMbps: number;
         idleRttMs: number | null;
         loadedRttMs: number | null;
+        rpm?: number | null;
+        rpmForeign?: number | null;
+        rpmProbes?: number;
+        rpmSelfProbes?: number;
         error: unknown;
       };
       if (r.error) throw new Error(`netprobe at ${rate} Mbit/s failed: ${JSON.stringify(r.error)}`);
@@ -216,7 +229,18 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
             : durationMs === undefined
               ? 'netprobe'
               : 'netprobe-duration';
-      return { tool, mbps: r.throughputMbps, idleRttMs: r.idleRttMs, loadedRttMs: r.loadedRttMs, backlogBytes };
+      return {
+        tool,
+        mbps: r.throughputMbps,
+        idleRttMs: r.idleRttMs,
+        loadedRttMs: r.loadedRttMs,
+        rpm: r.rpm ?? null,
+        rpmForeign: r.rpmForeign ?? null,
+        rpmProbes: r.rpmProbes ?? 0,
+        rpmSelfProbes: r.rpmSelfProbes ?? 0,
+        backlogBytes,
+        waitBytes,
+      };
     };
     const curl = async (rate: number): Promise<Sample> => {
       const { stdout } = await execFileAsync('curl', [
@@ -283,8 +307,58 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
   }
 
   const rows: BenchRow[] = [];
-  const med = (list: Sample[], tool: Sample['tool'], key: 'mbps' | 'idleRttMs' | 'loadedRttMs' | 'backlogBytes') =>
+  const med = (list: Sample[], tool: Sample['tool'], key: Exclude<keyof Sample, 'tool'>) =>
     median(list.filter((s) => s.tool === tool && typeof s[key] === 'number').map((s) => s[key] as number));
+  /**
+   * Loaded RTT and RPM of one direction against the delay the tbf queue implies (idle RTT + the
+   * bytes a joining packet waits for ÷ rate), the RPMs against 60,000 ÷ that delay in ms. The RPMs
+   * are the results' own (src/analysis/responsiveness.ts in the client); each row names the probes a
+   * run (medians) it rests on. The foreign RPM (PINGs on the separate connection) sees the network's
+   * queue only; the result's RPM averages it with the self RPM (PINGs on the loaded connection), whose
+   * probes also wait behind the sender's own socket buffer, which the tbf backlog does not show.
+   */
+  const queueRows = (
+    list: Sample[],
+    tool: 'netprobe' | 'netprobe-upload',
+    rate: number,
+    rttMetric: string,
+    referenceName: string,
+  ): BenchRow[] => {
+    const idle = med(list, tool, 'idleRttMs');
+    const loaded = med(list, tool, 'loadedRttMs');
+    const queueDelayMs = idle + med(list, tool, 'waitBytes') / ((rate * 1e6) / 8 / 1000);
+    const foreignProbes = med(list, tool, 'rpmProbes');
+    const selfProbes = med(list, tool, 'rpmSelfProbes');
+    const direction = tool === 'netprobe-upload' ? 'upload' : 'download';
+    const rpmRow = (metric: string, rpm: number, target: string): BenchRow => ({
+      bench: 'accuracy',
+      metric,
+      netprobe: rpm,
+      reference: 60_000 / queueDelayMs,
+      referenceName: `60,000 ÷ (${referenceName}, ms)`,
+      ratio: rpm / (60_000 / queueDelayMs),
+      unit: 'round trips/min',
+      target,
+    });
+    return [
+      {
+        bench: 'accuracy',
+        metric: rttMetric,
+        netprobe: loaded,
+        reference: queueDelayMs,
+        referenceName,
+        ratio: loaded / queueDelayMs,
+        unit: 'ms',
+        target: '≈ 1× (±20 %)',
+      },
+      rpmRow(`foreign RPM at ${rate} Mbit/s, ${direction} (${foreignProbes} probes a run)`, med(list, tool, 'rpmForeign'), '≈ 1× (±20 %)'),
+      rpmRow(
+        `RPM at ${rate} Mbit/s, ${direction} (${foreignProbes} foreign + ${selfProbes} self probes a run)`,
+        med(list, tool, 'rpm'),
+        selfProbes > 0 ? '≤ 1× (self probes wait in the sending socket too)' : '≈ 1× (±20 %)',
+      ),
+    ];
+  };
   for (const rate of RATES_MBPS) {
     const list = samples.get(rate)!;
     const np = med(list, 'netprobe', 'mbps');
@@ -349,19 +423,16 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       });
     }
     const idle = med(list, 'netprobe', 'idleRttMs');
-    const loaded = med(list, 'netprobe', 'loadedRttMs');
-    const backlogMs = med(list, 'netprobe', 'backlogBytes') / ((rate * 1e6) / 8 / 1000);
     const queueMs = shapes.get(rate)!.limitBytes / ((rate * 1e6) / 8 / 1000);
-    rows.push({
-      bench: 'accuracy',
-      metric: `loaded RTT at ${at} (tbf queue ≤ ${queueMs.toFixed(0)} ms)`,
-      netprobe: loaded,
-      reference: idle + backlogMs,
-      referenceName: 'idle RTT + tbf backlog ÷ rate',
-      ratio: loaded / (idle + backlogMs),
-      unit: 'ms',
-      target: '≈ 1× (rises with the queue)',
-    });
+    rows.push(
+      ...queueRows(
+        list,
+        'netprobe',
+        rate,
+        `loaded RTT at ${at} (tbf queue ≤ ${queueMs.toFixed(0)} ms)`,
+        'idle RTT + tbf queue wait ÷ rate',
+      ),
+    );
     if (list.some((s) => s.tool === 'netprobe-upload')) {
       const up = med(list, 'netprobe-upload', 'mbps');
       const iperfUp = med(list, 'iperf3-upload', 'mbps');
@@ -375,19 +446,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         unit: 'Mbit/s',
         target: '0.97–1.03×',
       });
-      const upIdle = med(list, 'netprobe-upload', 'idleRttMs');
-      const upLoaded = med(list, 'netprobe-upload', 'loadedRttMs');
-      const upBacklogMs = med(list, 'netprobe-upload', 'backlogBytes') / ((rate * 1e6) / 8 / 1000);
-      rows.push({
-        bench: 'accuracy',
-        metric: `upload loaded RTT at ${at}`,
-        netprobe: upLoaded,
-        reference: upIdle + upBacklogMs,
-        referenceName: 'idle RTT + host tbf backlog ÷ rate',
-        ratio: upLoaded / (upIdle + upBacklogMs),
-        unit: 'ms',
-        target: '≈ 1× (rises with the queue)',
-      });
+      rows.push(...queueRows(list, 'netprobe-upload', rate, `upload loaded RTT at ${at}`, 'idle RTT + host tbf queue wait ÷ rate'));
     }
     // No ratio: both are fractions of a millisecond here, netprobe's includes TLS and two event loops.
     rows.push({
