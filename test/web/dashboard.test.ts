@@ -108,6 +108,11 @@ test('dashboard: client table, a live result without reload, no console errors, 
 
   await page.setViewportSize({ width: 390, height: 844 });
   await page.locator('#chart canvas').waitFor();
+  // The chart takes the new width on its resize event, which a busy machine delivers late: wait for
+  // the page to fit (at most 10 s), then measure; a page that never fits still fails below.
+  await page
+    .waitForFunction('document.documentElement.scrollWidth <= window.innerWidth', undefined, { timeout: 10_000 })
+    .catch(() => undefined);
   const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
   assert.ok(overflow <= 0, `no sideways scrolling on a phone-sized screen (${overflow}px too wide)`);
   await page.screenshot({ path: join(artifacts, 'dashboard-phone.png'), fullPage: true });
