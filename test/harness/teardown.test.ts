@@ -3,7 +3,8 @@
  * its test times out, after its test forgot it, after it escaped into its own session, and after its
  * file ran over the per-file budget. Each case runs a fixture (test/harness/fixtures) in a nested
  * test process, then checks /proc for the pids the hanging child wrote. And the runner runs a file
- * in the one process it spawns (test-process.ts), whose spec output and exit status it reports.
+ * in the one process it spawns (test-process.ts), whose spec output and exit status it reports, and
+ * runs three files at once by default.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -26,7 +27,7 @@ interface Nested {
 }
 
 /** Runs `node ARGS` with a fresh pids file and returns its exit code, its output and the hanging child's pids. */
-async function nested(t: { after(fn: () => Promise<void>): void }, args: string[]): Promise<Nested> {
+async function nested(t: { after(fn: () => Promise<void>): void }, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Nested> {
   const dir = await mkdtemp(join(tmpdir(), 'netprobe-harness-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const pidsPath = join(dir, 'pids.json');
@@ -35,7 +36,7 @@ async function nested(t: { after(fn: () => Promise<void>): void }, args: string[
   const { NODE_TEST_CONTEXT: _c, NETPROBE_TEST_FILE: _f, NETPROBE_TEST_FILE_TIMEOUT_MS: _b, ...env } = process.env;
   const child = spawnChild(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...env, FIXTURE_PIDS_FILE: pidsPath, FORCE_COLOR: '0' },
+    env: { ...env, ...extraEnv, FIXTURE_PIDS_FILE: pidsPath, FORCE_COLOR: '0' },
   });
   t.after(() => stopChild(child, 'SIGKILL'));
   const output: Buffer[] = [];
@@ -124,4 +125,15 @@ test('the runner runs a test file in the one process it spawned, and reports it 
     /✔ test\/harness\/fixtures\/one-process\.ts \(\d+\.\d s, CPU \d+\.\d s\)\n[^]*✔ runs in the process the runner started/,
   );
   assert.match(run.output, /✔ all 1 files passed, nothing left running/);
+});
+
+test('by default the runner runs three files at once', { timeout: 60_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'netprobe-rendezvous-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const runner = fileURLToPath(new URL('run.ts', import.meta.url));
+  const copies = [fixture('rendezvous'), fixture('rendezvous'), fixture('rendezvous')];
+  const run = await nested(t, ['--import', 'tsx', runner, ...copies], { FIXTURE_RENDEZVOUS_DIR: dir });
+  assert.equal(run.code, 0, run.output);
+  assert.match(run.output, /3 files, 3 at a time/);
+  assert.match(run.output, /✔ all 3 files passed, nothing left running/);
 });
