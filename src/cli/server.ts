@@ -14,7 +14,34 @@ export function registerServer(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     const config = serverCommandSchema.parse(resolveOptions(serverTable, { flags: opts }));
     const logger = createLogger({ level: config.logLevel, file: config.logFile });
-    const server = await startServerWithDashboard(config, {
+    // Signals are handled from the start: the 'listening' line is logged inside the start-up, and a
+    // SIGTERM right after it (a service manager, a test) must still shut down cleanly, exit 0.
+    let server: Awaited<ReturnType<typeof startServerWithDashboard>> | undefined;
+    let signalled: NodeJS.Signals | undefined;
+    let signals = 0;
+    const shutdown = (signal: NodeJS.Signals) => {
+      logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'shutting down');
+      void server!.close().then(
+        () => logger.flush(() => process.exit(0)),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          logger.flush(() => process.exit(1));
+        },
+      );
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        logger.flush();
+        process.exit(1);
+      }
+      if (server === undefined) signalled = signal;
+      else shutdown(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    server = await startServerWithDashboard(config, {
       logger,
       // The one place a generated dashboard token appears: the operator's terminal. Under a service
       // manager stderr is a log (journald), so there only the file that keeps it is named.
@@ -47,24 +74,6 @@ export function registerServer(program: Command): void {
         );
     };
     process.on('SIGHUP', onHangup);
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        logger.flush();
-        process.exit(1);
-      }
-      logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'shutting down');
-      void server.close().then(
-        () => logger.flush(() => process.exit(0)),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          logger.flush(() => process.exit(1));
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    if (signalled !== undefined) shutdown(signalled);
   });
 }
