@@ -16,12 +16,12 @@ export function registerServer(program: Command): void {
     const logger = createLogger({ level: config.logLevel, file: config.logFile });
     // Signals are handled from the start: the 'listening' line is logged inside the start-up, and a
     // SIGTERM right after it (a service manager, a test) must still shut down cleanly, exit 0.
-    let server: Awaited<ReturnType<typeof startServerWithDashboard>> | undefined;
+    const started: { server?: Awaited<ReturnType<typeof startServerWithDashboard>> } = {};
     let signalled: NodeJS.Signals | undefined;
     let signals = 0;
     const shutdown = (signal: NodeJS.Signals) => {
       logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'shutting down');
-      void server!.close().then(
+      void started.server!.close().then(
         () => logger.flush(() => process.exit(0)),
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
@@ -36,12 +36,12 @@ export function registerServer(program: Command): void {
         logger.flush();
         process.exit(1);
       }
-      if (server === undefined) signalled = signal;
+      if (started.server === undefined) signalled = signal;
       else shutdown(signal);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    server = await startServerWithDashboard(config, {
+    const server = await startServerWithDashboard(config, {
       logger,
       // The one place a generated dashboard token appears: the operator's terminal. Under a service
       // manager stderr is a log (journald), so there only the file that keeps it is named.
@@ -74,6 +74,7 @@ export function registerServer(program: Command): void {
         );
     };
     process.on('SIGHUP', onHangup);
+    started.server = server;
     if (signalled !== undefined) shutdown(signalled);
   });
 }
