@@ -9,6 +9,7 @@ import { loadTlsMaterial } from '../tls/options.js';
 import { clientTable } from './options/client.js';
 import { resolveOptions } from './options/resolve.js';
 import { addOptions } from './options/table.js';
+import { onStopSignals } from './signals.js';
 
 export function registerClient(program: Command): void {
   addOptions(
@@ -54,25 +55,19 @@ export function registerClient(program: Command): void {
       return;
     }
 
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) {
-        log.warn({ signal }, 'second signal: exiting now, the outbox keeps unsent results');
-        logger.flush();
-        process.exit(1);
-      }
-      log.info({ signal }, 'stopping: finishing the running measurement');
-      void client.stop();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const removeSignals = onStopSignals(
+      log,
+      (signal) => {
+        log.info({ signal }, 'stopping: finishing the running measurement');
+        void client.stop();
+      },
+      'second signal: exiting now, the outbox keeps unsent results',
+    );
     try {
       await client.run();
     } finally {
       await client.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      removeSignals();
       logger.flush();
     }
   });

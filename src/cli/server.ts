@@ -5,6 +5,7 @@ import { serverCommandSchema, startServerWithDashboard } from './serve.js';
 import { serverTable } from './options/server.js';
 import { resolveOptions } from './options/resolve.js';
 import { addOptions } from './options/table.js';
+import { onStopSignals } from './signals.js';
 import { listeningBanner } from './server-banner.js';
 
 export function registerServer(program: Command): void {
@@ -18,7 +19,6 @@ export function registerServer(program: Command): void {
     // SIGTERM right after it (a service manager, a test) must still shut down cleanly, exit 0.
     const started: { server?: Awaited<ReturnType<typeof startServerWithDashboard>> } = {};
     let signalled: NodeJS.Signals | undefined;
-    let signals = 0;
     const shutdown = (signal: NodeJS.Signals) => {
       logger.info({ signal, deadlineMs: config.shutdownDeadlineMs }, 'shutting down');
       void started.server!.close().then(
@@ -29,18 +29,14 @@ export function registerServer(program: Command): void {
         },
       );
     };
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        logger.flush();
-        process.exit(1);
-      }
-      if (started.server === undefined) signalled = signal;
-      else shutdown(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    onStopSignals(
+      logger,
+      (signal) => {
+        if (started.server === undefined) signalled = signal;
+        else shutdown(signal);
+      },
+      'second signal: exiting now',
+    );
     const server = await startServerWithDashboard(config, {
       logger,
       // The one place a generated dashboard token appears: the operator's terminal. Under a service

@@ -128,3 +128,22 @@ test('SIGTERM as soon as the server says it listens: clean shutdown, exit 0', as
     assert.ok(server.lines.some((l) => l.msg === 'stopped'));
   }
 });
+
+test('a second SIGTERM while the first waits for a transfer: exit 1 at once, said in the log', async (t) => {
+  const { pki, args } = await setup(t);
+  const server = runCli([...args, '--builtin-files', '64MiB']);
+  t.after(() => void server.child.kill('SIGKILL'));
+  const listening = await server.waitFor((l) => l.msg === 'listening');
+  const c = await WireClient.connect(Number(listening.port), { ca: pki.ca, ...pki.clients.alice! });
+  t.after(() => c.close());
+  await c.hello();
+  c.send({ type: 'GET_FILE', name: '64MiB' });
+  assert.equal((await c.next())?.type, 'FILE_META');
+  // Not read: the transfer stays in flight, so the first signal's clean stop waits for it.
+  c.socket.pause();
+  server.child.kill('SIGTERM');
+  await server.waitFor((l) => l.msg === 'shutting down');
+  server.child.kill('SIGTERM');
+  assert.deepEqual(await server.exited, { code: 1, signal: null });
+  assert.ok(server.lines.some((l) => l.msg === 'second signal: exiting now' && l.level === 40));
+});
