@@ -52,15 +52,25 @@ function workerEntry(): { exec: string; execArgv: string[] } {
   const ts = import.meta.url.endsWith('.ts');
   const exec = new URL(ts ? './worker-main.ts' : './worker-main.js', import.meta.url).pathname;
   // NETPROBE_PROFILE_WORKERS=1 (bench/profile.ts --round) lets workers inherit the primary's --cpu-prof flags.
-  const profileWorkers = process.env.NETPROBE_PROFILE_WORKERS === '1';
-  const execArgv = process.execArgv.filter(
+  return { exec, execArgv: workerExecArgv(process.execArgv, ts, process.env.NETPROBE_PROFILE_WORKERS === '1') };
+}
+
+/**
+ * A worker's node flags from the primary's: test and inspector flags dropped, profiler flags only
+ * when asked. A primary running TypeScript (`ts`) already has a loader among its flags (`--import
+ * tsx`, the test runner's esbuild `--import …/ts-register.mjs`) and the workers inherit that one;
+ * tsx is added only when there is none, so a worker never loads two.
+ */
+export function workerExecArgv(parent: readonly string[], ts: boolean, profileWorkers: boolean): string[] {
+  const execArgv = parent.filter(
     (a) => !a.startsWith('--test') && (profileWorkers || !a.startsWith('--cpu-prof')) && !a.startsWith('--inspect'),
   );
-  if (ts && !execArgv.some((a) => a.includes('tsx'))) execArgv.push('--import', 'tsx');
+  const hasLoader = execArgv.some((a) => /^--(import|loader|experimental-loader|require)\b/.test(a) || a === '-r');
+  if (ts && !hasLoader) execArgv.push('--import', 'tsx');
   // A worker allocates little per byte (slices are views of the test files), and V8's default young
   // generation (16 MiB semi-spaces) would let garbage lift every worker's RSS by ~15 MiB under load.
   if (!execArgv.some((a) => a.startsWith('--max-semi-space-size'))) execArgv.push('--max-semi-space-size=1');
-  return { exec, execArgv };
+  return execArgv;
 }
 
 export async function startCluster(config: ServerConfig, workerCount: number, deps: ServerDeps): Promise<RunningServer> {

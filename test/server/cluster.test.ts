@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { resolveWorkers, serverConfigSchema } from '../../src/server/config.js';
 import { type ServerWithDashboard, startServerWithDashboard } from '../../src/cli/serve.js';
 import { startServer } from '../../src/server/server.js';
+import { workerExecArgv } from '../../src/server/cluster.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { fingerprint256 } from '../../src/tls/crl.js';
 import { makePki, type TestPki } from '../helpers/pki.js';
@@ -259,4 +260,22 @@ test("workers: a number from 1 to 64 or 'auto' (one per core); an injected store
   } finally {
     await pki.cleanup();
   }
+});
+
+describe('worker flags', () => {
+  test('a primary running TypeScript under a loader gives its workers that loader, not tsx beside it', () => {
+    const esbuild = ['--import', './test/harness/ts-register.mjs'];
+    assert.deepEqual(workerExecArgv(esbuild, true, false), [...esbuild, '--max-semi-space-size=1']);
+    assert.deepEqual(workerExecArgv(['--import=tsx'], true, false), ['--import=tsx', '--max-semi-space-size=1']);
+    // No loader among the flags (registered in code): tsx is the workers' loader.
+    assert.deepEqual(workerExecArgv([], true, false), ['--import', 'tsx', '--max-semi-space-size=1']);
+    // Built JavaScript needs none.
+    assert.deepEqual(workerExecArgv([], false, false), ['--max-semi-space-size=1']);
+  });
+
+  test('test and inspector flags stay with the primary; profiler flags only when asked', () => {
+    const parent = ['--test-reporter=spec', '--inspect=0', '--cpu-prof', '--max-semi-space-size=4'];
+    assert.deepEqual(workerExecArgv(parent, false, false), ['--max-semi-space-size=4']);
+    assert.deepEqual(workerExecArgv(parent, false, true), ['--cpu-prof', '--max-semi-space-size=4']);
+  });
 });
