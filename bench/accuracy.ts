@@ -10,7 +10,8 @@
  * (idle RTT + what a packet joining the queue waits for ÷ rate, sampled from `tc -s` during the
  * transfer: netns.ts `joiningWaitBytes`), and the result's RPM and foreign RPM (with their probe
  * counts) vs 60,000 ÷ that delay in ms, both directions; idle RTT vs a TCP
- * connect round trip; `--streams 4` (the aggregate over the common interval) vs `iperf3 -R -P 4`;
+ * connect round trip; `--streams 4` (the aggregate over the common interval) vs `iperf3 -R -P 4`
+ * read by the same rule (./iperf.ts);
  * upload (tbf on the host's egress) vs iperf3 client → server. Needs root and iproute2; otherwise writes a skipped result and exits 0.
  *
  *   node --import tsx bench/accuracy.ts [--quick]
@@ -21,6 +22,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { type IperfReport, iperfCommonIntervalMbps } from './iperf.js';
 import { type BenchRow, QUICK, execFileAsync, median, printTable, writeNginxConfig, writeRandomFile, writeResult } from './lib.js';
 import { type Netns, createNetns, netnsUnavailable, withBacklog } from './netns.js';
 
@@ -53,6 +55,8 @@ interface Sample {
   rpmForeign?: number | null;
   rpmProbes?: number;
   rpmSelfProbes?: number;
+  /** iperf3 -P: all bytes over the whole test (its sum_received), beside `mbps` over the common interval. */
+  wholeMbps?: number;
   /** Median tbf backlog while it ran, bytes. */
   backlogBytes?: number;
   /** The same over the bytes a packet joining the queue waits for (netns.ts `joiningWaitBytes`): the reference's. */
@@ -267,15 +271,35 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     const iperf = async (rate: number, streams = 1): Promise<Sample> => {
       // The same byte count as the file (-n): the receiver's rate is then bytes over first to last
       // byte, as for the others (with -t the bytes still queued when the sender stops are lost to it).
-      // With -P, -n counts all streams' bytes together (as netprobe's streams move in all).
+      // With -P, -n counts all streams' bytes together (as netprobe's streams move in all), and the
+      // figure is read over the streams' common interval, as netprobe's (./iperf.ts; 100 ms
+      // intervals); sum_received (the whole test, start-up stalls included) is kept beside it.
       const bytes = Math.round((rate * 1e6 * SECONDS) / 8);
+      const interval = streams > 1 ? ['-i', '0.1'] : [];
       const { stdout } = await retry(
         'iperf3',
-        () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-R', '-n', String(bytes), '-P', String(streams), '-J']),
+        () =>
+          execFileAsync('iperf3', [
+            '-c',
+            ns!.nsAddr,
+            '-p',
+            String(IPERF_PORT),
+            '-R',
+            '-n',
+            String(bytes),
+            '-P',
+            String(streams),
+            ...interval,
+            '-J',
+          ]),
         10,
       );
-      const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } };
-      return { tool: streams > 1 ? 'iperf3-streams' : 'iperf3', mbps: report.end.sum_received.bits_per_second / 1e6 };
+      const report = JSON.parse(stdout) as IperfReport;
+      const wholeMbps = report.end.sum_received.bits_per_second / 1e6;
+      if (streams === 1) return { tool: 'iperf3', mbps: wholeMbps };
+      const common = iperfCommonIntervalMbps(report);
+      if (common === undefined) throw new Error(`iperf3 -P ${streams} at ${rate} Mbit/s: no interval in which every stream ran`);
+      return { tool: 'iperf3-streams', mbps: common, wholeMbps };
     };
 
     for (const rate of RATES_MBPS) {
@@ -403,7 +427,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         metric: `--streams ${STREAMS} at ${at} (tbf), vs iperf3 -P ${STREAMS}`,
         netprobe: agg,
         reference: iperfAgg,
-        referenceName: `iperf3 -R -P ${STREAMS}`,
+        referenceName: `iperf3 -R -P ${STREAMS}, common interval`,
         ratio: agg / iperfAgg,
         unit: 'Mbit/s',
         target: '0.97–1.03×',

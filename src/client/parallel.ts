@@ -17,11 +17,18 @@ export interface DownloadStream {
   progress: TransferProgress;
   meter: TransferMeter;
   reading?: MeterReading;
+  /** This stream's bytes just after every stream's first and last payload arrival (streams.ts `StreamTrace.marks`). */
+  marks: [atMs: number, bytes: number][];
 }
 
 /** A new progress and meter for each of `count` streams. */
 export function downloadStreams(count: number, verify: boolean): DownloadStream[] {
-  return Array.from({ length: count }, () => ({ progress: newTransferProgress(), meter: new TransferMeter(undefined, verify) }));
+  return Array.from({ length: count }, () => ({ progress: newTransferProgress(), meter: new TransferMeter(undefined, verify), marks: [] }));
+}
+
+/** Marks every stream with its bytes now (after the arrival at `atMs` was counted). */
+function markAll(streams: readonly DownloadStream[], atMs: number, bytes: readonly number[]): void {
+  streams.forEach((s, i) => s.marks.push([atMs, bytes[i]!]));
 }
 
 /**
@@ -39,14 +46,23 @@ export async function downloadParallel(
     sessions,
     sessions.map(async (session, i) => {
       const stream = streams[i]!;
+      // Every stream's bytes at this stream's latest arrival: its last one marks the others at its end.
+      let latest: { atMs: number; bytes: number[] } | undefined;
       const sink = {
         onMeta: (meta: Parameters<TransferMeter['onMeta']>[0]) => {
           stream.meter.onMeta(meta);
           onMeta();
         },
-        onPayload: stream.meter.onPayload,
+        onPayload: (data: Buffer, atMs: number) => {
+          if (streams.length === 1) return stream.meter.onPayload(data, atMs);
+          const first = stream.meter.firstAtMs < 0;
+          stream.meter.onPayload(data, atMs);
+          latest = { atMs, bytes: streams.map((s) => s.progress.bytes) };
+          if (first) markAll(streams, atMs, latest.bytes);
+        },
       };
       await session.getFile(request, sink, timeouts, stream.progress);
+      if (latest !== undefined) markAll(streams, latest.atMs, latest.bytes);
       const p = stream.progress;
       stream.reading = stream.meter.finish(p.lastPayloadAtMs ?? p.firstByteAtMs ?? p.requestedAtMs ?? 0);
     }),
@@ -90,7 +106,13 @@ async function settleAll<T>(sessions: readonly Session[], running: Promise<T>[])
 export function downloadTrace(stream: DownloadStream): StreamTrace {
   const p = stream.progress;
   const first = p.firstPayloadAtMs ?? 0;
-  return { firstAtMs: first, lastAtMs: p.lastPayloadAtMs ?? first, bytes: p.bytes, samplesMbps: stream.reading?.samplesMbps ?? [] };
+  return {
+    firstAtMs: first,
+    lastAtMs: p.lastPayloadAtMs ?? first,
+    bytes: p.bytes,
+    samplesMbps: stream.reading?.samplesMbps ?? [],
+    marks: stream.marks,
+  };
 }
 
 /**

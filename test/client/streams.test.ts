@@ -44,6 +44,49 @@ describe('parallel streams aggregate', () => {
     assert.equal(a.throughputMbps, Math.round(((30_125 + 35_000) / 875) * 1000) / 1000);
   });
 
+  test('the interval’s ends come from the marks, not from windows in which another stream’s rate changed', () => {
+    // A 40 Mbit/s link: A alone at 40 until B's first byte at 100 ms, then 20 each until A's last
+    // byte at 875 ms, then B alone at 40. Over [100, 875] the aggregate is the link's 40 Mbit/s.
+    // A's first window (28 Mbit/s on average) and B's window around 875 ms (20, then 40) would put
+    // too few bytes before the start and too many before the end if interpolated (42.1 Mbit/s).
+    const kbit = 125; // bytes
+    const a: StreamTrace = {
+      firstAtMs: 0,
+      lastAtMs: 875,
+      bytes: 19_500 * kbit,
+      samplesMbps: [28, 20, 20, 20],
+      marks: [
+        [100, 4_000 * kbit],
+        [875, 19_500 * kbit],
+      ],
+    };
+    const b: StreamTrace = {
+      firstAtMs: 100,
+      lastAtMs: 1350,
+      bytes: 34_500 * kbit,
+      samplesMbps: [20, 20, 20, 38, 40],
+      marks: [
+        [100, 0],
+        [875, 15_500 * kbit],
+      ],
+    };
+    const agg = aggregateStreams([a, b]);
+    assert.equal(agg.intervalMs, 775);
+    assert.equal(agg.throughputMbps, 40);
+    assert.deepEqual(agg.streamsMbps, [20, 20]);
+  });
+
+  test('the bytes of the interval’s first arrival are not in it (they crossed the link before it began)', () => {
+    // B's first arrival at 500 ms releases 50,000 bytes the kernel held behind a lost segment.
+    const a = steady(0, 2000, 20);
+    const b: StreamTrace = { ...steady(500, 2500, 20), marks: [[500, 50_000]] };
+    b.bytes += 50_000;
+    b.samplesMbps = [20 + 50_000 / 250 / 125, ...b.samplesMbps.slice(1)];
+    const agg = aggregateStreams([a, b]);
+    assert.equal(agg.intervalMs, 1500);
+    assert.equal(agg.throughputMbps, 40);
+  });
+
   test('streams that never overlap: the whole span, each stream its own rate', () => {
     const a = aggregateStreams([steady(0, 1000, 10), steady(2000, 3000, 30)]);
     assert.equal(a.overlapped, false);
