@@ -8,7 +8,11 @@
  * the primary and its workers summed, fresh server per round) and CPU, with `netprobe server`'s
  * default `--workers auto`; one more round with `--workers 1` (one process) for comparison. Reference in the same run: the same number of 1 MiB
  * downloads with curl against nginx (HTTPS, TLS 1.3, same certificate), `xargs -P N` → ratio of
- * round times. Full mode adds one round at the server's default --max-concurrent-transfers (256),
+ * round times. The FLOOR in the same run (bench/floor.ts): the same curl clients, file size and
+ * concurrency against a bare node:tls server with the project's TLS options that only handshakes,
+ * sends 1 MiB and closes: the part of the server's CPU node's TLS stack spends whatever netprobe does
+ * (with mutual TLS, and once more without client certificates, as nginx is run here).
+ * Full mode adds one round at the server's default --max-concurrent-transfers (256),
  * to show BUSY at work: refused transfers come back after the jittered retry-after.
  *
  * TLS sessions, as `netprobe client` uses them: each client keeps its tickets (TlsSessions). In the
@@ -31,9 +35,11 @@ import { TlsSessions } from '../src/client/connect.js';
 import { probe } from '../src/client/probe.js';
 import { openSession } from '../src/client/session.js';
 import { createCa, issueCert } from '../src/tls/pki.js';
+import { type FloorRound, floorRounds, writeClientFiles } from './floor.js';
 import {
   type BenchRow,
   QUICK,
+  cpuSeconds,
   execFileAsync,
   freePort,
   median,
@@ -199,6 +205,8 @@ export interface Round {
   /** VmHWM of each server process, the primary first. */
   serverPeakRssMiBByProcess: number[];
   serverCpuS: number;
+  /** CPU of each server process during the round, the primary first. */
+  serverCpuSByProcess: number[];
   clientCpuS: number;
 }
 
@@ -262,6 +270,7 @@ export async function netprobeRound(
     const serverPids = await processTree(pid);
     const serverCpu = () => totalCpuSeconds(serverPids);
     const cpu0 = serverCpu();
+    const cpu0ByProcess = serverPids.map(cpuSeconds);
     const t0 = performance.now();
     for (const w of workers) w.child.stdin!.end('go\n');
     const reports = await Promise.all(workers.map((w) => w.report));
@@ -284,6 +293,7 @@ export async function netprobeRound(
       serverPeakRssMiB: serverPids.reduce((n, p) => n + peakRssBytes(p), 0) / MiB,
       serverPeakRssMiBByProcess: serverPids.map((p) => Math.round(peakRssBytes(p) / MiB)),
       serverCpuS: serverCpu() - cpu0,
+      serverCpuSByProcess: serverPids.map((p, i) => Math.round((cpuSeconds(p) - cpu0ByProcess[i]!) * 100) / 100),
       clientCpuS: reports.reduce((n, r) => n + r.cpuS, 0),
     };
   } finally {
@@ -381,6 +391,13 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
     const resumedRound = await netprobeRound(dir, pkiPath, pki, CLIENTS, 'auto', 'resumed');
     process.stderr.write('concurrency: curl rounds …\n');
     const curl = await curlRounds(dir);
+    // The floor (bench/floor.ts): the nginx round's clients against a bare node:tls server.
+    const clientDir = await writeClientFiles(dir, pki.clients);
+    const floorOptions = { dir, clientDir, clients: CLIENTS, runs: RUNS, workers: availableParallelism(), file: FILE, sizeBytes: MiB };
+    process.stderr.write('concurrency: floor rounds (bare node:tls, mutual TLS) …\n');
+    const floor = await floorRounds({ ...floorOptions, clientCert: true });
+    process.stderr.write('concurrency: floor rounds (bare node:tls, no client certificate) …\n');
+    const floorNoClientCert = await floorRounds({ ...floorOptions, clientCert: false });
 
     const npRoundS = median(rounds.map((r) => r.roundS));
     const curlRoundS = median(curl.map((r) => r.roundS));
@@ -474,6 +491,35 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
         unit: 'MiB',
       },
     );
+    const floorRows = (rounds: FloorRound[], what: string): BenchRow[] => {
+      const cpuS = median(rounds.map((r) => r.serverCpuS));
+      const roundS = median(rounds.map((r) => r.roundS));
+      const failed = rounds.reduce((n, r) => n + r.failures, 0);
+      return [
+        {
+          bench: 'concurrency',
+          metric: `FLOOR server CPU per round: ${what}; per client only the handshake, 1 MiB sent, close (${CLIENTS} curl clients as nginx's; ${failed} failures)`,
+          netprobe: cpuS,
+          reference: nginxCpuS,
+          referenceName: 'nginx',
+          ratio: cpuS / nginxCpuS,
+          unit: 'CPU s (lower is better)',
+        },
+        {
+          bench: 'concurrency',
+          metric: `FLOOR round time: ${what}`,
+          netprobe: roundS,
+          reference: curlRoundS,
+          referenceName: 'curl+nginx',
+          ratio: roundS / curlRoundS,
+          unit: 's (lower is better)',
+        },
+      ];
+    };
+    rows.push(
+      ...floorRows(floor, "bare node:tls server, the project's TLS options (mutual TLS, ECDSA P-256, TLS 1.3)"),
+      ...floorRows(floorNoClientCert, 'the same without client certificates (as nginx: server-authenticated TLS)'),
+    );
     if (busyRound) {
       rows.push({
         bench: 'concurrency',
@@ -520,6 +566,8 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       singleRound,
       resumedRound,
       curl,
+      floor,
+      floorNoClientCert,
       targets,
       pass,
     });
