@@ -10,11 +10,10 @@ import { type Direction, MAX_STREAMS, type Result, resultSchema } from '../proto
 import type { TlsMaterial, TlsMinVersion } from '../tls/options.js';
 import { type ConnectTimeouts, type ConnectTimings, DEFAULT_CONNECT_TIMEOUTS, type Lookup, type TlsSessions } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
-import { DEFAULT_LOADED_PING_INTERVAL_MS, LoadedPinger, selfProbe } from './loaded-rtt.js';
+import { DEFAULT_LOADED_PING_INTERVAL_MS, LoadedPinger, foreignProbe, selfProbe } from './loaded-rtt.js';
 import { median } from './meter.js';
 import { downloadParallel, downloadStreams, isBusy, uploadParallel } from './parallel.js';
 import { fillDownload, fillLoaded, fillProgress, fillUpload, roundOrNull } from './probe-result.js';
-import { type ForeignProber, openThreadProber, sameThreadProber } from './prober-thread.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type Session, openSession } from './session.js';
 import type { UploadOutcome } from './upload.js';
 import { uuidv7 } from './uuid.js';
@@ -157,7 +156,7 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
   }
   /** Stream i's session; the first is the main one (HELLO, idle RTT, its connect timings). */
   const sessions: Session[] = [];
-  let loaded: ForeignProber | undefined;
+  let loaded: Session | undefined;
   const verify = (config.verify ?? 'sha256') === 'sha256';
   let streams = downloadStreams(streamCount, verify);
   let sent: UploadOutcome[] | undefined;
@@ -183,19 +182,7 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
 
     const pingIntervalMs = config.loadedPingIntervalMs ?? DEFAULT_LOADED_PING_INTERVAL_MS;
     if (pingIntervalMs > 0) {
-      const openProber =
-        deps.lookup === undefined
-          ? openThreadProber({
-              endpoint: config.endpoint,
-              tls: config.tls,
-              minVersion: config.minVersion,
-              timeouts,
-              sessions: config.sessions,
-              intervalMs: pingIntervalMs,
-              requestTimeoutMs: timeouts.requestMs,
-            })
-          : open().then((session) => sameThreadProber(session, pingIntervalMs, timeouts.requestMs));
-      loaded = await openProber.catch((err: unknown) => {
+      loaded = await open().catch((err: unknown) => {
         deps.onWarning?.(`no loaded-RTT connection to ${result.server}: ${errorMessage(err)}`, err);
         return undefined;
       });
@@ -211,16 +198,17 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
         sessions[i] = await open(i === 0 ? timings : undefined);
       }
       streams = downloadStreams(streamCount, verify);
+      const pinger = loaded === undefined ? undefined : new LoadedPinger(foreignProbe(loaded), pingIntervalMs, timeouts.requestMs);
       // Self probes on the loaded connections, at the foreign probes' rate (the draft: as many of each).
       const selfPinger =
         pingIntervalMs > 0 && main.offers('self-ping')
           ? new LoadedPinger(selfProbe(sessions), pingIntervalMs, timeouts.requestMs)
           : undefined;
       const startPinger = () => {
-        loaded?.start();
+        pinger?.start();
         selfPinger?.start();
       };
-      const stopPingers = async (): Promise<[number[], number[] | undefined]> => [(await loaded?.stop()) ?? [], await selfPinger?.stop()];
+      const stopPingers = async (): Promise<[number[], number[] | undefined]> => [(await pinger?.stop()) ?? [], await selfPinger?.stop()];
       try {
         if (direction === 'upload') {
           sent = await uploadParallel(sessions, request, { responseMs: timeouts.responseMs, totalMs: timeouts.totalMs }, startPinger);
