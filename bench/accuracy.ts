@@ -9,7 +9,9 @@
  * duration mode at the lowest rate vs iperf3; loaded RTT vs the delay the tbf backlog implies
  * (idle RTT + what a packet joining the queue waits for ÷ rate, sampled from `tc -s` during the
  * transfer: netns.ts `joiningWaitBytes`), and the result's RPM and foreign RPM (with their probe
- * counts) vs 60,000 ÷ that delay in ms, both directions; idle RTT vs a TCP
+ * counts) vs 60,000 ÷ that delay in ms, both directions; beside each loaded RTT a neutral prober's
+ * (a TCP connect to a closed port in the namespace, SYN → RST through the same queue, from this
+ * process) vs the same reference, which checks the reference itself; idle RTT vs a TCP
  * connect round trip; `--streams 4` (the aggregate over the common interval) vs `iperf3 -R -P 4`
  * read by the same rule (./iperf.ts);
  * upload (tbf on the host's egress) vs iperf3 client → server. Needs root and iproute2; otherwise writes a skipped result and exits 0.
@@ -24,7 +26,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type IperfReport, iperfCommonIntervalMbps } from './iperf.js';
 import { type BenchRow, QUICK, execFileAsync, median, printTable, writeNginxConfig, writeRandomFile, writeResult } from './lib.js';
-import { type Netns, createNetns, netnsUnavailable, withBacklog } from './netns.js';
+import { type Netns, createNetns, netnsUnavailable, probesDuring, withBacklog } from './netns.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 const RATES_MBPS = QUICK ? [100] : [10, 100, 1000];
@@ -61,6 +63,8 @@ interface Sample {
   backlogBytes?: number;
   /** The same over the bytes a packet joining the queue waits for (netns.ts `joiningWaitBytes`): the reference's. */
   waitBytes?: number;
+  /** Median round trip of the neutral prober (`refusedConnectProber`) during the transfer, ms. */
+  neutralRttMs?: number | null;
 }
 
 /** Resolves with the first stdout line `match` accepts; rejects when the process exits first. */
@@ -107,6 +111,44 @@ async function connectRttMs(host: string, port: number, count = 7): Promise<numb
     });
   }
   return median(times);
+}
+
+/** A port nothing listens on in the namespace: a SYN to it is answered by the kernel's RST. */
+const CLOSED_PORT = 9;
+
+/**
+ * A prober that is not netprobe, for the loaded-RTT reference's sake: every `intervalMs` a TCP
+ * connect to a closed port, timed until ECONNREFUSED. The SYN and the kernel's RST are one round trip
+ * through the same tbf queue as netprobe's PING/PONG (the RST joins the namespace's egress queue on a
+ * download, the SYN the host's on an upload), with no TLS and no busy event loop at either end.
+ * At 100 Mbit/s (04:00 UTC, 2026-12-06) an ICMP echo with kernel timestamps saw the tbf reference
+ * (0.89-1.03x) while netprobe's loaded RTT was 1.05-1.45x it: the gap is netprobe's, not the queue's.
+ */
+function refusedConnectProber(host: string, intervalMs = 20): { stop(): Promise<{ sentAtMs: number; rttMs: number }[]> } {
+  const probes: { sentAtMs: number; rttMs: number }[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const sentAtMs = performance.now();
+      const rttMs = await new Promise<number | null>((resolve) => {
+        const socket = connect({ host, port: CLOSED_PORT });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(null);
+        });
+        socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED' ? performance.now() - sentAtMs : null));
+      });
+      if (rttMs !== null) probes.push({ sentAtMs, rttMs });
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return probes;
+    },
+  };
 }
 
 export async function benchAccuracy(): Promise<BenchRow[]> {
@@ -184,7 +226,8 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       direction: 'download' | 'upload' = 'download',
       streams = 1,
     ): Promise<Sample> => {
-      const { value, backlogBytes, waitBytes } = await withBacklog(
+      const prober = refusedConnectProber(ns!.nsAddr);
+      const { value, backlogBytes, waitBytes, window } = await withBacklog(
         ns!,
         () =>
           execFileAsync(process.execPath, [
@@ -214,6 +257,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
           ]),
         direction === 'upload' ? 'host' : 'ns',
       );
+      const neutralRttMs = probesDuring(await prober.stop(), window);
       const r = JSON.parse(value.stdout.trim().split('\n')[0]!) as {
         throughputMbps: number;
         idleRttMs: number | null;
@@ -244,6 +288,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         rpmSelfProbes: r.rpmSelfProbes ?? 0,
         backlogBytes,
         waitBytes,
+        neutralRttMs,
       };
     };
     const curl = async (rate: number): Promise<Sample> => {
@@ -364,7 +409,19 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       unit: 'round trips/min',
       target,
     });
+    const neutral = med(list, tool, 'neutralRttMs');
+    const neutralReferenceMs = idleReferenceMs + med(list, tool, 'waitBytes') / ((rate * 1e6) / 8 / 1000);
     return [
+      {
+        bench: 'accuracy',
+        metric: `${rttMetric}: neutral prober (TCP SYN → RST), checks the reference`,
+        netprobe: neutral,
+        reference: neutralReferenceMs,
+        referenceName: referenceName.replace('idle RTT', 'TCP connect RTT'),
+        ratio: neutral / neutralReferenceMs,
+        unit: 'ms',
+        target: '≈ 1× (±20 %)',
+      },
       {
         bench: 'accuracy',
         metric: rttMetric,

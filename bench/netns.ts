@@ -225,18 +225,45 @@ export function joiningWaitBytes(backlogBytes: number, qlenPackets: number): num
   return qlenPackets > 0 ? backlogBytes - backlogBytes / qlenPackets / 2 : backlogBytes;
 }
 
+/** performance.now() of the first and the last backlog sample with bytes queued. */
+export interface TransferWindow {
+  startMs: number;
+  endMs: number;
+}
+
+/** The span `transferBacklog` reads: from the first sample with bytes queued to the last (`atMs`: each sample's time). */
+export function transferWindow(samples: readonly number[], atMs: readonly number[]): TransferWindow | undefined {
+  const first = samples.findIndex((b) => b > 0);
+  if (first < 0) return undefined;
+  let last = samples.length - 1;
+  while (samples[last]! <= 0) last--;
+  return { startMs: atMs[first]!, endMs: atMs[last]! };
+}
+
+/**
+ * The median round trip of the probes sent within the transfer (`window`), or null when none was.
+ * The neutral prober's (bench/accuracy.ts `refusedConnectProber`): its probes before the load and
+ * after it are idle round trips and would pull the median toward the idle RTT.
+ */
+export function probesDuring(probes: readonly { sentAtMs: number; rttMs: number }[], window: TransferWindow | undefined): number | null {
+  if (window === undefined) return null;
+  const inside = probes.filter((p) => p.sentAtMs >= window.startMs && p.sentAtMs <= window.endMs).map((p) => p.rttMs);
+  return inside.length > 0 ? median(inside) : null;
+}
+
 /**
  * Samples the root qdisc's backlog of one side every 50 ms while `during` runs; returns its result,
  * the tbf backlog of the transfer (`transferBacklog`) and the same over the bytes a joining packet
  * waits for (`joiningWaitBytes`): that ÷ rate is the queueing delay a PONG joining the queue waits,
- * the reference for loaded RTT.
+ * the reference for loaded RTT; and the transfer's span (`transferWindow`) for a neutral prober.
  */
 export async function withBacklog<T>(
   ns: Netns,
   during: () => Promise<T>,
   side: 'ns' | 'host' = 'ns',
-): Promise<{ value: T; backlogBytes: number; waitBytes: number }> {
+): Promise<{ value: T; backlogBytes: number; waitBytes: number; window: TransferWindow | undefined }> {
   const samples: number[] = [];
+  const times: number[] = [];
   const waits: number[] = [];
   let running = true;
   const tcShow = ['-s', '-j', 'qdisc', 'show', 'dev', side === 'ns' ? ns.nsIf : ns.hostIf, 'root'];
@@ -246,6 +273,7 @@ export async function withBacklog<T>(
         backlog?: number;
         qlen?: number;
       }[];
+      times.push(performance.now());
       samples.push(root?.backlog ?? 0);
       waits.push(joiningWaitBytes(root?.backlog ?? 0, root?.qlen ?? 0));
       await new Promise((r) => setTimeout(r, 50));
@@ -253,7 +281,7 @@ export async function withBacklog<T>(
   })();
   try {
     const value = await during();
-    return { value, backlogBytes: transferBacklog(samples), waitBytes: transferBacklog(waits) };
+    return { value, backlogBytes: transferBacklog(samples), waitBytes: transferBacklog(waits), window: transferWindow(samples, times) };
   } finally {
     running = false;
     await sampler;

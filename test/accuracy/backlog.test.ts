@@ -5,10 +5,12 @@
  * (test/accuracy/netns.test.ts failed at 10 Mbit/s with ratios 1.6–24 on a loaded machine). A packet
  * joining the queue waits for all but half of the head packet (`joiningWaitBytes`): tbf releases a
  * packet whole once its tokens have accrued, and on a veth the head is a GSO packet of up to 16 KiB.
+ * The neutral prober that checks the reference (bench/accuracy.ts, TCP SYN → RST) counts only its
+ * probes sent within that same span (`transferWindow`, `probesDuring`).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { joiningWaitBytes, transferBacklog } from '../../bench/netns.js';
+import { joiningWaitBytes, probesDuring, transferBacklog, transferWindow } from '../../bench/netns.js';
 
 test('the backlog reference is the median from the first to the last queued sample, zeros between included', () => {
   // Start-up and REPORT phases (zeros) around a transfer whose queue holds 60,000 bytes.
@@ -34,4 +36,27 @@ test('a joining packet waits for the backlog less half the head packet (tbf rele
   assert.equal(joiningWaitBytes(0, 0), 0);
   // A backlog without a packet count (a qdisc that reports none) is taken whole.
   assert.equal(joiningWaitBytes(5_000, 0), 5_000);
+});
+
+test('the transfer window spans the first to the last sample with bytes queued', () => {
+  const backlog = [0, 0, 500, 0, 700, 0, 0];
+  const at = [0, 50, 100, 150, 200, 250, 300];
+  assert.deepEqual(transferWindow(backlog, at), { startMs: 100, endMs: 200 });
+  assert.equal(transferWindow([0, 0], [0, 50]), undefined);
+});
+
+test('the neutral prober counts only the probes sent within the transfer window', () => {
+  const window = { startMs: 100, endMs: 200 };
+  const probes = [
+    { sentAtMs: 20, rttMs: 0.1 }, // idle, before the load
+    { sentAtMs: 60, rttMs: 0.1 },
+    { sentAtMs: 100, rttMs: 5 },
+    { sentAtMs: 140, rttMs: 6 },
+    { sentAtMs: 200, rttMs: 7 },
+    { sentAtMs: 240, rttMs: 0.1 }, // after the queue drained
+    { sentAtMs: 280, rttMs: 0.1 },
+  ];
+  assert.equal(probesDuring(probes, window), 6);
+  assert.equal(probesDuring(probes.slice(0, 2), window), null);
+  assert.equal(probesDuring(probes, undefined), null);
 });
