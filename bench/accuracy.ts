@@ -9,9 +9,9 @@
  * duration mode at the lowest rate vs iperf3; loaded RTT vs the delay the tbf backlog implies
  * (idle RTT + what a packet joining the queue waits for ÷ rate, sampled from `tc -s` during the
  * transfer: netns.ts `joiningWaitBytes`), and the result's RPM and foreign RPM (with their probe
- * counts) vs 60,000 ÷ that delay in ms, both directions; beside each loaded RTT a neutral prober's
- * (a TCP connect to a closed port in the namespace, SYN → RST through the same queue, from this
- * process) vs the same reference, which checks the reference itself; idle RTT vs a TCP
+ * counts) vs 60,000 ÷ that delay in ms, both directions; beside each loaded RTT a prober's that is
+ * not netprobe (a TCP connect to a closed port in the namespace, SYN → RST through the same queue,
+ * timed in this process: `refusedConnectProber`) vs the same reference; idle RTT vs a TCP
  * connect round trip; `--streams 4` (the aggregate over the common interval) vs `iperf3 -R -P 4`
  * read by the same rule (./iperf.ts);
  * upload (tbf on the host's egress) vs iperf3 client → server. Needs root and iproute2; otherwise writes a skipped result and exits 0.
@@ -117,14 +117,16 @@ async function connectRttMs(host: string, port: number, count = 7): Promise<numb
 const CLOSED_PORT = 9;
 
 /**
- * A prober that is not netprobe, for the loaded-RTT reference's sake: every `intervalMs` a TCP
- * connect to a closed port, timed until ECONNREFUSED. The SYN and the kernel's RST are one round trip
- * through the same tbf queue as netprobe's PING/PONG (the RST joins the namespace's egress queue on a
- * download, the SYN the host's on an upload), with no TLS and no busy event loop at either end.
- * At 100 Mbit/s (04:00 UTC, 2026-12-06) an ICMP echo with kernel timestamps saw the tbf reference
- * (0.89-1.03x) while netprobe's loaded RTT was 1.05-1.45x it: the gap is netprobe's, not the queue's.
+ * A prober that is not netprobe: every `intervalMs` a TCP connect to a closed port, timed until
+ * ECONNREFUSED. The SYN and the kernel's RST are one round trip through the same tbf queue as
+ * netprobe's PING/PONG (the RST joins the namespace's egress queue on a download, the SYN the host's
+ * on an upload), with no TLS and no netprobe code at either end, but timed in user space (this
+ * process), so it carries the host's scheduling delay as netprobe does. At 100 Mbit/s (2026-12-06,
+ * 04:00-04:13 UTC, load 2.3-6) an ICMP echo with kernel receive timestamps saw 0.89-1.06x the tbf
+ * reference while netprobe's loaded RTT was 1.05-1.45x it: the queue model holds, and what netprobe
+ * adds is time in user space on a busy 2-core host, which this prober shows too.
  */
-function refusedConnectProber(host: string, intervalMs = 20): { stop(): Promise<{ sentAtMs: number; rttMs: number }[]> } {
+function refusedConnectProber(host: string, intervalMs = 50): { stop(): Promise<{ sentAtMs: number; rttMs: number }[]> } {
   const probes: { sentAtMs: number; rttMs: number }[] = [];
   let running = true;
   const loop = (async () => {
@@ -414,7 +416,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     return [
       {
         bench: 'accuracy',
-        metric: `${rttMetric}: neutral prober (TCP SYN → RST), checks the reference`,
+        metric: `${rttMetric}: a prober not netprobe's (TCP SYN → RST, timed in user space)`,
         netprobe: neutral,
         reference: neutralReferenceMs,
         referenceName: referenceName.replace('idle RTT', 'TCP connect RTT'),

@@ -242,7 +242,7 @@ export function transferWindow(samples: readonly number[], atMs: readonly number
 
 /**
  * The median round trip of the probes sent within the transfer (`window`), or null when none was.
- * The neutral prober's (bench/accuracy.ts `refusedConnectProber`): its probes before the load and
+ * The other prober's (bench/accuracy.ts `refusedConnectProber`): its probes before the load and
  * after it are idle round trips and would pull the median toward the idle RTT.
  */
 export function probesDuring(probes: readonly { sentAtMs: number; rttMs: number }[], window: TransferWindow | undefined): number | null {
