@@ -115,6 +115,8 @@ async function connectRttMs(host: string, port: number, count = 7): Promise<numb
 
 /** A port nothing listens on in the namespace: a SYN to it is answered by the kernel's RST. */
 const CLOSED_PORT = 9;
+/** The neutral prober gives up on one probe after this long (the tbf queue holds at most 50 ms). */
+const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * A prober that is not netprobe: every `intervalMs` a TCP connect to a closed port, timed until
@@ -134,6 +136,11 @@ function refusedConnectProber(host: string, intervalMs = 50): { stop(): Promise<
       const sentAtMs = performance.now();
       const rttMs = await new Promise<number | null>((resolve) => {
         const socket = connect({ host, port: CLOSED_PORT });
+        // A SYN or RST dropped by the full queue: no probe (TCP would retry it for minutes).
+        socket.setTimeout(PROBE_TIMEOUT_MS, () => {
+          socket.destroy();
+          resolve(null);
+        });
         socket.once('connect', () => {
           socket.destroy();
           resolve(null);

@@ -47,7 +47,9 @@ export async function downloadParallel(
     sessions.map(async (session, i) => {
       const stream = streams[i]!;
       // Every stream's bytes at this stream's latest arrival: its last one marks the others at its end.
-      let latest: { atMs: number; bytes: number[] } | undefined;
+      // Overwritten in place on each payload chunk (the hot path allocates nothing); marks copy it.
+      let latestAtMs: number | undefined;
+      const latestBytes = new Array<number>(streams.length).fill(0);
       const sink = {
         onMeta: (meta: Parameters<TransferMeter['onMeta']>[0]) => {
           stream.meter.onMeta(meta);
@@ -57,12 +59,13 @@ export async function downloadParallel(
           if (streams.length === 1) return stream.meter.onPayload(data, atMs);
           const first = stream.meter.firstAtMs < 0;
           stream.meter.onPayload(data, atMs);
-          latest = { atMs, bytes: streams.map((s) => s.progress.bytes) };
-          if (first) markAll(streams, atMs, latest.bytes);
+          latestAtMs = atMs;
+          for (let j = 0; j < streams.length; j++) latestBytes[j] = streams[j]!.progress.bytes;
+          if (first) markAll(streams, atMs, latestBytes);
         },
       };
       await session.getFile(request, sink, timeouts, stream.progress);
-      if (latest !== undefined) markAll(streams, latest.atMs, latest.bytes);
+      if (latestAtMs !== undefined) markAll(streams, latestAtMs, latestBytes);
       const p = stream.progress;
       stream.reading = stream.meter.finish(p.lastPayloadAtMs ?? p.firstByteAtMs ?? p.requestedAtMs ?? 0);
     }),
