@@ -7,18 +7,19 @@
  * Rows: netprobe's throughput ÷ curl's and ÷ iperf3's (target within ±3 %), ÷ the configured rate
  * (TCP/IP/Ethernet and TLS headers leave ≈ 95.5 % of it for payload: 1448 of every 1514 bytes);
  * duration mode at the lowest rate vs iperf3; loaded RTT vs the delay the tbf backlog implies
- * (idle RTT + what a packet joining the queue waits for ÷ rate, sampled from `tc -s` during the
- * transfer: netns.ts `joiningWaitBytes`), and the result's RPM and foreign RPM (with their probe
+ * (idle RTT + what a packet joining the queue waits for ÷ rate, sampled from one `tc -s` batch
+ * process during the transfer: netns.ts `withBacklog`, `joiningWaitBytes`), and the result's RPM and foreign RPM (with their probe
  * counts) vs 60,000 ÷ that delay in ms, both directions; beside each loaded RTT a prober's that is
  * not netprobe (a TCP connect to a closed port in the namespace, SYN → RST through the same queue,
- * timed in this process: `refusedConnectProber`) vs the same reference; idle RTT vs a TCP
+ * timed in this process: `refusedConnectProber`) vs the same reference, and an ICMP echo timed by
+ * the kernel (`icmpProber`, iputils ping) vs the idle ICMP RTT + the same wait; idle RTT vs a TCP
  * connect round trip; `--streams 4` (the aggregate over the common interval) vs `iperf3 -R -P 4`
  * read by the same rule (./iperf.ts);
  * upload (tbf on the host's egress) vs iperf3 client → server. Needs root and iproute2; otherwise writes a skipped result and exits 0.
  *
  *   node --import tsx bench/accuracy.ts [--quick]
  */
-import { type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type IperfReport, iperfCommonIntervalMbps } from './iperf.js';
 import { type BenchRow, QUICK, execFileAsync, median, printTable, writeNginxConfig, writeRandomFile, writeResult } from './lib.js';
-import { type Netns, createNetns, netnsUnavailable, probesDuring, withBacklog } from './netns.js';
+import { type Netns, createNetns, netnsUnavailable, pingProbes, probesDuring, withBacklog } from './netns.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 const RATES_MBPS = QUICK ? [100] : [10, 100, 1000];
@@ -65,6 +66,8 @@ interface Sample {
   waitBytes?: number;
   /** Median round trip of the neutral prober (`refusedConnectProber`) during the transfer, ms. */
   neutralRttMs?: number | null;
+  /** Median round trip of `icmpProber` (kernel receive timestamps) during the transfer, ms; undefined without ping. */
+  icmpRttMs?: number | null;
 }
 
 /** Resolves with the first stdout line `match` accepts; rejects when the process exits first. */
@@ -160,6 +163,46 @@ function refusedConnectProber(host: string, intervalMs = 50): { stop(): Promise<
   };
 }
 
+/**
+ * A prober timed by the kernel: ICMP echo every 50 ms by iputils `ping`, whose round trip ends at
+ * the reply's kernel receive timestamp (SO_TIMESTAMP), so the host's scheduling delay before a
+ * process reads the reply is not in it. The echo reply joins the same tbf queue as netprobe's PONG
+ * (the request joins the host's on an upload). It is the evidence that the tbf reference is what the
+ * network does at every rate: at 1 Gbit/s on the busy 2-core host it read 0.90–1.03 ms against a
+ * queue wait of 0.82–0.87 ms, while every prober timed in user space read 1.6–2.5 ms (2026-12-06).
+ * Undefined when `ping` is not installed (iputils-ping).
+ */
+async function icmpProber(host: string): Promise<{ stop(): Promise<{ sentAtMs: number; rttMs: number }[]> } | undefined> {
+  try {
+    await execFileAsync('ping', ['-V']);
+  } catch {
+    return undefined;
+  }
+  // -w bounds it whatever happens to this process; stop() ends it sooner.
+  const child = spawn('ping', ['-n', '-D', '-i', '0.05', '-w', '600', host], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => (output += d));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return {
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      return pingProbes(output);
+    },
+  };
+}
+
+/** Median ICMP echo round trip to `host` with no load (kernel receive timestamps), ms; NaN without ping. */
+async function icmpIdleMs(host: string): Promise<number> {
+  try {
+    const { stdout } = await execFileAsync('ping', ['-n', '-D', '-i', '0.05', '-c', '20', host]);
+    return median(pingProbes(stdout).map((p) => p.rttMs));
+  } catch {
+    return NaN;
+  }
+}
+
 export async function benchAccuracy(): Promise<BenchRow[]> {
   const unavailable = await netnsUnavailable();
   if (unavailable !== undefined) {
@@ -172,6 +215,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
   const samples = new Map<number, Sample[]>();
   const shapes = new Map<number, { limitBytes: number; burstBytes: number }>();
   let idleReferenceMs = NaN;
+  let idleIcmpMs = NaN;
   try {
     ns = await createNetns('acc');
     const files = join(dir, 'files');
@@ -228,6 +272,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       }),
     );
     idleReferenceMs = await connectRttMs(ns.nsAddr, NGINX_PORT);
+    idleIcmpMs = await icmpIdleMs(ns.nsAddr);
 
     const netprobe = async (
       rate: number,
@@ -236,7 +281,8 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       streams = 1,
     ): Promise<Sample> => {
       const prober = refusedConnectProber(ns!.nsAddr);
-      const { value, backlogBytes, waitBytes, window } = await withBacklog(
+      const icmp = await icmpProber(ns!.nsAddr);
+      const measured = withBacklog(
         ns!,
         () =>
           execFileAsync(process.execPath, [
@@ -266,7 +312,16 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
           ]),
         direction === 'upload' ? 'host' : 'ns',
       );
-      const neutralRttMs = probesDuring(await prober.stop(), window);
+      // The probers stop whatever the measurement did (ping would otherwise run for its -w).
+      const stopProbers = () => Promise.all([prober.stop(), icmp?.stop()]);
+      const outcome = await measured.catch(async (err: unknown) => {
+        await stopProbers();
+        throw err;
+      });
+      const [neutralProbes, icmpProbes] = await stopProbers();
+      const { value, backlogBytes, waitBytes, window } = outcome;
+      const neutralRttMs = probesDuring(neutralProbes, window);
+      const icmpRttMs = icmpProbes === undefined ? undefined : probesDuring(icmpProbes, window);
       const r = JSON.parse(value.stdout.trim().split('\n')[0]!) as {
         throughputMbps: number;
         idleRttMs: number | null;
@@ -298,6 +353,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         backlogBytes,
         waitBytes,
         neutralRttMs,
+        icmpRttMs,
       };
     };
     const curl = async (rate: number): Promise<Sample> => {
@@ -420,7 +476,24 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     });
     const neutral = med(list, tool, 'neutralRttMs');
     const neutralReferenceMs = idleReferenceMs + med(list, tool, 'waitBytes') / ((rate * 1e6) / 8 / 1000);
+    const icmp = med(list, tool, 'icmpRttMs');
+    const icmpReferenceMs = idleIcmpMs + med(list, tool, 'waitBytes') / ((rate * 1e6) / 8 / 1000);
+    const icmpRows: BenchRow[] = Number.isFinite(icmp * icmpReferenceMs)
+      ? [
+          {
+            bench: 'accuracy',
+            metric: `${rttMetric}: ICMP echo timed by the kernel (ping, receive timestamps)`,
+            netprobe: icmp,
+            reference: icmpReferenceMs,
+            referenceName: referenceName.replace('idle RTT', 'idle ICMP RTT'),
+            ratio: icmp / icmpReferenceMs,
+            unit: 'ms',
+            target: '≈ 1× (±20 %)',
+          },
+        ]
+      : [];
     return [
+      ...icmpRows,
       {
         bench: 'accuracy',
         metric: `${rttMetric}: a prober not netprobe's (TCP SYN → RST, timed in user space)`,
@@ -550,7 +623,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     });
   }
   const details = Object.fromEntries([...samples].map(([rate, list]) => [`${rate}Mbps`, { shape: shapes.get(rate), samples: list }]));
-  await writeResult('accuracy', rows, { runs: RUNS, seconds: SECONDS, queueMs: QUEUE_MS, idleReferenceMs, details });
+  await writeResult('accuracy', rows, { runs: RUNS, seconds: SECONDS, queueMs: QUEUE_MS, idleReferenceMs, idleIcmpMs, details });
   return rows;
 }
 

@@ -251,11 +251,90 @@ export function probesDuring(probes: readonly { sentAtMs: number; rttMs: number 
   return inside.length > 0 ? median(inside) : null;
 }
 
+/** How often `withBacklog` reads the qdisc's backlog, ms. */
+export const BACKLOG_SAMPLE_MS = 20;
+
+/** The root qdisc's counters as `tc -s -j qdisc show` prints them (the fields read here). */
+interface QdiscStats {
+  root?: boolean;
+  backlog?: number;
+  qlen?: number;
+}
+
 /**
- * Samples the root qdisc's backlog of one side every 50 ms while `during` runs; returns its result,
- * the tbf backlog of the transfer (`transferBacklog`) and the same over the bytes a joining packet
- * waits for (`joiningWaitBytes`): that ÷ rate is the queueing delay a PONG joining the queue waits,
- * the reference for loaded RTT; and the transfer's span (`transferWindow`) for a neutral prober.
+ * One `tc` process in batch mode (`tc -s -j -b -`, stdout line-buffered by `stdbuf`) that answers
+ * each `qdisc show dev <dev>` written to it with one JSON line. Until 2026-12-06 every sample
+ * spawned `ip netns exec … tc` (two execs, every 50 ms): on the 2-core host that was enough CPU and
+ * scheduling churn to add ~0.3 ms to every loaded round trip at 1 Gbit/s (netprobe's and the
+ * neutral prober's alike: 2.1–2.35 ms with it, 1.75–2.2 ms sampling once a second), so the
+ * sampler disturbed what it was the reference for. (`root` in the command makes tc's batch mode
+ * fail from its second line on, "parent is already specified"; the root is picked from the list.)
+ */
+function qdiscReader(ns: Netns, side: 'ns' | 'host'): { read(): Promise<QdiscStats | undefined>; close(): void } {
+  const dev = side === 'ns' ? ns.nsIf : ns.hostIf;
+  const argv = ['stdbuf', '-oL', 'tc', '-s', '-j', '-b', '-'];
+  const command = side === 'ns' ? ['ip', 'netns', 'exec', ns.name, ...argv] : argv;
+  // Its stdin is ours: when this process dies the pipe closes and tc exits at end of input.
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const waiting: ((line: string | undefined) => void)[] = [];
+  let buffered = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.once('exit', () => {
+    for (const resolve of waiting.splice(0)) resolve(undefined);
+  });
+  return {
+    read() {
+      if (child.exitCode !== null || child.signalCode !== null || child.stdin === null) {
+        return Promise.reject(new Error(`tc batch process for ${dev} exited: ${stderr.trim()}`));
+      }
+      return new Promise((resolve, reject) => {
+        waiting.push((line) => {
+          if (line === undefined) return reject(new Error(`tc batch process for ${dev} exited: ${stderr.trim()}`));
+          const qdiscs = JSON.parse(line) as QdiscStats[];
+          resolve(qdiscs.find((q) => q.root === true) ?? qdiscs[0]);
+        });
+        child.stdin!.write(`qdisc show dev ${dev}\n`);
+      });
+    },
+    close() {
+      child.stdin?.end();
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+/** `ping -D` line: `[<epoch s>] 64 bytes from …: icmp_seq=1 ttl=64 time=0.123 ms` (the time printed on receipt). */
+const PING_LINE = /^\[(\d+\.\d+)\].*\btime=([\d.]+) ms/;
+
+/**
+ * The probes of `ping -D` output on the performance.now() clock of this process: each line's wall
+ * time (printed when the reply was read) less its round trip is when the request went out.
+ */
+export function pingProbes(output: string, timeOriginMs = performance.timeOrigin): { sentAtMs: number; rttMs: number }[] {
+  const probes: { sentAtMs: number; rttMs: number }[] = [];
+  for (const line of output.split('\n')) {
+    const m = PING_LINE.exec(line);
+    if (m) probes.push({ sentAtMs: Number(m[1]) * 1000 - Number(m[2]) - timeOriginMs, rttMs: Number(m[2]) });
+  }
+  return probes;
+}
+
+/**
+ * Samples the root qdisc's backlog of one side every `BACKLOG_SAMPLE_MS` while `during` runs
+ * (`qdiscReader`: one tc process, no exec per sample); returns its result, the tbf backlog of the
+ * transfer (`transferBacklog`) and the same over the bytes a joining packet waits for
+ * (`joiningWaitBytes`): that ÷ rate is the queueing delay a PONG joining the queue waits, the
+ * reference for loaded RTT; and the transfer's span (`transferWindow`) for a neutral prober.
  */
 export async function withBacklog<T>(
   ns: Netns,
@@ -266,24 +345,30 @@ export async function withBacklog<T>(
   const times: number[] = [];
   const waits: number[] = [];
   let running = true;
-  const tcShow = ['-s', '-j', 'qdisc', 'show', 'dev', side === 'ns' ? ns.nsIf : ns.hostIf, 'root'];
+  const reader = qdiscReader(ns, side);
+  let failure: unknown;
   const sampler = (async () => {
     while (running) {
-      const [root] = JSON.parse(side === 'ns' ? await ns.exec('tc', tcShow) : (await execFileAsync('tc', tcShow)).stdout) as {
-        backlog?: number;
-        qlen?: number;
-      }[];
+      const root = await reader.read().catch((err: unknown) => {
+        failure ??= err;
+        running = false;
+      });
+      if (!running) break;
       times.push(performance.now());
       samples.push(root?.backlog ?? 0);
       waits.push(joiningWaitBytes(root?.backlog ?? 0, root?.qlen ?? 0));
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, BACKLOG_SAMPLE_MS));
     }
   })();
   try {
+    // The first sample proves the reader works before the load starts.
+    await reader.read();
     const value = await during();
     return { value, backlogBytes: transferBacklog(samples), waitBytes: transferBacklog(waits), window: transferWindow(samples, times) };
   } finally {
     running = false;
     await sampler;
+    reader.close();
   }
+  if (failure !== undefined) throw failure;
 }

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { joiningWaitBytes, probesDuring, transferBacklog, transferWindow } from '../../bench/netns.js';
+import { joiningWaitBytes, pingProbes, probesDuring, transferBacklog, transferWindow } from '../../bench/netns.js';
 
 test('the backlog reference is the median from the first to the last queued sample, zeros between included', () => {
   // Start-up and REPORT phases (zeros) around a transfer whose queue holds 60,000 bytes.
@@ -59,4 +59,23 @@ test('the neutral prober counts only the probes sent within the transfer window'
   assert.equal(probesDuring(probes, window), 6);
   assert.equal(probesDuring(probes.slice(0, 2), window), null);
   assert.equal(probesDuring(probes, undefined), null);
+});
+
+test('ping -D lines become probes on this process clock: sent = printed wall time - round trip - time origin', () => {
+  const output = [
+    'PING 10.213.0.2 (10.213.0.2) 56(84) bytes of data.',
+    '[1796535602.174135] 64 bytes from 10.213.0.2: icmp_seq=1 ttl=64 time=0.086 ms',
+    '[1796535602.229101] 64 bytes from 10.213.0.2: icmp_seq=2 ttl=64 time=12.5 ms',
+    '[1796535602.300000] From 10.213.0.1 icmp_seq=3 Destination Host Unreachable',
+    '',
+    '--- 10.213.0.2 ping statistics ---',
+  ].join('\n');
+  const origin = 1796535600000;
+  const probes = pingProbes(output, origin);
+  assert.equal(probes.length, 2);
+  assert.ok(Math.abs(probes[0]!.sentAtMs - (2174.135 - 0.086)) < 1e-3);
+  assert.equal(probes[0]!.rttMs, 0.086);
+  assert.ok(Math.abs(probes[1]!.sentAtMs - (2229.101 - 12.5)) < 1e-3);
+  // Only the probes sent within the transfer count, as for the other prober.
+  assert.equal(probesDuring(probes, { startMs: 2200, endMs: 2300 }), 12.5);
 });
