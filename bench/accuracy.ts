@@ -15,7 +15,8 @@
  * the kernel (`icmpProber`, iputils ping) vs the idle ICMP RTT + the same wait; idle RTT vs a TCP
  * connect round trip; `--streams 4` (the aggregate over the common interval) vs `iperf3 -R -P 4`
  * read by the same rule (./iperf.ts);
- * upload (tbf on the host's egress) vs iperf3 client → server. Needs root and iproute2; otherwise writes a skipped result and exits 0.
+ * upload (tbf on the host's egress) vs iperf3 client → server, and upload `--streams 4` vs
+ * `iperf3 -P 4` client → server read over the receiver's common interval. Needs root and iproute2; otherwise writes a skipped result and exits 0.
  *
  *   node --import tsx bench/accuracy.ts [--quick]
  */
@@ -47,9 +48,21 @@ const STREAMS = 4;
 const NP_PORT = 7443;
 const NGINX_PORT = 8443;
 const IPERF_PORT = 5201;
+/** A second iperf3 server for the upload --streams row: JSON with 100 ms intervals, which a client gets with --get-server-output. */
+const IPERF_JSON_PORT = 5202;
 
 interface Sample {
-  tool: 'netprobe' | 'curl' | 'iperf3' | 'netprobe-duration' | 'netprobe-upload' | 'iperf3-upload' | 'netprobe-streams' | 'iperf3-streams';
+  tool:
+    | 'netprobe'
+    | 'curl'
+    | 'iperf3'
+    | 'netprobe-duration'
+    | 'netprobe-upload'
+    | 'iperf3-upload'
+    | 'netprobe-streams'
+    | 'iperf3-streams'
+    | 'netprobe-upload-streams'
+    | 'iperf3-upload-streams';
   mbps: number;
   idleRttMs?: number | null;
   loadedRttMs?: number | null;
@@ -265,6 +278,8 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     });
     ns.spawn('nginx', nginxArgs);
     ns.spawn('iperf3', ['-s', '-B', ns.nsAddr, '-p', String(IPERF_PORT)]);
+    // Its own output goes to a file (a pipe nobody reads would fill and stall it); the client gets it.
+    ns.spawn('iperf3', ['-s', '-B', ns.nsAddr, '-p', String(IPERF_JSON_PORT), '-J', '-i', '0.1', '--logfile', join(dir, 'iperf3-json-server.log')]);
     const curlBase = ['-s', '-o', '/dev/null', '--cacert', join(certs, 'ca.crt'), '--tlsv1.3'];
     await retry('nginx', () =>
       execFileAsync('curl', [...curlBase, `https://${ns!.nsAddr}:${NGINX_PORT}/`]).catch((err: { code?: number }) => {
@@ -335,7 +350,9 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       if (r.error) throw new Error(`netprobe at ${rate} Mbit/s failed: ${JSON.stringify(r.error)}`);
       const tool =
         direction === 'upload'
-          ? 'netprobe-upload'
+          ? streams > 1
+            ? 'netprobe-upload-streams'
+            : 'netprobe-upload'
           : streams > 1
             ? 'netprobe-streams'
             : durationMs === undefined
@@ -367,16 +384,27 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       // First to last byte of the body, as netprobe defines throughput.
       return { tool: 'curl', mbps: (bytes * 8) / (total - start) / 1e6 };
     };
-    /** Client → server (no -R): the receiver in the namespace reports what it got, as netprobe's server does for an upload. */
-    const iperfUpload = async (rate: number): Promise<Sample> => {
+    /**
+     * Client → server (no -R): the receiver in the namespace reports what it got, as netprobe's server
+     * does for an upload. With -P, the receiver's own 100 ms intervals (--get-server-output) read
+     * over the streams' common interval (./iperf.ts), as netprobe's upload streams are.
+     */
+    const iperfUpload = async (rate: number, streams = 1): Promise<Sample> => {
       const bytes = Math.round((rate * 1e6 * SECONDS) / 8);
+      const parallel = streams > 1 ? ['-P', String(streams), '-i', '0.1', '--get-server-output'] : [];
+      const port = streams > 1 ? IPERF_JSON_PORT : IPERF_PORT;
       const { stdout } = await retry(
         'iperf3',
-        () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-n', String(bytes), '-J']),
+        () => execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(port), '-n', String(bytes), ...parallel, '-J']),
         10,
       );
-      const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } };
-      return { tool: 'iperf3-upload', mbps: report.end.sum_received.bits_per_second / 1e6 };
+      const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } }; server_output_json?: IperfReport };
+      const wholeMbps = report.end.sum_received.bits_per_second / 1e6;
+      if (streams === 1) return { tool: 'iperf3-upload', mbps: wholeMbps };
+      const received = report.server_output_json;
+      const common = received === undefined ? undefined : iperfCommonIntervalMbps(received);
+      if (common === undefined) throw new Error(`iperf3 -P ${streams} upload at ${rate} Mbit/s: no receiver interval in which every stream ran`);
+      return { tool: 'iperf3-upload-streams', mbps: common, wholeMbps };
     };
     const iperf = async (rate: number, streams = 1): Promise<Sample> => {
       // The same byte count as the file (-n): the receiver's rate is then bytes over first to last
@@ -432,6 +460,10 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       for (let i = 0; i < RUNS; i++) {
         list.push(await netprobe(rate, undefined, 'upload'));
         list.push(await iperfUpload(rate));
+      }
+      for (let i = 0; i < RUNS; i++) {
+        list.push(await netprobe(rate, undefined, 'upload', STREAMS));
+        list.push(await iperfUpload(rate, STREAMS));
       }
       await ns.unshape('host');
     }
@@ -610,6 +642,20 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         target: '0.97–1.03×',
       });
       rows.push(...queueRows(list, 'netprobe-upload', rate, `upload loaded RTT at ${at}`, 'idle RTT + host tbf queue wait ÷ rate'));
+    }
+    if (list.some((s) => s.tool === 'netprobe-upload-streams')) {
+      const agg = med(list, 'netprobe-upload-streams', 'mbps');
+      const iperfAgg = med(list, 'iperf3-upload-streams', 'mbps');
+      rows.push({
+        bench: 'accuracy',
+        metric: `upload --streams ${STREAMS} at ${at} (tbf on the host side), vs iperf3 -P ${STREAMS}`,
+        netprobe: agg,
+        reference: iperfAgg,
+        referenceName: `iperf3 -P ${STREAMS} (client → server), receiver's common interval`,
+        ratio: agg / iperfAgg,
+        unit: 'Mbit/s',
+        target: '0.97–1.03×',
+      });
     }
     // No ratio: both are fractions of a millisecond here, netprobe's includes TLS and two event loops.
     rows.push({
