@@ -21,7 +21,7 @@ import { type ToPrimary, WORKER_SETUP_ENV, type WorkerMetrics, type WorkerSetup 
 import type { RevocationSummary } from './listener.js';
 import { loadRevocations } from './revocation.js';
 import type { RunningServer, ServerDeps } from './running.js';
-import { SharedSlots } from './slots.js';
+import { SlotLedger } from './slot-ledger.js';
 import { uploadLimit } from './upload.js';
 import { WorkerHandle } from './worker-handle.js';
 
@@ -111,10 +111,15 @@ async function serveWorkers(
     maxConcurrentTransfers: Math.max(1, Math.ceil(config.maxConcurrentTransfers / workerCount)),
     maxConcurrentUploads: Math.max(1, Math.ceil(uploadLimit(config) / workerCount)),
     maxConnections: Math.max(1, Math.ceil(config.maxConnections / workerCount)),
-    // maxConnectionsPerClient stays the server's: the primary counts a client's connections over
-    // every worker (`slots`), since a client's connections of one moment may all reach one worker.
+    // maxConnectionsPerClient stays the server's: each worker admits within its allotment of a
+    // client's slots and the primary keeps the allotments within the limit (`slots`: slot-ledger.ts),
+    // since a client's connections of one moment may all reach one worker.
   };
-  const slots = new SharedSlots<WorkerState>(config.maxConnectionsPerClient);
+  const slots = new SlotLedger<WorkerState>(
+    config.maxConnectionsPerClient,
+    Math.floor(config.maxConnectionsPerClient / workerCount),
+    (state, message) => state.handle.send(message),
+  );
   const states = new Map<Worker, WorkerState>();
   /** Counters of workers that are gone (counters never go down). */
   const retired = zeroMetrics();
@@ -173,11 +178,11 @@ async function serveWorkers(
           .take(message.client, message.cost)
           .then((retryAfterMs) => state.handle.send({ t: 'budget', id: message.id, retryAfterMs }));
         return;
-      case 'slot':
-        state.handle.send({ t: 'slot', id: message.id, granted: slots.take(state, message.client) });
+      case 'slotAsk':
+        slots.ask(state, message.client, message.n);
         return;
-      case 'slotGive':
-        slots.give(state, message.client);
+      case 'slotReturn':
+        slots.returned(state, message.client, message.n, message.recalled);
         return;
       case 'event':
         events.emit(message.name, message.payload as never);
@@ -223,10 +228,11 @@ async function serveWorkers(
     const worker = cluster.fork({ [WORKER_SETUP_ENV]: JSON.stringify(setup), NETPROBE_HTTP_TOKEN: undefined });
     const state: WorkerState = { handle: new WorkerHandle(index, worker), metrics: zeroMetrics(), transfers: new Map() };
     states.set(worker, state);
+    slots.add(state);
     worker.on('message', (m: ToPrimary) => onMessage(state, m));
     worker.once('exit', (code, signal) => {
       states.delete(worker);
-      slots.release(state);
+      slots.remove(state);
       for (const key of ['connections', 'resumedConnections', 'handshakeFailures', 'busy'] as const) retired[key] += state.metrics[key];
       retired.errors.push(...state.metrics.errors);
       const now = Date.now();
@@ -258,9 +264,9 @@ async function serveWorkers(
     return state;
   };
 
-  /** The worker's start-up verdict: its first `listening` (or `failed`). */
-  const startVerdict = (state: WorkerState) =>
-    state.handle.request<{ port: number; files: string[] }>(
+  /** The worker's start-up verdict: its first `listening` (or `failed`); once it listens it handles messages and gets its share of the client slots. */
+  const startVerdict = async (state: WorkerState) => {
+    const listening = await state.handle.request<{ port: number; files: string[] }>(
       undefined,
       (m) => {
         if (m.t === 'listening') return { value: { port: m.port, files: m.files } };
@@ -270,6 +276,9 @@ async function serveWorkers(
       START_TIMEOUT_MS,
       'start',
     );
+    slots.offerShare(state);
+    return listening;
+  };
 
   let started = false;
   let port: number;

@@ -8,6 +8,7 @@ import type { InsertOutcome, TransferRecord } from '../store/types.js';
 import type { Cost } from './budget.js';
 import type { ActiveTransfer, ServerEvents } from './context.js';
 import type { RevocationSummary } from './listener.js';
+import type { SlotToPrimary, SlotToWorker } from './slot-shares.js';
 
 /** Counters and gauges a worker keeps; the primary sums them over its workers. */
 export interface WorkerMetrics {
@@ -31,9 +32,8 @@ export type ToPrimary =
   | { t: 'submit'; id: number; rows: StoredResult[] }
   /** Take `cost` from the client's server-wide budget (answered by `budget` with the wait, 0 = granted). */
   | { t: 'budget'; id: number; client: string; cost: Cost }
-  /** Take one of the client's connection slots (answered by `slot`); `slotGive` returns one (slots.ts). */
-  | { t: 'slot'; id: number; client: string }
-  | { t: 'slotGive'; client: string }
+  /** The per-client connection limit beyond a worker's allotment (slot-shares.ts). */
+  | SlotToPrimary
   | { t: 'event'; name: ForwardedEvent; payload: ServerEvents[ForwardedEvent][0] }
   | { t: 'transferStart'; id: number; transfer: ActiveTransfer }
   /** Payload bytes sent since the previous message, per transfer id, and the worker's counters. */
@@ -47,7 +47,7 @@ export type ToWorker =
   | { t: 'stored'; id: number; outcome: InsertOutcome }
   | { t: 'notStored'; id: number; code: string; message: string }
   | { t: 'budget'; id: number; retryAfterMs: number }
-  | { t: 'slot'; id: number; granted: boolean }
+  | SlotToWorker
   /** `generation`: of the TLS ticket keys to derive after it (the same in every worker). */
   | { t: 'reload'; req: number; generation: number }
   | { t: 'shutdown'; deadlineMs: number };

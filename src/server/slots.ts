@@ -1,10 +1,11 @@
 /**
  * The per-client connection limit (`maxConnectionsPerClient`): a client certificate holds at most
- * that many admitted connections server-wide. One process counts them itself; the workers of a
- * multi-process server accept their own connections (a client's connections of one moment may all
- * land on one worker, or spread over several), so the primary alone counts and each worker takes a
- * slot from it before admitting a connection and gives it back when the connection closes. The
- * limit can then never be exceeded across workers, and one worker may use a client's whole limit.
+ * that many admitted connections server-wide. One process counts them itself (`localSlots`). The
+ * workers of a multi-process server accept their own connections (a client's connections of one
+ * moment may all land on one worker, or spread over several): each worker admits within its
+ * allotment of the client's slots (`slot-shares.ts`) and the primary keeps the allotments within the
+ * limit (`slot-ledger.ts`, with a `SharedSlots` of what each worker holds), so the limit can never be
+ * exceeded across workers, and one worker may use a client's whole limit.
  */
 
 /** A client's connection slots, server-wide. */
@@ -90,5 +91,10 @@ export class SharedSlots<W> {
 
   heldBy(client: string): number {
     return this.counts.heldBy(client);
+  }
+
+  /** Slots of `client` that `worker` holds. */
+  heldByWorker(worker: W, client: string): number {
+    return this.byWorker.get(worker)?.get(client) ?? 0;
   }
 }

@@ -11,10 +11,10 @@ import type { InsertOutcome } from '../store/types.js';
 import { type Serving, loadCredentials, nameServer, serveInProcess } from './boot.js';
 import type { Budget, Cost } from './budget.js';
 import { buildCatalogue } from './catalogue.js';
-import type { ClientSlots } from './slots.js';
 import { type ServerConfig, serverConfigSchema } from './config.js';
 import { type ActiveTransfer, type ServerContext, type ServerEvents, createContext } from './context.js';
 import type { Committer } from './ingest.js';
+import { ShareSlots } from './slot-shares.js';
 import {
   type ForwardedEvent,
   PROGRESS_INTERVAL_MS,
@@ -103,36 +103,6 @@ class RemoteBudget implements Budget {
   }
 }
 
-/** The primary's connection slots: per client across every worker (slots.ts). */
-class RemoteSlots implements ClientSlots {
-  private nextId = 1;
-  private readonly pending = new Map<number, (granted: boolean) => void>();
-
-  take(client: string): Promise<boolean> {
-    // The primary is gone and this worker exits: refused, as nothing could be stored either.
-    if (!process.connected) return Promise.resolve(false);
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      send({ t: 'slot', id, client });
-    });
-  }
-
-  give(client: string): void {
-    send({ t: 'slotGive', client });
-  }
-
-  settle(message: Extract<ToWorker, { t: 'slot' }>): void {
-    this.pending.get(message.id)?.(message.granted);
-    this.pending.delete(message.id);
-  }
-
-  abandon(): void {
-    for (const resolve of this.pending.values()) resolve(false);
-    this.pending.clear();
-  }
-}
-
 /** Forwards transfers, payload bytes and counters to the primary. */
 function forwardActivity(ctx: ServerContext): { flush(): void; stop(): void } {
   const ids = new Map<ActiveTransfer, { id: number; sent: number }>();
@@ -192,7 +162,8 @@ export async function runWorker(): Promise<void> {
   let activity: { flush(): void; stop(): void } | undefined;
   const committer = new RemoteCommitter(() => activity?.flush());
   const budget = new RemoteBudget();
-  const slots = new RemoteSlots();
+  // The client's connection limit: within this worker's allotment without a message (slot-shares.ts).
+  const slots = new ShareSlots(send);
   let serving: Serving | undefined;
   let ctx: ServerContext | undefined;
 
@@ -217,8 +188,10 @@ export async function runWorker(): Promise<void> {
         return committer.settle(message);
       case 'budget':
         return budget.settle(message);
-      case 'slot':
-        return slots.settle(message);
+      case 'slotShare':
+      case 'slotGrant':
+      case 'slotRecall':
+        return slots.receive(message);
       case 'reload':
         if (serving === undefined) return;
         serving.reloadRevocations(message.generation).then(
