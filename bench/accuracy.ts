@@ -279,7 +279,18 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     ns.spawn('nginx', nginxArgs);
     ns.spawn('iperf3', ['-s', '-B', ns.nsAddr, '-p', String(IPERF_PORT)]);
     // Its own output goes to a file (a pipe nobody reads would fill and stall it); the client gets it.
-    ns.spawn('iperf3', ['-s', '-B', ns.nsAddr, '-p', String(IPERF_JSON_PORT), '-J', '-i', '0.1', '--logfile', join(dir, 'iperf3-json-server.log')]);
+    ns.spawn('iperf3', [
+      '-s',
+      '-B',
+      ns.nsAddr,
+      '-p',
+      String(IPERF_JSON_PORT),
+      '-J',
+      '-i',
+      '0.1',
+      '--logfile',
+      join(dir, 'iperf3-json-server.log'),
+    ]);
     const curlBase = ['-s', '-o', '/dev/null', '--cacert', join(certs, 'ca.crt'), '--tlsv1.3'];
     await retry('nginx', () =>
       execFileAsync('curl', [...curlBase, `https://${ns!.nsAddr}:${NGINX_PORT}/`]).catch((err: { code?: number }) => {
@@ -403,7 +414,8 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       if (streams === 1) return { tool: 'iperf3-upload', mbps: wholeMbps };
       const received = report.server_output_json;
       const common = received === undefined ? undefined : iperfCommonIntervalMbps(received);
-      if (common === undefined) throw new Error(`iperf3 -P ${streams} upload at ${rate} Mbit/s: no receiver interval in which every stream ran`);
+      if (common === undefined)
+        throw new Error(`iperf3 -P ${streams} upload at ${rate} Mbit/s: no receiver interval in which every stream ran`);
       return { tool: 'iperf3-upload-streams', mbps: common, wholeMbps };
     };
     const iperf = async (rate: number, streams = 1): Promise<Sample> => {
