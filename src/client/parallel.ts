@@ -120,12 +120,18 @@ export function downloadTrace(stream: DownloadStream): StreamTrace {
 
 /**
  * An upload stream's trace on the server's clock (epoch ms with sub-ms resolution, sent by servers
- * with the 'streams' capability), or undefined from a server that does not say when bytes arrived.
+ * with the 'streams' capability; with 'upload-marks' also its arrival curve as marks), or undefined
+ * from a server that does not say when bytes arrived.
  */
 export function uploadTrace(outcome: UploadOutcome): StreamTrace | undefined {
   const r = outcome.result;
   if (r.firstAtUnixMs === undefined || r.lastAtUnixMs === undefined) return undefined;
-  return { firstAtMs: r.firstAtUnixMs, lastAtMs: r.lastAtUnixMs, bytes: r.bytes, samplesMbps: r.samplesMbps };
+  const first = r.firstAtUnixMs;
+  const trace: StreamTrace = { firstAtMs: first, lastAtMs: r.lastAtUnixMs, bytes: r.bytes, samplesMbps: r.samplesMbps };
+  // A server with 'upload-marks' says how the bytes arrived every ~10 ms: the ends are cut there.
+  return r.arrivalMarks === undefined
+    ? trace
+    : { ...trace, marks: r.arrivalMarks.map(([offsetMs, bytes]) => [first + offsetMs, bytes] as const) };
 }
 
 /** A BUSY answer to one stream: the whole measurement waits and retries. */

@@ -16,7 +16,7 @@ import { type Pending, type RequestHandlers, type Settle, remoteError } from './
 import { type TransferProgress, type TransferSink, type TransferTimeouts, newTransferProgress, transferHandlers } from './transfer.js';
 
 export const CLIENT_SOFTWARE = 'netprobe/0.1';
-export const CLIENT_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping'];
+export const CLIENT_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks'];
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface SessionOptions {

@@ -83,6 +83,9 @@ export const putReadySchema = z.strictObject({
     .min(0)
     .max(MAX_DURATION_MODE_MS * 2),
 });
+/** Most points of a PUT_RESULT's `arrivalMarks` before its last (src/server/upload.ts thins its ticks to stay within). */
+export const MAX_ARRIVAL_MARKS = 2_000;
+
 export const putResultSchema = z.strictObject({
   /** Payload bytes received (DATA payloads). */
   bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
@@ -98,6 +101,16 @@ export const putResultSchema = z.strictObject({
    */
   firstAtUnixMs: z.number().finite().min(0).optional(),
   lastAtUnixMs: z.number().finite().min(0).optional(),
+  /**
+   * Capability 'upload-marks' (both sides, with 'streams'): the arrival curve, [ms after
+   * firstAtUnixMs, payload bytes received by then] at the first chunk of every ~10 ms, ending at the
+   * last arrival with all bytes (src/server/upload.ts), so parallel uploads' common interval is cut
+   * at the instants it begins and ends rather than inside 250 ms windows.
+   */
+  arrivalMarks: z
+    .array(z.tuple([z.number().finite().min(0), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]))
+    .max(MAX_ARRIVAL_MARKS + 1)
+    .optional(),
 });
 export const errorSchema = z.strictObject({ code: text(64).min(1), message: text(1024) });
 

@@ -13,7 +13,7 @@ import { sendFile, sendForDuration } from './transfer.js';
 import { UploadReceiver, refusePut, uploadLimit } from './upload.js';
 
 /** What this server offers in WELCOME; a feature is used only when the client's HELLO lists it too. */
-export const SERVER_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping'];
+export const SERVER_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks'];
 
 /** An upload in progress on this connection. */
 interface RunningUpload {
@@ -474,7 +474,7 @@ export class Connection {
         this.send(upload.selfPings.pong(message, this.ctx.now()));
         return;
       case 'DATA_END': {
-        const result = upload.receiver.finish(message.bytes, this.capabilities.has('streams'));
+        const result = upload.receiver.finish(message.bytes, this.capabilities.has('streams'), this.capabilities.has('upload-marks'));
         upload.end('ok');
         this.send({ type: 'PUT_RESULT', ...result });
         return;

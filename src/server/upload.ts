@@ -6,9 +6,18 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ErrorCodes, NetprobeError } from '../errors.js';
-import type { Put, PutResult } from '../protocol/messages.js';
+import { MAX_ARRIVAL_MARKS, type Put, type PutResult } from '../protocol/messages.js';
 import { TransferMeter, mbps } from '../client/meter.js';
 import type { ServerConfig } from './config.js';
+
+/**
+ * Capability 'upload-marks': PUT_RESULT carries the upload's cumulative byte curve, one point at the
+ * first payload chunk at or after every tick of this many ms (ticks twice as far apart each time the
+ * curve would exceed MAX_ARRIVAL_MARKS), so a parallel upload's common interval is cut within 10 ms of
+ * each stream's curve rather than inside its 250 ms windows (at most MAX_ARRIVAL_MARKS points: a
+ * 20 s upload at 10 ms ticks; longer ones thin the ticks out).
+ */
+export const ARRIVAL_MARK_STEP_MS = 10;
 
 /** Time a client gets beyond the upload's duration (or maxUploadDurationMs) to deliver DATA_END. */
 export const UPLOAD_GRACE_MS = 5_000;
@@ -44,6 +53,10 @@ export class UploadReceiver {
   private readonly fileMode: boolean;
   private lastAtMs = -1;
   private readonly meter = new TransferMeter(undefined, false);
+  /** The arrival curve: ms after the first payload chunk and the bytes by then, flat pairs. */
+  private marks: number[] = [];
+  private markStepMs = ARRIVAL_MARK_STEP_MS;
+  private nextMarkAtMs = -1;
 
   /** `sizeBytes`: file mode's size (the named file's), ignored in duration mode. */
   constructor(
@@ -75,14 +88,45 @@ export class UploadReceiver {
     }
     this.meter.onPayload(payload, atMs);
     this.lastAtMs = atMs;
+    this.mark(atMs);
+  }
+
+  /** A point of the arrival curve at the first chunk at or after each tick (the first chunk is one). */
+  private mark(atMs: number): void {
+    const offsetMs = atMs - this.meter.firstAtMs;
+    const last = this.marks.length - 2;
+    // Several DATA frames of one socket chunk arrive at one instant: the last of them holds the bytes.
+    if (last >= 0 && this.marks[last] === offsetMs) {
+      this.marks[last + 1] = this.bytes;
+      return;
+    }
+    if (this.nextMarkAtMs >= 0 && atMs < this.nextMarkAtMs) return;
+    this.marks.push(offsetMs, this.bytes);
+    if (this.marks.length / 2 > MAX_ARRIVAL_MARKS) this.thin();
+    this.nextMarkAtMs = this.meter.firstAtMs + (Math.floor(offsetMs / this.markStepMs) + 1) * this.markStepMs;
+  }
+
+  /** Ticks twice as far apart: keeps the first point of every new tick. */
+  private thin(): void {
+    this.markStepMs *= 2;
+    const kept: number[] = [];
+    let tick = -1;
+    for (let i = 0; i < this.marks.length; i += 2) {
+      const t = Math.floor(this.marks[i]! / this.markStepMs);
+      if (t === tick) continue;
+      tick = t;
+      kept.push(this.marks[i]!, this.marks[i + 1]!);
+    }
+    this.marks = kept;
   }
 
   /**
    * DATA_END: the client's byte count must match what arrived. `withTimes` (a client with the
    * 'streams' capability) adds the first and last arrival as epoch ms with sub-ms resolution, the
-   * clock every stream of a parallel upload shares (the streams may land on different workers).
+   * clock every stream of a parallel upload shares (the streams may land on different workers);
+   * `withMarks` (capability 'upload-marks') the arrival curve, its last point the last arrival.
    */
-  finish(claimedBytes: number, withTimes = false): PutResult {
+  finish(claimedBytes: number, withTimes = false, withMarks = false): PutResult {
     if (claimedBytes !== this.bytes || (this.fileMode && this.bytes !== this.sizeBytes)) {
       throw new NetprobeError(
         ErrorCodes.protocol,
@@ -99,7 +143,19 @@ export class UploadReceiver {
       samplesMbps: reading.samplesMbps,
       serverLimited: reading.clientLimited,
       ...(withTimes && first >= 0 ? { firstAtUnixMs: unixMs(first), lastAtUnixMs: unixMs(Math.max(first, this.lastAtMs)) } : {}),
+      ...(withTimes && withMarks && first >= 0 ? { arrivalMarks: this.arrivalMarks(first) } : {}),
     };
+  }
+
+  /** [ms after the first arrival (to the µs), bytes by then] pairs, ending at the last arrival. */
+  private arrivalMarks(first: number): [number, number][] {
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < this.marks.length; i += 2) pairs.push([Math.round(this.marks[i]! * 1000) / 1000, this.marks[i + 1]!]);
+    const endMs = Math.round((this.lastAtMs - first) * 1000) / 1000;
+    const tail = pairs[pairs.length - 1];
+    if (tail === undefined || tail[0] < endMs) pairs.push([endMs, this.bytes]);
+    else tail[1] = this.bytes;
+    return pairs;
   }
 }
 

@@ -2,6 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type StreamTrace, aggregateStreams, bytesAt, cumulativeCurve } from '../../src/client/streams.js';
+import { uploadTrace } from '../../src/client/parallel.js';
+import type { UploadOutcome } from '../../src/client/upload.js';
+import type { PutResult } from '../../src/protocol/messages.js';
 
 /** A stream at a constant `mbps` from `fromMs` to `toMs` (whole 250 ms samples plus a partial one). */
 function steady(fromMs: number, toMs: number, mbps: number): StreamTrace {
@@ -74,6 +77,76 @@ describe('parallel streams aggregate', () => {
     assert.equal(agg.intervalMs, 775);
     assert.equal(agg.throughputMbps, 40);
     assert.deepEqual(agg.streamsMbps, [20, 20]);
+  });
+
+  test('upload streams: the server’s arrival marks cut the common interval, not its 250 ms windows', () => {
+    // The scenario above as two uploads timed by the server (epoch ms): a 40 Mbit/s link, A alone
+    // until B's first byte 100 ms in, 20 each until A's last byte at 875 ms, then B alone. The
+    // server marks each stream's bytes every 10 ms ('upload-marks'); interpolating A's 28 Mbit/s
+    // first window and B's window around 875 ms instead read 42.1 Mbit/s.
+    const kbit = 125; // bytes
+    const t0 = 1_796_535_600_000;
+    /** Marks every 10 ms along a piecewise-constant rate: [untilMs, Mbit/s] pieces from `fromMs`. */
+    const marks = (fromMs: number, pieces: [number, number][]): [number, number][] => {
+      const out: [number, number][] = [];
+      let bytes = 0;
+      let at = fromMs;
+      for (const [untilMs, mbps] of pieces) {
+        while (at < untilMs) {
+          const next = Math.min(untilMs, Math.floor(at / 10) * 10 + 10);
+          bytes += mbps * (next - at) * kbit;
+          out.push([next - fromMs, bytes]);
+          at = next;
+        }
+      }
+      return out;
+    };
+    const outcome = (
+      fromMs: number,
+      toMs: number,
+      bytes: number,
+      samplesMbps: number[],
+      arrivalMarks: [number, number][],
+    ): UploadOutcome => {
+      const result: PutResult = {
+        bytes,
+        transferMs: toMs - fromMs,
+        throughputMbps: (bytes / (toMs - fromMs)) * 0.008,
+        samplesMbps,
+        serverLimited: false,
+        firstAtUnixMs: t0 + fromMs,
+        lastAtUnixMs: t0 + toMs,
+        arrivalMarks,
+      };
+      return { result, requestedAtMs: 0, readyAtMs: 0, doneAtMs: 0, cpuMs: null } as UploadOutcome;
+    };
+    // A from 0: 40 Mbit/s until 100, then 20 until 875. B from 100: 20 until 875, then 40 until 1350.
+    const aMarks: [number, number][] = [
+      [0, 0],
+      ...marks(0, [
+        [100, 40],
+        [875, 20],
+      ]),
+    ];
+    const bMarks: [number, number][] = [
+      [0, 0],
+      ...marks(100, [
+        [875, 20],
+        [1350, 40],
+      ]),
+    ];
+    const a = uploadTrace(outcome(0, 875, 19_500 * kbit, [28, 20, 20, 20], aMarks))!;
+    const b = uploadTrace(outcome(100, 1350, 34_500 * kbit, [20, 20, 20, 38, 40], bMarks))!;
+    assert.equal(aMarks[aMarks.length - 1]![1], 19_500 * kbit);
+    assert.equal(bMarks[bMarks.length - 1]![1], 34_500 * kbit);
+    const agg = aggregateStreams([a, b]);
+    assert.equal(agg.intervalMs, 775);
+    assert.equal(agg.throughputMbps, 40);
+    assert.deepEqual(agg.streamsMbps, [20, 20]);
+    // Without the marks (a server of the previous version): the windows, and the overstatement.
+    const { marks: _a, ...aBare } = a;
+    const { marks: _b, ...bBare } = b;
+    assert.ok(aggregateStreams([aBare, bBare]).throughputMbps! > 41);
   });
 
   test('the bytes of the interval’s first arrival are not in it (they crossed the link before it began)', () => {

@@ -150,6 +150,41 @@ describe('upload', () => {
     );
   });
 
+  test("a client with 'upload-marks' gets the arrival curve in PUT_RESULT; one of the previous version (strict schema) never sees it", async (t) => {
+    const s = await server(t);
+    /** Uploads 1 MiB in 16 chunks 15 ms apart on a connection that declared `capabilities`. */
+    const upload = async (capabilities: string[]) => {
+      const w = await wire(s, t);
+      await greet(w, capabilities);
+      w.send({ type: 'PUT', name: '1MiB' });
+      const ready = await w.next();
+      assert.equal(ready?.type, 'PUT_READY');
+      const chunk = Buffer.alloc(64 * 1024);
+      for (let i = 0; i < 16; i++) {
+        w.sendRaw(Buffer.concat([encodeHeader(FrameType.DATA, chunk.length), chunk]));
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      w.send({ type: 'DATA_END', bytes: 1024 * 1024 });
+      const result = await w.next();
+      assert.equal(result?.type, 'PUT_RESULT', JSON.stringify(result));
+      return result as Extract<typeof result, { type: 'PUT_RESULT' }>;
+    };
+    const previous = await upload(['upload', 'streams']);
+    assert.ok(previous.firstAtUnixMs !== undefined && previous.lastAtUnixMs !== undefined);
+    assert.equal('arrivalMarks' in previous, false);
+    const marked = await upload(['upload', 'streams', 'upload-marks']);
+    const marks = marked.arrivalMarks!;
+    assert.ok(marks.length >= 2, JSON.stringify(marks));
+    // It starts at the first arrival, ends at the last with every byte, and never runs backwards.
+    assert.equal(marks[0]![0], 0);
+    assert.ok(marks[0]![1] > 0);
+    const last = marks[marks.length - 1]!;
+    assert.equal(last[1], 1024 * 1024);
+    assert.ok(Math.abs(marked.firstAtUnixMs! + last[0] - marked.lastAtUnixMs!) < 0.01, JSON.stringify({ marked, last }));
+    for (let i = 1; i < marks.length; i++)
+      assert.ok(marks[i]![0] > marks[i - 1]![0] && marks[i]![1] >= marks[i - 1]![1], JSON.stringify(marks));
+  });
+
   test('an upload beyond its size is cut: ERROR NETPROBE_LIMIT, connection closed, nothing stored', async (t) => {
     const s = await server(t);
     const w = await wire(s, t);
