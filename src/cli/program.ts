@@ -10,7 +10,11 @@ type Register = (program: Command) => void;
  * (loading every command cost about 1 CPU second per start; one command costs a fraction of that).
  */
 const COMMANDS: Record<string, () => Promise<Register>> = {
-  server: async () => (await import('./server.js')).registerServer,
+  server: async () => {
+    // Before the server's modules load: their loading is what grows a young generation (server/engine.ts).
+    (await import('../server/engine.js')).keepYoungGenerationSmall();
+    return (await import('./server.js')).registerServer;
+  },
   client: async () => (await import('./client.js')).registerClient,
   analyse: async () => (await import('./analyse.js')).registerAnalyse,
   report: async () => (await import('./report.js')).registerReport,

@@ -15,6 +15,7 @@ import { type BootPlan, type Credentials, type Serving, bootServer } from './boo
 import { Catalogue, builtinDigests } from './catalogue.js';
 import type { ServerConfig } from './config.js';
 import type { ActiveTransfer, ServerContext } from './context.js';
+import { WORKER_YOUNG_GENERATION_FLAG, youngGenerationSetByNode } from './engine.js';
 import type { GroupCommitter } from './ingest.js';
 import type { LoadTracker } from './load.js';
 import { type ToPrimary, WORKER_SETUP_ENV, type WorkerMetrics, type WorkerSetup } from './ipc.js';
@@ -67,9 +68,8 @@ export function workerExecArgv(parent: readonly string[], ts: boolean, profileWo
   );
   const hasLoader = execArgv.some((a) => /^--(import|loader|experimental-loader|require)\b/.test(a) || a === '-r');
   if (ts && !hasLoader) execArgv.push('--import', 'tsx');
-  // A worker allocates little per byte (slices are views of the test files), and V8's default young
-  // generation (16 MiB semi-spaces) would let garbage lift every worker's RSS by ~15 MiB under load.
-  if (!execArgv.some((a) => a.startsWith('--max-semi-space-size'))) execArgv.push('--max-semi-space-size=1');
+  // A small young generation, as in every server process (engine.ts), unless the primary was given one.
+  if (!youngGenerationSetByNode(execArgv)) execArgv.push(WORKER_YOUNG_GENERATION_FLAG);
   return execArgv;
 }
 

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { workerExecArgv } from '../../src/server/cluster.js';
+import { WORKER_YOUNG_GENERATION_FLAG } from '../../src/server/engine.js';
 
 /** CommonJS packages a fresh process has loaded after importing `modules` (their code, not run). */
 function packagesLoadedBy(modules: readonly string[]): Promise<string[]> {
@@ -37,4 +39,43 @@ test('a server worker loads no store driver; the server command loads no dashboa
   for (const pkg of ['pg', 'better-sqlite3', 'prom-client']) assert.ok(!worker.includes(pkg), `worker loads ${pkg}`);
   const serve = await packagesLoadedBy(['cli/serve.ts']);
   for (const pkg of ['pg', 'better-sqlite3', 'prom-client']) assert.ok(!serve.includes(pkg), `cli/serve.ts loads ${pkg}`);
+});
+
+/**
+ * The new space's size (MiB, both semi-spaces) in a fresh node (the built JavaScript, as the CLI
+ * runs: a TypeScript loader's own allocations would grow it first) that runs `setup` (a script body,
+ * top-level await allowed), then allocates objects that survive several scavenges: V8 grows a young
+ * generation that keeps survivors (up to 16 MiB semi-spaces) unless it is held at its start.
+ */
+function newSpaceAfter(setup: string, nodeFlags: readonly string[] = []): Promise<number> {
+  const script = [
+    "import { getHeapSpaceStatistics } from 'node:v8';",
+    setup,
+    'const keep = [];',
+    'for (let i = 0; i < 400_000; i++) keep.push({ i, s: String(i) });',
+    "const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');",
+    'process.stdout.write(String(space.space_size / 2 ** 20));',
+  ].join('\n');
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [...nodeFlags, '--input-type=module', '-e', script],
+      { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(Number(stdout))),
+    );
+  });
+}
+
+test('netprobe server holds its young generation at 1 MiB semi-spaces, as its workers are started with', async () => {
+  const program = JSON.stringify(new URL('../../dist/cli/program.js', import.meta.url).href);
+  // The control: the same survivors grow a young generation left alone (the client command's).
+  const client = await newSpaceAfter(`await (await import(${program})).buildProgram(['node', 'netprobe', 'client']);`);
+  assert.ok(client > 2, `a young generation left alone grows: ${client} MiB`);
+  const loadServer = `await (await import(${program})).buildProgram(['node', 'netprobe', 'server']);`;
+  const server = await newSpaceAfter(loadServer);
+  assert.ok(server <= 2, `netprobe server's new space: ${server} MiB`);
+  // node's own flag on the command line is the operator's override.
+  const chosen = await newSpaceAfter(loadServer, ['--max-semi-space-size=8']);
+  assert.ok(chosen > 2, `netprobe server under node --max-semi-space-size=8: ${chosen} MiB`);
+  assert.ok(workerExecArgv([], false, false).includes(WORKER_YOUNG_GENERATION_FLAG));
 });
