@@ -9,6 +9,8 @@ export interface Pending {
   onChunk(atMs: number): void;
   onMessage(message: Message, atMs: number): void;
   onRaw(data: Buffer, atMs: number): void;
+  /** A piece of a DATA frame's payload, as it arrives (duration-mode downloads ask for these: TransferIo.streamData). */
+  onPart?(data: Buffer, atMs: number): void;
   fail(err: Error): void;
 }
 

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { ConnectionError, ErrorCodes, NetprobeError, ProtocolError } from '../errors.js';
 import { FrameDecoder } from '../protocol/decoder.js';
-import { PROTOCOL_VERSION } from '../protocol/frame.js';
+import { FrameType, PROTOCOL_VERSION } from '../protocol/frame.js';
 import { type GetFile, type Message, type Put, type PutResult, type Welcome, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Result } from '../protocol/result.js';
 import { type ChunkReader, type ConnectOptions, type Connected, connectTls, normaliseSocketError } from './connect.js';
@@ -93,8 +93,12 @@ export class Session {
           pending.onRaw(item.data, atMs);
           continue;
         }
-        // The client never asks for streamed payloads (streamPayloads): only the server's upload does.
-        if (item.kind === 'part') throw new Error('decoder yielded a payload part the session never asked for (a bug)');
+        if (item.kind === 'part') {
+          // DATA payload of a duration-mode download, counted as it arrives (transfer.ts streamData).
+          if (pending?.onPart === undefined) throw new Error('decoder yielded a payload part no request asked for (a bug)');
+          pending.onPart(item.data, atMs);
+          continue;
+        }
         const message = parseMessage(item);
         const probe = this.selfProbe;
         if (message.type === 'PONG' && probe !== undefined && message.seq === probe.seq) {
@@ -177,6 +181,7 @@ export class Session {
           }
         },
         onRaw: handlers.onRaw,
+        ...(handlers.onPart === undefined ? {} : { onPart: handlers.onPart }),
         fail: (err) => {
           finish();
           reject(err);
@@ -348,7 +353,7 @@ export class Session {
     const io = {
       where: this.where,
       expectRaw: (n: number) => this.decoder.expectRaw(n),
-      buffered: () => this.decoder.bufferedBytes,
+      streamData: (on: boolean) => this.decoder.streamPayloads(on ? FrameType.DATA : undefined),
       terminate: (err: Error) => this.terminate(err),
     };
     // A duration download's payload is DATA frames, so a PONG fits between them: self probes may go

@@ -1,6 +1,6 @@
 /**
- * GET_FILE handling: FILE_META, then the payload into a sink (raw bytes in file mode, DATA frames
- * until DATA_END in duration mode), with response, idle and total timeouts. No per-chunk allocation
+ * GET_FILE handling: FILE_META, then the payload into a sink (raw bytes in file mode, DATA frames'
+ * payloads as they arrive until DATA_END in duration mode), with response, idle and total timeouts. No per-chunk allocation
  * of its own: a chunk is timestamped once by the session and its payload handed on as decoded.
  */
 import { ConnectionError, ErrorCodes, ProtocolError } from '../errors.js';
@@ -41,9 +41,13 @@ export function newTransferProgress(): TransferProgress {
 /** What the transfer needs from its session. */
 export interface TransferIo {
   where: string;
-  /** Bytes the decoder holds beyond the frames handled so far. */
-  buffered(): number;
   expectRaw(sizeBytes: number): void;
+  /**
+   * DATA payloads come out as they arrive (onPart) rather than as whole frames: a frame holds up to
+   * 256 KiB, 0.2 s at 10 Mbit/s on one stream and 0.8 s on each of four, so counting it only once
+   * complete would move a stream's byte curve in 256 KiB steps.
+   */
+  streamData(on: boolean): void;
   terminate(err: Error): void;
 }
 
@@ -63,20 +67,11 @@ export function transferHandlers(
   const totalMs = timeouts.totalMs + (request.durationMs ?? 0);
   let sentAtMs = 0;
   let lastActivityMs = 0;
-  /**
-   * Duration mode: arrival of the first chunk holding DATA bytes. A DATA frame is handled once it
-   * is complete (up to 256 KiB, 0.2 s at 10 Mbit/s), so timing the transfer from the first frame's
-   * completion would leave that frame's bytes out of the time and overstate the rate.
-   */
-  let dataStartAtMs: number | null = null;
   const payload = (data: Buffer, atMs: number) => {
-    let sinkAtMs = atMs;
-    if (progress.firstPayloadAtMs === null) {
-      progress.firstPayloadAtMs = sinkAtMs = dataStartAtMs ?? atMs;
-    }
+    if (progress.firstPayloadAtMs === null) progress.firstPayloadAtMs = atMs;
     progress.lastPayloadAtMs = atMs;
     progress.bytes += data.length;
-    sink.onPayload(data, sinkAtMs);
+    sink.onPayload(data, atMs);
   };
   const unexpected = (what: string) =>
     io.terminate(new ProtocolError(ErrorCodes.unexpectedMessage, `${what} from ${io.where} during GET_FILE`));
@@ -88,12 +83,15 @@ export function transferHandlers(
     },
     onChunk: (atMs) => {
       if (progress.firstByteAtMs === null) progress.firstByteAtMs = atMs;
-      if (dataStartAtMs === null && progress.meta?.mode === 'duration') dataStartAtMs = atMs;
       lastActivityMs = atMs;
     },
     onRaw: (data, atMs) => {
       payload(data, atMs);
       if (progress.bytes === progress.meta?.sizeBytes) resolve(progress);
+    },
+    onPart: (data, atMs) => {
+      if (progress.meta?.mode !== 'duration') return unexpected('DATA');
+      payload(data, atMs);
     },
     onMessage: (message, atMs) => {
       const meta = progress.meta;
@@ -109,10 +107,7 @@ export function transferHandlers(
           if (mode === 'file') {
             if (fileMeta.sizeBytes === 0) return resolve(progress);
             io.expectRaw(fileMeta.sizeBytes);
-          } else if (io.buffered() > 0) {
-            // The rest of this chunk starts the first DATA frame.
-            dataStartAtMs = atMs;
-          }
+          } else io.streamData(true);
           return;
         }
         case 'DATA':
@@ -128,6 +123,7 @@ export function transferHandlers(
               ),
             );
           }
+          io.streamData(false);
           return resolve(progress);
         case 'BUSY':
         case 'ERROR':

@@ -226,6 +226,31 @@ describe('probe', () => {
     assert.ok(result.throughputMbps !== null && Math.abs(result.throughputMbps - expectedMbps) / expectedMbps < 0.01);
   });
 
+  test('duration mode: a DATA frame counts as its bytes arrive, not in one step when it is complete', async (t) => {
+    // Bytes counted only once a frame is whole moved a --streams stream's curve in 256 KiB steps
+    // (0.8 s each for one of four streams at 10 Mbit/s): aggregates off by -65..+5 %.
+    const frameBytes = 64 * 1024;
+    const s = await server(t, {
+      onGetFile: async (_m, conn) => {
+        conn.send({ type: 'FILE_META', name: FILE.name, sizeBytes: 0, sha256: null, mode: 'duration' });
+        conn.socket.write(encodeHeader(FrameType.DATA, frameBytes));
+        // One frame in 16 pieces over ≥ 900 ms: at least 3 windows of 250 ms see some of it.
+        for (let sent = 0; sent < frameBytes; sent += 4 * 1024) {
+          conn.socket.write(FILE.data.subarray(sent, sent + 4 * 1024));
+          await new Promise((r) => setTimeout(r, 60));
+        }
+        conn.send({ type: 'DATA_END', bytes: frameBytes });
+      },
+    });
+    const { result } = await probe(config(s, { durationMs: 900, loadedPingIntervalMs: 0 }));
+    assert.equal(result.error, null, JSON.stringify(result.error));
+    assert.equal(result.bytes, frameBytes);
+    assert.ok(result.samplesMbps.length >= 3, `samples ${JSON.stringify(result.samplesMbps)}`);
+    // The first (full) window holds what arrived in it (at most 5 of the 16 pieces), not the whole frame.
+    const firstWindowBytes = result.samplesMbps[0]! * 250 * 125;
+    assert.ok(firstWindowBytes <= frameBytes / 2, `first window ${firstWindowBytes} of ${frameBytes} bytes`);
+  });
+
   test('duration mode: DATA frames until DATA_END, no hash, samples every 250 ms', async (t) => {
     const s = await server(t);
     const { result } = await probe(config(s, { durationMs: 600 }));
