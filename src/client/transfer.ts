@@ -1,7 +1,8 @@
 /**
  * GET_FILE handling: FILE_META, then the payload into a sink (raw bytes in file mode, DATA frames'
- * payloads as they arrive until DATA_END in duration mode), with response, idle and total timeouts. No per-chunk allocation
- * of its own: a chunk is timestamped once by the session and its payload handed on as decoded.
+ * payloads as they arrive until DATA_END in duration mode), with response, idle and total timeouts.
+ * No per-chunk allocation of its own: a chunk is timestamped once by the session and its payload
+ * handed on as decoded.
  */
 import { ConnectionError, ErrorCodes, ProtocolError } from '../errors.js';
 import type { FileMeta, GetFile } from '../protocol/messages.js';
@@ -111,8 +112,8 @@ export function transferHandlers(
           return;
         }
         case 'DATA':
-          if (meta?.mode !== 'duration') return unexpected('DATA');
-          return payload(message.payload, atMs);
+          // After a duration FILE_META DATA payloads come as parts (onPart); a whole frame is out of place.
+          return unexpected('DATA');
         case 'DATA_END':
           if (meta?.mode !== 'duration') return unexpected('DATA_END');
           if (message.bytes !== progress.bytes) {
