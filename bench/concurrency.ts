@@ -5,8 +5,9 @@
  * clients run in WORKERS child processes, started and ready before the round starts.
  *
  * Per round: time from release to the last ACK, failures (target 0), the server's peak RSS (VmHWM of
- * the primary and its workers summed, fresh server per round) and CPU, with `netprobe server`'s
- * default `--workers auto`; one more round with `--workers 1` (one process) for comparison. Reference in the same run: the same number of 1 MiB
+ * the primary and its forked workers summed, fresh server per round) and CPU, with `netprobe
+ * server`'s default `--workers auto` (one process serving TLS per core, the primary one of them); one
+ * more round with `--workers 1` (one process) for comparison. Reference in the same run: the same number of 1 MiB
  * downloads with curl against nginx (HTTPS, TLS 1.3, same certificate), `xargs -P N` → ratio of
  * round times. The FLOOR in the same run (bench/floor.ts): the same curl clients, file size and
  * concurrency against a bare node:tls server with the project's TLS options that only handshakes,
@@ -537,7 +538,7 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
         metric: `round time with server --workers 1 (one process; ${singleRound.failures} failures${Object.keys(singleRound.codes).length > 0 ? `: ${Object.keys(singleRound.codes).join(', ')}` : ''})`,
         netprobe: singleRound.roundS,
         reference: npRoundS,
-        referenceName: `--workers auto (${availableParallelism()} workers)`,
+        referenceName: `--workers auto (${availableParallelism()} processes)`,
         ratio: singleRound.roundS / npRoundS,
         unit: 's (lower is better)',
       });

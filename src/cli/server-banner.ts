@@ -17,7 +17,7 @@ export interface BannerFacts {
 export function listeningBanner(f: BannerFacts): string {
   const hostPort = f.host.includes(':') ? `[${f.host}]:${f.port}` : `${f.host}:${f.port}`;
   const lines = [
-    `netprobe server listening on ${hostPort} (mutual TLS), ${f.workers} ${f.workers === 1 ? 'process' : 'worker processes'}`,
+    `netprobe server listening on ${hostPort} (mutual TLS), ${f.workers} ${f.workers === 1 ? 'process' : 'processes'}`,
     `  results stored in ${f.store}`,
     `  test files: ${f.files.length > 0 ? f.files.join(', ') : 'none'}`,
     f.dashboardUrl === undefined

@@ -7,6 +7,7 @@
  * (worker.ts) loads its credentials and serves TLS with the same `loadCredentials` and
  * `serveInProcess`.
  */
+import type { Server } from 'node:net';
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.js';
 import { openStore } from '../store/open.js';
@@ -15,7 +16,7 @@ import type { Catalogue } from './catalogue.js';
 import type { ServerConfig } from './config.js';
 import { type ServerContext, createContext } from './context.js';
 import { GroupCommitter } from './ingest.js';
-import { type RevocationSummary, type TicketKeySource, listenTls } from './listener.js';
+import { type ListenOptions, type RevocationSummary, listenTls } from './listener.js';
 import { warnUncoveredNames } from './names.js';
 import { type RevocationFiles, type Revocations, loadRevocations, revokedBy } from './revocation.js';
 import type { RunningServer, ServerDeps } from './running.js';
@@ -53,6 +54,8 @@ export interface Serving {
   /** Processes serving TLS. */
   readonly workers: number;
   readonly workerPids: readonly number[];
+  /** The listening socket, when this process's listener bound it. */
+  readonly socket?: Server;
   /** The deny list and CRL in force (replaced by a successful reload). */
   readonly revocations: Revocations;
   /** `generation`: of the ticket keys derived after the reload (workers; see TicketKeySource). */
@@ -66,14 +69,15 @@ export async function serveInProcess(
   ctx: ServerContext,
   credentials: Credentials,
   log: Logger,
-  tickets?: TicketKeySource,
+  options: ListenOptions = {},
 ): Promise<Serving> {
-  const listener = await listenTls(ctx, credentials.material, credentials.revocationFiles, credentials.revocations, log, tickets);
+  const listener = await listenTls(ctx, credentials.material, credentials.revocationFiles, credentials.revocations, log, options);
   return {
     port: listener.port,
     files: ctx.catalogue.names(),
     workers: 1,
     workerPids: [],
+    socket: listener.server,
     get revocations() {
       return listener.revocations;
     },

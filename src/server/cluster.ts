@@ -1,14 +1,17 @@
 /**
- * The primary of a multi-process server (`workers` > 1, node:cluster). Workers accept and serve
- * the TLS connections (the listening socket is shared; each worker accepts its own connections)
- * and hand every REPORT to the primary, which alone owns the store: one group committer, one
- * writer, so exactly-once storage and the ACK-after-commit rule hold as in a single process. The
- * primary also keeps the server-wide load (transfers and bytes of every worker, used to annotate
- * results), the counters, the dashboard and /metrics. A worker that dies is replaced; when the
- * primary dies its workers exit, and clients keep their unacknowledged results for a retry.
+ * The primary of a multi-process server (`workers` > 1: that many processes serve TLS, the primary
+ * one of them). Workers accept and serve the TLS connections: the primary's own (local-worker.ts),
+ * which binds the listening socket, and `workers` − 1 forked with node:cluster, which accept from
+ * that same socket (passed to each as an IPC handle). Every worker hands each REPORT to the
+ * primary, which alone owns the store: one group committer, one writer, so exactly-once storage
+ * and the ACK-after-commit rule hold as in a single process. The primary also keeps the
+ * server-wide load (transfers and bytes of every worker, used to annotate results), the counters,
+ * the dashboard and /metrics. A forked worker that dies is replaced; when the primary dies its
+ * workers exit, and clients keep their unacknowledged results for a retry.
  */
-import cluster, { type Worker } from 'node:cluster';
+import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:net';
 import { ConfigError, NetprobeError, errorCode, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type BootPlan, type Credentials, type Serving, bootServer } from './boot.js';
@@ -24,7 +27,8 @@ import { loadRevocations } from './revocation.js';
 import type { RunningServer, ServerDeps } from './running.js';
 import { SlotLedger } from './slot-ledger.js';
 import { uploadLimit } from './upload.js';
-import { WorkerHandle } from './worker-handle.js';
+import { localWorker } from './local-worker.js';
+import { WorkerHandle, type WorkerLink, forkedLink } from './worker-handle.js';
 
 /** How long a worker may take to start (it generates the built-in files and reads `files`). */
 const START_TIMEOUT_MS = 60_000;
@@ -81,7 +85,7 @@ export async function startCluster(config: ServerConfig, workerCount: number, de
     catalogue: async () => {
       // Hashed here once: a worker (a replacement too) then starts without reading its files through.
       digests = builtinDigests(config.builtinFiles, Buffer.from(seed, 'hex'));
-      // The primary serves no files: its workers do.
+      // The primary's context serves no files: its own worker has a catalogue, as every worker.
       return new Catalogue();
     },
     serve: (ctx, credentials, log) => serveWorkers(ctx, credentials, log, { workerCount, seed, digests }),
@@ -120,12 +124,14 @@ async function serveWorkers(
     Math.floor(config.maxConnectionsPerClient / workerCount),
     (state, message) => state.handle.send(message),
   );
-  const states = new Map<Worker, WorkerState>();
+  const states = new Set<WorkerState>();
+  /** The server's listening socket, bound by the primary's own worker; forked workers get it on asking (`needSocket`). */
+  let socket: Server | undefined;
   /** Counters of workers that are gone (counters never go down). */
   const retired = zeroMetrics();
   let shuttingDown = false;
   const recomputeMetrics = () => {
-    const all = [retired, ...[...states.values()].map((s) => s.metrics)];
+    const all = [retired, ...[...states].map((s) => s.metrics)];
     metrics.sockets = all.slice(1).reduce((n, m) => n + m.sockets, 0);
     metrics.openConnections = all.slice(1).reduce((n, m) => n + m.openConnections, 0);
     metrics.connections = all.reduce((n, m) => n + m.connections, 0);
@@ -178,6 +184,10 @@ async function serveWorkers(
           .take(message.client, message.cost)
           .then((retryAfterMs) => state.handle.send({ t: 'budget', id: message.id, retryAfterMs }));
         return;
+      case 'needSocket':
+        // Always bound by then: forked workers start after the primary's own listens.
+        if (socket !== undefined) state.handle.worker.send({ t: 'socket' }, socket);
+        return;
       case 'slotAsk':
         slots.ask(state, message.client, message.n);
         return;
@@ -212,26 +222,19 @@ async function serveWorkers(
   };
 
   const { exec, execArgv } = workerEntry();
-  // Workers accept on the shared socket themselves (an idle worker wakes first). node's default on
-  // Linux (SCHED_RR) has the primary accept every connection and pass its handle to a worker over
-  // IPC, a message and an ACK per connection: 9 % of a worker's sampled time in the 1,000-client
-  // round. NODE_CLUSTER_SCHED_POLICY=rr (node's own variable) still chooses node's way.
-  if (process.env.NODE_CLUSTER_SCHED_POLICY === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
   cluster.setupPrimary({ exec, execArgv, args: [], serialization: 'advanced' });
   /** Crash times of the last minute: restarts back off when workers keep dying. */
   let crashes: number[] = [];
+  const setupOf = (index: number): WorkerSetup => ({ index, config: workerConfig, seed, digests, ticketSeed, ticketGeneration });
 
-  const fork = (index: number): WorkerState => {
-    const setup: WorkerSetup = { index, config: workerConfig, seed, digests, ticketSeed, ticketGeneration };
-    // cluster.fork merges the primary's environment: a token given as NETPROBE_HTTP_TOKEN is dropped
-    // (an undefined value is not passed), so /proc/PID/environ of a worker never holds it.
-    const worker = cluster.fork({ [WORKER_SETUP_ENV]: JSON.stringify(setup), NETPROBE_HTTP_TOKEN: undefined });
-    const state: WorkerState = { handle: new WorkerHandle(index, worker), metrics: zeroMetrics(), transfers: new Map() };
-    states.set(worker, state);
+  /** Tracks a worker from its start: its messages, its share of the slots, its exit (a forked one is replaced). */
+  const track = (index: number, link: WorkerLink): WorkerState => {
+    const state: WorkerState = { handle: new WorkerHandle(index, link), metrics: zeroMetrics(), transfers: new Map() };
+    states.add(state);
     slots.add(state);
-    worker.on('message', (m: ToPrimary) => onMessage(state, m));
-    worker.once('exit', (code, signal) => {
-      states.delete(worker);
+    link.onMessage((m: ToPrimary) => onMessage(state, m));
+    link.onExit((code, signal) => {
+      states.delete(state);
       slots.remove(state);
       for (const key of ['connections', 'resumedConnections', 'handshakeFailures', 'busy'] as const) retired[key] += state.metrics[key];
       retired.errors.push(...state.metrics.errors);
@@ -249,10 +252,11 @@ async function serveWorkers(
         });
       }
       recomputeMetrics();
-      if (shuttingDown || !started) return;
+      // The primary's own worker ends only with the primary (or when it could not start).
+      if (shuttingDown || !started || !link.forked) return;
       crashes = [...crashes.filter((t) => now - t < 60_000), now];
       const delayMs = Math.min(30_000, 250 * 2 ** (crashes.length - 1));
-      log.error({ worker: index, pid: worker.process.pid, code, signal, restartInMs: delayMs }, 'server worker exited: starting a new one');
+      log.error({ worker: index, pid: link.pid, code, signal, restartInMs: delayMs }, 'server worker exited: starting a new one');
       setTimeout(() => {
         if (shuttingDown) return;
         const next = fork(index);
@@ -264,7 +268,14 @@ async function serveWorkers(
     return state;
   };
 
-  /** The worker's start-up verdict: its first `listening` (or `failed`); once it listens it handles messages and gets its share of the client slots. */
+  const fork = (index: number): WorkerState => {
+    // cluster.fork merges the primary's environment: a token given as NETPROBE_HTTP_TOKEN is dropped
+    // (an undefined value is not passed), so /proc/PID/environ of a worker never holds it.
+    const worker = cluster.fork({ [WORKER_SETUP_ENV]: JSON.stringify(setupOf(index)), NETPROBE_HTTP_TOKEN: undefined });
+    return track(index, forkedLink(worker));
+  };
+
+  /** The start-up verdict of a worker: its first `listening` (or `failed`); once it listens it handles messages and gets its share of the client slots. */
   const startVerdict = async (state: WorkerState) => {
     const listening = await state.handle.request<{ port: number; files: string[] }>(
       undefined,
@@ -284,14 +295,18 @@ async function serveWorkers(
   let port: number;
   let files: string[];
   try {
-    const initial = Array.from({ length: workerCount }, (_, i) => fork(i));
-    const answers = await Promise.all(initial.map(startVerdict));
-    ({ port, files } = answers[0]!);
+    // The primary's own worker binds the server's socket; the forked ones then accept from it.
+    const own = localWorker(setupOf(0), workerConfig, log.child({ worker: 0 }));
+    const ownState = track(0, own.link);
+    [{ port, files }] = await Promise.all([startVerdict(ownState), own.start()]);
+    socket = own.socket;
+    const forked = Array.from({ length: workerCount - 1 }, (_, i) => fork(i + 1));
+    await Promise.all(forked.map(startVerdict));
     started = true;
   } catch (err) {
     shuttingDown = true;
-    for (const s of states.values()) s.handle.worker.process.kill('SIGKILL');
-    await Promise.all([...states.values()].map((s) => s.handle.exited));
+    for (const s of states) s.handle.worker.kill();
+    await Promise.all([...states].map((s) => s.handle.exited));
     throw err;
   }
 
@@ -304,7 +319,7 @@ async function serveWorkers(
     const req = ++reloads;
     ticketGeneration++;
     const answers = await Promise.all(
-      [...states.values()].map((state) =>
+      [...states].map((state) =>
         state.handle.request<RevocationSummary>(
           { t: 'reload', req, generation: ticketGeneration },
           (m) => {
@@ -327,12 +342,12 @@ async function serveWorkers(
 
   const stop = async (deadlineMs: number): Promise<void> => {
     shuttingDown = true;
-    const running = [...states.values()];
+    const running = [...states];
     for (const state of running) state.handle.send({ t: 'shutdown', deadlineMs });
     const killer = setTimeout(() => {
-      for (const state of states.values()) {
+      for (const state of states) {
         log.warn({ worker: state.handle.index }, 'server worker did not stop in time: killing it');
-        state.handle.worker.process.kill('SIGKILL');
+        state.handle.worker.kill();
       }
     }, deadlineMs + EXIT_GRACE_MS);
     await Promise.all(running.map((s) => s.handle.exited));
@@ -349,7 +364,7 @@ async function serveWorkers(
       return revocations;
     },
     get workerPids() {
-      return [...states.keys()].map((w) => w.process.pid!).filter((pid) => pid !== undefined);
+      return [...states].flatMap((s) => (s.handle.worker.forked && s.handle.worker.pid !== undefined ? [s.handle.worker.pid] : []));
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Messages between the primary of a multi-process server and its workers (node:cluster IPC with
- * the 'advanced' serialization). Workers serve TLS; the primary owns the store, the server-wide
- * load and the metrics, so every result is committed by one process.
+ * the 'advanced' serialization; function calls for the primary's own worker, local-worker.ts).
+ * Workers serve TLS; the primary owns the store, the server-wide load and the metrics, so every
+ * result is committed by one process.
  */
 import type { StoredResult } from '../protocol/result.js';
 import type { InsertOutcome, TransferRecord } from '../store/types.js';
@@ -27,6 +28,8 @@ export type ForwardedEvent = 'handshakeFailed' | 'connectionRefused' | 'reportRe
 export type ToPrimary =
   /** Messages of one event-loop turn in one IPC write (see `batcher`). */
   | { t: 'batch'; messages: ToPrimary[] }
+  /** A forked worker is ready for the listening socket (answered by `socket`). */
+  | { t: 'needSocket' }
   | { t: 'listening'; port: number; files: string[] }
   | { t: 'failed'; code: string; message: string }
   | { t: 'submit'; id: number; rows: StoredResult[] }
@@ -44,6 +47,8 @@ export type ToPrimary =
 
 export type ToWorker =
   | { t: 'batch'; messages: ToWorker[] }
+  /** Sent with the primary's listening socket as its handle: the worker accepts its own connections from it. */
+  | { t: 'socket' }
   | { t: 'stored'; id: number; outcome: InsertOutcome }
   | { t: 'notStored'; id: number; code: string; message: string }
   | { t: 'budget'; id: number; retryAfterMs: number }

@@ -4,7 +4,7 @@
  * single-process server and by every worker of a multi-process one; storage is behind `ctx`.
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { ErrorCodes, NetprobeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -30,6 +30,8 @@ export interface TlsListener {
   readonly revocations: Revocations;
   /** Verified connections open now. */
   readonly connections: number;
+  /** The listening socket (the primary passes it to its forked workers). */
+  readonly server: Server;
   /**
    * Re-reads the deny list and CRL, closes open connections whose certificate is now revoked and
    * invalidates TLS session tickets (new ticket keys: with `tickets`, those of `generation`). On an
@@ -82,13 +84,21 @@ function reasonCode(value: unknown): string {
   return typeof value === 'string' && /^[A-Za-z0-9_]{1,64}$/.test(value) ? value : 'other';
 }
 
+/** How the listener of a worker differs from a single process's. */
+export interface ListenOptions {
+  /** The ticket keys shared by the workers of one server; without, node's own random keys (tickets resume within the process). */
+  tickets?: TicketKeySource;
+  /** A listening socket to accept from (a forked worker's, passed by its primary) instead of binding `config.host`:`config.port`. */
+  socket?: Server;
+}
+
 export async function listenTls(
   ctx: ServerContext,
   material: TlsMaterial,
   revocationFiles: RevocationFiles,
   initialRevocations: Revocations,
   log: Logger,
-  tickets?: TicketKeySource,
+  { tickets, socket: shared }: ListenOptions = {},
 ): Promise<TlsListener> {
   const { config, events } = ctx;
   let revocations = initialRevocations;
@@ -97,7 +107,6 @@ export async function listenTls(
   const identities = new PeerIdentities();
 
   const server = tls.createServer(tlsOptions(material, config, revocations));
-  // Without a source (one process) node's own random keys serve: tickets resume within the process.
   if (tickets !== undefined) server.setTicketKeys(deriveTicketKeys(material.key, tickets));
 
   server.on('connection', (socket: Socket) => {
@@ -214,7 +223,8 @@ export async function listenTls(
     server.once('error', (err) =>
       reject(new NetprobeError(ErrorCodes.config, `cannot listen on ${config.host}:${config.port}: ${err.message}`, { cause: err })),
     );
-    server.listen(config.port, config.host, () => resolve());
+    if (shared === undefined) server.listen(config.port, config.host, () => resolve());
+    else server.listen(shared, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -259,6 +269,7 @@ export async function listenTls(
 
   return {
     port,
+    server,
     get revocations() {
       return revocations;
     },

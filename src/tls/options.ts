@@ -90,6 +90,9 @@ export async function loadTlsMaterial(paths: TlsMaterialPaths): Promise<TlsMater
 }
 
 /** Options for `tls.createServer`: mutual TLS, only the project CA's client certificates accepted. */
+/** The TLS session id context of every netprobe server process (at most 32 bytes). */
+const SESSION_ID_CONTEXT = 'netprobe';
+
 export function serverTlsOptions(material: TlsMaterial, config: ServerTlsConfig = {}): TlsOptions {
   const requestCert = config.requestCert ?? true;
   return {
@@ -104,6 +107,10 @@ export function serverTlsOptions(material: TlsMaterial, config: ServerTlsConfig 
     // Without requestCert there is no client certificate to reject.
     rejectUnauthorized: requestCert,
     ALPNProtocols: [ALPN_PROTOCOL],
+    // The same in every process of a server (node's default hashes the process's command line,
+    // which differs between the primary and a forked worker): OpenSSL resumes a session with a
+    // client certificate only within the context that issued it.
+    sessionIdContext: SESSION_ID_CONTEXT,
     handshakeTimeout: config.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
     ...(config.crl === undefined ? {} : { crl: config.crl }),
   };

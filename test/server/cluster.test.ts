@@ -1,5 +1,6 @@
 /**
- * A multi-process server (`workers: 2`): workers serve TLS, the primary alone stores. Results are
+ * A multi-process server (`workers: 2`: the primary and one forked worker serve TLS, from one
+ * listening socket), the primary alone stores. Results are
  * stored exactly once whatever worker took them, ACK only after the primary's commit, the load
  * annotation and counters cover every worker, revocations reach every worker, a killed worker is
  * replaced without losing an acknowledged result, and a dead primary takes its workers with it.
@@ -79,7 +80,8 @@ describe('server with worker processes', () => {
 
   test('two workers; 40 concurrent clients: identical files, every result stored exactly once and annotated with the server-wide load', async () => {
     assert.equal(server.workers, 2);
-    assert.equal(server.workerPids.length, 2);
+    // The primary is one of the two.
+    assert.equal(server.workerPids.length, 1);
     assert.ok(server.workerPids.every((pid) => pid !== process.pid && alive(pid)));
     const hashes = new Set<string>();
     const ids = await Promise.all(
@@ -164,6 +166,29 @@ describe('server with worker processes', () => {
     await until('the refusal counted by the primary', () => server.context.metrics.openConnections === 0);
   });
 
+  test('the primary serves TLS itself: with its forked workers stopped, clients still download and report', async () => {
+    const forked = [...server.workerPids];
+    for (const pid of forked) process.kill(pid, 'SIGSTOP');
+    try {
+      for (let i = 0; i < 4; i++) {
+        const c = await connect('carol');
+        try {
+          assert.equal((await c.hello())?.type, 'WELCOME');
+          const { reply, bytes, sha256 } = await c.download('1MiB');
+          assert.ok(reply?.type === 'FILE_META' && reply.sha256 === sha256);
+          const result = sampleResult({ client: 'carol', bytes });
+          c.send({ type: 'REPORT', results: [result] });
+          const ack = await c.next();
+          assert.ok(ack?.type === 'ACK' && ack.ids[0] === result.id, JSON.stringify(ack));
+        } finally {
+          c.close();
+        }
+      }
+    } finally {
+      for (const pid of forked) process.kill(pid, 'SIGCONT');
+    }
+  });
+
   test('a killed worker is replaced; acknowledged results stay stored and the server keeps serving', async () => {
     const [victim] = server.workerPids;
     const c = await connect('alice');
@@ -173,7 +198,7 @@ describe('server with worker processes', () => {
     assert.equal((await c.next())?.type, 'ACK');
     c.close();
     process.kill(victim!, 'SIGKILL');
-    await until('a replacement worker', () => server.workerPids.length === 2 && !server.workerPids.includes(victim!));
+    await until('a replacement worker', () => server.workerPids.length === 1 && !server.workerPids.includes(victim!));
     // Both workers serve again: several connections in a row all succeed.
     for (let i = 0; i < 6; i++) {
       const d = await connect('carol');
@@ -223,7 +248,8 @@ test('netprobe server --workers 2: SIGKILL of the primary takes its workers down
     assert.equal(listening.workers, 2);
     const { stdout } = await promisify(execFile)('pgrep', ['-P', String(cli.child.pid)]);
     const workers = stdout.trim().split('\n').filter(Boolean).map(Number);
-    assert.equal(workers.length, 2, `worker pids: ${workers.join(',')}`);
+    // The primary serves too: one forked worker.
+    assert.equal(workers.length, 1, `worker pids: ${workers.join(',')}`);
     return { cli, port: listening.port as number, workers };
   };
 

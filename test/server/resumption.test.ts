@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { NetprobeClient } from '../../src/client/client.js';
 import { TlsSessions } from '../../src/client/connect.js';
-import { probe } from '../../src/client/probe.js';
 import { openSession } from '../../src/client/session.js';
 import { startServer } from '../../src/server/server.js';
 import { fingerprint256 } from '../../src/tls/crl.js';
 import { loadTlsMaterial } from '../../src/tls/options.js';
 import { makePki } from '../helpers/pki.js';
+import { runCli } from '../helpers/process.js';
 
 async function setup(t: test.TestContext, workers: number, extra: { denyList?: string } = {}) {
   const pki = await makePki(['alice']);
@@ -79,21 +81,42 @@ test('--full-handshake-every 1: no run resumes', async (t) => {
   for (let i = 0; i < 3; i++) assert.equal((await client.measure())[0]?.tlsResumed, false);
 });
 
-test('with two workers a session issued by one worker resumes on the other (shared ticket keys)', async (t) => {
-  // node's round-robin: the primary hands the connections to the workers in turn (the server's
-  // default lets whichever worker is idle accept, which may be the same one every time here).
-  process.env.NODE_CLUSTER_SCHED_POLICY = 'rr';
-  t.after(() => delete process.env.NODE_CLUSTER_SCHED_POLICY);
-  const { tls, endpoint } = await setup(t, 2);
+test('with two workers a session issued by one process resumes on the other (shared ticket keys and session context)', async (t) => {
+  // The server in processes of its own, so this test can choose which one accepts: a stopped
+  // process (SIGSTOP) accepts nothing, and the other takes the connection from the shared socket.
+  const pki = await makePki(['alice']);
+  const work = await mkdtemp(join(tmpdir(), 'netprobe-resume-cli-'));
+  const cli = runCli([
+    'server',
+    ...['--host', '127.0.0.1', '--port', '0', '--workers', '2', '--ca', pki.ca, '--cert', pki.serverCert, '--key', pki.serverKey],
+    ...['--store', join(work, 'r.db'), '--builtin-files', '64KiB', '--stats-interval', '0'],
+  ]);
+  t.after(async () => {
+    cli.child.kill('SIGTERM');
+    await cli.exited;
+    await rm(work, { recursive: true, force: true });
+    await pki.cleanup();
+  });
+  const listening = await cli.waitFor((l) => l.msg === 'listening', 30_000);
+  const primary = cli.child.pid!;
+  const { stdout } = await promisify(execFile)('pgrep', ['-P', String(primary)]);
+  const [forked] = stdout.trim().split('\n').map(Number);
+  const tls = await loadTlsMaterial({ ca: pki.ca, ...pki.clients.alice! });
+  const endpoint = { host: '127.0.0.1', port: listening.port as number };
   const sessions = new TlsSessions();
-  const resumed = [];
-  // One connection per probe (no loaded-RTT connection), to the workers in turn.
-  for (let i = 0; i < 6; i++) {
-    const { result } = await probe({ endpoint, tls, file: '64KiB', idlePings: 1, loadedPingIntervalMs: 0, sessions });
-    assert.equal(result.error, null, JSON.stringify(result.error));
-    resumed.push(result.tlsResumed);
-  }
-  assert.deepEqual(resumed, [false, true, true, true, true, true]);
+  /** Connects while `stopped` accepts nothing: whether the other process resumed the session. */
+  const resumedWith = async (stopped: number) => {
+    process.kill(stopped, 'SIGSTOP');
+    try {
+      const { session, connected } = await openSession({ endpoint, tls, sessions });
+      session.close();
+      return connected.tlsResumed;
+    } finally {
+      process.kill(stopped, 'SIGCONT');
+    }
+  };
+  // Issued by the primary, resumed by the forked worker, then by the primary again.
+  assert.deepEqual([await resumedWith(forked!), await resumedWith(primary), await resumedWith(forked!)], [false, true, true]);
 });
 
 test('revocation applies to resumed sessions: revoked and reloaded, a client offering its ticket is refused', async (t) => {
