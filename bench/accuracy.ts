@@ -6,17 +6,19 @@
  *
  * Rows: netprobe's throughput ÷ curl's and ÷ iperf3's (target within ±3 %), ÷ the configured rate
  * (TCP/IP/Ethernet and TLS headers leave ≈ 95.5 % of it for payload: 1448 of every 1514 bytes);
- * duration mode at the lowest rate vs iperf3; loaded RTT vs the delay the tbf backlog implies
- * (idle RTT + what a packet joining the queue waits for ÷ rate, sampled from one `tc -s` batch
- * process during the transfer: netns.ts `withBacklog`, `joiningWaitBytes`), and the result's RPM and foreign RPM (with their probe
- * counts) vs 60,000 ÷ that delay in ms, both directions; beside each loaded RTT a prober's that is
- * not netprobe (a TCP connect to a closed port in the namespace, SYN → RST through the same queue,
- * timed in this process: `refusedConnectProber`) vs the same reference, and an ICMP echo timed by
- * the kernel (`icmpProber`, iputils ping) vs the idle ICMP RTT + the same wait; idle RTT vs a TCP
- * connect round trip; `--streams 4` (the aggregate over the common interval) vs `iperf3 -R -P 4`
- * read by the same rule (./iperf.ts);
- * upload (tbf on the host's egress) vs iperf3 client → server, and upload `--streams 4` vs
- * `iperf3 -P 4` client → server read over the receiver's common interval. Needs root and iproute2; otherwise writes a skipped result and exits 0.
+ * `--streams 4` (the aggregate over the common interval) vs `iperf3 -R -P 4` with as many bytes
+ * (-n), read by the same rule (./iperf.ts); at the lowest rate only, duration mode vs iperf3, and
+ * duration mode with `--streams 4` vs `iperf3 -R -P 4 -t` (as long, time-based) read by the same
+ * rule; loaded RTT vs the delay the tbf backlog implies (idle RTT + what a packet joining the queue
+ * waits for ÷ rate, sampled from one `tc -s` batch process during the transfer: netns.ts
+ * `withBacklog`, `joiningWaitBytes`), and the result's RPM and foreign RPM (with their probe counts)
+ * vs 60,000 ÷ that delay in ms, both directions; beside each loaded RTT a prober's that is not
+ * netprobe (a TCP connect to a closed port in the namespace, SYN → RST through the same queue, timed
+ * in this process: `refusedConnectProber`) vs the same reference, and an ICMP echo timed by the
+ * kernel (`icmpProber`, iputils ping) vs the idle ICMP RTT + the same wait; idle RTT vs a TCP connect
+ * round trip; upload (tbf on the host's egress) vs iperf3 client → server, and upload `--streams 4`
+ * vs `iperf3 -P 4` client → server read over the receiver's common interval. Needs root and
+ * iproute2; otherwise writes a skipped result and exits 0.
  *
  *   node --import tsx bench/accuracy.ts [--quick]
  */
@@ -61,6 +63,8 @@ interface Sample {
     | 'iperf3-upload'
     | 'netprobe-streams'
     | 'iperf3-streams'
+    | 'netprobe-duration-streams'
+    | 'iperf3-duration-streams'
     | 'netprobe-upload-streams'
     | 'iperf3-upload-streams';
   mbps: number;
@@ -365,7 +369,9 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
             ? 'netprobe-upload-streams'
             : 'netprobe-upload'
           : streams > 1
-            ? 'netprobe-streams'
+            ? durationMs === undefined
+              ? 'netprobe-streams'
+              : 'netprobe-duration-streams'
             : durationMs === undefined
               ? 'netprobe'
               : 'netprobe-duration';
@@ -418,30 +424,23 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         throw new Error(`iperf3 -P ${streams} upload at ${rate} Mbit/s: no receiver interval in which every stream ran`);
       return { tool: 'iperf3-upload-streams', mbps: common, wholeMbps };
     };
-    const iperf = async (rate: number, streams = 1): Promise<Sample> => {
+    const iperf = async (rate: number, streams = 1, durationSeconds?: number): Promise<Sample> => {
       // The same byte count as the file (-n): the receiver's rate is then bytes over first to last
       // byte, as for the others (with -t the bytes still queued when the sender stops are lost to it).
       // With -P, -n counts all streams' bytes together (as netprobe's streams move in all), and the
       // figure is read over the streams' common interval, as netprobe's (./iperf.ts; 100 ms
       // intervals); sum_received (the whole test, start-up stalls included) is kept beside it.
-      const bytes = Math.round((rate * 1e6 * SECONDS) / 8);
+      // durationSeconds (with -P only): -t instead of -n, as long as netprobe's duration mode; the
+      // common interval ends before the first stream's last interval, so the bytes still queued when
+      // the sender stops are not in it.
+      if (durationSeconds !== undefined && streams === 1) throw new Error('iperf3 -t: only with -P (read over the common interval)');
+      const amount =
+        durationSeconds === undefined ? ['-n', String(Math.round((rate * 1e6 * SECONDS) / 8))] : ['-t', String(durationSeconds)];
       const interval = streams > 1 ? ['-i', '0.1'] : [];
       const { stdout } = await retry(
         'iperf3',
         () =>
-          execFileAsync('iperf3', [
-            '-c',
-            ns!.nsAddr,
-            '-p',
-            String(IPERF_PORT),
-            '-R',
-            '-n',
-            String(bytes),
-            '-P',
-            String(streams),
-            ...interval,
-            '-J',
-          ]),
+          execFileAsync('iperf3', ['-c', ns!.nsAddr, '-p', String(IPERF_PORT), '-R', ...amount, '-P', String(streams), ...interval, '-J']),
         10,
       );
       const report = JSON.parse(stdout) as IperfReport;
@@ -449,7 +448,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       if (streams === 1) return { tool: 'iperf3', mbps: wholeMbps };
       const common = iperfCommonIntervalMbps(report);
       if (common === undefined) throw new Error(`iperf3 -P ${streams} at ${rate} Mbit/s: no interval in which every stream ran`);
-      return { tool: 'iperf3-streams', mbps: common, wholeMbps };
+      return { tool: durationSeconds === undefined ? 'iperf3-streams' : 'iperf3-duration-streams', mbps: common, wholeMbps };
     };
 
     for (const rate of RATES_MBPS) {
@@ -466,6 +465,12 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       for (let i = 0; i < RUNS; i++) {
         list.push(await netprobe(rate, undefined, 'download', STREAMS));
         list.push(await iperf(rate, STREAMS));
+      }
+      if (rate === RATES_MBPS[0]) {
+        for (let i = 0; i < RUNS; i++) {
+          list.push(await netprobe(rate, SECONDS * 1000, 'download', STREAMS));
+          list.push(await iperf(rate, STREAMS, SECONDS));
+        }
       }
       // Upload: the same rate and queue on the host's egress.
       shapes.set(-rate, await ns.shape({ rateMbps: rate, queueMs: QUEUE_MS }, 'host'));
@@ -487,6 +492,21 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const med = (list: Sample[], tool: Sample['tool'], key: Exclude<keyof Sample, 'tool'>) =>
     median(list.filter((s) => s.tool === tool && typeof s[key] === 'number').map((s) => s[key] as number));
+  /** netprobe's median throughput as `tool` ÷ the reference tool's (target within ±3 %); none when `tool` did not run at this rate. */
+  const throughputRows = (
+    list: Sample[],
+    tool: Sample['tool'],
+    referenceTool: Sample['tool'],
+    metric: string,
+    referenceName: string,
+  ): BenchRow[] => {
+    if (!list.some((s) => s.tool === tool)) return [];
+    const np = med(list, tool, 'mbps');
+    const reference = med(list, referenceTool, 'mbps');
+    return [
+      { bench: 'accuracy', metric, netprobe: np, reference, referenceName, ratio: np / reference, unit: 'Mbit/s', target: '0.97–1.03×' },
+    ];
+  };
   /**
    * Loaded RTT and RPM of one direction against the delay the tbf queue implies (idle RTT + the
    * bytes a joining packet waits for ÷ rate), the RPMs against 60,000 ÷ that delay in ms. The RPMs
@@ -569,29 +589,9 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
   for (const rate of RATES_MBPS) {
     const list = samples.get(rate)!;
     const np = med(list, 'netprobe', 'mbps');
-    const curlMbps = med(list, 'curl', 'mbps');
-    const iperfMbps = med(list, 'iperf3', 'mbps');
     const at = `${rate} Mbit/s`;
-    rows.push({
-      bench: 'accuracy',
-      metric: `throughput at ${at} (tbf), vs curl`,
-      netprobe: np,
-      reference: curlMbps,
-      referenceName: 'curl',
-      ratio: np / curlMbps,
-      unit: 'Mbit/s',
-      target: '0.97–1.03×',
-    });
-    rows.push({
-      bench: 'accuracy',
-      metric: `throughput at ${at} (tbf), vs iperf3`,
-      netprobe: np,
-      reference: iperfMbps,
-      referenceName: 'iperf3 -R',
-      ratio: np / iperfMbps,
-      unit: 'Mbit/s',
-      target: '0.97–1.03×',
-    });
+    rows.push(...throughputRows(list, 'netprobe', 'curl', `throughput at ${at} (tbf), vs curl`, 'curl'));
+    rows.push(...throughputRows(list, 'netprobe', 'iperf3', `throughput at ${at} (tbf), vs iperf3`, 'iperf3 -R'));
     rows.push({
       bench: 'accuracy',
       metric: `throughput at ${at} (tbf), vs configured rate`,
@@ -602,33 +602,25 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       unit: 'Mbit/s',
       target: `≈ ${PAYLOAD_SHARE.toFixed(3)}× (headers)`,
     });
-    if (list.some((s) => s.tool === 'netprobe-streams')) {
-      const agg = med(list, 'netprobe-streams', 'mbps');
-      const iperfAgg = med(list, 'iperf3-streams', 'mbps');
-      rows.push({
-        bench: 'accuracy',
-        metric: `--streams ${STREAMS} at ${at} (tbf), vs iperf3 -P ${STREAMS}`,
-        netprobe: agg,
-        reference: iperfAgg,
-        referenceName: `iperf3 -R -P ${STREAMS}, common interval`,
-        ratio: agg / iperfAgg,
-        unit: 'Mbit/s',
-        target: '0.97–1.03×',
-      });
-    }
-    if (list.some((s) => s.tool === 'netprobe-duration')) {
-      const dur = med(list, 'netprobe-duration', 'mbps');
-      rows.push({
-        bench: 'accuracy',
-        metric: `duration mode (${SECONDS} s) at ${at}, vs iperf3`,
-        netprobe: dur,
-        reference: iperfMbps,
-        referenceName: 'iperf3 -R',
-        ratio: dur / iperfMbps,
-        unit: 'Mbit/s',
-        target: '0.97–1.03×',
-      });
-    }
+    rows.push(
+      ...throughputRows(
+        list,
+        'netprobe-streams',
+        'iperf3-streams',
+        `--streams ${STREAMS} at ${at} (tbf), vs iperf3 -P ${STREAMS}`,
+        `iperf3 -R -P ${STREAMS}, common interval`,
+      ),
+    );
+    rows.push(...throughputRows(list, 'netprobe-duration', 'iperf3', `duration mode (${SECONDS} s) at ${at}, vs iperf3`, 'iperf3 -R'));
+    rows.push(
+      ...throughputRows(
+        list,
+        'netprobe-duration-streams',
+        'iperf3-duration-streams',
+        `duration mode (${SECONDS} s) --streams ${STREAMS} at ${at}, vs iperf3 -P ${STREAMS} -t ${SECONDS}`,
+        `iperf3 -R -P ${STREAMS} -t ${SECONDS}, common interval`,
+      ),
+    );
     const idle = med(list, 'netprobe', 'idleRttMs');
     const queueMs = shapes.get(rate)!.limitBytes / ((rate * 1e6) / 8 / 1000);
     rows.push(
@@ -641,34 +633,26 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
       ),
     );
     if (list.some((s) => s.tool === 'netprobe-upload')) {
-      const up = med(list, 'netprobe-upload', 'mbps');
-      const iperfUp = med(list, 'iperf3-upload', 'mbps');
-      rows.push({
-        bench: 'accuracy',
-        metric: `upload at ${at} (tbf on the host side), vs iperf3`,
-        netprobe: up,
-        reference: iperfUp,
-        referenceName: 'iperf3 (client → server)',
-        ratio: up / iperfUp,
-        unit: 'Mbit/s',
-        target: '0.97–1.03×',
-      });
+      rows.push(
+        ...throughputRows(
+          list,
+          'netprobe-upload',
+          'iperf3-upload',
+          `upload at ${at} (tbf on the host side), vs iperf3`,
+          'iperf3 (client → server)',
+        ),
+      );
       rows.push(...queueRows(list, 'netprobe-upload', rate, `upload loaded RTT at ${at}`, 'idle RTT + host tbf queue wait ÷ rate'));
     }
-    if (list.some((s) => s.tool === 'netprobe-upload-streams')) {
-      const agg = med(list, 'netprobe-upload-streams', 'mbps');
-      const iperfAgg = med(list, 'iperf3-upload-streams', 'mbps');
-      rows.push({
-        bench: 'accuracy',
-        metric: `upload --streams ${STREAMS} at ${at} (tbf on the host side), vs iperf3 -P ${STREAMS}`,
-        netprobe: agg,
-        reference: iperfAgg,
-        referenceName: `iperf3 -P ${STREAMS} (client → server), receiver's common interval`,
-        ratio: agg / iperfAgg,
-        unit: 'Mbit/s',
-        target: '0.97–1.03×',
-      });
-    }
+    rows.push(
+      ...throughputRows(
+        list,
+        'netprobe-upload-streams',
+        'iperf3-upload-streams',
+        `upload --streams ${STREAMS} at ${at} (tbf on the host side), vs iperf3 -P ${STREAMS}`,
+        `iperf3 -P ${STREAMS} (client → server), receiver's common interval`,
+      ),
+    );
     // No ratio: both are fractions of a millisecond here, netprobe's includes TLS and two event loops.
     rows.push({
       bench: 'accuracy',
