@@ -1,7 +1,8 @@
 /**
  * 1,000 concurrent clients (100 with --quick), each with its own certificate, doing one 1 MiB
  * measurement (probe(): connect, TLS, HELLO, 5 idle PINGs, a second connection for loaded RTT, the
- * download with its SHA-256) and one REPORT on a third connection, all released at once. The
+ * download with its SHA-256) and one REPORT on the measured connection, as `netprobe client`
+ * reports (a new connection after a failed measurement), all released at once. The
  * clients run in WORKERS child processes, started and ready before the round starts.
  *
  * Per round: time from release to the last ACK, failures (target 0), the server's peak RSS (VmHWM of
@@ -18,11 +19,10 @@
  *
  * TLS sessions, as `netprobe client` uses them: each client keeps its tickets (TlsSessions). In the
  * 'full' rounds a client has none yet and its measured connection makes a full handshake (as on a
- * scheduled client's --full-handshake-every run); its loaded-RTT connection and its REPORT resume
- * the session the measured connection just made. One more round ('resumed') is what a scheduled
- * client does between those runs: each client first makes one connection to the same server
- * (before the round is timed) and keeps its ticket, then every connection of its measurement and
- * its REPORT resume that session.
+ * scheduled client's --full-handshake-every run); its loaded-RTT connection resumes the session the
+ * measured connection just made. One more round ('resumed') is what a scheduled client does
+ * between those runs: each client first makes one connection to the same server (before the round
+ * is timed) and keeps its ticket, then every connection of its measurement resumes that session.
  *
  *   node --import tsx bench/concurrency.ts [--quick]
  */
@@ -119,17 +119,19 @@ async function worker(pkiPath: string, port: number, from: number, to: number, h
     clients.map(async (c): Promise<ClientOutcome> => {
       const t0 = performance.now();
       // The client's defaults throughout (timeouts, BUSY retries): failures are what a fleet would see.
-      const { result } = await probe({
+      const { result, session: measured } = await probe({
         endpoint,
         tls: c.tls,
         file: FILE,
         clientName: c.name,
         sessions: c.sessions,
         fullHandshake: handshakes === 'full',
+        keepSession: true,
       });
       let code = result.error?.code ?? null;
       try {
-        const { session } = await openSession({ endpoint, tls: c.tls, sessions: c.sessions });
+        // As `netprobe client` reports: on the measurement's own connection, or (after a failed one) a new one.
+        const session = measured ?? (await openSession({ endpoint, tls: c.tls, sessions: c.sessions })).session;
         try {
           const ack = await session.report([result]);
           if (!ack.ids.includes(result.id)) code ??= 'REPORT_NOT_ACKED';

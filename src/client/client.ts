@@ -134,17 +134,28 @@ export class NetprobeClient {
     const asked = this.options.direction ?? 'download';
     const every = this.options.fullHandshakeEvery ?? DEFAULT_FULL_HANDSHAKE_EVERY;
     const fullHandshake = this.measurements++ % every === 0;
-    for (const direction of asked === 'both' ? DIRECTIONS : [asked])
-      results.push(...(await this.measureDirection(direction, fullHandshake)));
-    this.reporter.kick();
+    /** The last measurement's session, open: the results go out on it (one connection fewer for the server). */
+    let session: Session | undefined;
+    try {
+      for (const direction of asked === 'both' ? DIRECTIONS : [asked]) {
+        const measured = await this.measureDirection(direction, fullHandshake);
+        results.push(...measured.results);
+        session?.close();
+        session = measured.session;
+      }
+    } catch (err) {
+      session?.close();
+      throw err;
+    }
+    this.reporter.kick(session);
     return results;
   }
 
-  /** One direction with failover; the failed attempts, then the measurement. */
-  private async measureDirection(direction: Direction, fullHandshake: boolean): Promise<Result[]> {
+  /** One direction with failover; the failed attempts, then the measurement (and its session, when it succeeded). */
+  private async measureDirection(direction: Direction, fullHandshake: boolean): Promise<{ results: Result[]; session?: Session }> {
     const results: Result[] = [];
     for (const endpoint of this.pool.candidates()) {
-      const { result, answered } = await probe(
+      const { result, answered, session } = await probe(
         {
           ...this.options.probe,
           endpoint,
@@ -156,6 +167,7 @@ export class NetprobeClient {
           clientName: this.clientName,
           sessions: this.sessions,
           fullHandshake,
+          keepSession: true,
         },
         {
           wallNow: () => this.timers.now(),
@@ -169,7 +181,7 @@ export class NetprobeClient {
       this.store(result);
       if (answered) {
         this.pool.markUp(endpoint);
-        break;
+        return { results, ...(session === undefined ? {} : { session }) };
       }
       const retryInMs = this.pool.markDown(endpoint);
       this.log.warn(
@@ -177,7 +189,7 @@ export class NetprobeClient {
         'server not answering: trying the next one',
       );
     }
-    return results;
+    return { results };
   }
 
   private store(result: Result): void {

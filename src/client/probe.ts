@@ -69,6 +69,12 @@ export interface ProbeConfig {
   sessions?: TlsSessions | undefined;
   /** The measured connection makes a full handshake even with a session at hand (the loaded-RTT connection still resumes). */
   fullHandshake?: boolean | undefined;
+  /**
+   * After a measurement without error, leave its main session open and return it
+   * (`ProbeOutcome.session`): the caller reports the result on it and closes it, saving the
+   * server a connection (a TLS handshake, HELLO, the per-client checks) per measurement.
+   */
+  keepSession?: boolean | undefined;
 }
 
 export interface ProbeDeps {
@@ -85,6 +91,8 @@ export interface ProbeOutcome {
   result: Result;
   /** The server answered HELLO: false means it is down or unreachable (try another one). */
   answered: boolean;
+  /** With `keepSession`: the main session, open and idle, after a measurement without error; the caller closes it. */
+  session?: Session;
 }
 
 const DEFAULT_IDLE_PINGS = 5;
@@ -160,6 +168,7 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
   const verify = (config.verify ?? 'sha256') === 'sha256';
   let streams = downloadStreams(streamCount, verify);
   let sent: UploadOutcome[] | undefined;
+  let kept: Session | undefined;
   try {
     const main = await open(timings);
     sessions.push(main);
@@ -237,6 +246,8 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
 
     if (sent !== undefined) fillUpload(result, sent);
     else fillDownload(result, streams, mode === 'file' && verify, config.file);
+    const last = sessions[0];
+    if (config.keepSession === true && result.error === null && last?.failureReason === undefined) kept = last;
   } catch (err) {
     // A file the server does not have is a mistake in the setup, not a measurement.
     if (err instanceof UnknownFileError || err instanceof UnsupportedError) throw err;
@@ -250,7 +261,7 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
     result.error = { code: errorCode(err).slice(0, 64), message: errorMessage(err).slice(0, 1024) };
     if (!(err instanceof NetprobeError)) result.error.message = `unexpected: ${result.error.message}`.slice(0, 1024);
   } finally {
-    for (const session of sessions) session.close();
+    for (const session of sessions) if (session !== kept) session.close();
     loaded?.close();
   }
   result.dnsMs = roundOrNull(timings.dnsMs);
@@ -259,9 +270,10 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
 
   const checked = resultSchema.safeParse(result);
   if (!checked.success) {
+    kept?.close();
     throw new NetprobeError(ErrorCodes.internal, `probe built an invalid result (a bug): ${checked.error.message.slice(0, 2000)}`);
   }
-  return { result: checked.data, answered };
+  return { result: checked.data, answered, ...(kept === undefined ? {} : { session: kept }) };
 }
 
 /** Refused before measuring: the server's WELCOME lists its files and `file` is not among them. */

@@ -67,20 +67,27 @@ export class Reporter {
     this.log = options.logger ?? silentLogger;
   }
 
-  /** Send soon: now, unless a back-off is running (then at its end). */
-  kick(): void {
-    if (this.stopped || this.retryAtMs !== null) return;
-    void this.flush();
+  /**
+   * Send soon: now, unless a back-off is running (then at its end). `session`: an open one to send
+   * on first (the measurement's own); it is closed once used, or at once when not.
+   */
+  kick(session?: Session): void {
+    if (this.stopped || this.retryAtMs !== null) return void session?.close();
+    void this.flush(session);
   }
 
-  /** One attempt to empty the outbox, ignoring any back-off. Concurrent calls share one pass. */
-  flush(): Promise<FlushOutcome> {
+  /**
+   * One attempt to empty the outbox, ignoring any back-off. Concurrent calls share one pass.
+   * `session`: as for `kick`.
+   */
+  flush(session?: Session): Promise<FlushOutcome> {
     if (this.running) {
+      session?.close();
       this.again = true;
       return this.running;
     }
     this.cancelRetry();
-    this.running = this.pass().finally(() => {
+    this.running = this.pass(session).finally(() => {
       this.running = undefined;
       if (this.again && !this.stopped && this.retryAtMs === null) {
         this.again = false;
@@ -110,12 +117,28 @@ export class Reporter {
     this.retryAtMs = null;
   }
 
-  private async pass(): Promise<FlushOutcome> {
+  private async pass(given?: Session): Promise<FlushOutcome> {
     const { outbox, pool } = this.options;
     const outcome: FlushOutcome = { sent: 0, duplicates: 0, remaining: outbox.count(), server: null, error: null };
-    if (outcome.remaining === 0) return outcome;
+    if (outcome.remaining === 0) {
+      given?.close();
+      return outcome;
+    }
     let lastError: unknown;
-    for (const endpoint of pool.candidates()) {
+    if (given !== undefined) {
+      outcome.server = given.where;
+      try {
+        await this.sendAll(given, outcome);
+      } catch (err) {
+        lastError = err;
+      } finally {
+        given.close();
+      }
+    }
+    // Without a session, or when the one given failed other than by the server's answer (it closed
+    // the connection meanwhile, say): a connection of its own. A BUSY or a storage error stands.
+    const retry = given === undefined || (lastError !== undefined && !(lastError instanceof RemoteError));
+    for (const endpoint of retry ? pool.candidates() : []) {
       let session: Session;
       try {
         session = await this.options.open(endpoint);

@@ -114,6 +114,27 @@ describe('probe', () => {
     assert.equal(result.bytes, FILE.data.length);
   });
 
+  test('keepSession: after a measurement without error its main session is returned open and usable; after an error none is', async (t) => {
+    const s = await server(t);
+    const { result, session } = await probe(config(s, { file: SMALL.name, keepSession: true }));
+    assert.equal(result.error, null, JSON.stringify(result.error));
+    assert.ok(session !== undefined && !session.closed);
+    try {
+      // The caller reports on it: the same connection (one HELLO for the measured connection, one for the loaded-RTT one).
+      const ack = await session.report([result]);
+      assert.deepEqual(ack.ids, [result.id]);
+      assert.equal(s.count('HELLO'), 2);
+    } finally {
+      session.close();
+    }
+    const bad = await server(t, { onGetFile: (m, conn) => conn.serveFile(m.name, { sha256: 'ab'.repeat(32) }) });
+    const failed = await probe(config(bad, { file: SMALL.name, keepSession: true }));
+    assert.equal(failed.result.error?.code, 'NETPROBE_INTEGRITY');
+    assert.equal(failed.session, undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(bad.connections.size, 0, 'every connection of the failed measurement closed');
+  });
+
   test('a refused connection is a failed result NETPROBE_CONNECT_REFUSED, not an exception', async () => {
     const listener = net.createServer().listen(0, '127.0.0.1');
     await once(listener, 'listening');

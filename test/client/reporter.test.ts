@@ -168,6 +168,55 @@ describe('reporter', () => {
     assert.deepEqual(pool.candidates(), [live.endpoint]);
   });
 
+  test("a measurement's own session carries the REPORT: no connection of the reporter's, closed afterwards", async (t) => {
+    const { server, outbox, reporter } = await setup(t);
+    const { session } = await openSession({ endpoint: server.endpoint, tls: fx.client });
+    const outcome = await reporter.flush(session);
+    assert.equal(outcome.error, null, JSON.stringify(outcome.error));
+    assert.equal(outcome.sent, 3);
+    assert.equal(outbox.count(), 0);
+    assert.equal(server.count('HELLO'), 1, 'the given session only');
+    assert.ok(session.closed, 'closed once used');
+  });
+
+  test('a given session the server closed meanwhile: the results go out on a new connection at once', async (t) => {
+    const { server, outbox, reporter, timers } = await setup(t);
+    const { session } = await openSession({ endpoint: server.endpoint, tls: fx.client });
+    for (const conn of server.connections) conn.socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const outcome = await reporter.flush(session);
+    assert.equal(outcome.error, null, JSON.stringify(outcome.error));
+    assert.equal(outbox.count(), 0);
+    assert.equal(server.count('HELLO'), 2);
+    assert.equal(timers.pending, 0, 'no back-off');
+  });
+
+  test("the server's answer on a given session stands: NETPROBE_STORAGE backs off, no second connection", async (t) => {
+    const { server, outbox, reporter, timers } = await setup(t, {
+      onReport: (_m, conn) => conn.send({ type: 'ERROR', code: 'NETPROBE_STORAGE', message: 'disk full' }),
+    });
+    const { session } = await openSession({ endpoint: server.endpoint, tls: fx.client });
+    const outcome = await reporter.flush(session);
+    assert.equal(outcome.error?.code, 'NETPROBE_STORAGE');
+    assert.equal(outbox.count(), 3);
+    assert.equal(server.count('HELLO'), 1);
+    assert.equal(timers.pending, 1, 'a retry is scheduled');
+  });
+
+  test('a session given while a back-off runs is closed unused: the back-off stands', async (t) => {
+    const dead = { host: '127.0.0.1', port: await closedPort() };
+    const live = await FakeServer.start({ tls: fx.server });
+    t.after(() => live.close());
+    const { outbox, reporter, timers } = await setup(t, {}, 2, {}, [dead]);
+    await reporter.flush();
+    assert.equal(timers.pending, 1);
+    const { session } = await openSession({ endpoint: live.endpoint, tls: fx.client });
+    reporter.kick(session);
+    assert.ok(session.closed);
+    assert.equal(live.count('REPORT'), 0);
+    assert.equal(outbox.count(), 2);
+  });
+
   test('no server answers: results kept, error reported, retry scheduled', async (t) => {
     const dead = { host: '127.0.0.1', port: await closedPort() };
     const { outbox, reporter, timers } = await setup(t, {}, 2, {}, [dead]);
