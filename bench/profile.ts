@@ -166,8 +166,9 @@ async function round(): Promise<void> {
     const r = await netprobeRound(dir, pkiPath, pki, pki.clients.length, workers);
     delete process.env.NETPROBE_BENCH_SERVER_PROFILE;
     const profiles = await profilesIn(profDir);
-    // A worker's profile has frames of server/worker.js (its IPC forwarding); the primary's has none.
-    const isWorker = (p: CpuProfile) => p.nodes.some((n) => n.callFrame.url.endsWith('/server/worker.js'));
+    // The primary's profile has frames of server/cluster.js (its side of the messages); a forked
+    // worker's has none (both run server/worker.js: the primary serves TLS too, through its own worker).
+    const isPrimary = (p: CpuProfile) => p.nodes.some((n) => n.callFrame.url.endsWith('/server/cluster.js'));
     const parts: string[] = [
       `## ${label}`,
       '',
@@ -180,7 +181,7 @@ async function round(): Promise<void> {
     for (const p of profiles) {
       const t = selfTimes(p.profile);
       all.push(...t.withCaller);
-      const who = workers === 1 ? 'server (one process)' : isWorker(p.profile) ? `worker (pid ${p.pid})` : `primary (pid ${p.pid})`;
+      const who = workers === 1 ? 'server (one process)' : isPrimary(p.profile) ? `primary (pid ${p.pid})` : `worker (pid ${p.pid})`;
       parts.push(table(`${who}, by category`, { totalMs: t.totalMs, spots: byCategory(t.withCaller) }, 20, 'category'), '');
       parts.push(table(`${who}, top functions`, t, 25), '');
       parts.push(
