@@ -6,7 +6,9 @@
  * replaced without losing an acknowledged result, and a dead primary takes its workers with it.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -265,6 +267,29 @@ test('netprobe server --workers 2: SIGKILL of the primary takes its workers down
   assert.deepEqual(await second.cli.exited, { code: 0, signal: null });
   await until('workers to exit after SIGTERM', () => second.workers.every((pid) => !alive(pid)));
   assert.ok(second.cli.lines.some((l) => l.msg === 'stopped'));
+});
+
+test('netprobe server --workers 2 on a port in use: one clear error and exit 1 (the primary binds before any worker is forked)', async (t) => {
+  const pki = await makePki([]);
+  const work = await mkdtemp(join(tmpdir(), 'netprobe-cluster-busy-'));
+  const taken = net.createServer().listen(0, '127.0.0.1');
+  await once(taken, 'listening');
+  t.after(async () => {
+    taken.close();
+    await rm(work, { recursive: true, force: true });
+    await pki.cleanup();
+  });
+  const { port } = taken.address() as AddressInfo;
+  const cli = runCli([
+    'server',
+    ...['--host', '127.0.0.1', '--port', String(port), '--workers', '2', '--ca', pki.ca, '--cert', pki.serverCert, '--key', pki.serverKey],
+    ...['--store', join(work, 'r.db'), '--builtin-files', '64KiB', '--stats-interval', '0'],
+  ]);
+  assert.deepEqual(await cli.exited, { code: 1, signal: null });
+  const errors = cli.stderr.filter((l) => l.includes('cannot listen'));
+  assert.equal(errors.length, 1, cli.stderr.join('\n'));
+  assert.match(errors[0]!, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*NETPROBE_CONFIG`));
+  assert.ok(!cli.lines.some((l) => l.msg === 'listening'));
 });
 
 test("workers: a number from 1 to 64 or 'auto' (one per core); an injected store, catalogue or shaper needs one process", async () => {
