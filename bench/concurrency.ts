@@ -24,6 +24,10 @@
  * between those runs: each client first makes one connection to the same server (before the round
  * is timed) and keeps its ticket, then every connection of its measurement resumes that session.
  *
+ * One more full-handshake round without the loaded-RTT connection (`netprobe client
+ * --loaded-ping-interval 0`: no second connection, no loaded RTT, no RPM) shows what that
+ * connection and its PINGs cost the server and the round; the reference rounds have none.
+ *
  *   node --import tsx bench/concurrency.ts [--quick]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -93,7 +97,7 @@ export interface Pki {
 }
 
 /** In a worker process: one probe + REPORT per client of its share, all at once after "go". */
-async function worker(pkiPath: string, port: number, from: number, to: number, handshakes: Handshakes): Promise<void> {
+async function worker(pkiPath: string, port: number, from: number, to: number, handshakes: Handshakes, loadedRtt: boolean): Promise<void> {
   const pki = JSON.parse(await readFile(pkiPath, 'utf8')) as Pki;
   const ca = Buffer.from(pki.ca);
   const clients = pki.clients
@@ -127,6 +131,8 @@ async function worker(pkiPath: string, port: number, from: number, to: number, h
         sessions: c.sessions,
         fullHandshake: handshakes === 'full',
         keepSession: true,
+        // Without: the client's default period; 0 is `--loaded-ping-interval 0`.
+        ...(loadedRtt ? {} : { loadedPingIntervalMs: 0 }),
       });
       let code = result.error?.code ?? null;
       try {
@@ -160,12 +166,25 @@ function startWorker(
   from: number,
   to: number,
   handshakes: Handshakes,
+  loadedRtt: boolean,
 ): { child: ChildProcess; ready: Promise<void>; report: Promise<WorkerReport> } {
   // NETPROBE_BENCH_PROFILE=DIR writes CPU profiles of the workers and the server there.
   const profile = process.env.NETPROBE_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.NETPROBE_BENCH_PROFILE] : [];
   const child = spawn(
     process.execPath,
-    [...profile, '--import', 'tsx', SELF, '--worker', pkiPath, String(port), String(from), String(to), handshakes],
+    [
+      ...profile,
+      '--import',
+      'tsx',
+      SELF,
+      '--worker',
+      pkiPath,
+      String(port),
+      String(from),
+      String(to),
+      handshakes,
+      loadedRtt ? 'loaded-rtt' : 'no-loaded-rtt',
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const lines = createInterface({ input: child.stdout! });
@@ -196,6 +215,8 @@ function startWorker(
 export interface Round {
   limit: number | 'default';
   handshakes: Handshakes;
+  /** The clients opened the loaded-RTT connection (the client's default). */
+  loadedRtt: boolean;
   /** Measured connections that resumed a TLS session. */
   resumed: number;
   roundS: number;
@@ -220,6 +241,7 @@ export async function netprobeRound(
   maxConcurrentTransfers: number | 'default',
   serverWorkers: 1 | 'auto' = 'auto',
   handshakes: Handshakes = 'full',
+  loadedRtt = true,
 ): Promise<Round> {
   const limits = maxConcurrentTransfers === 'default' ? [] : ['--max-concurrent-transfers', String(maxConcurrentTransfers)];
   // The default of `netprobe server` is 'auto'; said anyway, so the one-process round differs only here.
@@ -266,7 +288,7 @@ export async function netprobeRound(
     const port = (JSON.parse(server.line) as { port: number }).port;
     const share = Math.ceil(CLIENTS / WORKERS);
     workers = Array.from({ length: WORKERS }, (_, i) =>
-      startWorker(pkiPath, port, i * share, Math.min(CLIENTS, (i + 1) * share), handshakes),
+      startWorker(pkiPath, port, i * share, Math.min(CLIENTS, (i + 1) * share), handshakes, loadedRtt),
     );
     await Promise.all(workers.map((w) => w.ready));
     // With --workers: the primary and its worker processes together.
@@ -286,6 +308,7 @@ export async function netprobeRound(
     return {
       limit: maxConcurrentTransfers,
       handshakes,
+      loadedRtt,
       resumed: outcomes.filter((o) => o.tlsResumed).length,
       roundS,
       failures: outcomes.filter((o) => !o.ok).length,
@@ -392,6 +415,8 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       : (process.stderr.write('concurrency: netprobe round with --workers 1 …\n'), await netprobeRound(dir, pkiPath, pki, CLIENTS, 1));
     process.stderr.write('concurrency: netprobe round with resumed TLS sessions …\n');
     const resumedRound = await netprobeRound(dir, pkiPath, pki, CLIENTS, 'auto', 'resumed');
+    process.stderr.write('concurrency: netprobe round without the loaded-RTT connection …\n');
+    const noLoadedRttRound = await netprobeRound(dir, pkiPath, pki, CLIENTS, 'auto', 'full', false);
     process.stderr.write('concurrency: curl rounds …\n');
     const curl = await curlRounds(dir);
     // The floor (bench/floor.ts): the nginx round's clients against a bare node:tls server.
@@ -494,6 +519,43 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
         unit: 'MiB',
       },
     );
+    // What the loaded-RTT connection (its resumed handshake, HELLO, PINGs) costs: the clients' default against `--loaded-ping-interval 0`.
+    const noLoadedRttLabel = `${label}, without the loaded-RTT connection (client --loaded-ping-interval 0; ${noLoadedRttRound.failures} failures)`;
+    rows.push(
+      {
+        bench: 'concurrency',
+        metric: `round time, ${noLoadedRttLabel}`,
+        netprobe: noLoadedRttRound.roundS,
+        reference: curlRoundS,
+        referenceName: `curl, xargs -P ${CLIENTS}`,
+        ratio: noLoadedRttRound.roundS / curlRoundS,
+        unit: 's (lower is better)',
+      },
+      {
+        bench: 'concurrency',
+        metric: `server CPU per round, ${label}, without the loaded-RTT connection`,
+        netprobe: noLoadedRttRound.serverCpuS,
+        reference: nginxCpuS,
+        referenceName: 'nginx',
+        ratio: noLoadedRttRound.serverCpuS / nginxCpuS,
+        unit: 'CPU s (lower is better)',
+      },
+      {
+        bench: 'concurrency',
+        metric: `client CPU per round, ${label}, without the loaded-RTT connection`,
+        netprobe: noLoadedRttRound.clientCpuS,
+        reference: median(curl.map((r) => r.curlCpuS)),
+        referenceName: `${CLIENTS} curl processes`,
+        ratio: noLoadedRttRound.clientCpuS / median(curl.map((r) => r.curlCpuS)),
+        unit: 'CPU s (lower is better)',
+      },
+      {
+        bench: 'concurrency',
+        metric: `server peak RSS (VmHWM, primary + workers), ${label}, without the loaded-RTT connection`,
+        netprobe: noLoadedRttRound.serverPeakRssMiB,
+        unit: 'MiB',
+      },
+    );
     const floorRows = (rounds: FloorRound[], what: string): BenchRow[] => {
       const cpuS = median(rounds.map((r) => r.serverCpuS));
       const roundS = median(rounds.map((r) => r.roundS));
@@ -568,6 +630,7 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       busyRound,
       singleRound,
       resumedRound,
+      noLoadedRttRound,
       curl,
       floor,
       floorNoClientCert,
@@ -585,8 +648,15 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
 }
 
 if (process.argv[2] === '--worker') {
-  const [pkiPath, port, from, to, handshakes] = process.argv.slice(3);
-  await worker(pkiPath!, Number(port), Number(from), Number(to), handshakes === 'resumed' ? 'resumed' : 'full');
+  const [pkiPath, port, from, to, handshakes, loadedRtt] = process.argv.slice(3);
+  await worker(
+    pkiPath!,
+    Number(port),
+    Number(from),
+    Number(to),
+    handshakes === 'resumed' ? 'resumed' : 'full',
+    loadedRtt !== 'no-loaded-rtt',
+  );
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   printTable(await benchConcurrency());
 }
