@@ -49,7 +49,8 @@ async function setup(t: TestContext) {
   return { client };
 }
 
-const LINE = /^\d\d:\d\d:\d\d\s+64KiB\s+[\d.]+ Mbit\/s\s+[\d.]+ ms\s+[\d.]+ ms\s+[\d.]+ ms\s+ok( {2}queued: \d+)?$/gm;
+const LINE =
+  /^\d\d:\d\d:\d\d\s+download\s+64KiB\s+[\d.]+ Mbit\/s\s+[\d.]+ ms\s+[\d.]+ ms\s+([\d.]+ ms|-)\s+(\d+ RPM|-)\s+ok( {2}queued: \d+)?$/gm;
 
 test('scheduled client on a terminal: a header, one line per measurement, no JSON log lines', async (t) => {
   const { client } = await setup(t);
@@ -57,21 +58,31 @@ test('scheduled client on a terminal: a header, one line per measurement, no JSO
   t.after(() => pty.child.kill('SIGKILL'));
   assert.equal(await pty.exited, 0, pty.output());
   const text = pty.output();
-  assert.match(text, /^time \(local\)\s+file\s+throughput\s+response\s+idle RTT\s+loaded RTT\s+status$/m);
+  assert.match(text, /^time \(local\)\s+direction\s+file\s+throughput\s+response\s+idle RTT\s+loaded RTT\s+RPM\s+status$/m);
   assert.equal(text.match(LINE)?.length, 2, text);
   assert.doesNotMatch(text, /"level":/, 'no JSON log lines on a terminal');
 });
 
-test('--once on a terminal prints the table and nothing else', async (t) => {
+test('--once on a terminal prints a table per direction and nothing else', async (t) => {
   const { client } = await setup(t);
-  const pty = runInPty([process.execPath, CLI, ...client('--once')]);
+  const pty = runInPty([process.execPath, CLI, ...client('--once', '--direction', 'both')]);
   t.after(() => pty.child.kill('SIGKILL'));
   assert.equal(await pty.exited, 0, pty.output());
   const text = pty.output().trim();
-  assert.match(text, /^result\s+ok$/m);
-  assert.match(text, /^throughput\s+[\d.]+ Mbit\/s$/m);
+  assert.equal(text.match(/^result\s+ok$/gm)?.length, 2, text);
+  assert.equal(text.match(/^throughput\s+[\d.]+ Mbit\/s$/gm)?.length, 2, text);
+  assert.deepEqual(
+    [...text.matchAll(/^direction\s+(\w+)/gm)].map((m) => m[1]),
+    ['download', 'upload'],
+  );
+  assert.match(text, /^latency \(download\)\s+[\d.]+ ms$/m);
+  assert.match(text, /^latency \(upload\)\s+[\d.]+ ms$/m);
+  assert.equal(text.match(/^responsiveness\s+(\d+ RPM \(foreign .*\)|- \(\d+ probes?\))$/gm)?.length, 2, text);
   assert.ok(
-    text.split('\n').every((l) => /^[a-zA-Z][a-zA-Z0-9 ()-]*\s{2,}\S/.test(l)),
+    text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .every((l) => /^[a-zA-Z][a-zA-Z0-9 ()-]*\s{2,}\S/.test(l)),
     `only table rows:\n${text}`,
   );
 });
