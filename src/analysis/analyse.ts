@@ -29,12 +29,13 @@ export interface AnalyseHooks {
 export async function analyse(store: AnalysisSource, options: AnalyseOptions = {}, hooks: AnalyseHooks = {}): Promise<AnalysisSummary> {
   const o = resolveOptions(options);
   const t = o.thresholds;
+  // Every rule runs over one direction at a time: uploads and downloads are never mixed.
+  const direction = options.direction ?? 'download';
   const selection: ResultFilter = {
     ...(o.sinceMs !== null && { sinceMs: o.sinceMs }),
     ...(o.untilMs !== null && { untilMs: o.untilMs }),
     ...(o.clients.length > 0 && { clients: o.clients }),
-    // Every rule runs over one direction at a time: uploads and downloads are never mixed.
-    direction: options.direction ?? 'download',
+    direction,
   };
   // Setup and server failures say nothing about the network: left out of every figure, listed apart.
   const countAll = options.failures === 'all';
@@ -82,6 +83,8 @@ export async function analyse(store: AnalysisSource, options: AnalyseOptions = {
     }
   }
   const excludedFailures = groupExcluded(excluded);
+  // Said in the summary, so results of the other direction are never silently out of sight.
+  const other = await store.resultSpan({ ...selection, direction: direction === 'download' ? 'upload' : 'download' });
 
   const summary = assembleSummary({
     options: o,
@@ -96,6 +99,8 @@ export async function analyse(store: AnalysisSource, options: AnalyseOptions = {
     network,
     loads: { episodes: loads.slice(0, episodes.length), network: loads.slice(episodes.length) },
     absent,
+    direction,
+    otherDirectionResults: other.count,
   });
   const findings = [...summary.findings, ...excludedFindings(excludedFailures)].sort(
     (a, b) => compareText(a.kind, b.kind) || compareText(a.client ?? '', b.client ?? '') || compareText(a.at ?? '', b.at ?? ''),

@@ -39,6 +39,9 @@ export interface SummaryInput {
   loads: { episodes: ServerLoad[]; network: ServerLoad[] };
   /** Clients asked for or seen before the window that have no result in it. */
   absent: { client: string; lastMs: number | null }[];
+  direction: 'download' | 'upload';
+  /** Results of the other direction in the same selection (analysed apart). */
+  otherDirectionResults: number;
 }
 
 export function emptyProfile(): LocalTimeProfile {
@@ -190,6 +193,8 @@ export function assembleSummary(input: SummaryInput): AnalysisSummary {
       timeZone: o.timeZone,
       clients: o.clients,
       bucketMs: input.bucketMs,
+      direction: input.direction,
+      otherDirectionResults: input.otherDirectionResults,
     },
     thresholds: t,
     totals: {

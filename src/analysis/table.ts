@@ -67,8 +67,15 @@ function section(title: string, body: string): string {
   return `${title}\n${body}\n`;
 }
 
+/** What the analysed results are called: the summary's `downloads` fields count results of its direction. */
+function noun(s: AnalysisSummary): { one: string; many: string; Many: string } {
+  const many = s.window.direction === 'upload' ? 'uploads' : 'downloads';
+  return { one: many.slice(0, -1), many, Many: many[0]!.toUpperCase() + many.slice(1) };
+}
+
 function clientTables(s: AnalysisSummary): string[] {
   const zone = s.window.timeZone;
+  const { many } = noun(s);
   const throughput = s.clients.map((c) => {
     const t = c.throughputMbps;
     return [
@@ -95,6 +102,7 @@ function clientTables(s: AnalysisSummary): string[] {
     fixed(c.rttMs.idle, 1),
     fixed(c.rttMs.loaded, 1),
     fixed(c.rttMs.bufferbloat, 1),
+    fixed(c.rpm, 0),
     percent(c.clientLimitedShare),
   ]);
   const schedule = s.clients.map((c) => [
@@ -114,12 +122,23 @@ function clientTables(s: AnalysisSummary): string[] {
   return [
     section(
       'Throughput per client (Mbit/s)',
-      renderTable(['client', 'downloads', 'failed', 'fail%', 'mean', 'min', 'max', 'median', 'p5', 'p95', 'stddev', 'cv'], throughput),
+      renderTable(['client', many, 'failed', 'fail%', 'mean', 'min', 'max', 'median', 'p5', 'p95', 'stddev', 'cv'], throughput),
     ),
     section(
-      'Latency per client (ms)',
+      'Latency per client (ms; rpm: round trips per minute under load)',
       renderTable(
-        ['client', 'latency avg', 'latency p95', 'response avg', 'response p95', 'idle rtt', 'loaded rtt', 'bufferbloat', 'client-limited'],
+        [
+          'client',
+          'latency avg',
+          'latency p95',
+          'response avg',
+          'response p95',
+          'idle rtt',
+          'loaded rtt',
+          'bufferbloat',
+          'rpm',
+          'client-limited',
+        ],
         latency,
       ),
     ),
@@ -148,6 +167,7 @@ function clientTables(s: AnalysisSummary): string[] {
 
 function hourTables(s: AnalysisSummary): string[] {
   const total = s.totals.downloads;
+  const { many, Many } = noun(s);
   const hours = s.hourOfDay.map((h) => [
     hh(h.hour),
     String(h.downloads),
@@ -161,7 +181,7 @@ function hourTables(s: AnalysisSummary): string[] {
   const b = s.busiestHour;
   const c = s.mostCongestedHour;
   const verdicts = [
-    `Busiest hour: ${hh(b.hour)}${b.share === null ? '' : `, ${percent(b.share)} of downloads`} (confidence ${b.confidence}: ${b.reason})`,
+    `Busiest hour: ${hh(b.hour)}${b.share === null ? '' : `, ${percent(b.share)} of ${many}`} (confidence ${b.confidence}: ${b.reason})`,
     `Most congested hour: ${hh(c.hour)}${c.relativeThroughput === null ? '' : `, ${percent(c.relativeThroughput)} of baseline`} (confidence ${c.confidence}: ${c.reason})`,
   ].join('\n');
   const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
@@ -172,11 +192,11 @@ function hourTables(s: AnalysisSummary): string[] {
   return [
     section(
       `Hour of day (${s.window.timeZone})`,
-      renderTable(['hour', 'downloads', 'share', 'bytes', 'median Mbit/s', 'p95 latency ms', 'fail%', 'vs baseline'], hours),
+      renderTable(['hour', many, 'share', 'bytes', 'median Mbit/s', 'p95 latency ms', 'fail%', 'vs baseline'], hours),
     ),
     `${verdicts}\n`,
     section(
-      `Downloads by weekday and hour (${s.window.timeZone}; --json or --csv weekday-hours for throughput and latency)`,
+      `${Many} by weekday and hour (${s.window.timeZone}; --json or --csv weekday-hours for throughput and latency)`,
       renderTable(['', ...Array.from({ length: 24 }, (_, h) => String(h))], matrix),
     ),
   ];
@@ -256,9 +276,14 @@ function episodeTables(s: AnalysisSummary): string[] {
 export function renderSummaryTables(s: AnalysisSummary): string {
   const w = s.window;
   const t = s.totals;
+  const { many } = noun(s);
+  const other = w.direction === 'upload' ? 'download' : 'upload';
   const head = [
-    `netprobe analysis: ${localTime(w.firstResult, w.timeZone)} to ${localTime(w.lastResult, w.timeZone)} (time zone ${w.timeZone})`,
-    `${t.clients} clients, ${t.downloads} downloads, ${t.failed} failed (${percent(t.failureRate)}), ${bytes(t.bytes)}`,
+    `netprobe analysis of ${many}: ${localTime(w.firstResult, w.timeZone)} to ${localTime(w.lastResult, w.timeZone)} (time zone ${w.timeZone})`,
+    `${t.clients} clients, ${t.downloads} ${many}, ${t.failed} failed (${percent(t.failureRate)}), ${bytes(t.bytes)}`,
+    ...(w.otherDirectionResults > 0
+      ? [`${w.otherDirectionResults} ${other} results in the same window are analysed apart: --direction ${other}`]
+      : []),
     '',
   ].join('\n');
   const findings = s.findings.map((f) =>

@@ -53,6 +53,13 @@ export interface AnalysisWindow {
   clients: string[];
   /** Width of the series buckets. */
   bucketMs: number;
+  /**
+   * The direction analysed (--direction; download by default): every figure of the summary is of
+   * results of this direction only, including the fields named `downloads`, which count its results.
+   */
+  direction: 'download' | 'upload';
+  /** Results of the other direction in the same window and clients, analysed apart (--direction). */
+  otherDirectionResults: number;
 }
 
 export interface Totals {

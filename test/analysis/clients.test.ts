@@ -132,6 +132,8 @@ describe('per-client statistics', () => {
       timeZone: 'Europe/Berlin',
       clients: [],
       bucketMs: 300_000,
+      direction: 'download',
+      otherDirectionResults: 0,
     });
   });
 

@@ -15,6 +15,7 @@ import { POSTGRES_MIGRATIONS } from '../../src/store/postgres-schema.js';
 import { partitionName, monthOf, monthStartMs } from '../../src/store/postgres-partitions.js';
 import { stored } from '../analysis/helpers/dataset.js';
 import { analyse } from '../../src/analysis/analyse.js';
+import { renderSummaryTables } from '../../src/analysis/table.js';
 import { BACKENDS, collect, freshStore, openFor } from './helpers/backends.js';
 import { adminQuery, needPostgres, schemaLocation } from './helpers/postgres.js';
 
@@ -142,6 +143,41 @@ describe('analysis per direction', () => {
       assert.equal(up.totals.downloads, 4);
       assert.equal(down.clients[0]!.throughputMbps.median, 100);
       assert.equal(up.clients[0]!.throughputMbps.median, 10);
+    });
+
+    test(`${backend.name}: the summary says its direction and how many results of the other one it left out`, async (t) => {
+      const fresh = await freshStore(t, backend);
+      if (!fresh) return;
+      const downs = Array.from({ length: 3 }, (_, i) => stored({ client: 'a', at: AT + i * 600_000, mbps: 100 }));
+      const ups = Array.from({ length: 2 }, (_, i) => ({
+        ...stored({ client: 'a', at: AT + i * 600_000 + 1_000, mbps: 10, rpm: 1_200, rpmProbes: 40 }),
+        direction: 'upload' as const,
+        serverLimited: false,
+      }));
+      // Outside the window: not counted as left out.
+      const later = { ...stored({ client: 'a', at: AT + 86_400_000, mbps: 10 }), direction: 'upload' as const, serverLimited: false };
+      await fresh.store.insertResults([[...downs, ...ups, later]]);
+      const untilMs = AT + 3_600_000;
+      const down = await analyse(fresh.store, { untilMs });
+      const up = await analyse(fresh.store, { untilMs, direction: 'upload' });
+      assert.equal(down.window.direction, 'download');
+      assert.equal(down.window.otherDirectionResults, 2);
+      assert.equal(up.window.direction, 'upload');
+      assert.equal(up.window.otherDirectionResults, 3);
+
+      const downText = renderSummaryTables(down);
+      const upText = renderSummaryTables(up);
+      assert.match(downText, /^1 clients, 3 downloads, 0 failed/m);
+      assert.match(downText, /^2 upload results in the same window are analysed apart: --direction upload$/m);
+      assert.match(upText, /^netprobe analysis of uploads:/m);
+      assert.match(upText, /^1 clients, 2 uploads, 0 failed/m);
+      assert.match(upText, /^3 download results in the same window are analysed apart: --direction download$/m);
+      assert.match(upText, /^client\s+uploads\s+failed/m);
+      assert.match(upText, /^Uploads by weekday and hour/m);
+      // The latency table carries each client's RPM (the harmonic mean of its results').
+      assert.match(upText, /^client\s+latency avg.*\s+rpm\s+client-limited$/m);
+      assert.match(upText, /^a\s+.*\s+1200\s+[\d.]+%$/m);
+      assert.doesNotMatch(downText, /analysis of uploads/);
     });
   }
 });
