@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_TLS_SESSION_LIFETIME_MS, MAX_TLS_SESSION_LIFETIME_MS } from '../tls/options.js';
 
 const WORKERS_ERROR = { error: "workers is a whole number from 1 to 64, or 'auto' (one per core)" };
 
@@ -44,6 +45,8 @@ export const serverConfigSchema = z.strictObject({
     .default(4 * 1024 * 1024),
   maxResultsPerReport: z.number().int().min(1).max(1000).default(1000),
   handshakeTimeoutMs: z.number().int().min(100).default(10_000),
+  /** How long a client's TLS session (ticket) can be resumed after it was issued (tls/options.ts). */
+  tlsSessionLifetimeMs: z.number().int().min(1_000).max(MAX_TLS_SESSION_LIFETIME_MS).default(DEFAULT_TLS_SESSION_LIFETIME_MS),
   idleTimeoutMs: z.number().int().min(100).default(60_000),
   /** A frame whose first byte arrived must be complete within this long (one byte a second never is). */
   frameTimeoutMs: z.number().int().min(100).default(60_000),

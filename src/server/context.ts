@@ -52,7 +52,9 @@ export interface ServerEvents {
   reportRejected: [rejection: { reason: string; results: number }];
   handshakeFailed: [failure: { reason: string }];
   connectionRefused: [
-    refusal: { reason: 'max_connections' | 'per_client_limit' | 'no_identity' | 'revoked' | 'shutting_down' | 'renegotiation' },
+    refusal: {
+      reason: 'max_connections' | 'per_client_limit' | 'no_identity' | 'revoked' | 'expired' | 'shutting_down' | 'renegotiation';
+    },
   ];
 }
 

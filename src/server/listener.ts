@@ -68,7 +68,12 @@ interface Identity {
 }
 
 function tlsOptions(material: TlsMaterial, config: ServerConfig, revocations: Revocations): tls.TlsOptions {
-  return serverTlsOptions(material, { minVersion: config.tlsMin, handshakeTimeoutMs: config.handshakeTimeoutMs, crl: revocations.crlPem });
+  return serverTlsOptions(material, {
+    minVersion: config.tlsMin,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    sessionLifetimeMs: config.tlsSessionLifetimeMs,
+    crl: revocations.crlPem,
+  });
 }
 
 /**
@@ -82,6 +87,19 @@ function peerAddress(socket: TLSSocket): string | undefined {
 /** An OpenSSL or node error code usable as a metric label; anything else is 'other'. */
 function reasonCode(value: unknown): string {
   return typeof value === 'string' && /^[A-Za-z0-9_]{1,64}$/.test(value) ? value : 'other';
+}
+
+/**
+ * Refuses a connection after its handshake, before HELLO is read, with an ERROR that says why, so
+ * the client records the cause: a certificate the server does not accept (revoked, or expired since
+ * its resumed session began: NETPROBE_TLS_UNAUTHORIZED, a setup failure, where a bare close would
+ * count as a network one) or the per-client limit. What the client sends meanwhile is read and
+ * dropped: a socket nobody reads never sees the client's close and would stay open until the grace
+ * period ends.
+ */
+function refuse(socket: TLSSocket, code: string, message: string): void {
+  socket.resume();
+  endGracefully(socket, encodeMessage({ type: 'ERROR', code, message }));
 }
 
 /** How the listener of a worker differs from a single process's. */
@@ -153,7 +171,17 @@ export async function listenTls(
         { peer, client, reason: 'revoked', by: revoked, fingerprint256: cert.fingerprint256 },
         'client refused: certificate revoked',
       );
-      socket.destroy();
+      refuse(socket, ErrorCodes.tlsUnauthorized, 'the client certificate is revoked');
+      return;
+    }
+    // OpenSSL checked the validity in the full handshake that made the session, not now.
+    if (socket.isSessionReused() && !(cert.validToMs > Date.now())) {
+      events.emit('connectionRefused', { reason: 'expired' });
+      log.warn(
+        { peer, client, reason: 'expired', validTo: new Date(cert.validToMs).toISOString(), fingerprint256: cert.fingerprint256 },
+        'client refused: certificate expired (resumed TLS session)',
+      );
+      refuse(socket, ErrorCodes.tlsUnauthorized, 'the client certificate has expired');
       return;
     }
     socket.setNoDelay(true);
@@ -204,14 +232,7 @@ export async function listenTls(
       }
       events.emit('connectionRefused', { reason: 'per_client_limit' });
       log.warn({ peer, client, limit: config.maxConnectionsPerClient }, 'connection refused: per-client limit');
-      endGracefully(
-        socket,
-        encodeMessage({
-          type: 'ERROR',
-          code: ErrorCodes.limit,
-          message: `at most ${config.maxConnectionsPerClient} connections per client`,
-        }),
-      );
+      refuse(socket, ErrorCodes.limit, `at most ${config.maxConnectionsPerClient} connections per client`);
     };
     // Until then the socket is not read: a HELLO already sent waits in its buffer.
     const taken = ctx.slots.take(client);

@@ -14,6 +14,11 @@ export interface PeerIdentity {
   /** node's `fingerprint256` form: upper-case hex pairs joined by ':'. */
   fingerprint256: string;
   serialNumber: string;
+  /**
+   * End of the certificate's validity, ms since the epoch. OpenSSL checks it in a full handshake
+   * only: a resumed session does not show the certificate again, so the listener checks this.
+   */
+  validToMs: number;
 }
 
 /** Distinct certificates remembered; the oldest is forgotten first beyond it. */
@@ -32,12 +37,13 @@ export class PeerIdentities {
 
   /** The identity of the socket's peer certificate; undefined without one. */
   of(socket: Pick<TLSSocket, 'getPeerX509Certificate' | 'getPeerCertificate'>): PeerIdentity | undefined {
-    const fingerprint256 = socket.getPeerX509Certificate()?.fingerprint256;
-    if (fingerprint256 === undefined) return undefined;
+    const x509 = socket.getPeerX509Certificate();
+    if (x509 === undefined) return undefined;
+    const { fingerprint256 } = x509;
     const known = this.known.get(fingerprint256);
     if (known !== undefined) return known;
     const cert = socket.getPeerCertificate();
-    const identity = { client: commonName(cert), fingerprint256, serialNumber: cert.serialNumber };
+    const identity = { client: commonName(cert), fingerprint256, serialNumber: cert.serialNumber, validToMs: Date.parse(x509.validTo) };
     if (this.known.size >= this.maxSize) this.known.delete(this.known.keys().next().value!);
     this.known.set(fingerprint256, identity);
     return identity;

@@ -38,6 +38,17 @@ export const TLS_GROUPS = 'X25519:P-256:P-384';
 /** A server drops a connection whose handshake has not finished after this long. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/**
+ * How long a TLS session (a client's ticket) can be resumed after the server issued it. node's
+ * default is 5 minutes, nginx's too: a client measuring every 5 minutes or less often would then
+ * never resume. A day covers any schedule up to daily; what resumption skips is only the
+ * certificate exchange: the server still checks every resumed connection's certificate for
+ * revocation and expiry (server/listener.ts), and a revocation reload rotates the ticket keys.
+ */
+export const DEFAULT_TLS_SESSION_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** RFC 8446 4.6.1: a ticket lives at most 7 days. */
+export const MAX_TLS_SESSION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
 export type { TlsMaterial, TlsMaterialPaths } from './material.js';
 
 export interface ServerTlsConfig {
@@ -45,6 +56,8 @@ export interface ServerTlsConfig {
   /** Ask clients for a certificate (mutual TLS). Default true; clients without one are refused. */
   requestCert?: boolean;
   handshakeTimeoutMs?: number;
+  /** How long an issued TLS session can be resumed (whole seconds for OpenSSL, rounded up). */
+  sessionLifetimeMs?: number;
   /**
    * PEM revocation list(s) of the CA: OpenSSL then refuses a listed client certificate during the
    * handshake (CERT_REVOKED), and every client while the list is past its nextUpdate.
@@ -112,6 +125,7 @@ export function serverTlsOptions(material: TlsMaterial, config: ServerTlsConfig 
     // client certificate only within the context that issued it.
     sessionIdContext: SESSION_ID_CONTEXT,
     handshakeTimeout: config.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    sessionTimeout: Math.ceil((config.sessionLifetimeMs ?? DEFAULT_TLS_SESSION_LIFETIME_MS) / 1000),
     ...(config.crl === undefined ? {} : { crl: config.crl }),
   };
 }

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
 import * as x509 from '@peculiar/x509';
-import { encodeMessage } from '../../src/protocol/messages.js';
+import { FrameDecoder } from '../../src/protocol/decoder.js';
+import { type Message, encodeMessage, parseMessage } from '../../src/protocol/messages.js';
 import { type RunningServer, startServer } from '../../src/server/server.js';
 import { crlPath, refreshCrl, revokeClientCert } from '../../src/tls/ca.js';
 import { fingerprint256 } from '../../src/tls/crl.js';
@@ -257,15 +258,23 @@ describe('revocation reload (deny list and CRL) without a restart', () => {
     });
 
     // Reload rotated the ticket keys, and every connection, resumed or not, is checked after the handshake.
-    const answered = await new Promise<boolean>((resolve) => {
+    const answers = await new Promise<Message[]>((resolve) => {
       const s = tls.connect({ ...clientTlsOptions(material, { host: '127.0.0.1', port: server.port }), session: ticket });
-      let data = false;
-      s.on('data', () => (data = true));
+      const decoder = new FrameDecoder();
+      const messages: Message[] = [];
+      s.on('data', (chunk: Buffer) => {
+        for (const item of decoder.push(chunk)) if (item.kind === 'frame') messages.push(parseMessage(item));
+      });
       s.on('error', () => undefined);
       s.once('secureConnect', () => s.write(encodeMessage({ type: 'PING', seq: 1 })));
-      s.once('close', () => resolve(data));
+      s.once('close', () => resolve(messages));
     });
-    assert.equal(answered, false, 'a revoked client presenting an old session ticket gets nothing');
+    // Nothing is served (no PONG); the refusal says why, so the client records a setup failure.
+    assert.deepEqual(
+      answers.map((m) => (m.type === 'ERROR' ? `${m.type} ${m.code}: ${m.message}` : m.type)),
+      ['ERROR NETPROBE_TLS_UNAUTHORIZED: the client certificate is revoked'],
+      'a revoked client presenting an old session ticket is told it is refused, and served nothing',
+    );
     assert.ok(logs.lines.filter((l) => l.msg === 'client refused: certificate revoked' && l.client === 'alice').length >= 2);
   });
 

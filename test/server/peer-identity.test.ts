@@ -9,9 +9,12 @@ import { PeerIdentities } from '../../src/server/peer-identity.js';
 
 type PeerSocket = Pick<TLSSocket, 'getPeerX509Certificate' | 'getPeerCertificate'>;
 
+/** node's X509Certificate.validTo form. */
+const VALID_TO = 'Dec  6 23:10:17 2027 GMT';
+
 function fakeSocket(cert: { fingerprint256: string; cn?: string; serialNumber: string } | undefined, parses: { n: number }): PeerSocket {
   return {
-    getPeerX509Certificate: () => (cert === undefined ? undefined : ({ fingerprint256: cert.fingerprint256 } as never)),
+    getPeerX509Certificate: () => (cert === undefined ? undefined : ({ fingerprint256: cert.fingerprint256, validTo: VALID_TO } as never)),
     getPeerCertificate: () => {
       parses.n++;
       return { subject: cert?.cn === undefined ? {} : { CN: cert.cn }, serialNumber: cert?.serialNumber } as unknown as PeerCertificate;
@@ -19,14 +22,15 @@ function fakeSocket(cert: { fingerprint256: string; cn?: string; serialNumber: s
   } as PeerSocket;
 }
 
-test('one legacy parse per distinct certificate; its name, fingerprint and serial on every connection', () => {
+test('one legacy parse per distinct certificate; its name, fingerprint, serial and end of validity on every connection', () => {
   const identities = new PeerIdentities();
   const parses = { n: 0 };
   const alice = { fingerprint256: 'AA:01', cn: 'alice', serialNumber: '0A' };
   const bob = { fingerprint256: 'BB:02', cn: 'bob', serialNumber: '0B' };
   for (let i = 0; i < 3; i++) {
-    assert.deepEqual(identities.of(fakeSocket(alice, parses)), { client: 'alice', fingerprint256: 'AA:01', serialNumber: '0A' });
-    assert.deepEqual(identities.of(fakeSocket(bob, parses)), { client: 'bob', fingerprint256: 'BB:02', serialNumber: '0B' });
+    const validToMs = Date.UTC(2027, 11, 6, 23, 10, 17);
+    assert.deepEqual(identities.of(fakeSocket(alice, parses)), { client: 'alice', fingerprint256: 'AA:01', serialNumber: '0A', validToMs });
+    assert.deepEqual(identities.of(fakeSocket(bob, parses)), { client: 'bob', fingerprint256: 'BB:02', serialNumber: '0B', validToMs });
   }
   assert.equal(parses.n, 2);
   // No certificate: no identity, nothing parsed; no common name: an identity without a client.

@@ -5,16 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { X509Certificate } from 'node:crypto';
 import { NetprobeClient } from '../../src/client/client.js';
 import { TlsSessions } from '../../src/client/connect.js';
 import { openSession } from '../../src/client/session.js';
 import { startServer } from '../../src/server/server.js';
 import { fingerprint256 } from '../../src/tls/crl.js';
-import { loadTlsMaterial } from '../../src/tls/options.js';
+import { DEFAULT_TLS_SESSION_LIFETIME_MS, loadTlsMaterial, serverTlsOptions } from '../../src/tls/options.js';
+import { createCa, issueCert } from '../../src/tls/pki.js';
 import { makePki } from '../helpers/pki.js';
 import { runCli } from '../helpers/process.js';
 
-async function setup(t: test.TestContext, workers: number, extra: { denyList?: string } = {}) {
+async function setup(t: test.TestContext, workers: number, extra: { denyList?: string; tlsSessionLifetimeMs?: number } = {}) {
   const pki = await makePki(['alice']);
   const work = await mkdtemp(join(tmpdir(), 'netprobe-resume-'));
   const denyList = join(work, 'deny.txt');
@@ -30,6 +32,7 @@ async function setup(t: test.TestContext, workers: number, extra: { denyList?: s
     statsIntervalMs: 0,
     workers,
     denyList: extra.denyList ?? denyList,
+    ...(extra.tlsSessionLifetimeMs === undefined ? {} : { tlsSessionLifetimeMs: extra.tlsSessionLifetimeMs }),
   });
   t.after(async () => {
     await server.close(2000);
@@ -136,7 +139,8 @@ test('revocation applies to resumed sessions: revoked and reloaded, a client off
       const refused = await openSession({ endpoint, tls, sessions });
       refused.session.close();
     },
-    (err: { code?: string }) => ['NETPROBE_CLOSED', 'NETPROBE_TLS_UNAUTHORIZED', 'NETPROBE_TLS_HANDSHAKE'].includes(err.code ?? ''),
+    // Said by the server (an ERROR before HELLO is read), so the client records a setup failure.
+    (err: { code?: string; message?: string }) => err.code === 'NETPROBE_TLS_UNAUTHORIZED' && /revoked/.test(err.message ?? ''),
   );
 });
 
@@ -160,4 +164,71 @@ test('a full-handshake run: its loaded-RTT connection resumes the session its me
   assert.equal(server.context.metrics.connections, 2);
   assert.equal(server.context.metrics.resumedConnections, 1);
   assert.equal(server.context.metrics.resultsStored, 1);
+});
+
+test("a session resumes for --tls-session-lifetime after it was issued (a day by default, not node's 5 minutes), then a full handshake", async (t) => {
+  assert.equal(DEFAULT_TLS_SESSION_LIFETIME_MS, 24 * 60 * 60 * 1000);
+  const { tls, endpoint } = await setup(t, 1, { tlsSessionLifetimeMs: 1_000 });
+  assert.equal(serverTlsOptions(tls).sessionTimeout, 86_400, 'the default lifetime reaches OpenSSL in whole seconds');
+  assert.equal(serverTlsOptions(tls, { sessionLifetimeMs: 1_500 }).sessionTimeout, 2);
+  const sessions = new TlsSessions();
+  const resumed = async () => {
+    const { session, connected } = await openSession({ endpoint, tls, sessions });
+    session.close();
+    return connected.tlsResumed;
+  };
+  assert.deepEqual([await resumed(), await resumed()], [false, true]);
+  // OpenSSL counts the lifetime in whole seconds from the ticket's issue.
+  await new Promise((r) => setTimeout(r, 2_500));
+  assert.deepEqual([await resumed(), await resumed()], [false, true]);
+});
+
+test('a resumed session of a certificate that has expired since is refused with an ERROR (a setup failure, not a closed connection)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'netprobe-expired-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const ca = await createCa();
+  const serverCert = await issueCert(ca, { commonName: 'localhost', usage: 'server', ipAddresses: ['127.0.0.1'] });
+  // Valid for a day from a day ago less 4 s: it expires 4 s from now (notAfter has whole seconds).
+  const client = await issueCert(ca, { commonName: 'eve', usage: 'client', validDays: 1, now: new Date(Date.now() - 86_400_000 + 4_000) });
+  const notAfterMs = Date.parse(new X509Certificate(client.certPem).validTo);
+  const files = { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+  await writeFile(files.ca, ca.certPem);
+  await writeFile(files.cert, serverCert.certPem);
+  await writeFile(files.key, serverCert.keyPem, { mode: 0o600 });
+  await writeFile(join(dir, 'eve.crt'), client.certPem);
+  await writeFile(join(dir, 'eve.key'), client.keyPem, { mode: 0o600 });
+  const tls = await loadTlsMaterial({ ca: files.ca, cert: join(dir, 'eve.crt'), key: join(dir, 'eve.key') });
+  const server = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    ...files,
+    store: join(dir, 'r.db'),
+    builtinFiles: ['64KiB'],
+    statsIntervalMs: 0,
+  });
+  t.after(() => server.close(2000));
+  const refusals: string[] = [];
+  server.context.events.on('connectionRefused', (r) => refusals.push(r.reason));
+  const endpoint = { host: '127.0.0.1', port: server.port };
+  const sessions = new TlsSessions();
+  const first = await openSession({ endpoint, tls, sessions });
+  first.session.close();
+  const again = await openSession({ endpoint, tls, sessions });
+  again.session.close();
+  assert.equal(again.connected.tlsResumed, true);
+  assert.ok(Date.now() < notAfterMs, 'both connections made while the certificate was valid');
+
+  await new Promise((r) => setTimeout(r, notAfterMs - Date.now() + 1_100));
+  await assert.rejects(
+    async () => (await openSession({ endpoint, tls, sessions })).session.close(),
+    (err: { code?: string; message?: string }) => err.code === 'NETPROBE_TLS_UNAUTHORIZED' && /expired/.test(err.message ?? ''),
+  );
+  assert.deepEqual(refusals, ['expired']);
+  // Without the session, OpenSSL refuses the expired certificate in the handshake itself.
+  await assert.rejects(
+    async () => (await openSession({ endpoint, tls, sessions: new TlsSessions() })).session.close(),
+    (err: { code?: string }) =>
+      ['NETPROBE_TLS_UNAUTHORIZED', 'NETPROBE_TLS_HANDSHAKE', 'NETPROBE_CONNECTION_CLOSED'].includes(err.code ?? ''),
+  );
+  assert.equal(server.context.metrics.connections, 2);
 });

@@ -1,4 +1,5 @@
 /** `netprobe server`: every setting, once (flags, config-file keys and NETPROBE_* names come from here). */
+import { MAX_TLS_SESSION_LIFETIME_MS } from '../../tls/options.js';
 import { choice, duration, fromParser, integer, list, size, string } from './kinds.js';
 import { configOption, logFileOption, logLevelOption, switchOption, tlsMinOption } from './common.js';
 import type { CommandTable } from './table.js';
@@ -154,6 +155,14 @@ export const serverTable: CommandTable = {
       to: 'handshakeTimeoutMs',
       was: 'handshakeTimeoutMs',
       help: 'TLS handshake deadline (absolute)',
+    },
+    {
+      key: 'tlsSessionLifetime',
+      arg: '<duration>',
+      type: duration({ min: 1_000, max: MAX_TLS_SESSION_LIFETIME_MS }),
+      default: '24h',
+      to: 'tlsSessionLifetimeMs',
+      help: "how long a client's TLS session can be resumed (certificates are still checked for revocation and expiry)",
     },
     {
       key: 'idleTimeout',
