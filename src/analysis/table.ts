@@ -68,9 +68,9 @@ function section(title: string, body: string): string {
 }
 
 /** What the analysed results are called: the summary's `downloads` fields count results of its direction. */
-function noun(s: AnalysisSummary): { one: string; many: string; Many: string } {
+function noun(s: AnalysisSummary): { many: string; Many: string } {
   const many = s.window.direction === 'upload' ? 'uploads' : 'downloads';
-  return { one: many.slice(0, -1), many, Many: many[0]!.toUpperCase() + many.slice(1) };
+  return { many, Many: many[0]!.toUpperCase() + many.slice(1) };
 }
 
 function clientTables(s: AnalysisSummary): string[] {

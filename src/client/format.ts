@@ -110,8 +110,8 @@ export const RESULT_LINE_HEADER = [
 
 /**
  * One line per measurement for the scheduled client on a terminal, in the style of iperf3 and ndt7:
- * local time, direction, file, throughput, response time, idle and loaded RTT, RPM, status, and how many results
- * are still waiting in the outbox for the server's ACK.
+ * local time, direction, file, throughput, response time, idle and loaded RTT, RPM, status, and how
+ * many results are still waiting in the outbox for the server's ACK.
  */
 export function formatResultLine(result: Result, queued: number): string {
   const at = new Date(result.startedAt);
