@@ -493,68 +493,51 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
         unit: 's',
       },
     ];
-    rows.push(
+    /** One more round's rows against the same references: round time, server CPU, client CPU (optional), peak RSS. */
+    const roundRows = (round: Round, roundLabel: string, what: string, clientCpu: boolean): BenchRow[] => [
       {
         bench: 'concurrency',
-        metric: `round time, ${resumedLabel}`,
-        netprobe: resumedRound.roundS,
+        metric: `round time, ${roundLabel}`,
+        netprobe: round.roundS,
         reference: curlRoundS,
         referenceName: `curl, xargs -P ${CLIENTS}`,
-        ratio: resumedRound.roundS / curlRoundS,
+        ratio: round.roundS / curlRoundS,
         unit: 's (lower is better)',
       },
       {
         bench: 'concurrency',
-        metric: `server CPU per round, ${label}, TLS sessions resumed`,
-        netprobe: resumedRound.serverCpuS,
+        metric: `server CPU per round, ${label}, ${what}`,
+        netprobe: round.serverCpuS,
         reference: nginxCpuS,
         referenceName: 'nginx',
-        ratio: resumedRound.serverCpuS / nginxCpuS,
+        ratio: round.serverCpuS / nginxCpuS,
         unit: 'CPU s (lower is better)',
       },
+      ...(clientCpu
+        ? [
+            {
+              bench: 'concurrency',
+              metric: `client CPU per round, ${label}, ${what}`,
+              netprobe: round.clientCpuS,
+              reference: median(curl.map((r) => r.curlCpuS)),
+              referenceName: `${CLIENTS} curl processes`,
+              ratio: round.clientCpuS / median(curl.map((r) => r.curlCpuS)),
+              unit: 'CPU s (lower is better)',
+            },
+          ]
+        : []),
       {
         bench: 'concurrency',
-        metric: `server peak RSS (VmHWM, primary + workers), ${label}, TLS sessions resumed`,
-        netprobe: resumedRound.serverPeakRssMiB,
+        metric: `server peak RSS (VmHWM, primary + workers), ${label}, ${what}`,
+        netprobe: round.serverPeakRssMiB,
         unit: 'MiB',
       },
-    );
+    ];
     // What the loaded-RTT connection (its resumed handshake, HELLO, PINGs) costs: the clients' default against `--loaded-ping-interval 0`.
     const noLoadedRttLabel = `${label}, without the loaded-RTT connection (client --loaded-ping-interval 0; ${noLoadedRttRound.failures} failures)`;
     rows.push(
-      {
-        bench: 'concurrency',
-        metric: `round time, ${noLoadedRttLabel}`,
-        netprobe: noLoadedRttRound.roundS,
-        reference: curlRoundS,
-        referenceName: `curl, xargs -P ${CLIENTS}`,
-        ratio: noLoadedRttRound.roundS / curlRoundS,
-        unit: 's (lower is better)',
-      },
-      {
-        bench: 'concurrency',
-        metric: `server CPU per round, ${label}, without the loaded-RTT connection`,
-        netprobe: noLoadedRttRound.serverCpuS,
-        reference: nginxCpuS,
-        referenceName: 'nginx',
-        ratio: noLoadedRttRound.serverCpuS / nginxCpuS,
-        unit: 'CPU s (lower is better)',
-      },
-      {
-        bench: 'concurrency',
-        metric: `client CPU per round, ${label}, without the loaded-RTT connection`,
-        netprobe: noLoadedRttRound.clientCpuS,
-        reference: median(curl.map((r) => r.curlCpuS)),
-        referenceName: `${CLIENTS} curl processes`,
-        ratio: noLoadedRttRound.clientCpuS / median(curl.map((r) => r.curlCpuS)),
-        unit: 'CPU s (lower is better)',
-      },
-      {
-        bench: 'concurrency',
-        metric: `server peak RSS (VmHWM, primary + workers), ${label}, without the loaded-RTT connection`,
-        netprobe: noLoadedRttRound.serverPeakRssMiB,
-        unit: 'MiB',
-      },
+      ...roundRows(resumedRound, resumedLabel, 'TLS sessions resumed', false),
+      ...roundRows(noLoadedRttRound, noLoadedRttLabel, 'without the loaded-RTT connection', true),
     );
     const floorRows = (rounds: FloorRound[], what: string): BenchRow[] => {
       const cpuS = median(rounds.map((r) => r.serverCpuS));
