@@ -107,7 +107,9 @@ export function aggregateStreams(traces: readonly StreamTrace[]): StreamsAggrega
       samplesMbps,
     };
   }
-  // No common interval (a stream ended before another began, e.g. a small file): the whole span.
+  // No common interval (a stream ended before another began: a small file, or at a low rate a stream
+  // that a tail-drop queue starved until another had finished): the whole span, each stream's share
+  // its bytes over that span, so the shares still add up to the aggregate.
   const spanFromMs = Math.min(...traces.map((t) => t.firstAtMs));
   const spanToMs = Math.max(...traces.map((t) => t.lastAtMs));
   const spanMs = spanToMs - spanFromMs;
@@ -115,7 +117,7 @@ export function aggregateStreams(traces: readonly StreamTrace[]): StreamsAggrega
     throughputMbps: spanMs > 0 ? mbps(sum(traces.map((t) => t.bytes)), spanMs) : null,
     intervalMs: round3(spanMs),
     overlapped: false,
-    streamsMbps: traces.map((t) => (t.lastAtMs > t.firstAtMs ? mbps(t.bytes, t.lastAtMs - t.firstAtMs) : 0)),
+    streamsMbps: traces.map((t) => (spanMs > 0 ? mbps(t.bytes, spanMs) : 0)),
     samplesMbps: traces.length === 1 ? [...traces[0]!.samplesMbps] : [],
   };
 }

@@ -160,12 +160,14 @@ describe('parallel streams aggregate', () => {
     assert.equal(agg.throughputMbps, 40);
   });
 
-  test('streams that never overlap: the whole span, each stream its own rate', () => {
+  test('streams that never overlap: the whole span, each stream its share of it (the shares add up to the aggregate)', () => {
     const a = aggregateStreams([steady(0, 1000, 10), steady(2000, 3000, 30)]);
     assert.equal(a.overlapped, false);
     assert.equal(a.intervalMs, 3000);
     assert.equal(a.throughputMbps, Math.round(((10 + 30) / 3) * 1000) / 1000);
-    assert.deepEqual(a.streamsMbps, [10, 30]);
+    // Each stream's bytes over the 3 s span; before, each stream's own rate (10 + 30 for an aggregate of 13.3).
+    assert.deepEqual(a.streamsMbps, [3.333, 10]);
+    assert.ok(Math.abs(a.streamsMbps[0]! + a.streamsMbps[1]! - a.throughputMbps!) < 0.002);
   });
 
   test('the curve ends at the stream’s bytes even when the samples left the partial last window out', () => {
