@@ -68,11 +68,6 @@ export class TlsSessions {
   set(key: string, session: Buffer): void {
     this.byServer.set(key, session);
   }
-
-  /** Forget every session (a server refused us: start over with full handshakes). */
-  clear(): void {
-    this.byServer.clear();
-  }
 }
 
 /**
