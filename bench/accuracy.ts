@@ -85,6 +85,8 @@ interface Sample {
   neutralRttMs?: number | null;
   /** Median round trip of `icmpProber` (kernel receive timestamps) during the transfer, ms; undefined without ping. */
   icmpRttMs?: number | null;
+  /** The result's tcpRttMs: the sending TCP's smoothed RTT from its kernel (src/tcp-info.ts), ms. */
+  tcpRttMs?: number | null;
 }
 
 /** Resolves with the first stdout line `match` accepts; rejects when the process exits first. */
@@ -360,6 +362,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         rpmForeign?: number | null;
         rpmProbes?: number;
         rpmSelfProbes?: number;
+        tcpRttMs?: number | null;
         error: unknown;
       };
       if (r.error) throw new Error(`netprobe at ${rate} Mbit/s failed: ${JSON.stringify(r.error)}`);
@@ -388,6 +391,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
         waitBytes,
         neutralRttMs,
         icmpRttMs,
+        tcpRttMs: r.tcpRttMs ?? null,
       };
     };
     const curl = async (rate: number): Promise<Sample> => {
@@ -572,8 +576,27 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
           },
         ]
       : [];
+    // The sender's own kernel RTT of the loaded flow (tcpRttMs) against the kernel-timed base: idle
+    // ICMP RTT + the tbf wait (the PING-timed idle RTT when ping is missing).
+    const tcpRtt = med(list, tool, 'tcpRttMs');
+    const tcpReferenceMs = Number.isFinite(icmpReferenceMs) ? icmpReferenceMs : queueDelayMs;
+    const tcpRows: BenchRow[] = Number.isFinite(tcpRtt)
+      ? [
+          {
+            bench: 'accuracy',
+            metric: `${rttMetric}: the sending TCP's smoothed RTT from its kernel (tcpRttMs, TCP_INFO)`,
+            netprobe: tcpRtt,
+            reference: tcpReferenceMs,
+            referenceName: Number.isFinite(icmpReferenceMs) ? referenceName.replace('idle RTT', 'idle ICMP RTT') : referenceName,
+            ratio: tcpRtt / tcpReferenceMs,
+            unit: 'ms',
+            target: '≈ 1× (±20 %)',
+          },
+        ]
+      : [];
     return [
       ...icmpRows,
+      ...tcpRows,
       {
         bench: 'accuracy',
         metric: `${rttMetric}: a prober not netprobe's (TCP SYN → RST, timed in user space)`,

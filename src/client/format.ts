@@ -56,6 +56,15 @@ function responsiveness(result: Result): string {
   return `${rpm(result.rpm)} (${parts.join('; ')})`;
 }
 
+/** The sender's kernel RTT and retransmits (capability 'tcp-info'); '-' from a server without it. */
+function senderTcp(result: Result): string {
+  if (result.tcpRttMs === undefined && result.tcpRetransmits === undefined) return '-';
+  const sender = directionOf(result) === 'download' ? "server's" : "client's";
+  const retransmits = result.tcpRetransmits ?? null;
+  const retransmitted = retransmits === null ? '' : `, ${retransmits} ${retransmits === 1 ? 'retransmit' : 'retransmits'}`;
+  return `${ms(result.tcpRttMs ?? null)} (the sending ${sender} kernel${retransmitted})`;
+}
+
 function handshake(result: Result): string {
   if (result.tlsMs === null || result.tlsResumed === null || result.tlsResumed === undefined) return ms(result.tlsMs);
   return `${ms(result.tlsMs)} (${result.tlsResumed ? 'resumed session' : 'full handshake'})`;
@@ -85,6 +94,7 @@ export function formatResultTable(result: Result): string {
     ],
     ['goodput', rate(result.goodputMbps)],
     ['loaded RTT', ms(result.loadedRttMs)],
+    ['loaded TCP RTT', senderTcp(result)],
     ['responsiveness', responsiveness(result)],
     ['samples', spread(result.samplesMbps)],
     ['client CPU', result.cpuMs === null ? '-' : `${ms(result.cpuMs)}${result.clientLimited ? ' (client-limited)' : ''}`],

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { responsiveness } from '../analysis/responsiveness.js';
 import { ErrorCodes } from '../errors.js';
 import type { Result } from '../protocol/result.js';
+import { type TcpSummary, combineTcpSummaries } from '../tcp-info.js';
 import { mbps, median, round3 } from './meter.js';
 import { type DownloadStream, downloadTrace, uploadTrace } from './parallel.js';
 import { aggregateStreams } from './streams.js';
@@ -110,6 +111,18 @@ export function fillUpload(result: Result, sent: readonly UploadOutcome[]): void
   result.samplesMbps = aggregate.samplesMbps;
   result.streams = sent.length;
   result.streamsMbps = aggregate.streamsMbps;
+}
+
+/**
+ * The sender's TCP view (capability 'tcp-info'), one summary per stream: the server's TCP_INFO
+ * frames for a download, our own samples for an upload. A stream without one (a server that did
+ * not send it) leaves the figures null.
+ */
+export function fillTcp(result: Result, perStream: readonly (TcpSummary | null)[]): void {
+  const known = perStream.filter((s): s is TcpSummary => s !== null);
+  const combined = known.length === perStream.length && known.length > 0 ? combineTcpSummaries(known) : null;
+  result.tcpRttMs = combined?.rttMs ?? null;
+  result.tcpRetransmits = combined?.retransmits ?? null;
 }
 
 /** Bytes (all streams) and response time (the slowest stream's), known even when the transfer failed. */

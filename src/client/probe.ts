@@ -13,7 +13,7 @@ import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { DEFAULT_LOADED_PING_INTERVAL_MS, LoadedPinger, foreignProbe, selfProbe } from './loaded-rtt.js';
 import { median } from './meter.js';
 import { downloadParallel, downloadStreams, isBusy, uploadParallel } from './parallel.js';
-import { fillDownload, fillLoaded, fillProgress, fillUpload, roundOrNull } from './probe-result.js';
+import { fillDownload, fillLoaded, fillProgress, fillTcp, fillUpload, roundOrNull } from './probe-result.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type Session, openSession } from './session.js';
 import type { UploadOutcome } from './upload.js';
 import { uuidv7 } from './uuid.js';
@@ -246,6 +246,8 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
 
     if (sent !== undefined) fillUpload(result, sent);
     else fillDownload(result, streams, mode === 'file' && verify, config.file);
+    // The fields exist for servers that list 'tcp-info' (an older server's result schema lacks them).
+    if (main.offers('tcp-info')) fillTcp(result, sent !== undefined ? sent.map((s) => s.tcp) : streams.map((s) => s.progress.tcp));
     const last = sessions[0];
     if (config.keepSession === true && result.error === null && last?.failureReason === undefined) kept = last;
   } catch (err) {

@@ -16,7 +16,7 @@ import { type Pending, type RequestHandlers, type Settle, remoteError } from './
 import { type TransferProgress, type TransferSink, type TransferTimeouts, newTransferProgress, transferHandlers } from './transfer.js';
 
 export const CLIENT_SOFTWARE = 'netprobe/0.1';
-export const CLIENT_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks'];
+export const CLIENT_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks', 'tcp-info'];
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface SessionOptions {
@@ -355,6 +355,7 @@ export class Session {
       expectRaw: (n: number) => this.decoder.expectRaw(n),
       streamData: (on: boolean) => this.decoder.streamPayloads(on ? FrameType.DATA : undefined),
       terminate: (err: Error) => this.terminate(err),
+      tcpInfo: this.offers('tcp-info'),
     };
     // A duration download's payload is DATA frames, so a PONG fits between them: self probes may go
     // from FILE_META to the transfer's end (a file download's raw bytes leave no room for one).

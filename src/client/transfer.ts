@@ -6,6 +6,7 @@
  */
 import { ConnectionError, ErrorCodes, ProtocolError } from '../errors.js';
 import type { FileMeta, GetFile } from '../protocol/messages.js';
+import type { TcpSummary } from '../tcp-info.js';
 import { type RequestHandlers, type Settle, remoteError } from './request.js';
 
 /** Receives the payload of a download, in order. `atMs` is the arrival time of the socket chunk. */
@@ -33,10 +34,12 @@ export interface TransferProgress {
   bytes: number;
   firstPayloadAtMs: number | null;
   lastPayloadAtMs: number | null;
+  /** Capability 'tcp-info': the server's TCP view of sending the payload (its TCP_INFO frame). */
+  tcp: TcpSummary | null;
 }
 
 export function newTransferProgress(): TransferProgress {
-  return { requestedAtMs: null, firstByteAtMs: null, meta: null, bytes: 0, firstPayloadAtMs: null, lastPayloadAtMs: null };
+  return { requestedAtMs: null, firstByteAtMs: null, meta: null, bytes: 0, firstPayloadAtMs: null, lastPayloadAtMs: null, tcp: null };
 }
 
 /** What the transfer needs from its session. */
@@ -50,6 +53,8 @@ export interface TransferIo {
    */
   streamData(on: boolean): void;
   terminate(err: Error): void;
+  /** Both sides listed 'tcp-info': a TCP_INFO frame follows the payload, and the transfer ends with it. */
+  tcpInfo: boolean;
 }
 
 /**
@@ -76,6 +81,12 @@ export function transferHandlers(
   };
   const unexpected = (what: string) =>
     io.terminate(new ProtocolError(ErrorCodes.unexpectedMessage, `${what} from ${io.where} during GET_FILE`));
+  /** The payload is complete (last raw byte, or DATA_END); with 'tcp-info' the TCP_INFO frame still comes. */
+  let payloadDone = false;
+  const payloadEnded = () => {
+    payloadDone = true;
+    if (!io.tcpInfo) resolve(progress);
+  };
   return {
     onSent: (atMs) => {
       sentAtMs = atMs;
@@ -88,7 +99,7 @@ export function transferHandlers(
     },
     onRaw: (data, atMs) => {
       payload(data, atMs);
-      if (progress.bytes === progress.meta?.sizeBytes) resolve(progress);
+      if (progress.bytes === progress.meta?.sizeBytes) payloadEnded();
     },
     onPart: (data, atMs) => {
       if (progress.meta?.mode !== 'duration') return unexpected('DATA');
@@ -106,7 +117,7 @@ export function transferHandlers(
           progress.meta = fileMeta;
           sink.onMeta?.(fileMeta, atMs);
           if (mode === 'file') {
-            if (fileMeta.sizeBytes === 0) return resolve(progress);
+            if (fileMeta.sizeBytes === 0) return payloadEnded();
             io.expectRaw(fileMeta.sizeBytes);
           } else io.streamData(true);
           return;
@@ -125,7 +136,13 @@ export function transferHandlers(
             );
           }
           io.streamData(false);
+          return payloadEnded();
+        case 'TCP_INFO': {
+          if (!io.tcpInfo || !payloadDone) return unexpected('TCP_INFO');
+          const { type: _type, ...tcp } = message;
+          progress.tcp = tcp;
           return resolve(progress);
+        }
         case 'BUSY':
         case 'ERROR':
           if (meta !== null) io.terminate(remoteError(message));

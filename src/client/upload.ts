@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { ConnectionError, ErrorCodes } from '../errors.js';
 import { FrameType, MAX_DATA_CHUNK_BYTES, encodeHeader } from '../protocol/frame.js';
 import type { Put, PutResult } from '../protocol/messages.js';
+import { type TcpSummary, TcpSampler } from '../tcp-info.js';
 import { TransferMeter } from './meter.js';
 import type { Session } from './session.js';
 
@@ -35,6 +36,8 @@ export interface UploadOutcome {
   /** Client CPU while sending and whether it bounded the rate. */
   cpuMs: number | null;
   clientLimited: boolean;
+  /** Our TCP's view of sending it (we are the sender; src/tcp-info.ts). */
+  tcp: TcpSummary;
 }
 
 /** Called when PUT_READY arrived and the first byte is about to go (start of the loaded period). */
@@ -50,8 +53,10 @@ export async function upload(session: Session, request: Put, timeouts: UploadTim
   // Self probes (PINGs between our DATA frames) may go while the payload flows.
   session.setUnderLoad(true);
   let sent: number;
+  const tcp = new TcpSampler(session.socket);
   try {
     sent = await send(
+      tcp,
       session,
       request.durationMs === undefined ? { sizeBytes: ready.sizeBytes } : { durationMs: request.durationMs },
       timeouts.totalMs + (request.durationMs ?? 0),
@@ -60,12 +65,27 @@ export async function upload(session: Session, request: Put, timeouts: UploadTim
     session.setUnderLoad(false);
   }
   const reading = meter.finish(performance.now());
+  // Sampled as the last bytes went out, before the queue behind them drains.
+  const tcpSummary = tcp.finish();
   const result = await session.endUpload(sent, timeouts.responseMs);
-  return { result, requestedAtMs, readyAtMs, doneAtMs: performance.now(), cpuMs: reading.cpuMs, clientLimited: reading.clientLimited };
+  return {
+    result,
+    requestedAtMs,
+    readyAtMs,
+    doneAtMs: performance.now(),
+    cpuMs: reading.cpuMs,
+    clientLimited: reading.clientLimited,
+    tcp: tcpSummary,
+  };
 }
 
 /** Writes DATA frames until the size or duration is reached; waits for 'drain' when the socket's buffer is full. */
-async function send(session: Session, until: { sizeBytes: number } | { durationMs: number }, totalMs: number): Promise<number> {
+async function send(
+  tcp: TcpSampler,
+  session: Session,
+  until: { sizeBytes: number } | { durationMs: number },
+  totalMs: number,
+): Promise<number> {
   const socket = session.socket;
   const data = uploadPayload();
   const startMs = performance.now();
@@ -88,6 +108,7 @@ async function send(session: Session, until: { sizeBytes: number } | { durationM
     const flowing = socket.write(chunk);
     socket.uncork();
     sent += chunk.length;
+    tcp.sample();
     if (!flowing) await drained(session);
   }
 }

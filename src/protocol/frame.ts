@@ -35,6 +35,8 @@ export const FrameType = {
   PUT: 0x0d,
   PUT_READY: 0x0e,
   PUT_RESULT: 0x0f,
+  /** Capability 'tcp-info': after a download's payload, the server's TCP view of sending it. */
+  TCP_INFO: 0x10,
 } as const;
 
 export type FrameTypeName = keyof typeof FrameType;

@@ -112,6 +112,17 @@ export const putResultSchema = z.strictObject({
     .max(MAX_ARRIVAL_MARKS + 1)
     .optional(),
 });
+/**
+ * Capability 'tcp-info' (both sides): right after a download's payload (the last raw byte, or
+ * DATA_END) the server sends what its TCP saw while sending it (src/tcp-info.ts): the median of its
+ * kernel's smoothed RTT samples, their count, and the segments it retransmitted; null where the
+ * server cannot read TCP_INFO.
+ */
+export const tcpInfoSchema = z.strictObject({
+  rttMs: z.number().finite().min(0).max(3_600_000).nullable(),
+  samples: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  retransmits: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+});
 export const errorSchema = z.strictObject({ code: text(64).min(1), message: text(1024) });
 
 export type Hello = z.infer<typeof helloSchema>;
@@ -136,7 +147,8 @@ export type Message =
   | ({ type: 'ERROR' } & z.infer<typeof errorSchema>)
   | ({ type: 'PUT' } & Put)
   | ({ type: 'PUT_READY' } & z.infer<typeof putReadySchema>)
-  | ({ type: 'PUT_RESULT' } & PutResult);
+  | ({ type: 'PUT_RESULT' } & PutResult)
+  | ({ type: 'TCP_INFO' } & z.infer<typeof tcpInfoSchema>);
 
 export type MessageType = Message['type'];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
@@ -157,6 +169,7 @@ const schemas: { [T in JsonType]: z.ZodType<Omit<MessageOf<T>, 'type'>> } = {
   PUT: putSchema,
   PUT_READY: putReadySchema,
   PUT_RESULT: putResultSchema,
+  TCP_INFO: tcpInfoSchema,
 };
 
 /** Serialises a message into one frame. JSON payloads are not re-validated here (our own data). */

@@ -10,6 +10,7 @@
 import type { Server } from 'node:net';
 import { hostname } from 'node:os';
 import { silentLogger, type Logger } from '../log.js';
+import { tcpInfoSupport } from '../tcp-info.js';
 import { openStore } from '../store/open.js';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/options.js';
 import type { Catalogue } from './catalogue.js';
@@ -133,6 +134,12 @@ export async function bootServer(config: ServerConfig, deps: ServerDeps, plan: B
     { ...listeningDetails(config, files, store.location, credentials.revocations), port, ...(workers > 1 ? { workers } : {}) },
     'listening',
   );
+  const tcpInfo = tcpInfoSupport();
+  if (!tcpInfo.available)
+    log.warn(
+      { reason: tcpInfo.reason },
+      'TCP_INFO cannot be read here (the addon native/tcp_info.c did not build at install): results carry tcpRttMs and tcpRetransmits as null',
+    );
 
   const reloadRevocations = async (): Promise<RevocationSummary> => {
     const summary = await served.reloadRevocations();

@@ -4,6 +4,7 @@ import { type Frame, FrameDecoder } from '../protocol/decoder.js';
 import { FrameType, PROTOCOL_VERSION } from '../protocol/frame.js';
 import { type Message, type MessageOf, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
+import { TcpSampler } from '../tcp-info.js';
 import type { TransferRecord } from '../store/types.js';
 import type { Cost } from './budget.js';
 import type { ActiveTransfer, ServerContext } from './context.js';
@@ -13,7 +14,7 @@ import { sendFile, sendForDuration } from './transfer.js';
 import { UploadReceiver, refusePut, uploadLimit } from './upload.js';
 
 /** What this server offers in WELCOME; a feature is used only when the client's HELLO lists it too. */
-export const SERVER_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks'];
+export const SERVER_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks', 'tcp-info'];
 
 /** An upload in progress on this connection. */
 interface RunningUpload {
@@ -289,6 +290,7 @@ export class Connection {
       case 'ERROR':
       case 'PUT_READY':
       case 'PUT_RESULT':
+      case 'TCP_INFO':
         throw new ProtocolError(ErrorCodes.unexpectedMessage, `a client may not send ${message.type} here`);
       default: {
         const never: never = message;
@@ -331,10 +333,12 @@ export class Connection {
     const t0 = performance.now();
     const active: ActiveTransfer = { client: this.client, file: file.name, mode, startedAtMs, bytes: 0 };
     let outcome = 'ok';
+    const tcp = this.capabilities.has('tcp-info') ? new TcpSampler(this.socket) : undefined;
     const hooks = {
       onBytes: (n: number) => {
         active.bytes += n;
         load.addBytes(n);
+        tcp?.sample();
       },
       shaper: this.ctx.shaperFor?.(this.client),
       openConnections: () => this.ctx.metrics.openConnections,
@@ -349,6 +353,7 @@ export class Connection {
         }
         await sendForDuration(this.socket, file, message.durationMs, hooks);
       }
+      if (tcp !== undefined) this.send({ type: 'TCP_INFO', ...tcp.finish() });
     } catch (err) {
       outcome = errorCode(err);
       throw err;

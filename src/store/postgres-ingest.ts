@@ -48,6 +48,8 @@ const RESULT_TYPES: Record<(typeof RESULT_COLUMNS)[number], string> = {
   rpm_foreign: 'float8',
   rpm_self: 'float8',
   rpm_self_probes: 'int4',
+  tcp_rtt_ms: 'float8',
+  tcp_retransmits: 'int4',
 };
 
 const COLUMN_LIST = RESULT_COLUMNS.join(', ');

@@ -80,6 +80,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE results ADD COLUMN rpm_foreign float8, ADD COLUMN rpm_self float8, ADD COLUMN rpm_self_probes integer;
   `,
+  // 7: the sending TCP's view from its kernel (capability 'tcp-info'): median smoothed RTT, retransmits; null for older rows.
+  `
+  ALTER TABLE results ADD COLUMN tcp_rtt_ms float8, ADD COLUMN tcp_retransmits integer;
+  `,
 ];
 
 /** Advisory lock keys (pg_advisory_xact_lock): schema changes, partition changes. */

@@ -56,6 +56,8 @@ export const RESULT_CSV_COLUMNS: readonly (readonly [string, Kind, (r: StoredRes
   ['rpmForeign', 'number', (r) => r.rpmForeign ?? null, 'rpm_foreign'],
   ['rpmSelf', 'number', (r) => r.rpmSelf ?? null, 'rpm_self'],
   ['rpmSelfProbes', 'number', (r) => r.rpmSelfProbes ?? null, 'rpm_self_probes'],
+  ['tcpRttMs', 'number', (r) => r.tcpRttMs ?? null, 'tcp_rtt_ms'],
+  ['tcpRetransmits', 'number', (r) => r.tcpRetransmits ?? null, 'tcp_retransmits'],
 ];
 
 export const RESULT_CSV_HEADER = `${RESULT_CSV_COLUMNS.map(([name]) => name).join(',')}\n`;

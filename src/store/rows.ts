@@ -41,6 +41,8 @@ export const RESULT_COLUMNS = [
   'rpm_foreign',
   'rpm_self',
   'rpm_self_probes',
+  'tcp_rtt_ms',
+  'tcp_retransmits',
 ] as const;
 
 export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number | null>;
@@ -88,6 +90,8 @@ export function toRow(r: StoredResult): ResultRow {
     rpm_foreign: r.rpmForeign ?? null,
     rpm_self: r.rpmSelf ?? null,
     rpm_self_probes: r.rpmSelfProbes ?? null,
+    tcp_rtt_ms: r.tcpRttMs ?? null,
+    tcp_retransmits: r.tcpRetransmits ?? null,
   };
 }
 
@@ -136,6 +140,9 @@ export function fromRow(row: Record<string, unknown>): StoredResult {
     ...(row.rpm_self_probes === null || row.rpm_self_probes === undefined
       ? {}
       : { rpmForeign: num(row.rpm_foreign), rpmSelf: num(row.rpm_self), rpmSelfProbes: Number(row.rpm_self_probes) }),
+    ...((row.tcp_rtt_ms ?? null) === null && (row.tcp_retransmits ?? null) === null
+      ? {}
+      : { tcpRttMs: num(row.tcp_rtt_ms), tcpRetransmits: num(row.tcp_retransmits) }),
     ...(row.direction === 'upload'
       ? { direction: 'upload' as const, serverLimited: serverLimited === null ? null : serverLimited === 1 }
       : {}),

@@ -73,4 +73,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE results ADD COLUMN rpm_self REAL;
   ALTER TABLE results ADD COLUMN rpm_self_probes INTEGER;
   `,
+  // 8: the sending TCP's view from its kernel (capability 'tcp-info'): median smoothed RTT, retransmits; null for older rows.
+  `
+  ALTER TABLE results ADD COLUMN tcp_rtt_ms REAL;
+  ALTER TABLE results ADD COLUMN tcp_retransmits INTEGER;
+  `,
 ];

@@ -54,6 +54,16 @@ test('responsiveness: a file-mode download has no self probes; a result before s
   assert.equal(row(formatResultTable(noProbeAnswered), 'responsiveness'), '- (0 probes)');
 });
 
+test("the loaded TCP RTT names the sending kernel and its retransmits; '-' from a server without tcp-info", () => {
+  assert.equal(row(formatResultTable(sampleResult()), 'loaded TCP RTT'), '-');
+  const download = sampleResult({ tcpRttMs: 1.234, tcpRetransmits: 0 });
+  assert.equal(row(formatResultTable(download), 'loaded TCP RTT'), "1.234 ms (the sending server's kernel, 0 retransmits)");
+  const upload = sampleResult({ direction: 'upload', tcpRttMs: 15.5, tcpRetransmits: 1 });
+  assert.equal(row(formatResultTable(upload), 'loaded TCP RTT'), "15.5 ms (the sending client's kernel, 1 retransmit)");
+  const unreadable = sampleResult({ tcpRttMs: null, tcpRetransmits: null });
+  assert.equal(row(formatResultTable(unreadable), 'loaded TCP RTT'), "- (the sending server's kernel)");
+});
+
 test("the scheduled client's line: direction and RPM under their titles", () => {
   const header = RESULT_LINE_HEADER;
   const upload = formatResultLine(sampleResult({ direction: 'upload', rpm: 4904 }), 3);

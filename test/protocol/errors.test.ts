@@ -69,7 +69,7 @@ describe('oversize frames', () => {
 });
 
 describe('unknown frame types', () => {
-  for (const type of [0x00, 0x10, 0x7f, 0x80, 0xff]) {
+  for (const type of [0x00, 0x11, 0x7f, 0x80, 0xff]) {
     test(`0x${type.toString(16).padStart(2, '0')} → ${ErrorCodes.unknownType} from the header`, () => {
       const decoder = new FrameDecoder();
       const err = expectProtocolError(() => drain(decoder, rawFrame(type, '{}').subarray(0, HEADER_BYTES)), ErrorCodes.unknownType);

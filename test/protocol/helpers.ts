@@ -123,6 +123,7 @@ export const fixtures = {
     samplesMbps: [98.5, 101.25, 100],
     serverLimited: false,
   },
+  tcpInfo: { type: 'TCP_INFO', rttMs: 1.234, samples: 87, retransmits: 2 },
 } satisfies Record<string, Message>;
 
 export type FixtureName = keyof typeof fixtures;

@@ -31,6 +31,8 @@ const NEW_COLUMNS = new Set([
   'rpm_foreign',
   'rpm_self',
   'rpm_self_probes',
+  'tcp_rtt_ms',
+  'tcp_retransmits',
 ]);
 const OLD_COLUMNS = RESULT_COLUMNS.filter((c) => !NEW_COLUMNS.has(c));
 
@@ -77,6 +79,19 @@ describe('result direction', () => {
       const byId = new Map((await collect(fresh.store.iterateResults())).map((r) => [r.id, r]));
       assert.deepEqual(byId.get(both.id), both);
       assert.deepEqual(byId.get(noSelf.id), noSelf);
+      assert.deepEqual(byId.get(before.id), before);
+    });
+
+    test(`${backend.name}: the sender's TCP RTT and retransmits are kept, also as null; a result without them has none`, async (t) => {
+      const fresh = await freshStore(t, backend);
+      if (!fresh) return;
+      const measured = { ...stored({ client: 'a', at: AT }), tcpRttMs: 12.345, tcpRetransmits: 3 };
+      const unreadable = { ...stored({ client: 'a', at: AT + 1 }), tcpRttMs: null, tcpRetransmits: 0 };
+      const before = stored({ client: 'a', at: AT + 2 });
+      await fresh.store.insertResults([[measured, unreadable, before]]);
+      const byId = new Map((await collect(fresh.store.iterateResults())).map((r) => [r.id, r]));
+      assert.deepEqual(byId.get(measured.id), measured);
+      assert.deepEqual(byId.get(unreadable.id), unreadable);
       assert.deepEqual(byId.get(before.id), before);
     });
   }

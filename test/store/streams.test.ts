@@ -37,10 +37,10 @@ describe('result streams', () => {
       const path = join(dir, 'results.csv');
       assert.equal(await fresh.store.exportResultsCsv(path, {}).done, 2);
       const [header, ...lines] = (await readFile(path, 'utf8')).trimEnd().split('\n');
-      // tlsResumed and the self-probe columns after them are empty: these results do not say.
-      assert.match(header!, /,streams,streamsMbps,tlsResumed,rpmForeign,rpmSelf,rpmSelfProbes$/);
-      assert.match(lines[0]!, /,1,,,,,$/, 'one stream: streams 1, no per-stream figures');
-      assert.match(lines[1]!, /,4,"\[101\.5,99\.25,100,99\.25\]",,,,$/);
+      // tlsResumed and the self-probe and TCP columns after them are empty: these results do not say.
+      assert.match(header!, /,streams,streamsMbps,tlsResumed,rpmForeign,rpmSelf,rpmSelfProbes,tcpRttMs,tcpRetransmits$/);
+      assert.match(lines[0]!, /,1,,,,,,,$/, 'one stream: streams 1, no per-stream figures');
+      assert.match(lines[1]!, /,4,"\[101\.5,99\.25,100,99\.25\]",,,,,,$/);
     });
   }
 });

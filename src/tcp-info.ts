@@ -1,0 +1,156 @@
+/**
+ * The sending TCP's own view of a transfer, read from the kernel (TCP_INFO, Linux): its smoothed
+ * RTT, which the kernel times from each ACK with no process wake-up in it (ndt7 reports the same
+ * figure), and the segments it retransmitted. The sender samples it while the payload flows: the
+ * server for a download (and sends the summary in a TCP_INFO frame), the client for an upload.
+ *
+ * The getsockopt call is a small native addon (native/tcp_info.c, built by `npm install` with
+ * node-gyp, as better-sqlite3 is); where it is missing (not Linux, or the build failed) every
+ * figure here is null and the rest of netprobe works as before.
+ */
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+
+/** What the addon returns for one socket. */
+interface KernelTcpInfo {
+  state: number;
+  rttUs: number;
+  rttVarUs: number;
+  minRttUs: number;
+  totalRetrans: number;
+}
+
+interface Addon {
+  tcpInfo(fd: number): KernelTcpInfo;
+}
+
+let addon: Addon | null | undefined;
+let loadError: string | undefined;
+
+function load(): Addon | null {
+  if (addon !== undefined) return addon;
+  try {
+    // src/tcp-info.ts and dist/tcp-info.js are both one level below the package root.
+    addon = createRequire(import.meta.url)('../build/Release/tcp_info.node') as Addon;
+  } catch (err) {
+    addon = null;
+    loadError = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  }
+  return addon;
+}
+
+/** Whether TCP_INFO can be read here; otherwise why not (for a log line). */
+export function tcpInfoSupport(): { available: true } | { available: false; reason: string } {
+  return load() === null ? { available: false, reason: loadError ?? 'unknown' } : { available: true };
+}
+
+/** The socket's file descriptor (a TLS socket's is its TCP connection's), or undefined once closed. */
+function fdOf(socket: Socket): number | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/** The kernel's TCP_INFO of `socket`, or null when it cannot be read (no addon, socket closed). */
+export function readTcpInfo(socket: Socket): KernelTcpInfo | null {
+  const native = load();
+  const fd = native === null ? undefined : fdOf(socket);
+  if (native === null || fd === undefined) return null;
+  try {
+    return native.tcpInfo(fd);
+  } catch {
+    return null;
+  }
+}
+
+/** A sender's summary of one transfer, as sent in the TCP_INFO frame. */
+export interface TcpSummary {
+  /** Median of the smoothed RTT samples taken while the payload flowed, ms (null: no sample). */
+  rttMs: number | null;
+  /** Samples behind rttMs. */
+  samples: number;
+  /** Segments the sender retransmitted during the transfer (null: unknown). */
+  retransmits: number | null;
+}
+
+/** Fewest ms between two samples of one connection: enough for the RTT to change, cheap at 1,000 connections. */
+export const TCP_SAMPLE_INTERVAL_MS = 10;
+
+/**
+ * Samples one connection's TCP_INFO during a transfer: `sample()` is called as the sender writes
+ * (it reads the kernel at most every TCP_SAMPLE_INTERVAL_MS), `finish()` takes a last sample.
+ * The reading when it is created is only the baseline of the retransmit count: its RTT is the
+ * idle connection's.
+ */
+export class TcpSampler {
+  private readonly rttsUs: number[] = [];
+  private readonly baseRetrans: number | null;
+  private lastRetrans: number | null = null;
+  private lastAtMs: number;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.baseRetrans = readTcpInfo(socket)?.totalRetrans ?? null;
+    this.lastAtMs = now();
+  }
+
+  sample(): void {
+    const atMs = this.now();
+    if (atMs - this.lastAtMs < TCP_SAMPLE_INTERVAL_MS) return;
+    this.take(atMs);
+  }
+
+  finish(): TcpSummary {
+    this.take(this.now());
+    return {
+      rttMs: medianMs(this.rttsUs),
+      samples: this.rttsUs.length,
+      retransmits: this.baseRetrans === null || this.lastRetrans === null ? null : Math.max(0, this.lastRetrans - this.baseRetrans),
+    };
+  }
+
+  private take(atMs: number): void {
+    if (this.baseRetrans === null) return;
+    this.lastAtMs = atMs;
+    const info = readTcpInfo(this.socket);
+    if (info === null) return;
+    this.rttsUs.push(info.rttUs);
+    this.lastRetrans = info.totalRetrans;
+  }
+}
+
+function medianMs(valuesUs: readonly number[]): number | null {
+  if (valuesUs.length === 0) return null;
+  const sorted = [...valuesUs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const us = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return Math.round(us) / 1000;
+}
+
+/**
+ * One measurement's figure from its streams' summaries: the RTT is the median of the streams'
+ * medians, each counted as often as it has samples (a weighted median), and the retransmits add
+ * up (null if any stream's are unknown). No stream with samples gives rttMs null.
+ */
+export function combineTcpSummaries(summaries: readonly TcpSummary[]): TcpSummary {
+  const weighted = summaries
+    .filter((s): s is TcpSummary & { rttMs: number } => s.rttMs !== null && s.samples > 0)
+    .sort((a, b) => a.rttMs - b.rttMs);
+  const samples = weighted.reduce((n, s) => n + s.samples, 0);
+  let rttMs: number | null = null;
+  // The weighted median: the first value whose cumulative weight reaches half of the total.
+  let seen = 0;
+  for (const s of weighted) {
+    seen += s.samples;
+    if (seen * 2 >= samples) {
+      rttMs = s.rttMs;
+      break;
+    }
+  }
+  const retransmits =
+    summaries.length === 0 || summaries.some((s) => s.retransmits === null)
+      ? null
+      : summaries.reduce((n, s) => n + (s.retransmits ?? 0), 0);
+  return { rttMs, samples, retransmits };
+}

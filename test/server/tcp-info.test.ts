@@ -1,0 +1,130 @@
+/**
+ * The sender's TCP view (capability 'tcp-info') against the real server: the server samples its
+ * kernel's TCP_INFO while it sends a download and says so in a TCP_INFO frame after the payload;
+ * the client samples its own while it uploads. Results carry tcpRttMs and tcpRetransmits through
+ * the store; a client of today's protocol never sees the frame; against a server without the
+ * capability the fields stay out of the result.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Command } from 'commander';
+import { registerClient } from '../../src/cli/client.js';
+import { parseEndpoint } from '../../src/client/endpoint.js';
+import { probe } from '../../src/client/probe.js';
+import { PROTOCOL_VERSION } from '../../src/protocol/frame.js';
+import type { Result, StoredResult } from '../../src/protocol/result.js';
+import { type RunningServer, startServer } from '../../src/server/server.js';
+import { type ClientFixture, clientFixture } from '../client/helpers/setup.js';
+import { WireClient } from '../helpers/wire.js';
+
+let fx: ClientFixture;
+before(async () => {
+  fx = await clientFixture(['alice']);
+});
+after(() => fx.cleanup());
+
+async function server(t: { after(fn: () => Promise<void>): void }): Promise<RunningServer> {
+  const s = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    ca: fx.pki.ca,
+    cert: fx.pki.serverCert,
+    key: fx.pki.serverKey,
+    store: join(await fx.tempDir(), 'results.db'),
+    builtinFiles: ['1MiB', '10MiB'],
+    statsIntervalMs: 0,
+    logLevel: 'silent',
+  });
+  t.after(() => s.close(1000));
+  return s;
+}
+
+async function measure(
+  s: RunningServer,
+  options: { direction?: 'download' | 'upload'; durationMs?: number; streams?: number },
+): Promise<Result> {
+  const { result } = await probe({
+    endpoint: parseEndpoint(`127.0.0.1:${s.port}`),
+    tls: fx.client,
+    file: '10MiB',
+    clientName: 'alice',
+    ...options,
+  });
+  assert.equal(result.error, null, JSON.stringify(result.error));
+  return result;
+}
+
+function assertTcp(r: Result): void {
+  assert.ok(r.tcpRttMs !== null && r.tcpRttMs !== undefined && r.tcpRttMs > 0 && r.tcpRttMs < 1_000, `tcpRttMs ${r.tcpRttMs}`);
+  assert.ok(typeof r.tcpRetransmits === 'number' && r.tcpRetransmits >= 0, `tcpRetransmits ${r.tcpRetransmits}`);
+}
+
+describe('sender TCP info', () => {
+  test('download in file and duration mode, upload, and 3 parallel streams: the sender’s kernel RTT and retransmits', async (t) => {
+    const s = await server(t);
+    assertTcp(await measure(s, {}));
+    assertTcp(await measure(s, { durationMs: 300 }));
+    assertTcp(await measure(s, { direction: 'upload' }));
+    assertTcp(await measure(s, { direction: 'upload', durationMs: 300, streams: 3 }));
+    assertTcp(await measure(s, { streams: 3 }));
+  });
+
+  test('netprobe client --direction both: the stored results keep tcpRttMs and tcpRetransmits', async (t) => {
+    const s = await server(t);
+    const program = new Command('netprobe').exitOverride();
+    registerClient(program);
+    const args = ['client', '--server', `127.0.0.1:${s.port}`, '--ca', fx.pki.ca, '--cert', fx.pki.clients.alice!.cert];
+    args.push('--key', fx.pki.clients.alice!.key, '--file', '1MiB', '--direction', 'both', '--count', '1');
+    args.push('--outbox', join(await fx.tempDir(), 'outbox.db'), '--log-level', 'silent');
+    await program.parseAsync(args, { from: 'user' });
+    const rows: StoredResult[] = [];
+    for await (const row of s.store.iterateResults()) rows.push(row);
+    assert.equal(rows.length, 2);
+    for (const r of rows) assertTcp(r);
+  });
+
+  test("a client of today's protocol (no 'tcp-info') gets the file and nothing after it", async (t) => {
+    const s = await server(t);
+    const w = await WireClient.connect(s.port, { ca: fx.pki.ca, ...fx.pki.clients.alice! });
+    t.after(() => w.close());
+    w.send({ type: 'HELLO', version: PROTOCOL_VERSION, software: 'test', capabilities: ['duration', 'report', 'upload', 'streams'] });
+    assert.equal((await w.next())?.type, 'WELCOME');
+    const { reply, bytes } = await w.download('1MiB');
+    assert.equal(reply?.type, 'FILE_META');
+    assert.equal(bytes, 1024 * 1024);
+    w.send({ type: 'PING', seq: 3 });
+    const next = await w.next();
+    assert.ok(next?.type === 'PONG' && next.seq === 3, JSON.stringify(next));
+  });
+
+  test("with 'tcp-info' the TCP_INFO frame follows the raw bytes, and follows DATA_END in duration mode", async (t) => {
+    const s = await server(t);
+    const w = await WireClient.connect(s.port, { ca: fx.pki.ca, ...fx.pki.clients.alice! });
+    t.after(() => w.close());
+    w.send({ type: 'HELLO', version: PROTOCOL_VERSION, software: 'test', capabilities: ['duration', 'tcp-info'] });
+    const welcome = await w.next();
+    assert.ok(welcome?.type === 'WELCOME' && welcome.capabilities.includes('tcp-info'));
+    const { bytes } = await w.download('10MiB');
+    assert.equal(bytes, 10 * 1024 * 1024);
+    const info = await w.next();
+    assert.ok(info?.type === 'TCP_INFO' && info.samples >= 1 && info.rttMs! > 0 && info.retransmits! >= 0, JSON.stringify(info));
+    w.send({ type: 'GET_FILE', name: '1MiB', durationMs: 200 });
+    let m = await w.next();
+    while (m?.type === 'FILE_META' || m?.type === 'DATA') m = await w.next();
+    assert.equal(m?.type, 'DATA_END');
+    assert.equal((await w.next())?.type, 'TCP_INFO');
+  });
+
+  test('a new client against a server without tcp-info measures as before, and its result has no tcp fields', async (t) => {
+    const s = await server(t);
+    const { SERVER_CAPABILITIES } = await import('../../src/server/connection.js');
+    SERVER_CAPABILITIES.splice(SERVER_CAPABILITIES.indexOf('tcp-info'), 1);
+    t.after(() => void SERVER_CAPABILITIES.push('tcp-info'));
+    for (const direction of ['download', 'upload'] as const) {
+      const r = await measure(s, { direction });
+      assert.ok(r.throughputMbps! > 0);
+      for (const field of ['tcpRttMs', 'tcpRetransmits']) assert.equal(Object.hasOwn(r, field), false, `${direction} ${field}`);
+    }
+  });
+});
