@@ -77,6 +77,11 @@ export function analyseClient(m: ClientMeasurements, ctx: ClientContext): Client
     rttMs: { idle: meanOf(m.idleRttMs), loaded: meanOf(m.loadedRttMs), bufferbloat: meanOf(m.bufferbloatMs) },
     rpm: r3n(aggregateRpm(m.rpmReciprocal.count, m.rpmReciprocal.sum)),
     rpmResults: m.rpmReciprocal.count,
+    tcp: {
+      rttMs: meanOf(m.tcpRttMs),
+      retransmits: m.tcpRetransmits.count > 0 ? m.tcpRetransmits.sum : null,
+      results: m.tcpRttMs.count,
+    },
     clientLimitedShare: r4n(ratio(m.clientLimited, total - failed)),
     bytes: m.bytes,
     firstSeen: iso(firstMs),

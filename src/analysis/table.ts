@@ -102,6 +102,8 @@ function clientTables(s: AnalysisSummary): string[] {
     fixed(c.rttMs.idle, 1),
     fixed(c.rttMs.loaded, 1),
     fixed(c.rttMs.bufferbloat, 1),
+    fixed(c.tcp.rttMs, 1),
+    c.tcp.retransmits === null ? dash : String(c.tcp.retransmits),
     fixed(c.rpm, 0),
     percent(c.clientLimitedShare),
   ]);
@@ -125,7 +127,7 @@ function clientTables(s: AnalysisSummary): string[] {
       renderTable(['client', many, 'failed', 'fail%', 'mean', 'min', 'max', 'median', 'p5', 'p95', 'stddev', 'cv'], throughput),
     ),
     section(
-      'Latency per client (ms; rpm: round trips per minute under load)',
+      "Latency per client (ms; tcp rtt: the sending TCP's kernel RTT under load, retrans: its retransmitted segments; rpm: round trips per minute under load)",
       renderTable(
         [
           'client',
@@ -136,6 +138,8 @@ function clientTables(s: AnalysisSummary): string[] {
           'idle rtt',
           'loaded rtt',
           'bufferbloat',
+          'tcp rtt',
+          'retrans',
           'rpm',
           'client-limited',
         ],

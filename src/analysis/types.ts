@@ -97,6 +97,12 @@ export interface ClientSummary {
   rpm: number | null;
   /** Results behind `rpm` (those that report an RPM above 0). */
   rpmResults: number;
+  /**
+   * The sending TCP's own view, from results measured with capability 'tcp-info': the mean of their
+   * kernel RTT under load (`tcpRttMs`), the segments retransmitted in all, and how many results
+   * carry the RTT (null figures when none does).
+   */
+  tcp: { rttMs: number | null; retransmits: number | null; results: number };
   clientLimitedShare: number | null;
   bytes: number;
   firstSeen: string;

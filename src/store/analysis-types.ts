@@ -41,6 +41,9 @@ export interface ClientMeasurements {
    * aggregates them with `aggregateRpm`, analysis/responsiveness.ts).
    */
   rpmReciprocal: SumCount;
+  /** The sending TCP's kernel RTT (tcpRttMs) and retransmits (tcpRetransmits) of the results that carry them. */
+  tcpRttMs: SumCount;
+  tcpRetransmits: SumCount;
   /** The server's load annotations of these results. */
   serverConcurrentTransfers: SumCount;
   serverOutboundMbps: SumCount;

@@ -66,6 +66,8 @@ export const CLIENT_MEASUREMENTS_SQL = (where: string) => `
     count(server_concurrent_transfers) AS conc_n, coalesce(sum(server_concurrent_transfers), 0) AS conc_sum,
     count(server_outbound_mbps) AS out_n, coalesce(sum(server_outbound_mbps), 0) AS out_sum,
     count(rpm) FILTER (WHERE rpm > 0) AS rpm_n, coalesce(sum(1.0 / rpm) FILTER (WHERE rpm > 0), 0) AS rpm_rsum,
+    count(tcp_rtt_ms) AS tcp_rtt_n, coalesce(sum(tcp_rtt_ms), 0) AS tcp_rtt_sum,
+    count(tcp_retransmits) AS tcp_retrans_n, coalesce(sum(tcp_retransmits), 0) AS tcp_retrans_sum,
     string_agg(
       float8send(started_at_ms::float8) || float8send(coalesce(throughput_mbps, 'NaN')) ||
       float8send(coalesce(download_ms, 'NaN')) || float8send(coalesce(response_ms, 'NaN')) ||
@@ -92,6 +94,10 @@ export interface ClientRow {
   out_sum: number;
   rpm_n: number;
   rpm_rsum: number;
+  tcp_rtt_n: number;
+  tcp_rtt_sum: number;
+  tcp_retrans_n: number;
+  tcp_retrans_sum: number;
   packed: Buffer;
 }
 
@@ -123,6 +129,8 @@ export function toClientMeasurements(row: ClientRow): ClientMeasurements {
     serverConcurrentTransfers: { count: row.conc_n, sum: row.conc_sum },
     serverOutboundMbps: { count: row.out_n, sum: row.out_sum },
     rpmReciprocal: { count: row.rpm_n, sum: row.rpm_rsum },
+    tcpRttMs: { count: row.tcp_rtt_n, sum: row.tcp_rtt_sum },
+    tcpRetransmits: { count: row.tcp_retrans_n, sum: row.tcp_retrans_sum },
     startedAtMs,
     throughputMbps,
     downloadMs,

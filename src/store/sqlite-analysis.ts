@@ -77,6 +77,10 @@ type ClientRow = [
   number,
   number,
   number,
+  number,
+  number,
+  number,
+  number,
   Buffer,
 ];
 
@@ -92,10 +96,11 @@ export function* clientMeasurements(db: Database.Database, { where, params }: Wh
       count(server_concurrent_transfers), coalesce(sum(server_concurrent_transfers), 0),
       count(server_outbound_mbps), coalesce(sum(server_outbound_mbps), 0),
       count(CASE WHEN rpm > 0 THEN rpm END), coalesce(sum(CASE WHEN rpm > 0 THEN 1.0 / rpm END), 0),
+      count(tcp_rtt_ms), coalesce(sum(tcp_rtt_ms), 0), count(tcp_retransmits), coalesce(sum(tcp_retransmits), 0),
       netprobe_rows(started_at_ms, throughput_mbps, download_ms, response_ms, error_code IS NOT NULL)
     FROM results ${where} GROUP BY +client ORDER BY +client`);
   for (const row of statement.raw().iterate(...params) as IterableIterator<ClientRow>) {
-    const { f64, u8 } = unpack(row[16], 4, 1);
+    const { f64, u8 } = unpack(row[20], 4, 1);
     yield canonicalOrder({
       client: row[0],
       results: row[1],
@@ -107,6 +112,8 @@ export function* clientMeasurements(db: Database.Database, { where, params }: Wh
       serverConcurrentTransfers: { count: row[10], sum: row[11] },
       serverOutboundMbps: { count: row[12], sum: row[13] },
       rpmReciprocal: { count: row[14], sum: row[15] },
+      tcpRttMs: { count: row[16], sum: row[17] },
+      tcpRetransmits: { count: row[18], sum: row[19] },
       startedAtMs: f64[0]!,
       throughputMbps: f64[1]!,
       downloadMs: f64[2]!,

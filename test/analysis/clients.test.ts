@@ -17,6 +17,8 @@ describe('per-client statistics', () => {
         clientLimited: i === 0,
         // RPM 4,800, 1,200, none, 0 (not counted), 600.
         rpm: [4_800, 1_200, null, 0, 600][i]!,
+        // Sender's kernel RTT on the first three; 2 retransmits in all.
+        ...(i < 3 ? { tcpRttMs: [10, 20, 60][i]!, tcpRetransmits: [0, 2, 0][i]! } : {}),
       })),
       { client: 'alice', at: T0 + 25 * MIN, failed: true },
     ]);
@@ -33,6 +35,7 @@ describe('per-client statistics', () => {
     // Harmonic mean of 4,800, 1,200 and 600: round trips 12.5, 50, 100 ms → mean 54.1667 ms → 1,107.692 RPM.
     assert.equal(a.rpm, 1107.692);
     assert.equal(a.rpmResults, 3);
+    assert.deepEqual(a.tcp, { rttMs: 30, retransmits: 2, results: 3 });
     assert.equal(a.clientLimitedShare, 0.2);
     assert.equal(a.bytes, 5_000_000);
     assert.equal(a.firstSeen, new Date(T0).toISOString());
@@ -84,6 +87,8 @@ describe('per-client statistics', () => {
     assert.equal(c.schedule.silent, false);
     assert.deepEqual(c.baseline, { throughputMbps: null, latencyMs: null });
     assert.equal(c.trend, null);
+    // A result from before capability 'tcp-info': no TCP figures.
+    assert.deepEqual(c.tcp, { rttMs: null, retransmits: null, results: 0 });
     assert.equal(s.busiestHour.confidence, 'insufficient-data');
     assert.equal(s.mostCongestedHour.confidence, 'insufficient-data');
     assert.equal(s.hourOfDay[0]!.downloads, 1);

@@ -237,12 +237,14 @@ for (const backend of BACKENDS) {
             loadedRttMs: 12,
             rpm: 4800,
             rpmProbes: 20,
+            tcpRttMs: 11.5,
+            tcpRetransmits: 3,
             clientLimited: true,
             serverConcurrentTransfers: 4,
             serverOutboundMbps: 300,
           },
           { client: 'a', at: T0 + MIN, failed: true, idleRttMs: 4 },
-          { client: 'a', at: T0 + MIN, mbps: 10, responseMs: null, rpm: 1200, rpmProbes: 5 },
+          { client: 'a', at: T0 + MIN, mbps: 10, responseMs: null, rpm: 1200, rpmProbes: 5, tcpRttMs: 2.5, tcpRetransmits: 0 },
           { client: 'a', at: T0, mbps: 50, bytes: 7, serverConcurrentTransfers: 2, serverOutboundMbps: 100 },
           { client: 'a', at: T0 + 24 * HOUR + 10 * HOUR, mbps: 40, downloadMs: 400 },
         ].map((m: Measure) => stored(m)),
@@ -262,6 +264,8 @@ for (const backend of BACKENDS) {
         bufferbloatMs: { count: 1, sum: 10 },
         // Count and sum of 1 ÷ rpm: 1/4800 + 1/1200.
         rpmReciprocal: { count: 2, sum: 1 / 4800 + 1 / 1200 },
+        tcpRttMs: { count: 2, sum: 14 },
+        tcpRetransmits: { count: 2, sum: 3 },
         serverConcurrentTransfers: { count: 2, sum: 6 },
         serverOutboundMbps: { count: 2, sum: 400 },
         startedAtMs: [T0, T0 + MIN, T0 + MIN, T0 + MIN, T0 + 34 * HOUR],
@@ -270,6 +274,14 @@ for (const backend of BACKENDS) {
         downloadMs: [100, 100, 100, NaN, 400],
         responseMs: [10, NaN, 10, NaN, 10],
       });
+      // b's result is from before capability 'tcp-info': nothing to count.
+      assert.deepEqual(
+        [blocks[1]!.tcpRttMs, blocks[1]!.tcpRetransmits],
+        [
+          { count: 0, sum: 0 },
+          { count: 0, sum: 0 },
+        ],
+      );
       assert.deepEqual(
         (await collect(s.store.clientMeasurements({ clients: ['b'], sinceMs: T0 }))).map((m) => m.client),
         ['b'],

@@ -24,6 +24,8 @@ export interface Measure {
   loadedRttMs?: number | null;
   rpm?: number | null;
   rpmProbes?: number;
+  tcpRttMs?: number | null;
+  tcpRetransmits?: number | null;
   clientLimited?: boolean;
   serverConcurrentTransfers?: number | null;
   serverOutboundMbps?: number | null;
@@ -45,6 +47,7 @@ export function stored(m: Measure): StoredResult {
       idleRttMs: m.idleRttMs === undefined ? null : m.idleRttMs,
       loadedRttMs: m.loadedRttMs === undefined ? null : m.loadedRttMs,
       ...(m.rpm === undefined ? {} : { rpm: m.rpm, rpmProbes: m.rpmProbes ?? 20 }),
+      ...(m.tcpRttMs === undefined ? {} : { tcpRttMs: m.tcpRttMs, tcpRetransmits: m.tcpRetransmits ?? 0 }),
       clientLimited: m.clientLimited ?? false,
       sha256Ok: failed ? null : true,
       error: failed ? { code: 'NETPROBE_TIMEOUT', message: 'timed out' } : null,
