@@ -178,6 +178,7 @@ export function clientTable(s: AnalysisSummary): Safe {
 <td>${num(t.median)} <span class="dim">(${num(t.p5)}–${num(t.p95)})</span></td><td>${num(c.baseline.throughputMbps)}</td>
 <td>${ms(c.latencyMs.p95)}</td><td>${ms(c.responseMs.p95)}</td><td>${ms(c.rttMs.idle)} <span class="dim">→</span> ${ms(c.rttMs.loaded)}</td>
 <td>${c.rttMs.bufferbloat === null ? '–' : `${c.rttMs.bufferbloat >= 0 ? '+' : '−'}${ms(Math.abs(c.rttMs.bufferbloat))}`}</td>
+<td>${c.tcp.results === 0 ? '–' : html`${ms(c.tcp.rttMs)} <span class="dim">·</span> ${count(c.tcp.retransmits ?? 0)}`}</td>
 <td${c.episodes > 0 ? html` class="bad"` : ''}>${c.episodes}</td><td${c.schedule.silent ? html` class="bad"` : ''}>${schedule}</td>
 <td>${trend === null ? '–' : `${trend >= 0 ? '+' : '−'}${percent(Math.abs(trend), 1)}`}</td></tr>`;
   });
@@ -185,7 +186,8 @@ export function clientTable(s: AnalysisSummary): Safe {
     <h2>Clients</h2>
     <p class="meta">
       Worst first (time in congestion episodes, then failures); a red dot marks a client in the headline's sense of trouble. Throughput in
-      Mbit/s; baseline = the client's p90.
+      Mbit/s; baseline = the client's p90. TCP: the sending TCP's own RTT under load (mean, from its kernel) and the segments it
+      retransmitted, from results measured with netprobe's <code>tcp-info</code>; – for older ones.
     </p>
     <div class="table-wrap">
       <table>
@@ -200,6 +202,7 @@ export function clientTable(s: AnalysisSummary): Safe {
             <th>response<small>p95</small></th>
             <th>RTT<small>idle → loaded</small></th>
             <th>bufferbloat<small>mean</small></th>
+            <th>TCP<small>sender RTT · retransmits</small></th>
             <th>episodes</th>
             <th>schedule</th>
             <th>trend<small>per day</small></th>

@@ -16,6 +16,9 @@ import { readFontMetrics } from '../../src/report/font-metrics.js';
 import { checkSvg, escapeHtml, html } from '../../src/report/html.js';
 import { featuredClients, rankClients, worstClients } from '../../src/report/select.js';
 import { LinearHistogram, LogHistogram, cdfOfSorted } from '../../src/report/sketch.js';
+import { analyse } from '../../src/analysis/analyse.js';
+import { clientTable } from '../../src/report/html-sections.js';
+import { MIN, T0, schedule, storeWith } from '../analysis/helpers/dataset.js';
 import { random } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -164,4 +167,17 @@ test('every chart builder returns null when there is nothing to draw', () => {
       null,
       spec.name,
     );
+});
+
+test("the client table: the sender TCP's RTT and retransmits; – for a client whose results are from before tcp-info", async (t) => {
+  const store = await storeWith(t, [
+    ...schedule('fresh', T0, 5 * MIN, 3, (i) => ({ tcpRttMs: [10, 20, 30][i]!, tcpRetransmits: [1, 0, 4][i]! })),
+    ...schedule('older', T0, 5 * MIN, 3),
+  ]);
+  const table = clientTable(await analyse(store)).text;
+  const row = (client: string) => new RegExp(`<tr data-client="${client}"[\\s\\S]*?</tr>`).exec(table)?.[0] ?? '';
+  assert.match(row('fresh'), /<td>20\.0 ms <span class="dim">·<\/span> 5<\/td>/);
+  assert.match(table, /<th>TCP<small>sender RTT · retransmits<\/small><\/th>/);
+  // The older client's TCP cell is the dash, right after its bufferbloat cell.
+  assert.match(row('older'), /<td>–<\/td>\n<td>–<\/td>\n<td>0<\/td>/);
 });
