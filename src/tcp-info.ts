@@ -64,7 +64,7 @@ export function readTcpInfo(socket: Socket): KernelTcpInfo | null {
 
 /** A sender's summary of one transfer, as sent in the TCP_INFO frame. */
 export interface TcpSummary {
-  /** Median of the smoothed RTT samples taken while the payload flowed, ms (null: no sample). */
+  /** Median of the smoothed RTT samples taken while the payload was written, ms (null: no sample). */
   rttMs: number | null;
   /** Samples behind rttMs. */
   samples: number;

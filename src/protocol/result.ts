@@ -114,7 +114,7 @@ export const resultSchema = z.strictObject({
   /**
    * With capability 'tcp-info' (absent otherwise): the sending TCP's own view of the transfer, read
    * from its kernel (TCP_INFO, src/tcp-info.ts), the server's for a download and the client's for an
-   * upload. tcpRttMs is the median of the kernel's smoothed RTT while the payload flowed (timed from
+   * upload. tcpRttMs is the median of the kernel's smoothed RTT while the payload was written (timed from
    * each ACK, so no process wake-up is in it: the loaded RTT the flow itself sees); tcpRetransmits the
    * segments retransmitted meanwhile (all streams'). Null where the sender cannot read TCP_INFO.
    */
