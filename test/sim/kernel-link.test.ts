@@ -91,9 +91,13 @@ test('--kernel-link: real TCP flows share an htb link whose rate follows the pro
   }
   const [full, quarter] = byHour as [number[], number[]];
   assert.ok(full.length >= 5 && quarter.length >= 5, `${full.length} and ${quarter.length} downloads`);
-  // The kernel holds the rate: nothing beats the link (a little over it: htb's 16 KiB burst).
-  assert.ok(Math.max(...full) <= 16 * 1.15, `full hour: ${full.join(', ')}`);
-  assert.ok(Math.max(...quarter) <= 4 * 1.15, `quarter hour: ${quarter.join(', ')}`);
+  // The kernel holds the rate: the medians sit at the link's rate. One download may read above it
+  // (20.2 Mbit/s at 16 was seen): htb sends a veth's 64 KiB GSO packet whole once its class has
+  // tokens (16 KiB burst), and a download's rate counts the first chunk's bytes but not the time
+  // they took, so 256 KiB can read up to 256 ÷ (256 − 64 − 16) = 1.45× the rate, and no more.
+  const mostMbps = (mbps: number) => (mbps * 256) / (256 - 64 - 16);
+  assert.ok(median(full) <= 16 * 1.05 && Math.max(...full) <= mostMbps(16), `full hour: ${full.join(', ')}`);
+  assert.ok(median(quarter) <= 4 * 1.05 && Math.max(...quarter) <= mostMbps(4), `quarter hour: ${quarter.join(', ')}`);
   assert.ok(median(quarter) < median(full) / 2, `medians ${median(full)} vs ${median(quarter)}`);
 
   // Nothing is left behind: no namespace or veth of this process.
