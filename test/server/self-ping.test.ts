@@ -5,15 +5,14 @@
  * of today's protocol against the new server, still measure; a PING flood during a transfer is cut.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PROTOCOL_VERSION } from '../../src/protocol/frame.js';
 import type { Message } from '../../src/protocol/messages.js';
 import type { Result } from '../../src/protocol/result.js';
-import { type RunningServer, startServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
 import { probe } from '../../src/client/probe.js';
 import { parseEndpoint } from '../../src/client/endpoint.js';
-import { type ClientFixture, clientFixture } from '../client/helpers/setup.js';
+import { type ClientFixture, clientFixture, fixtureServer } from '../client/helpers/setup.js';
 import { WireClient } from '../helpers/wire.js';
 
 let fx: ClientFixture;
@@ -22,20 +21,8 @@ before(async () => {
 });
 after(() => fx.cleanup());
 
-async function server(t: { after(fn: () => Promise<void>): void }): Promise<RunningServer> {
-  const s = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    ca: fx.pki.ca,
-    cert: fx.pki.serverCert,
-    key: fx.pki.serverKey,
-    store: join(await fx.tempDir(), 'results.db'),
-    builtinFiles: ['1MiB'],
-    statsIntervalMs: 0,
-    logLevel: 'silent',
-  });
-  t.after(() => s.close(1000));
-  return s;
+function server(t: { after(fn: () => Promise<void>): void }): Promise<RunningServer> {
+  return fixtureServer(fx, t);
 }
 
 async function measure(s: RunningServer, direction: 'download' | 'upload', durationMs = 1_000): Promise<Result> {

@@ -4,14 +4,13 @@
  * counted by the server's transfer limit and BUSY rule.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type RunningServer, startServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
 import type { ServerConfigInput } from '../../src/server/config.js';
 import { type ProbeConfig, probe } from '../../src/client/probe.js';
 import { parseEndpoint } from '../../src/client/endpoint.js';
 import type { Result } from '../../src/protocol/result.js';
-import { type ClientFixture, clientFixture } from '../client/helpers/setup.js';
+import { type ClientFixture, clientFixture, fixtureServer } from '../client/helpers/setup.js';
 
 let fx: ClientFixture;
 before(async () => {
@@ -19,21 +18,8 @@ before(async () => {
 });
 after(() => fx.cleanup());
 
-async function server(t: { after(fn: () => Promise<void>): void }, extra: Partial<ServerConfigInput> = {}): Promise<RunningServer> {
-  const s = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    ca: fx.pki.ca,
-    cert: fx.pki.serverCert,
-    key: fx.pki.serverKey,
-    store: join(await fx.tempDir(), 'results.db'),
-    builtinFiles: ['1MiB'],
-    statsIntervalMs: 0,
-    logLevel: 'silent',
-    ...extra,
-  });
-  t.after(() => s.close(1000));
-  return s;
+function server(t: { after(fn: () => Promise<void>): void }, extra: Partial<ServerConfigInput> = {}): Promise<RunningServer> {
+  return fixtureServer(fx, t, extra);
 }
 
 function config(s: RunningServer, extra: Partial<ProbeConfig>): ProbeConfig {

@@ -14,8 +14,8 @@ import { parseEndpoint } from '../../src/client/endpoint.js';
 import { probe } from '../../src/client/probe.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/frame.js';
 import type { Result, StoredResult } from '../../src/protocol/result.js';
-import { type RunningServer, startServer } from '../../src/server/server.js';
-import { type ClientFixture, clientFixture } from '../client/helpers/setup.js';
+import type { RunningServer } from '../../src/server/server.js';
+import { type ClientFixture, clientFixture, fixtureServer } from '../client/helpers/setup.js';
 import { WireClient } from '../helpers/wire.js';
 
 let fx: ClientFixture;
@@ -24,20 +24,8 @@ before(async () => {
 });
 after(() => fx.cleanup());
 
-async function server(t: { after(fn: () => Promise<void>): void }): Promise<RunningServer> {
-  const s = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    ca: fx.pki.ca,
-    cert: fx.pki.serverCert,
-    key: fx.pki.serverKey,
-    store: join(await fx.tempDir(), 'results.db'),
-    builtinFiles: ['1MiB', '10MiB'],
-    statsIntervalMs: 0,
-    logLevel: 'silent',
-  });
-  t.after(() => s.close(1000));
-  return s;
+function server(t: { after(fn: () => Promise<void>): void }): Promise<RunningServer> {
+  return fixtureServer(fx, t, { builtinFiles: ['1MiB', '10MiB'] });
 }
 
 async function measure(

@@ -10,11 +10,11 @@ import { Command } from 'commander';
 import { registerClient } from '../../src/cli/client.js';
 import { PROTOCOL_VERSION, FrameType, encodeHeader } from '../../src/protocol/frame.js';
 import type { StoredResult } from '../../src/protocol/result.js';
-import { type RunningServer, startServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
 import type { ServerConfigInput } from '../../src/server/config.js';
 import { probe } from '../../src/client/probe.js';
 import { parseEndpoint } from '../../src/client/endpoint.js';
-import { type ClientFixture, clientFixture } from '../client/helpers/setup.js';
+import { type ClientFixture, clientFixture, fixtureServer } from '../client/helpers/setup.js';
 import { WireClient, sampleResult } from '../helpers/wire.js';
 
 let fx: ClientFixture;
@@ -23,21 +23,8 @@ before(async () => {
 });
 after(() => fx.cleanup());
 
-async function server(t: { after(fn: () => Promise<void>): void }, extra: Partial<ServerConfigInput> = {}): Promise<RunningServer> {
-  const s = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    ca: fx.pki.ca,
-    cert: fx.pki.serverCert,
-    key: fx.pki.serverKey,
-    store: join(await fx.tempDir(), 'results.db'),
-    builtinFiles: ['1MiB'],
-    statsIntervalMs: 0,
-    logLevel: 'silent',
-    ...extra,
-  });
-  t.after(() => s.close(1000));
-  return s;
+function server(t: { after(fn: () => Promise<void>): void }, extra: Partial<ServerConfigInput> = {}): Promise<RunningServer> {
+  return fixtureServer(fx, t, extra);
 }
 
 async function stored(s: RunningServer): Promise<StoredResult[]> {

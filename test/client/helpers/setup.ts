@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerConfigInput } from '../../../src/server/config.js';
+import { type RunningServer, startServer } from '../../../src/server/server.js';
 import { type TlsMaterial, loadTlsMaterial } from '../../../src/tls/options.js';
 import { makePki, type TestPki } from '../../helpers/pki.js';
 
@@ -36,6 +38,31 @@ export async function clientFixture(names: readonly string[] = ['alice', 'bob'])
       await pki.cleanup();
     },
   };
+}
+
+/**
+ * A real server on 127.0.0.1 (a free port) with the fixture's certificates, a fresh SQLite store and
+ * the built-in file 1MiB (`extra` overrides any of it), closed when the test ends.
+ */
+export async function fixtureServer(
+  fx: ClientFixture,
+  t: { after(fn: () => Promise<void>): void },
+  extra: Partial<ServerConfigInput> = {},
+): Promise<RunningServer> {
+  const s = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    ca: fx.pki.ca,
+    cert: fx.pki.serverCert,
+    key: fx.pki.serverKey,
+    store: join(await fx.tempDir(), 'results.db'),
+    builtinFiles: ['1MiB'],
+    statsIntervalMs: 0,
+    logLevel: 'silent',
+    ...extra,
+  });
+  t.after(() => s.close(1000));
+  return s;
 }
 
 export { captureLogs } from '../../helpers/logs.js';
