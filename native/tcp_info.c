@@ -40,9 +40,33 @@ static napi_value tcp_info(napi_env env, napi_callback_info info) {
   return ok ? out : NULL;
 }
 
+/*
+ * quickAck(fd): switches the connection to quickack mode (TCP_QUICKACK), so the kernel acknowledges
+ * the next segments at once instead of holding the ACK for a reply to carry. Not permanent: TCP
+ * leaves the mode again as it sees fit. Throws like tcpInfo.
+ */
+static napi_value quick_ack(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "quickAck(fd): fd is a file descriptor (a whole number >= 0)");
+    return NULL;
+  }
+  int one = 1;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one) != 0) {
+    napi_throw_error(env, "NETPROBE_TCP_INFO", strerror(errno));
+    return NULL;
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "tcpInfo", NAPI_AUTO_LENGTH, tcp_info, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "tcpInfo", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "quickAck", NAPI_AUTO_LENGTH, quick_ack, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "quickAck", fn) != napi_ok) return NULL;
   return exports;
 }

@@ -22,6 +22,7 @@ interface KernelTcpInfo {
 
 interface Addon {
   tcpInfo(fd: number): KernelTcpInfo;
+  quickAck(fd: number): void;
 }
 
 let addon: Addon | null | undefined;
@@ -60,6 +61,50 @@ export function readTcpInfo(socket: Socket): KernelTcpInfo | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Switches `socket` to quickack mode: its kernel acknowledges the next segments at once rather than
+ * holding the ACK for the reply to carry (TCP_QUICKACK; not permanent, so the server sets it again
+ * after each PONG). False where it cannot (no addon, socket closed).
+ */
+export function quickAck(socket: Socket): boolean {
+  const native = load();
+  const fd = native === null ? undefined : fdOf(socket);
+  if (native === null || fd === undefined) return false;
+  try {
+    native.quickAck(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One request's round trip as the sending kernel timed it (capability 'kernel-rtt'): call before
+ * writing the request, and `finish()` once the answer arrived. TCP updates its smoothed RTT with
+ * each ACK as S ← 7/8·S + 1/8·sample, so with exactly one segment sent and acknowledged in between
+ * (the request; the peer acknowledges it at once in quickack mode) the sample is 8·S_after −
+ * 7·S_before: the round trip from the request's transmission to its ACK's arrival, both timed by
+ * this kernel, with neither end's process wake-up in it. The readings are truncated to whole µs, so
+ * the sample is good to ±15 µs: it is clamped to [1 µs, `appRttMs`] (the round trip the process
+ * saw, which holds it). `finish()` gives ms, or null when TCP_INFO cannot be read or the figure is
+ * off by more than that (another segment was acknowledged in between).
+ */
+/** What 8·S_after − 7·S_before can be off by, with S read in whole µs. */
+const TRUNCATION_MS = 0.015;
+
+export function kernelRoundTrip(socket: Socket): { finish(appRttMs: number): number | null } {
+  const before = readTcpInfo(socket)?.rttUs;
+  return {
+    finish: (appRttMs) => {
+      const after = before === undefined ? undefined : readTcpInfo(socket)?.rttUs;
+      if (before === undefined || after === undefined) return null;
+      const sampleMs = (8 * after - 7 * before) / 1000;
+      if (sampleMs < -TRUNCATION_MS || sampleMs > appRttMs + TRUNCATION_MS) return null;
+      return Math.round(Math.min(appRttMs, Math.max(0.001, sampleMs)) * 1000) / 1000;
+    },
+  };
 }
 
 /** A sender's summary of one transfer, as sent in the TCP_INFO frame. */

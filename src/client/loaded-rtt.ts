@@ -8,18 +8,32 @@
 import { performance } from 'node:perf_hooks';
 import type { Session } from './session.js';
 
-/** One probe's round trip in ms, or null when none could be sent now (skipped, not a failure). */
-export type Probe = (timeoutMs: number) => Promise<number | null>;
+/**
+ * One probe's round trip in ms as the process saw it (`rttMs`, the draft's, behind RPM) and as the
+ * network's (`networkRttMs`: the kernels' timing with capability 'kernel-rtt', else `rttMs`, behind
+ * loaded RTT); null when none could be sent now (skipped, not a failure).
+ */
+export interface ProbeRtt {
+  rttMs: number;
+  networkRttMs: number;
+}
+export type Probe = (timeoutMs: number) => Promise<ProbeRtt | null>;
 
 /** Foreign probes: PINGs on `session`, a connection without a transfer. */
 export function foreignProbe(session: Session): Probe {
-  return async (timeoutMs) => (await session.ping(timeoutMs)).rttMs;
+  return async (timeoutMs) => {
+    const { rttMs, kernelRttMs } = await session.ping(timeoutMs);
+    return { rttMs, networkRttMs: kernelRttMs ?? rttMs };
+  };
 }
 
 /** Self probes over the loaded connections, taking them in turn (the draft picks one at random each time). */
 export function selfProbe(sessions: readonly Session[]): Probe {
   let next = 0;
-  return (timeoutMs) => sessions[next++ % sessions.length]!.selfPing(timeoutMs);
+  return async (timeoutMs) => {
+    const rttMs = await sessions[next++ % sessions.length]!.selfPing(timeoutMs);
+    return rttMs === null ? null : { rttMs, networkRttMs: rttMs };
+  };
 }
 
 /**
@@ -30,6 +44,8 @@ export const DEFAULT_LOADED_PING_INTERVAL_MS = 50;
 
 export class LoadedPinger {
   private readonly rttsMs: number[] = [];
+  /** Each probe's `networkRttMs`, in the order of `rttsMs` (read after stop()). */
+  readonly networkRttsMs: number[] = [];
   private running: Promise<void> | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -59,8 +75,11 @@ export class LoadedPinger {
     while (!this.stopped) {
       const sentAtMs = performance.now();
       try {
-        const rttMs = await this.probe(this.timeoutMs);
-        if (rttMs !== null) this.rttsMs.push(rttMs);
+        const rtt = await this.probe(this.timeoutMs);
+        if (rtt !== null) {
+          this.rttsMs.push(rtt.rttMs);
+          this.networkRttsMs.push(rtt.networkRttMs);
+        }
       } catch (err) {
         this.failure = err;
         return;

@@ -18,12 +18,19 @@ export function roundOrNull(value: number | null): number | null {
 }
 
 /**
- * Loaded RTT (median of the foreign probes) and responsiveness (RPM, with its probe counts) of the
- * PINGs sent under load. `selfRttsMs` undefined: the server lacks capability 'self-ping', so the
- * result carries no self figures (and fields an older server would refuse stay absent).
+ * Loaded RTT (median of the foreign probes' network round trips, `foreignNetworkRttsMs`: timed by
+ * the kernels with capability 'kernel-rtt') and responsiveness (RPM, with its probe counts, from the
+ * round trips the process saw, as the draft's) of the PINGs sent under load. `selfRttsMs` undefined:
+ * the server lacks capability 'self-ping', so the result carries no self figures (and fields an
+ * older server would refuse stay absent).
  */
-export function fillLoaded(result: Result, foreignRttsMs: readonly number[], selfRttsMs?: readonly number[]): void {
-  result.loadedRttMs = roundOrNull(median(foreignRttsMs));
+export function fillLoaded(
+  result: Result,
+  foreignRttsMs: readonly number[],
+  selfRttsMs?: readonly number[],
+  foreignNetworkRttsMs: readonly number[] = foreignRttsMs,
+): void {
+  result.loadedRttMs = roundOrNull(median(foreignNetworkRttsMs));
   const figures = responsiveness(foreignRttsMs, selfRttsMs);
   result.rpm = figures.rpm;
   result.rpmProbes = figures.foreignProbes;

@@ -186,7 +186,10 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
     }
 
     const idleRtts: number[] = [];
-    for (let i = 0; i < (config.idlePings ?? DEFAULT_IDLE_PINGS); i++) idleRtts.push((await main.ping()).rttMs);
+    for (let i = 0; i < (config.idlePings ?? DEFAULT_IDLE_PINGS); i++) {
+      const { rttMs, kernelRttMs } = await main.ping();
+      idleRtts.push(kernelRttMs ?? rttMs);
+    }
     result.idleRttMs = roundOrNull(median(idleRtts));
 
     const pingIntervalMs = config.loadedPingIntervalMs ?? DEFAULT_LOADED_PING_INTERVAL_MS;
@@ -217,7 +220,11 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
         pinger?.start();
         selfPinger?.start();
       };
-      const stopPingers = async (): Promise<[number[], number[] | undefined]> => [(await pinger?.stop()) ?? [], await selfPinger?.stop()];
+      const stopPingers = async (): Promise<[number[], number[] | undefined, number[]]> => [
+        (await pinger?.stop()) ?? [],
+        await selfPinger?.stop(),
+        pinger?.networkRttsMs ?? [],
+      ];
       try {
         if (direction === 'upload') {
           sent = await uploadParallel(sessions, request, { responseMs: timeouts.responseMs, totalMs: timeouts.totalMs }, startPinger);

@@ -10,13 +10,14 @@ import { FrameDecoder } from '../protocol/decoder.js';
 import { FrameType, PROTOCOL_VERSION } from '../protocol/frame.js';
 import { type GetFile, type Message, type Put, type PutResult, type Welcome, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Result } from '../protocol/result.js';
+import { kernelRoundTrip } from '../tcp-info.js';
 import { type ChunkReader, type ConnectOptions, type Connected, connectTls, normaliseSocketError } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { type Pending, type RequestHandlers, type Settle, remoteError } from './request.js';
 import { type TransferProgress, type TransferSink, type TransferTimeouts, newTransferProgress, transferHandlers } from './transfer.js';
 
 export const CLIENT_SOFTWARE = 'netprobe/0.1';
-export const CLIENT_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks', 'tcp-info'];
+export const CLIENT_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks', 'tcp-info', 'kernel-rtt'];
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface SessionOptions {
@@ -248,18 +249,24 @@ export class Session {
     return welcome;
   }
 
-  /** Round-trip time of one PING, ms. */
-  async ping(timeoutMs = this.requestTimeoutMs): Promise<{ rttMs: number; serverTimeMs: number }> {
+  /**
+   * Round-trip time of one PING, ms: `rttMs` as this process saw it (PING written to PONG read), and
+   * with capability 'kernel-rtt' `kernelRttMs`, the same round trip timed by the kernels (PING sent
+   * to the server kernel's ACK, src/tcp-info.ts `kernelRoundTrip`), null without it.
+   */
+  async ping(timeoutMs = this.requestTimeoutMs): Promise<{ rttMs: number; kernelRttMs: number | null; serverTimeMs: number }> {
     const seq = this.seq++;
+    const kernel = this.offers('kernel-rtt') ? kernelRoundTrip(this.socket) : undefined;
     const t = performance.now();
     const pong = await this.control({ type: 'PING', seq }, 'PONG', timeoutMs);
     const rttMs = performance.now() - t;
+    const kernelRttMs = kernel?.finish(rttMs) ?? null;
     if (pong.seq !== seq) {
       const err = new ProtocolError(ErrorCodes.protocol, `${this.where} answered PING ${seq} with PONG ${pong.seq}`);
       this.terminate(err);
       throw err;
     }
-    return { rttMs, serverTimeMs: pong.serverTimeMs };
+    return { rttMs, kernelRttMs, serverTimeMs: pong.serverTimeMs };
   }
 
   /**

@@ -4,7 +4,7 @@ import { type Frame, FrameDecoder } from '../protocol/decoder.js';
 import { FrameType, PROTOCOL_VERSION } from '../protocol/frame.js';
 import { type Message, type MessageOf, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
-import { TcpSampler } from '../tcp-info.js';
+import { TcpSampler, quickAck, tcpInfoSupport } from '../tcp-info.js';
 import type { TransferRecord } from '../store/types.js';
 import type { Cost } from './budget.js';
 import type { ActiveTransfer, ServerContext } from './context.js';
@@ -14,7 +14,17 @@ import { sendFile, sendForDuration } from './transfer.js';
 import { UploadReceiver, refusePut, uploadLimit } from './upload.js';
 
 /** What this server offers in WELCOME; a feature is used only when the client's HELLO lists it too. */
-export const SERVER_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks', 'tcp-info'];
+export const SERVER_CAPABILITIES = [
+  'duration',
+  'report',
+  'upload',
+  'streams',
+  'self-ping',
+  'upload-marks',
+  'tcp-info',
+  // Offered only where the kernel can be told to acknowledge a PING at once (the addon built).
+  ...(tcpInfoSupport().available ? ['kernel-rtt'] : []),
+];
 
 /** An upload in progress on this connection. */
 interface RunningUpload {
@@ -272,7 +282,10 @@ export class Connection {
     }
     switch (message.type) {
       case 'PING':
-        return this.send({ type: 'PONG', seq: message.seq, serverTimeMs: this.ctx.now() });
+        this.send({ type: 'PONG', seq: message.seq, serverTimeMs: this.ctx.now() });
+        // The next PING's ACK leaves at once, not with its PONG: the client's kernel times the round trip.
+        if (this.capabilities.has('kernel-rtt')) quickAck(this.socket);
+        return;
       case 'GET_FILE':
         return this.getFile(message);
       case 'REPORT':
@@ -319,6 +332,8 @@ export class Connection {
       maxResultsPerReport: config.maxResultsPerReport,
       files: this.ctx.catalogue.names(),
     });
+    // The first PING's ACK too (a new connection is in quickack mode anyway; the handshake may have left it).
+    if (this.capabilities.has('kernel-rtt')) quickAck(this.socket);
   }
 
   private async getFile(message: MessageOf<'GET_FILE'>): Promise<void> {

@@ -6,13 +6,20 @@
  * capability the fields stay out of the result.
  */
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { Command } from 'commander';
 import { registerClient } from '../../src/cli/client.js';
 import { parseEndpoint } from '../../src/client/endpoint.js';
 import { probe } from '../../src/client/probe.js';
+import { openSession } from '../../src/client/session.js';
+import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/frame.js';
+import { encodeMessage, parseMessage } from '../../src/protocol/messages.js';
+import { quickAck } from '../../src/tcp-info.js';
+import { serverTlsOptions } from '../../src/tls/options.js';
 import type { Result, StoredResult } from '../../src/protocol/result.js';
 import type { RunningServer } from '../../src/server/server.js';
 import { type ClientFixture, clientFixture, fixtureServer } from '../client/helpers/setup.js';
@@ -113,6 +120,59 @@ describe('sender TCP info', () => {
       const r = await measure(s, { direction });
       assert.ok(r.throughputMbps! > 0);
       for (const field of ['tcpRttMs', 'tcpRetransmits']) assert.equal(Object.hasOwn(r, field), false, `${direction} ${field}`);
+    }
+  });
+
+  test("with 'kernel-rtt' each PING's round trip is also timed by the kernels, never above what the process saw", async (t) => {
+    const s = await server(t);
+    const { session } = await openSession({ endpoint: parseEndpoint(`127.0.0.1:${s.port}`), tls: fx.client });
+    t.after(() => session.close());
+    assert.ok(session.offers('kernel-rtt'));
+    const pings = [];
+    for (let i = 0; i < 10; i++) pings.push(await session.ping());
+    for (const { rttMs, kernelRttMs } of pings)
+      assert.ok(kernelRttMs !== null && kernelRttMs > 0 && kernelRttMs <= rttMs, `${kernelRttMs} vs ${rttMs}`);
+  });
+
+  /**
+   * A server speaking just HELLO/WELCOME and PING/PONG that takes `busyMs` of its event loop before
+   * each PONG, as a loaded server does, and with `quick` asks its kernel to acknowledge each PING at once.
+   */
+  async function slowServer(t: { after(fn: () => void): void }, busyMs: number, quick: boolean): Promise<number> {
+    const server = tls.createServer(serverTlsOptions(fx.server), (socket) => {
+      const decoder = new FrameDecoder();
+      socket.on('data', (chunk: Buffer) => {
+        for (const item of decoder.push(chunk)) {
+          if (item.kind !== 'frame') continue;
+          const m = parseMessage(item);
+          if (m.type === 'HELLO') {
+            const welcome = { version: PROTOCOL_VERSION, serverId: 'slow', serverTimeMs: Date.now(), capabilities: ['kernel-rtt'] };
+            socket.write(encodeMessage({ type: 'WELCOME', ...welcome, maxFrameBytes: 1 << 20, maxResultsPerReport: 10, files: [] }));
+          } else if (m.type === 'PING') {
+            for (const until = performance.now() + busyMs; performance.now() < until;);
+            socket.write(encodeMessage({ type: 'PONG', seq: m.seq, serverTimeMs: Date.now() }));
+            if (quick) quickAck(socket);
+          }
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => server.close());
+    return (server.address() as AddressInfo).port;
+  }
+
+  test('a server 8 ms slow to answer: its kernel’s at-once ACK keeps the 8 ms out of the kernel-timed round trip', async (t) => {
+    for (const quick of [true, false]) {
+      const port = await slowServer(t, 8, quick);
+      const { session } = await openSession({ endpoint: parseEndpoint(`127.0.0.1:${port}`), tls: fx.client });
+      t.after(() => session.close());
+      const pings = [];
+      for (let i = 0; i < 5; i++) pings.push(await session.ping());
+      const kernel = pings.map((p) => p.kernelRttMs!).sort((a, b) => a - b)[2]!;
+      assert.ok(pings.every((p) => p.rttMs >= 8));
+      // With the ACK at once, loopback's round trip; without it the ACK waits for the PONG.
+      if (quick) assert.ok(kernel < 2, `kernel-timed ${kernel} ms with quickack`);
+      else assert.ok(kernel >= 7, `kernel-timed ${kernel} ms without quickack`);
     }
   });
 });
