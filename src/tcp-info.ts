@@ -1,12 +1,14 @@
 /**
- * The sending TCP's own view of a transfer, read from the kernel (TCP_INFO, Linux): its smoothed
- * RTT, which the kernel times from each ACK with no process wake-up in it (ndt7 reports the same
- * figure), and the segments it retransmitted. The sender samples it while the payload flows: the
- * server for a download (and sends the summary in a TCP_INFO frame), the client for an upload.
+ * What the kernel's TCP knows (TCP_INFO, Linux), for two things. The sending TCP's own view of a
+ * transfer: its smoothed RTT, which the kernel times from each ACK with no process wake-up in it
+ * (ndt7 reports the same figure), and the segments it retransmitted; the sender samples it as it
+ * writes the payload (the server for a download, sending the summary in a TCP_INFO frame; the client
+ * for an upload). And PINGs timed by the kernels (capability 'kernel-rtt'): the server puts the
+ * connection in quickack mode (TCP_QUICKACK), the client reads its smoothed RTT around each PING.
  *
- * The getsockopt call is a small native addon (native/tcp_info.c, built by `npm install` with
- * node-gyp, as better-sqlite3 is); where it is missing (not Linux, or the build failed) every
- * figure here is null and the rest of netprobe works as before.
+ * The getsockopt and setsockopt calls are a small native addon (native/tcp_info.c, built by
+ * `npm install` with node-gyp, as better-sqlite3 is); where it is missing (not Linux, or the build
+ * failed) every figure here is null, PINGs are timed by the process, and the rest works as before.
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
@@ -80,6 +82,9 @@ export function quickAck(socket: Socket): boolean {
   }
 }
 
+/** What 8·S_after − 7·S_before can be off by, with S read in whole µs. */
+const TRUNCATION_MS = 0.015;
+
 /**
  * One request's round trip as the sending kernel timed it (capability 'kernel-rtt'): call before
  * writing the request, and `finish()` once the answer arrived. TCP updates its smoothed RTT with
@@ -91,9 +96,6 @@ export function quickAck(socket: Socket): boolean {
  * saw, which holds it). `finish()` gives ms, or null when TCP_INFO cannot be read or the figure is
  * off by more than that (another segment was acknowledged in between).
  */
-/** What 8·S_after − 7·S_before can be off by, with S read in whole µs. */
-const TRUNCATION_MS = 0.015;
-
 export function kernelRoundTrip(socket: Socket): { finish(appRttMs: number): number | null } {
   const before = readTcpInfo(socket)?.rttUs;
   return {
