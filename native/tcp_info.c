@@ -16,15 +16,22 @@ static int set_number(napi_env env, napi_value object, const char *name, double 
   return napi_create_double(env, value, &v) == napi_ok && napi_set_named_property(env, object, name, v) == napi_ok;
 }
 
-static napi_value tcp_info(napi_env env, napi_callback_info info) {
+/* The call's one argument, a file descriptor, into *fd; 0 (a TypeError with `usage` thrown) when it is none. */
+static int fd_arg(napi_env env, napi_callback_info info, const char *usage, int32_t *fd) {
   size_t argc = 1;
   napi_value argv[1];
-  int32_t fd = -1;
+  *fd = -1;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    napi_throw_type_error(env, NULL, "tcpInfo(fd): fd is a file descriptor (a whole number >= 0)");
-    return NULL;
+      napi_get_value_int32(env, argv[0], fd) != napi_ok || *fd < 0) {
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
   }
+  return 1;
+}
+
+static napi_value tcp_info(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  if (!fd_arg(env, info, "tcpInfo(fd): fd is a file descriptor (a whole number >= 0)", &fd)) return NULL;
   struct tcp_info ti;
   socklen_t len = sizeof ti;
   memset(&ti, 0, sizeof ti);
@@ -46,14 +53,8 @@ static napi_value tcp_info(napi_env env, napi_callback_info info) {
  * leaves the mode again as it sees fit. Throws like tcpInfo.
  */
 static napi_value quick_ack(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int32_t fd = -1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    napi_throw_type_error(env, NULL, "quickAck(fd): fd is a file descriptor (a whole number >= 0)");
-    return NULL;
-  }
+  int32_t fd;
+  if (!fd_arg(env, info, "quickAck(fd): fd is a file descriptor (a whole number >= 0)", &fd)) return NULL;
   int one = 1;
   if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one) != 0) {
     napi_throw_error(env, "NETPROBE_TCP_INFO", strerror(errno));

@@ -53,16 +53,21 @@ function fdOf(socket: Socket): number | undefined {
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
-/** The kernel's TCP_INFO of `socket`, or null when it cannot be read (no addon, socket closed). */
-export function readTcpInfo(socket: Socket): KernelTcpInfo | null {
+/** `call` with the addon and the socket's descriptor, or null when there is none or the call throws. */
+function onSocket<T>(socket: Socket, call: (native: Addon, fd: number) => T): T | null {
   const native = load();
   const fd = native === null ? undefined : fdOf(socket);
   if (native === null || fd === undefined) return null;
   try {
-    return native.tcpInfo(fd);
+    return call(native, fd);
   } catch {
     return null;
   }
+}
+
+/** The kernel's TCP_INFO of `socket`, or null when it cannot be read (no addon, socket closed). */
+export function readTcpInfo(socket: Socket): KernelTcpInfo | null {
+  return onSocket(socket, (native, fd) => native.tcpInfo(fd));
 }
 
 /**
@@ -71,15 +76,12 @@ export function readTcpInfo(socket: Socket): KernelTcpInfo | null {
  * after each PONG). False where it cannot (no addon, socket closed).
  */
 export function quickAck(socket: Socket): boolean {
-  const native = load();
-  const fd = native === null ? undefined : fdOf(socket);
-  if (native === null || fd === undefined) return false;
-  try {
-    native.quickAck(fd);
-    return true;
-  } catch {
-    return false;
-  }
+  return (
+    onSocket(socket, (native, fd) => {
+      native.quickAck(fd);
+      return true;
+    }) ?? false
+  );
 }
 
 /** What 8·S_after − 7·S_before can be off by, with S read in whole µs. */
