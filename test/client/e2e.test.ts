@@ -6,8 +6,8 @@ import { Command } from 'commander';
 import { registerClient } from '../../src/cli/client.js';
 import { Outbox } from '../../src/client/outbox.js';
 import type { StoredResult } from '../../src/protocol/result.js';
-import { type RunningServer, startServer } from '../../src/server/server.js';
-import { type ClientFixture, clientFixture } from './helpers/setup.js';
+import type { RunningServer } from '../../src/server/server.js';
+import { type ClientFixture, clientFixture, startFixtureServer } from './helpers/setup.js';
 
 const NAMES = ['alice', 'bob', 'carol'];
 const COUNT = 3;
@@ -16,16 +16,7 @@ let fx: ClientFixture;
 let server: RunningServer;
 before(async () => {
   fx = await clientFixture(NAMES);
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    ca: fx.pki.ca,
-    cert: fx.pki.serverCert,
-    key: fx.pki.serverKey,
-    store: join(await fx.tempDir(), 'results.db'),
-    builtinFiles: ['1MiB'],
-    statsIntervalMs: 0,
-  });
+  server = await startFixtureServer(fx, { logLevel: 'info' });
 });
 after(async () => {
   await server.close(1000);

@@ -5,24 +5,14 @@ import { after, before, test } from 'node:test';
 import { Command } from 'commander';
 import { registerClient } from '../../src/cli/client.js';
 import type { StoredResult } from '../../src/protocol/result.js';
-import { type RunningServer, startServer } from '../../src/server/server.js';
-import { type ClientFixture, clientFixture } from './helpers/setup.js';
+import type { RunningServer } from '../../src/server/server.js';
+import { type ClientFixture, clientFixture, startFixtureServer } from './helpers/setup.js';
 
 let fx: ClientFixture;
 let server: RunningServer;
 before(async () => {
   fx = await clientFixture(['alice']);
-  server = await startServer({
-    host: '::',
-    port: 0,
-    ca: fx.pki.ca,
-    cert: fx.pki.serverCert,
-    key: fx.pki.serverKey,
-    store: join(await fx.tempDir(), 'results.db'),
-    builtinFiles: ['1MiB'],
-    statsIntervalMs: 0,
-    logLevel: 'silent',
-  });
+  server = await startFixtureServer(fx, { host: '::' });
 });
 after(async () => {
   await server.close(1000);

@@ -42,14 +42,10 @@ export async function clientFixture(names: readonly string[] = ['alice', 'bob'])
 
 /**
  * A real server on 127.0.0.1 (a free port) with the fixture's certificates, a fresh SQLite store and
- * the built-in file 1MiB (`extra` overrides any of it), closed when the test ends.
+ * the built-in file 1MiB (`extra` overrides any of it); the caller closes it.
  */
-export async function fixtureServer(
-  fx: ClientFixture,
-  t: { after(fn: () => Promise<void>): void },
-  extra: Partial<ServerConfigInput> = {},
-): Promise<RunningServer> {
-  const s = await startServer({
+export async function startFixtureServer(fx: ClientFixture, extra: Partial<ServerConfigInput> = {}): Promise<RunningServer> {
+  return startServer({
     host: '127.0.0.1',
     port: 0,
     ca: fx.pki.ca,
@@ -61,6 +57,15 @@ export async function fixtureServer(
     logLevel: 'silent',
     ...extra,
   });
+}
+
+/** startFixtureServer, closed when the test ends. */
+export async function fixtureServer(
+  fx: ClientFixture,
+  t: { after(fn: () => Promise<void>): void },
+  extra: Partial<ServerConfigInput> = {},
+): Promise<RunningServer> {
+  const s = await startFixtureServer(fx, extra);
   t.after(() => s.close(1000));
   return s;
 }
