@@ -148,6 +148,10 @@ describe('sender TCP info', () => {
           if (m.type === 'HELLO') {
             const welcome = { version: PROTOCOL_VERSION, serverId: 'slow', serverTimeMs: Date.now(), capabilities: ['kernel-rtt'] };
             socket.write(encodeMessage({ type: 'WELCOME', ...welcome, maxFrameBytes: 1 << 20, maxResultsPerReport: 10, files: [] }));
+          } else if (m.type === 'GET_FILE') {
+            // An empty file: the measurement's PINGs are what this server is for.
+            const sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+            socket.write(encodeMessage({ type: 'FILE_META', name: m.name, sizeBytes: 0, sha256, mode: 'file' }));
           } else if (m.type === 'PING') {
             for (const until = performance.now() + busyMs; performance.now() < until;);
             socket.write(encodeMessage({ type: 'PONG', seq: m.seq, serverTimeMs: Date.now() }));
@@ -174,5 +178,18 @@ describe('sender TCP info', () => {
       if (quick) assert.ok(kernel < 2, `kernel-timed ${kernel} ms with quickack`);
       else assert.ok(kernel >= 7, `kernel-timed ${kernel} ms without quickack`);
     }
+  });
+
+  test("a measurement's idle RTT is the kernel-timed median: the slow server's 8 ms stay out of it", async (t) => {
+    const port = await slowServer(t, 8, true);
+    const { result } = await probe({
+      endpoint: parseEndpoint(`127.0.0.1:${port}`),
+      tls: fx.client,
+      file: 'empty',
+      clientName: 'alice',
+      loadedPingIntervalMs: 0,
+    });
+    assert.equal(result.error, null, JSON.stringify(result.error));
+    assert.ok(result.idleRttMs !== null && result.idleRttMs < 2, `idle RTT ${result.idleRttMs} ms`);
   });
 });
