@@ -137,8 +137,9 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
     ...(direction === 'upload' ? { direction, serverLimited: null } : {}),
   };
   const timings: ConnectTimings = { dnsMs: null, connectMs: null, tlsMs: null };
-  const open = async (connectTimings?: ConnectTimings): Promise<Session> => {
+  const open = async (connectTimings?: ConnectTimings, pingOnly = false): Promise<Session> => {
     const { session, connected } = await openSession({
+      pingOnly,
       endpoint: config.endpoint,
       tls: config.tls,
       minVersion: config.minVersion,
@@ -194,7 +195,7 @@ export async function probe(config: ProbeConfig, deps: ProbeDeps = {}): Promise<
 
     const pingIntervalMs = config.loadedPingIntervalMs ?? DEFAULT_LOADED_PING_INTERVAL_MS;
     if (pingIntervalMs > 0) {
-      loaded = await open().catch((err: unknown) => {
+      loaded = await open(undefined, true).catch((err: unknown) => {
         deps.onWarning?.(`no loaded-RTT connection to ${result.server}: ${errorMessage(err)}`, err);
         return undefined;
       });

@@ -10,14 +10,24 @@ import { FrameDecoder } from '../protocol/decoder.js';
 import { FrameType, PROTOCOL_VERSION } from '../protocol/frame.js';
 import { type GetFile, type Message, type Put, type PutResult, type Welcome, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Result } from '../protocol/result.js';
-import { kernelRoundTrip } from '../tcp-info.js';
+import { kernelRoundTrip, quickAck, tcpInfoSupport } from '../tcp-info.js';
 import { type ChunkReader, type ConnectOptions, type Connected, connectTls, normaliseSocketError } from './connect.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { type Pending, type RequestHandlers, type Settle, remoteError } from './request.js';
 import { type TransferProgress, type TransferSink, type TransferTimeouts, newTransferProgress, transferHandlers } from './transfer.js';
 
 export const CLIENT_SOFTWARE = 'netprobe/0.1';
-export const CLIENT_CAPABILITIES = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks', 'tcp-info', 'kernel-rtt'];
+export const CLIENT_CAPABILITIES = [
+  'duration',
+  'report',
+  'upload',
+  'streams',
+  'self-ping',
+  'upload-marks',
+  'tcp-info',
+  // Only where this client can read TCP_INFO and acknowledge each PONG at once (see ping()).
+  ...(tcpInfoSupport().available ? ['kernel-rtt'] : []),
+];
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface SessionOptions {
@@ -230,9 +240,15 @@ export class Session {
     }));
   }
 
-  async hello(timeoutMs = this.requestTimeoutMs): Promise<Welcome> {
+  /**
+   * HELLO/WELCOME. `pingOnly`: the connection will carry PINGs only (the loaded-RTT probes), which
+   * lets the server keep acknowledging each at once (capability 'ping-only', src/tcp-info.ts
+   * PING_MIN_RTO_US); the server then refuses a transfer on it.
+   */
+  async hello(timeoutMs = this.requestTimeoutMs, { pingOnly = false } = {}): Promise<Welcome> {
+    const capabilities = pingOnly ? [...CLIENT_CAPABILITIES, 'ping-only'] : CLIENT_CAPABILITIES;
     const reply = await this.control(
-      { type: 'HELLO', version: PROTOCOL_VERSION, software: CLIENT_SOFTWARE, capabilities: CLIENT_CAPABILITIES },
+      { type: 'HELLO', version: PROTOCOL_VERSION, software: CLIENT_SOFTWARE, capabilities },
       'WELCOME',
       timeoutMs,
     );
@@ -261,6 +277,9 @@ export class Session {
     const pong = await this.control({ type: 'PING', seq }, 'PONG', timeoutMs);
     const rttMs = performance.now() - t;
     const kernelRttMs = kernel?.finish(rttMs) ?? null;
+    // The PONG's ACK leaves now rather than with the next PING: on a 'ping-only' connection the
+    // server runs a short minimum RTO (src/tcp-info.ts PING_MIN_RTO_US) and would send it again.
+    if (kernel !== undefined) quickAck(this.socket);
     if (pong.seq !== seq) {
       const err = new ProtocolError(ErrorCodes.protocol, `${this.where} answered PING ${seq} with PONG ${pong.seq}`);
       this.terminate(err);
@@ -402,7 +421,7 @@ export function explainEarlyClose(err: unknown, elapsedMs: number, where: string
 
 /** Connects (DNS, TCP, TLS) and completes HELLO/WELCOME; the session is ready for requests. */
 export async function openSession(
-  options: ConnectOptions & { requestTimeoutMs?: number | undefined },
+  options: ConnectOptions & { requestTimeoutMs?: number | undefined; pingOnly?: boolean | undefined },
 ): Promise<{ session: Session; connected: Connected }> {
   const startedMs = performance.now();
   const connected = await connectTls(options);
@@ -413,7 +432,7 @@ export async function openSession(
     connected.reader,
   );
   try {
-    await session.hello();
+    await session.hello(undefined, { pingOnly: options.pingOnly === true });
   } catch (err) {
     const explained = explainEarlyClose(err, performance.now() - startedMs - (connected.timings.dnsMs ?? 0), session.where);
     session.terminate(explained instanceof Error ? explained : new Error(String(explained)));

@@ -4,7 +4,7 @@ import { type Frame, FrameDecoder } from '../protocol/decoder.js';
 import { FrameType, PROTOCOL_VERSION } from '../protocol/frame.js';
 import { type Message, type MessageOf, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
-import { TcpSampler, quickAck, tcpInfoSupport } from '../tcp-info.js';
+import { PING_MIN_RTO_US, TcpSampler, quickAck, setMinRto, tcpInfoSupport } from '../tcp-info.js';
 import type { TransferRecord } from '../store/types.js';
 import type { Cost } from './budget.js';
 import type { ActiveTransfer, ServerContext } from './context.js';
@@ -24,6 +24,8 @@ export const SERVER_CAPABILITIES = [
   'tcp-info',
   // Offered only where the kernel can be told to acknowledge a PING at once (the addon built).
   ...(tcpInfoSupport().available ? ['kernel-rtt'] : []),
+  // A connection the client declares for PINGs only (its loaded-RTT probes): see hello().
+  'ping-only',
 ];
 
 /** An upload in progress on this connection. */
@@ -333,11 +335,22 @@ export class Connection {
       files: this.ctx.catalogue.names(),
     });
     // The first PING's ACK too (a new connection is in quickack mode anyway; the handshake may have left it).
-    if (this.capabilities.has('kernel-rtt')) quickAck(this.socket);
+    if (this.capabilities.has('kernel-rtt')) {
+      quickAck(this.socket);
+      // Each later PING acknowledged as it arrives too, however busy this process (PING_MIN_RTO_US).
+      if (this.capabilities.has('ping-only')) setMinRto(this.socket, PING_MIN_RTO_US);
+    }
+  }
+
+  /** A connection declared 'ping-only' carries no transfer (its short minimum RTO is for PINGs). */
+  private refuseOnPingOnly(type: 'GET_FILE' | 'PUT'): void {
+    if (this.capabilities.has('ping-only'))
+      throw new ProtocolError(ErrorCodes.unexpectedMessage, `${type} on a connection the client declared 'ping-only'`);
   }
 
   private async getFile(message: MessageOf<'GET_FILE'>): Promise<void> {
     const { load, config } = this.ctx;
+    this.refuseOnPingOnly(message.type);
     if (this.ctx.shuttingDown) throw new NetprobeError(ErrorCodes.shuttingDown, 'the server is shutting down');
     if (load.active >= config.maxConcurrentTransfers)
       return this.busyAnswer(`${load.active} transfers running (limit ${config.maxConcurrentTransfers})`);
@@ -416,6 +429,7 @@ export class Connection {
    */
   private put(message: MessageOf<'PUT'>): void {
     const { load, config } = this.ctx;
+    this.refuseOnPingOnly(message.type);
     if (!this.capabilities.has('upload')) {
       throw new ProtocolError(ErrorCodes.unexpectedMessage, "PUT needs the 'upload' capability in HELLO");
     }

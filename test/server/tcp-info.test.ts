@@ -6,7 +6,8 @@
  * capability the fields stay out of the result.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
@@ -18,7 +19,7 @@ import { openSession } from '../../src/client/session.js';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/frame.js';
 import { encodeMessage, parseMessage } from '../../src/protocol/messages.js';
-import { quickAck } from '../../src/tcp-info.js';
+import { PING_MIN_RTO_US, quickAck, setMinRto } from '../../src/tcp-info.js';
 import { serverTlsOptions } from '../../src/tls/options.js';
 import type { Result, StoredResult } from '../../src/protocol/result.js';
 import type { RunningServer } from '../../src/server/server.js';
@@ -191,5 +192,94 @@ describe('sender TCP info', () => {
     });
     assert.equal(result.error, null, JSON.stringify(result.error));
     assert.ok(result.idleRttMs !== null && result.idleRttMs < 2, `idle RTT ${result.idleRttMs} ms`);
+  });
+
+  /** Whether this kernel takes TCP_RTO_MIN_US (Linux 6.15 and later). */
+  async function minRtoSupported(): Promise<boolean> {
+    const listener = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const socket = net.connect((listener.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const supported = setMinRto(socket, PING_MIN_RTO_US) !== null;
+    socket.destroy();
+    listener.close();
+    return supported;
+  }
+
+  /** The server side of the connection from client port `clientPort`, as `ss -tni` shows it. */
+  function serverSide(serverPort: number, clientPort: number): string {
+    return execFileSync('ss', ['-tniH', 'state', 'established', `( sport = :${serverPort} and dport = :${clientPort} )`], {
+      encoding: 'utf8',
+    });
+  }
+
+  /** Its RTO, ms. */
+  function serverRtoMs(serverPort: number, clientPort: number): number {
+    const line = serverSide(serverPort, clientPort);
+    const rto = /\brto:(\d+(?:\.\d+)?)/.exec(line)?.[1];
+    assert.ok(rto !== undefined, `no rto in ss output: ${line}`);
+    return Number(rto);
+  }
+
+  /** The segments it retransmitted (ss omits the field while there are none). */
+  function serverRetransmits(serverPort: number, clientPort: number): number {
+    const line = serverSide(serverPort, clientPort);
+    assert.match(line, /\brto:/, `no connection in ss output: ${line}`);
+    return Number(/\bretrans:\d+\/(\d+)/.exec(line)?.[1] ?? 0);
+  }
+
+  test('past its first 16 segments a busy server still acknowledges each PING at once: the kernel-timed round trip leaves its wake-up out', async (t) => {
+    if (!(await minRtoSupported())) return t.skip('this kernel has no TCP_RTO_MIN_US (Linux 6.15 and later)');
+    const s = await server(t);
+    const { session } = await openSession({ endpoint: parseEndpoint(`127.0.0.1:${s.port}`), tls: fx.client, pingOnly: true });
+    t.after(() => session.close());
+    const busyMs = 6;
+    const late: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      // The loaded pinger's gap (50 ms) less a little: longer than the server's RTO with PING_MIN_RTO_US.
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      const answer = session.ping();
+      // The PING is on its way; this process (server and client alike) now does something else.
+      for (const until = performance.now() + busyMs; performance.now() < until;);
+      const { rttMs, kernelRttMs } = await answer;
+      assert.ok(rttMs >= busyMs, `the process's round trip ${rttMs} ms`);
+      // The kernel's quickack mode covers a connection's first 16 segments in any case.
+      if (i >= 20 && kernelRttMs !== null) late.push(kernelRttMs);
+    }
+    assert.ok(late.length >= 15, `${late.length} kernel-timed round trips`);
+    // The client acknowledges each PONG as it reads it: none was sent twice for want of an ACK within the short RTO.
+    assert.equal(serverRetransmits(s.port, session.socket.localPort!), 0, 'PONGs the server sent again');
+    const fast = late.filter((ms) => ms < busyMs / 2);
+    // Acknowledged when the server's process reads the PING, each would be >= busyMs.
+    assert.ok(fast.length >= late.length * 0.8, `kernel-timed round trips (ms): ${late.join(' ')}`);
+  });
+
+  test("only a connection declared 'ping-only' gets the short minimum RTO, and it carries no transfer", async (t) => {
+    if (!(await minRtoSupported())) return t.skip('this kernel has no TCP_RTO_MIN_US (Linux 6.15 and later)');
+    const s = await server(t);
+    const rtoMs: Record<string, number> = {};
+    for (const pingOnly of [false, true]) {
+      const { session } = await openSession({ endpoint: parseEndpoint(`127.0.0.1:${s.port}`), tls: fx.client, pingOnly });
+      t.after(() => session.close());
+      // The RTO falls to a new minimum by a quarter of the way per round trip.
+      for (let i = 0; i < 16; i++) await session.ping();
+      rtoMs[String(pingOnly)] = serverRtoMs(s.port, session.socket.localPort!);
+    }
+    // Over loopback the RTO is its minimum plus a few jiffies: 200 ms by default, 20 ms (PING_MIN_RTO_US) for PINGs only.
+    assert.ok(rtoMs['false']! >= 200 && rtoMs['true']! < 100, JSON.stringify(rtoMs));
+
+    for (const request of [
+      { type: 'GET_FILE', name: '1MiB' },
+      { type: 'PUT', name: '1MiB' },
+    ] as const) {
+      const w = await WireClient.connect(s.port, { ca: fx.pki.ca, ...fx.pki.clients.alice! });
+      t.after(() => w.close());
+      w.send({ type: 'HELLO', version: PROTOCOL_VERSION, software: 'test', capabilities: ['upload', 'kernel-rtt', 'ping-only'] });
+      assert.equal((await w.next())?.type, 'WELCOME');
+      w.send(request);
+      const answer = await w.next();
+      assert.ok(answer?.type === 'ERROR', JSON.stringify(answer));
+      assert.equal(answer.message, `${request.type} on a connection the client declared 'ping-only'`);
+    }
   });
 });
