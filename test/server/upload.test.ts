@@ -172,6 +172,27 @@ describe('upload', () => {
       assert.ok(marks[i]![0] > marks[i - 1]![0] && marks[i]![1] >= marks[i - 1]![1], JSON.stringify(marks));
   });
 
+  test('bytes one read of the socket gives are one arrival: a first burst of several TLS records is the first point whole', async (t) => {
+    const s = await server(t);
+    const w = await wire(s, t);
+    await greet(w, ['upload', 'streams', 'upload-marks']);
+    w.send({ type: 'PUT', name: '1MiB' });
+    assert.equal((await w.next())?.type, 'PUT_READY');
+    const frame = (bytes: number) => Buffer.concat([encodeHeader(FrameType.DATA, bytes), Buffer.alloc(bytes)]);
+    // 48 KiB in one write: one segment over loopback, read at once, handed over as a TLS record (16 KiB) each.
+    const burst = 3 * 16 * 1024;
+    w.sendRaw(Buffer.concat([frame(16 * 1024), frame(16 * 1024), frame(16 * 1024)]));
+    for (let sent = burst; sent < 1024 * 1024; sent += 64 * 1024) {
+      await new Promise((r) => setTimeout(r, 15));
+      w.sendRaw(frame(Math.min(64 * 1024, 1024 * 1024 - sent)));
+    }
+    w.send({ type: 'DATA_END', bytes: 1024 * 1024 });
+    const result = await w.next();
+    assert.ok(result?.type === 'PUT_RESULT', JSON.stringify(result));
+    // The first arrival holds the whole burst (timed record by record it held the first record's 16 KiB).
+    assert.deepEqual(result.arrivalMarks![0], [0, burst]);
+  });
+
   test('an upload beyond its size is cut: ERROR NETPROBE_LIMIT, connection closed, nothing stored', async (t) => {
     const s = await server(t);
     const w = await wire(s, t);
