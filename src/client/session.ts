@@ -8,7 +8,16 @@ import type { TLSSocket } from 'node:tls';
 import { ConnectionError, ErrorCodes, NetprobeError, ProtocolError } from '../errors.js';
 import { FrameDecoder } from '../protocol/decoder.js';
 import { FrameType, PROTOCOL_VERSION } from '../protocol/frame.js';
-import { type GetFile, type Message, type Put, type PutResult, type Welcome, encodeMessage, parseMessage } from '../protocol/messages.js';
+import {
+  type GetFile,
+  type Message,
+  type Put,
+  type PutResult,
+  SHARED_CAPABILITIES,
+  type Welcome,
+  encodeMessage,
+  parseMessage,
+} from '../protocol/messages.js';
 import type { Result } from '../protocol/result.js';
 import { kernelRoundTrip, quickAck, tcpInfoSupport } from '../tcp-info.js';
 import { type ChunkReader, type ConnectOptions, type Connected, connectTls, normaliseSocketError } from './connect.js';
@@ -18,13 +27,7 @@ import { type TransferProgress, type TransferSink, type TransferTimeouts, newTra
 
 export const CLIENT_SOFTWARE = 'netprobe/0.1';
 export const CLIENT_CAPABILITIES = [
-  'duration',
-  'report',
-  'upload',
-  'streams',
-  'self-ping',
-  'upload-marks',
-  'tcp-info',
+  ...SHARED_CAPABILITIES,
   // Only where this client can read TCP_INFO and acknowledge each PONG at once (see ping()).
   ...(tcpInfoSupport().available ? ['kernel-rtt'] : []),
 ];

@@ -11,6 +11,13 @@ export const MAX_DURATION_MODE_MS = 600_000;
 const text = (max: number) => z.string().max(max);
 const fileName = z.string().min(1).max(128);
 
+/**
+ * The capabilities (HELLO/WELCOME) both sides of this version list wherever they run; docs/protocol.md
+ * says what each one changes. Each side may list more: 'kernel-rtt' where its addon loads
+ * (src/tcp-info.ts), and 'ping-only', which a client lists on its loaded-RTT connection only.
+ */
+export const SHARED_CAPABILITIES: readonly string[] = ['duration', 'report', 'upload', 'streams', 'self-ping', 'upload-marks', 'tcp-info'];
+
 export const helloSchema = z.strictObject({
   version: z.number().int().min(0).max(0xffff),
   software: text(64),

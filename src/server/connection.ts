@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import { ErrorCodes, NetprobeError, ProtocolError, errorCode, errorMessage } from '../errors.js';
 import { type Frame, FrameDecoder } from '../protocol/decoder.js';
 import { FrameType, PROTOCOL_VERSION } from '../protocol/frame.js';
-import { type Message, type MessageOf, encodeMessage, parseMessage } from '../protocol/messages.js';
+import { type Message, type MessageOf, SHARED_CAPABILITIES, encodeMessage, parseMessage } from '../protocol/messages.js';
 import type { Logger } from '../log.js';
 import { PING_MIN_RTO_US, TcpSampler, quickAck, setMinRto, tcpInfoSupport } from '../tcp-info.js';
 import type { TransferRecord } from '../store/types.js';
@@ -15,13 +15,7 @@ import { UploadReceiver, refusePut, uploadLimit } from './upload.js';
 
 /** What this server offers in WELCOME; a feature is used only when the client's HELLO lists it too. */
 export const SERVER_CAPABILITIES = [
-  'duration',
-  'report',
-  'upload',
-  'streams',
-  'self-ping',
-  'upload-marks',
-  'tcp-info',
+  ...SHARED_CAPABILITIES,
   // Offered only where the kernel can be told to acknowledge a PING at once (the addon built).
   ...(tcpInfoSupport().available ? ['kernel-rtt'] : []),
   // A connection the client declares for PINGs only (its loaded-RTT probes): see hello().
