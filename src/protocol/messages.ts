@@ -110,7 +110,7 @@ export const putResultSchema = z.strictObject({
   lastAtUnixMs: z.number().finite().min(0).optional(),
   /**
    * Capability 'upload-marks' (both sides, with 'streams'): the arrival curve, [ms after
-   * firstAtUnixMs, payload bytes received by then] at the first chunk of every ~10 ms, ending at the
+   * firstAtUnixMs, payload bytes received by then] at the first read of every ~10 ms, ending at the
    * last arrival with all bytes (src/server/upload.ts), so parallel uploads' common interval is cut
    * at the instants it begins and ends rather than inside 250 ms windows.
    */

@@ -87,8 +87,8 @@ export class Connection {
   start(): void {
     this.socket.on('data', (chunk: Buffer) => {
       if (this.downloadPings !== undefined) return this.pingsDuringDownload(this.downloadPings, chunk);
-      const atMs = this.arrivalAtMs();
-      this.upload?.receiver.onChunk(atMs);
+      const atMs = performance.now();
+      this.upload?.receiver.onChunk(atMs, this.continuesRead());
       this.socket.pause();
       this.process(chunk, atMs).then(
         () => {
@@ -107,24 +107,22 @@ export class Connection {
     });
   }
 
-  /** When this event-loop turn's first chunk was read: see arrivalAtMs(). */
-  private turnAtMs: number | undefined;
+  /** A chunk was read in this event-loop turn: see continuesRead(). */
+  private reading = false;
 
   /**
-   * When the chunk in hand arrived: the time this event-loop turn read its first chunk. One read of
-   * the kernel's buffer gives a TLS record per 'data' event, each tens of µs after the last, but the
-   * bytes were all there before the read. An upload's first arrival is often a burst the kernel held
-   * back behind a lost segment, which the common interval of several streams must leave out whole
-   * (src/client/streams.ts); timed record by record, all of it but the first 16 KiB fell inside.
+   * Whether the chunk in hand comes from the same read of the socket as the one before it (the same
+   * event-loop turn). One read of the kernel's buffer gives a TLS record per 'data' event, each tens
+   * of µs after the last, but the bytes were all there before the read: an upload's arrival curve
+   * takes them as one arrival (src/server/upload.ts).
    */
-  private arrivalAtMs(): number {
-    if (this.turnAtMs === undefined) {
-      this.turnAtMs = performance.now();
-      setImmediate(() => {
-        this.turnAtMs = undefined;
-      });
-    }
-    return this.turnAtMs;
+  private continuesRead(): boolean {
+    if (this.reading) return true;
+    this.reading = true;
+    setImmediate(() => {
+      this.reading = false;
+    });
+    return false;
   }
 
   /**

@@ -12,7 +12,7 @@ import type { ServerConfig } from './config.js';
 
 /**
  * Capability 'upload-marks': PUT_RESULT carries the upload's cumulative byte curve, one point at the
- * first payload chunk at or after every tick of this many ms (ticks twice as far apart each time the
+ * first read of the socket at or after every tick of this many ms (ticks twice as far apart each time the
  * curve would exceed MAX_ARRIVAL_MARKS), so a parallel upload's common interval is cut within 10 ms of
  * each stream's curve rather than inside its 250 ms windows (at most MAX_ARRIVAL_MARKS points: a
  * 20 s upload at 10 ms ticks; longer ones thin the ticks out).
@@ -57,6 +57,8 @@ export class UploadReceiver {
   private marks: number[] = [];
   private markStepMs = ARRIVAL_MARK_STEP_MS;
   private nextMarkAtMs = -1;
+  /** The first chunk of the socket read in progress (performance.now()): see onChunk(). */
+  private readAtMs = -1;
 
   /** `sizeBytes`: file mode's size (the named file's), ignored in duration mode. */
   constructor(
@@ -70,11 +72,14 @@ export class UploadReceiver {
   }
 
   /**
-   * A socket chunk arrived (`atMs`, performance.now()) while the upload runs. The first one starts
-   * the clock, also when it holds only a DATA frame's header.
+   * A socket chunk arrived (`atMs`, performance.now()) while the upload runs; `sameRead`: from the
+   * same read of the socket as the chunk before (a TLS record each), so the arrival curve takes
+   * them as one arrival, at the read's first chunk. The first one starts the clock, also when it
+   * holds only a DATA frame's header.
    */
-  onChunk(atMs: number): void {
+  onChunk(atMs: number, sameRead = false): void {
     this.meter.begin(atMs);
+    if (!sameRead || this.readAtMs < 0) this.readAtMs = atMs;
   }
 
   /** DATA payload bytes (a frame's or a piece of one) of the chunk that arrived at `atMs`; throws beyond maxBytes. */
@@ -88,14 +93,18 @@ export class UploadReceiver {
     }
     this.meter.onPayload(payload, atMs);
     this.lastAtMs = atMs;
-    this.mark(atMs);
+    this.mark(this.readAtMs < 0 ? atMs : this.readAtMs);
   }
 
-  /** A point of the arrival curve at the first chunk at or after each tick (the first chunk is one). */
+  /**
+   * A point of the arrival curve at the first read at or after each tick (the first read is one),
+   * `atMs` the read's first chunk. A first arrival held back behind a lost segment is one read: the
+   * common interval of parallel uploads leaves it out whole (src/client/streams.ts).
+   */
   private mark(atMs: number): void {
     const offsetMs = atMs - this.meter.firstAtMs;
     const last = this.marks.length - 2;
-    // Several DATA frames of one socket chunk arrive at one instant: the last of them holds the bytes.
+    // The DATA frames of one read arrive at one instant: the last of them holds the bytes.
     if (last >= 0 && this.marks[last] === offsetMs) {
       this.marks[last + 1] = this.bytes;
       return;

@@ -41,11 +41,38 @@ test('several DATA frames of one socket chunk (one instant): the point holds the
   r.onChunk(50);
   r.onData(Buffer.alloc(10), 50);
   r.onData(Buffer.alloc(20), 50);
+  r.onChunk(57);
   r.onData(Buffer.alloc(30), 57);
   assert.deepEqual(r.finish(60, true, true).arrivalMarks, [
     [0, 30],
     [7, 60],
   ]);
+});
+
+test("the chunks of one read of the socket (a TLS record each) are one arrival, at the read's first chunk", () => {
+  const put: Put = { name: 'x', durationMs: 60_000 };
+  const r = new UploadReceiver(put, 0, limits);
+  // A first read of three records, 20 µs apart (a burst held back behind a lost segment), then two reads.
+  for (const [atMs, sameRead] of [
+    [50, false],
+    [50.02, true],
+    [50.04, true],
+    [61, false],
+    [75, false],
+    [75.02, true],
+  ] as const) {
+    r.onChunk(atMs, sameRead);
+    r.onData(Buffer.alloc(100), atMs);
+  }
+  const result = r.finish(600, true, true);
+  assert.deepEqual(result.arrivalMarks, [
+    [0, 300],
+    [11, 400],
+    [25, 600],
+    [25.02, 600],
+  ]);
+  // The transfer's own times are still the first and the last chunk's.
+  assert.equal(result.transferMs, 25.02);
 });
 
 test('a long upload thins its ticks: never more than MAX_ARRIVAL_MARKS points, still ending at the last arrival', () => {
