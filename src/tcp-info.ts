@@ -87,9 +87,9 @@ export function quickAck(socket: Socket): boolean {
 
 /**
  * The minimum RTO the server gives a connection the client declared for PINGs only (its loaded-RTT
- * probes; capabilities 'kernel-rtt' and 'ping-only'). A receiver acknowledges each segment at once only in the kernel's quickack mode,
- * which lasts 16 segments from a connection's first data and is entered again when data arrives
- * after a gap longer than the RTO (200 ms at least by default). Past that, a PING's ACK leaves when
+ * probes; capabilities 'kernel-rtt' and 'ping-only'). A receiver acknowledges each segment at once
+ * only in the kernel's quickack mode, which lasts 16 segments from a connection's first data and is
+ * entered again when data arrives after a gap longer than the RTO (200 ms at least by default). Past that, a PING's ACK leaves when
  * the server's process reads it, and a busy server's wake-up is in the kernel-timed round trip
  * (bench/accuracy: uploads at 1 Gbit/s read 1.26x the tbf model). With this minimum the RTO is
  * about 20 ms plus the path's RTT, under the 50 ms between loaded PINGs, so each one is

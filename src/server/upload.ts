@@ -12,10 +12,10 @@ import type { ServerConfig } from './config.js';
 
 /**
  * Capability 'upload-marks': PUT_RESULT carries the upload's cumulative byte curve, one point at the
- * first read of the socket at or after every tick of this many ms (ticks twice as far apart each time the
- * curve would exceed MAX_ARRIVAL_MARKS), so a parallel upload's common interval is cut within 10 ms of
- * each stream's curve rather than inside its 250 ms windows (at most MAX_ARRIVAL_MARKS points: a
- * 20 s upload at 10 ms ticks; longer ones thin the ticks out).
+ * first read of the socket at or after every tick of this many ms (ticks twice as far apart each
+ * time the curve would exceed MAX_ARRIVAL_MARKS), so a parallel upload's common interval is cut
+ * within 10 ms of each stream's curve rather than inside its 250 ms windows (at most
+ * MAX_ARRIVAL_MARKS points: a 20 s upload at 10 ms ticks; longer ones thin the ticks out).
  */
 export const ARRIVAL_MARK_STEP_MS = 10;
 
