@@ -236,8 +236,10 @@ describe('sender TCP info', () => {
     const busyMs = 6;
     const late: number[] = [];
     for (let i = 0; i < 40; i++) {
-      // The loaded pinger's gap (50 ms) less a little: longer than the server's RTO with PING_MIN_RTO_US.
-      await new Promise((resolve) => setTimeout(resolve, 40));
+      // PINGs 36 ms apart (with the 6 ms below): longer than the server's RTO with PING_MIN_RTO_US
+      // (~24 ms), and each sent within 40 ms of the last PONG, which makes a Linux receiver delay
+      // its ACKs (as a loaded pinger's PINGs every 50 ms do once the round trip exceeds 10 ms).
+      await new Promise((resolve) => setTimeout(resolve, 30));
       const answer = session.ping();
       // The PING is on its way; this process (server and client alike) now does something else.
       for (const until = performance.now() + busyMs; performance.now() < until;);
@@ -247,8 +249,10 @@ describe('sender TCP info', () => {
       if (i >= 20 && kernelRttMs !== null) late.push(kernelRttMs);
     }
     assert.ok(late.length >= 15, `${late.length} kernel-timed round trips`);
-    // The client acknowledges each PONG as it reads it, within the short RTO: without that, 29 of 30
-    // PONGs went twice in a loopback trial. A few may on a machine that stalls this process for 20 ms.
+    // The client acknowledges each PONG as it reads it, within the short RTO. Left to delay those ACKs,
+    // the server's RTO grows with them past the gap between PINGs (the round trips below then hold
+    // the 6 ms), or PONGs go twice (29 of 30 in a loopback trial). A few may on a machine that stalls
+    // this process for 20 ms.
     const resent = serverRetransmits(s.port, session.socket.localPort!);
     assert.ok(resent <= 3, `${resent} PONGs the server sent again`);
     const fast = late.filter((ms) => ms < busyMs / 2);
