@@ -1,7 +1,8 @@
 /*
  * tcpInfo(fd): the kernel's TCP_INFO of a connected TCP socket (Linux), the figures netprobe reads:
  * the smoothed RTT the sender's TCP keeps from its ACKs (timed by the kernel, so no user-space
- * wake-up in it), its variation, the path's minimum RTT and the segments retransmitted so far.
+ * wake-up in it), its variation, the path's minimum RTT, the segments retransmitted so far and the
+ * segments the peer has acknowledged, cumulatively or selectively (tcpi_delivered).
  * Throws an Error with the errno's text when getsockopt fails (a closed or non-TCP fd).
  */
 #include <errno.h>
@@ -51,7 +52,7 @@ static napi_value tcp_info(napi_env env, napi_callback_info info) {
   if (napi_create_object(env, &out) != napi_ok) return NULL;
   int ok = set_number(env, out, "state", ti.tcpi_state) && set_number(env, out, "rttUs", ti.tcpi_rtt) &&
            set_number(env, out, "rttVarUs", ti.tcpi_rttvar) && set_number(env, out, "minRttUs", ti.tcpi_min_rtt) &&
-           set_number(env, out, "totalRetrans", ti.tcpi_total_retrans);
+           set_number(env, out, "totalRetrans", ti.tcpi_total_retrans) && set_number(env, out, "delivered", ti.tcpi_delivered);
   return ok ? out : NULL;
 }
 

@@ -9,7 +9,7 @@ import { ConnectionError, ErrorCodes, RemoteError } from '../errors.js';
 import type { GetFile } from '../protocol/messages.js';
 import { type MeterReading, TransferMeter } from './meter.js';
 import type { Session } from './session.js';
-import { type StreamTrace } from './streams.js';
+import { type StreamTrace, deliveryTrace } from './streams.js';
 import { type TransferProgress, type TransferTimeouts, newTransferProgress } from './transfer.js';
 import { type UploadOutcome, type UploadTimeouts, upload } from './upload.js';
 
@@ -72,7 +72,10 @@ export async function downloadParallel(
   );
 }
 
-/** Uploads on every session at once; returns each stream's outcome (the server's measurement). */
+/**
+ * Uploads on every session at once; returns each stream's outcome (the server's measurement, and
+ * with several streams our TCP's delivery curve: their common interval is cut on it).
+ */
 export async function uploadParallel(
   sessions: readonly Session[],
   request: Parameters<typeof upload>[1],
@@ -81,7 +84,7 @@ export async function uploadParallel(
 ): Promise<UploadOutcome[]> {
   return settleAll(
     sessions,
-    sessions.map((session) => upload(session, request, timeouts, onStart)),
+    sessions.map((session) => upload(session, request, timeouts, onStart, sessions.length > 1)),
   );
 }
 
@@ -116,6 +119,18 @@ export function downloadTrace(stream: DownloadStream): StreamTrace {
     samplesMbps: stream.reading?.samplesMbps ?? [],
     marks: stream.marks,
   };
+}
+
+/**
+ * Every upload stream's trace on one clock: from our TCP's delivery curves (our clock) when every
+ * stream has one, else from the server's arrival figures (its clock; `uploadTrace`). Undefined when
+ * neither is there for every stream.
+ */
+export function uploadTraces(sent: readonly UploadOutcome[]): StreamTrace[] | undefined {
+  const bySender = sent.map((s) => (s.delivery === null ? undefined : deliveryTrace(s.delivery, s.result.bytes)));
+  if (bySender.every((t) => t !== undefined)) return bySender;
+  const byReceiver = sent.map(uploadTrace);
+  return byReceiver.every((t) => t !== undefined) ? byReceiver : undefined;
 }
 
 /**

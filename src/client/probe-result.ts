@@ -8,7 +8,7 @@ import { ErrorCodes } from '../errors.js';
 import type { Result } from '../protocol/result.js';
 import { type TcpSummary, combineTcpSummaries } from '../tcp-info.js';
 import { mbps, median, round3 } from './meter.js';
-import { type DownloadStream, downloadTrace, uploadTrace } from './parallel.js';
+import { type DownloadStream, downloadTrace, uploadTraces } from './parallel.js';
 import { aggregateStreams } from './streams.js';
 import type { TransferProgress } from './transfer.js';
 import type { UploadOutcome } from './upload.js';
@@ -88,10 +88,11 @@ export function fillDownload(result: Result, streams: readonly DownloadStream[],
 }
 
 /**
- * Complete uploads: the receiver (server) timed the payload, so throughput, transfer time and
- * samples are its figures (several streams: the aggregate over their common interval on the
- * server's clock); responseMs is PUT to PUT_READY, downloadMs (completion time) PUT to PUT_RESULT;
- * cpuMs and clientLimited are the sender's (ours).
+ * Complete uploads: one stream is timed by the receiver (server), so throughput, transfer time and
+ * samples are its figures. Several streams: the aggregate over their common interval, cut on our
+ * TCP's delivery curves (or, where TCP_INFO cannot be read here, on the server's arrival figures).
+ * responseMs is PUT to PUT_READY, downloadMs (completion time) PUT to PUT_RESULT; cpuMs and
+ * clientLimited are the sender's (ours).
  */
 export function fillUpload(result: Result, sent: readonly UploadOutcome[]): void {
   const requestedAtMs = Math.min(...sent.map((s) => s.requestedAtMs));
@@ -104,15 +105,15 @@ export function fillUpload(result: Result, sent: readonly UploadOutcome[]): void
   result.cpuMs = cpu.length === 0 ? null : round3(Math.max(...cpu));
   result.clientLimited = sent.some((s) => s.clientLimited);
   result.serverLimited = sent.some((s) => s.result.serverLimited);
-  const traces = sent.map(uploadTrace);
-  if (sent.length === 1 || traces.some((t) => t === undefined)) {
+  const traces = sent.length === 1 ? undefined : uploadTraces(sent);
+  if (traces === undefined) {
     const one = sent[0]!.result;
     result.transferMs = round3(one.transferMs);
     result.throughputMbps = one.throughputMbps;
     result.samplesMbps = one.samplesMbps;
     return;
   }
-  const aggregate = aggregateStreams(traces.filter((t) => t !== undefined));
+  const aggregate = aggregateStreams(traces);
   result.transferMs = aggregate.intervalMs;
   result.throughputMbps = aggregate.throughputMbps;
   result.samplesMbps = aggregate.samplesMbps;

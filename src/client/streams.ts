@@ -9,9 +9,11 @@
  * two ends come from marks taken when they happened, not from its 250 ms windows: the other streams'
  * rates change at exactly those instants, so interpolating inside a window would overstate the
  * aggregate at both ends (by 3–5 % at 10 Mbit/s, where a stream waits out a retransmission timeout
- * before its first byte). Pure.
+ * before its first byte). A stream's curve is the receiver's arrivals (downloads) or the sender's
+ * delivery curve (uploads, `deliveryTrace`), the same rule on either. Pure.
  */
 import { SAMPLE_INTERVAL_MS } from '../protocol/result.js';
+import type { DeliveryCurve } from '../tcp-info.js';
 import { mbps, round3 } from './meter.js';
 
 /**
@@ -44,6 +46,25 @@ export interface StreamsAggregate {
   streamsMbps: number[];
   /** Aggregate 250 ms windows over the interval (a final partial window shorter than half is left out). */
   samplesMbps: number[];
+}
+
+/**
+ * A stream's trace from its sender's delivery curve (src/tcp-info.ts), `bytes` the payload it
+ * carried: its first delivery (the first point past the base), its last (the first point at the
+ * final count), and every point between as a mark, segments scaled to payload bytes by the stream's
+ * own bytes per segment (the TLS and frame overhead spread evenly). Undefined when the curve shows
+ * no delivery.
+ */
+export function deliveryTrace(curve: DeliveryCurve, bytes: number): StreamTrace | undefined {
+  const points = curve.points;
+  const finalSegments = points[points.length - 1]?.[1] ?? curve.baseSegments;
+  const segments = finalSegments - curve.baseSegments;
+  const first = points.findIndex(([, n]) => n > curve.baseSegments);
+  if (segments <= 0 || first < 0 || bytes <= 0) return undefined;
+  const last = points.findIndex(([, n]) => n >= finalSegments);
+  const toBytes = (n: number) => Math.min(bytes, Math.round(((n - curve.baseSegments) * bytes) / segments));
+  const marks = points.slice(first, last + 1).map(([atMs, n]) => [atMs, toBytes(n)] as const);
+  return { firstAtMs: points[first]![0], lastAtMs: points[last]![0], bytes, samplesMbps: [], marks };
 }
 
 /** Cumulative bytes at the ends of the stream's sample windows: [(firstAtMs, 0), …, (lastAtMs, bytes)]. */

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { ConnectionError, ErrorCodes } from '../errors.js';
 import { FrameType, MAX_DATA_CHUNK_BYTES, encodeHeader } from '../protocol/frame.js';
 import type { Put, PutResult } from '../protocol/messages.js';
-import { type TcpSummary, TcpSampler } from '../tcp-info.js';
+import { type DeliveryCurve, DeliveryRecorder, type TcpSummary, TcpSampler } from '../tcp-info.js';
 import { TransferMeter } from './meter.js';
 import type { Session } from './session.js';
 
@@ -38,15 +38,28 @@ export interface UploadOutcome {
   clientLimited: boolean;
   /** Our TCP's view of sending it (we are the sender; src/tcp-info.ts). */
   tcp: TcpSummary;
+  /**
+   * Our TCP's delivery curve from PUT_READY to PUT_RESULT (performance.now() clock), when asked
+   * for (parallel streams time their common interval by it) and TCP_INFO can be read; else null.
+   */
+  delivery: DeliveryCurve | null;
 }
 
 /** Called when PUT_READY arrived and the first byte is about to go (start of the loaded period). */
 export type OnUploadStart = () => void;
 
-export async function upload(session: Session, request: Put, timeouts: UploadTimeouts, onStart?: OnUploadStart): Promise<UploadOutcome> {
+export async function upload(
+  session: Session,
+  request: Put,
+  timeouts: UploadTimeouts,
+  onStart?: OnUploadStart,
+  recordDelivery = false,
+): Promise<UploadOutcome> {
   const requestedAtMs = performance.now();
   const ready = await session.put(request, timeouts.responseMs);
   const readyAtMs = performance.now();
+  // From before the first DATA frame to after PUT_RESULT, which carries the ACK of every byte.
+  const delivery = recordDelivery ? new DeliveryRecorder(session.socket) : null;
   onStart?.();
   const meter = new TransferMeter(undefined, false);
   meter.begin(readyAtMs);
@@ -61,13 +74,23 @@ export async function upload(session: Session, request: Put, timeouts: UploadTim
       request.durationMs === undefined ? { sizeBytes: ready.sizeBytes } : { durationMs: request.durationMs },
       timeouts.totalMs + (request.durationMs ?? 0),
     );
+  } catch (err) {
+    delivery?.finish();
+    throw err;
   } finally {
     session.setUnderLoad(false);
   }
   const reading = meter.finish(performance.now());
   // Sampled as the last bytes went out, before the queue behind them drains.
   const tcpSummary = tcp.finish();
-  const result = await session.endUpload(sent, timeouts.responseMs);
+  let result: PutResult;
+  let curve: DeliveryCurve | null;
+  try {
+    result = await session.endUpload(sent, timeouts.responseMs);
+  } finally {
+    // On failure too: the recorder's timer must not outlive the upload.
+    curve = delivery?.finish() ?? null;
+  }
   return {
     result,
     requestedAtMs,
@@ -76,6 +99,7 @@ export async function upload(session: Session, request: Put, timeouts: UploadTim
     cpuMs: reading.cpuMs,
     clientLimited: reading.clientLimited,
     tcp: tcpSummary,
+    delivery: curve,
   };
 }
 

@@ -1,8 +1,8 @@
 /** The aggregate of parallel streams over their common interval (streams.ts): pure, on made-up traces. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type StreamTrace, aggregateStreams, bytesAt, cumulativeCurve } from '../../src/client/streams.js';
-import { uploadTrace } from '../../src/client/parallel.js';
+import { type StreamTrace, aggregateStreams, bytesAt, cumulativeCurve, deliveryTrace } from '../../src/client/streams.js';
+import { uploadTrace, uploadTraces } from '../../src/client/parallel.js';
 import type { UploadOutcome } from '../../src/client/upload.js';
 import type { PutResult } from '../../src/protocol/messages.js';
 
@@ -182,6 +182,73 @@ describe('parallel streams aggregate', () => {
     assert.equal(bytesAt(curve, 550), 550_000);
     assert.equal(bytesAt(curve, -5), 0);
     assert.equal(bytesAt(curve, 700), 600_000);
+  });
+
+  test('a sender’s delivery curve: segments past the base scaled to the stream’s bytes, ends at its first and last delivery', () => {
+    // 10 segments acknowledged before the transfer (handshake, PUT); 100 for the payload.
+    const trace = deliveryTrace(
+      {
+        baseSegments: 10,
+        points: [
+          [0, 10],
+          [4, 10],
+          [6, 30],
+          [8, 50],
+          [20, 50],
+          [22, 110],
+          [30, 110],
+        ],
+      },
+      1_000_000,
+    )!;
+    assert.equal(trace.firstAtMs, 6);
+    assert.equal(trace.lastAtMs, 22);
+    assert.equal(trace.bytes, 1_000_000);
+    assert.deepEqual(trace.marks, [
+      [6, 200_000],
+      [8, 400_000],
+      [20, 400_000],
+      [22, 1_000_000],
+    ]);
+    const curve = cumulativeCurve(trace);
+    // The flat stretch stays flat: a straight line from 8 to 22 ms would read 614,286 bytes at 14 ms.
+    assert.equal(bytesAt(curve, 14), 400_000);
+    // What arrived by the first point is not inside an interval that starts there.
+    assert.equal(bytesAt(curve, 6), 200_000);
+    assert.equal(deliveryTrace({ baseSegments: 10, points: [[0, 10]] }, 1_000_000), undefined);
+  });
+
+  test('upload streams are timed by our delivery curves when every stream has one; else by the server, never a mix of clocks', () => {
+    // Two streams on our clock: A delivers 0–1000 ms, B 200–1200 ms, each 10 segments every 100 ms
+    // of 1,000 bytes each, so 200 segments per 100 ms (16 Mbit/s) while both run.
+    const curve = (fromMs: number) => ({
+      baseSegments: 5,
+      points: Array.from({ length: 11 }, (_, i): [number, number] => [fromMs + i * 100, 5 + i * 100]),
+    });
+    const result = (firstAtUnixMs?: number): PutResult => ({
+      bytes: 1_000_000,
+      transferMs: 1000,
+      throughputMbps: 8,
+      samplesMbps: [8, 8, 8, 8],
+      serverLimited: false,
+      ...(firstAtUnixMs === undefined ? {} : { firstAtUnixMs, lastAtUnixMs: firstAtUnixMs + 1000 }),
+    });
+    const outcome = (delivery: UploadOutcome['delivery'], firstAtUnixMs?: number) =>
+      ({ result: result(firstAtUnixMs), requestedAtMs: 0, readyAtMs: 0, doneAtMs: 0, cpuMs: null, delivery }) as UploadOutcome;
+    // The first delivery is the point at 100 ms past each start (the base point holds no bytes yet).
+    const ours = uploadTraces([outcome(curve(0)), outcome(curve(200))])!;
+    const agg = aggregateStreams(ours);
+    assert.equal(agg.intervalMs, 700);
+    assert.equal(agg.throughputMbps, 16);
+    // One stream without a curve (no TCP_INFO): the server's figures for all, on its clock.
+    const t0 = 1_796_535_600_000;
+    const theirs = uploadTraces([outcome(curve(0), t0), outcome(null, t0 + 200)])!;
+    assert.deepEqual(
+      theirs.map((t) => t.firstAtMs),
+      [t0, t0 + 200],
+    );
+    // Neither for every stream: no common interval at all.
+    assert.equal(uploadTraces([outcome(curve(0)), outcome(null)]), undefined);
   });
 
   test('no streams: no figure', () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { TcpSampler, combineTcpSummaries, readTcpInfo, tcpInfoSupport } from '../../src/tcp-info.js';
+import { DeliveryRecorder, TcpSampler, combineTcpSummaries, readTcpInfo, tcpInfoSupport } from '../../src/tcp-info.js';
 
 test('the addon is built and loads (npm install compiles native/tcp_info.c)', () => {
   assert.deepEqual(tcpInfoSupport(), { available: true });
@@ -40,6 +40,60 @@ test('a sender samples its smoothed RTT and retransmits while 32 MiB flow over l
   }
   assert.equal(readTcpInfo(socket), null);
   assert.ok(received > 0);
+});
+
+test('a sender records its delivery curve: monotonic, flat while the receiver stalls, ending at every segment acknowledged', async () => {
+  // The receiver stops reading for 150 ms after its first MiB: the window fills and nothing more is delivered.
+  let received = 0;
+  let resumedAtMs = 0;
+  const server = net.createServer((s) => {
+    s.on('data', (d: Buffer) => {
+      const before = received;
+      received += d.length;
+      if (before < 1 << 20 && received >= 1 << 20) {
+        s.pause();
+        setTimeout(() => {
+          resumedAtMs = performance.now();
+          s.resume();
+        }, 150);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const total = 32 << 20;
+  try {
+    const recorder = new DeliveryRecorder(socket);
+    const chunk = Buffer.alloc(1 << 20, 7);
+    for (let i = 0; i < total / chunk.length; i++) {
+      if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
+    }
+    while (received < total) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const curve = recorder.finish()!;
+    assert.ok(curve !== null);
+    const points = curve.points;
+    assert.equal(points[0]![1], curve.baseSegments);
+    for (let i = 1; i < points.length; i++) {
+      assert.ok(
+        points[i]![0] >= points[i - 1]![0] && points[i]![1] >= points[i - 1]![1],
+        `point ${i}: ${JSON.stringify(points.slice(i - 1, i + 1))}`,
+      );
+    }
+    // Every byte acknowledged: at least one segment per MSS-sized piece of the payload.
+    const mss = 65_483;
+    assert.ok(points[points.length - 1]![1] - curve.baseSegments >= total / mss, JSON.stringify(points.slice(-3)));
+    // The stall is a flat stretch with both its ends kept (not a straight line across it).
+    const flat = points.findIndex((p, i) => i > 0 && p[1] === points[i - 1]![1] && p[0] - points[i - 1]![0] >= 100);
+    assert.ok(flat > 0, `no flat stretch of 100 ms: ${JSON.stringify(points.slice(0, 40))}`);
+    assert.ok(points[flat]![0] <= resumedAtMs + 10, `the stretch ends at ${points[flat]![0]}, the receiver resumed at ${resumedAtMs}`);
+  } finally {
+    socket.destroy();
+    server.close();
+  }
+  // A closed socket: nothing to record.
+  assert.equal(new DeliveryRecorder(socket).finish(), null);
 });
 
 test('samples are taken at most every 10 ms of the clock; the first reading is only the retransmit baseline', async () => {
