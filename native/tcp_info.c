@@ -52,7 +52,10 @@ static napi_value tcp_info(napi_env env, napi_callback_info info) {
   if (napi_create_object(env, &out) != napi_ok) return NULL;
   int ok = set_number(env, out, "state", ti.tcpi_state) && set_number(env, out, "rttUs", ti.tcpi_rtt) &&
            set_number(env, out, "rttVarUs", ti.tcpi_rttvar) && set_number(env, out, "minRttUs", ti.tcpi_min_rtt) &&
-           set_number(env, out, "totalRetrans", ti.tcpi_total_retrans) && set_number(env, out, "delivered", ti.tcpi_delivered);
+           set_number(env, out, "totalRetrans", ti.tcpi_total_retrans) && set_number(env, out, "delivered", ti.tcpi_delivered) &&
+           set_number(env, out, "bytesAcked", (double)ti.tcpi_bytes_acked) && set_number(env, out, "sndMss", ti.tcpi_snd_mss) &&
+           set_number(env, out, "dataSegsIn", ti.tcpi_data_segs_in) &&
+           set_number(env, out, "bytesReceived", (double)ti.tcpi_bytes_received) && set_number(env, out, "rcvMss", ti.tcpi_rcv_mss);
   return ok ? out : NULL;
 }
 

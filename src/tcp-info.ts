@@ -1,10 +1,12 @@
 /**
- * What the kernel's TCP knows (TCP_INFO, Linux), for two things. The sending TCP's own view of a
+ * What the kernel's TCP knows (TCP_INFO, Linux), for three things. The sending TCP's own view of a
  * transfer: its smoothed RTT, which the kernel times from each ACK with no process wake-up in it
  * (ndt7 reports the same figure), and the segments it retransmitted; the sender samples it as it
  * writes the payload (the server for a download, sending the summary in a TCP_INFO frame; the client
  * for an upload). And PINGs timed by the kernels (capability 'kernel-rtt'): the server puts the
  * connection in quickack mode (TCP_QUICKACK), the client reads its smoothed RTT around each PING.
+ * And delivery curves, which time parallel streams: the segments each connection carried as they
+ * crossed the path, counted by the client's kernel (`DeliveryRecorder`).
  *
  * The getsockopt and setsockopt calls are a small native addon (native/tcp_info.c, built by
  * `npm install` with node-gyp, as better-sqlite3 is); where it is missing (not Linux, or the build
@@ -20,8 +22,18 @@ interface KernelTcpInfo {
   rttVarUs: number;
   minRttUs: number;
   totalRetrans: number;
-  /** Segments the peer has acknowledged, cumulatively or selectively (SACK), since the connection began. */
+  /** As a sender: segments the peer has acknowledged, cumulatively or selectively (SACK), since the connection began. */
   delivered: number;
+  /** As a sender: bytes the peer has acknowledged cumulatively (in order; the SYN counts one). */
+  bytesAcked: number;
+  /** The send MSS, bytes. */
+  sndMss: number;
+  /** As a receiver: data segments that arrived, in order or not (each segment of a coalesced packet counted). */
+  dataSegsIn: number;
+  /** As a receiver: bytes received in order. */
+  bytesReceived: number;
+  /** The receive MSS the kernel estimates from the segments it saw, bytes. */
+  rcvMss: number;
 }
 
 interface Addon {
@@ -119,52 +131,87 @@ export function setMinRto(socket: Socket, us: number): number | null {
 export const DELIVERY_POLL_MS = 2;
 
 /**
- * A sender's delivery curve: the segments its peer had acknowledged (cumulatively or selectively:
- * tcpi_delivered) at instants of a clock (ms), from `baseSegments` when the recording began. Flat
- * stretches keep both ends, so a straight line between two points is how the count went.
+ * A connection's delivery curve, from either end: the segments that had crossed the path at
+ * instants of a clock (ms), from `baseSegments` when the recording began. The sender counts the
+ * segments its peer acknowledged, cumulatively or selectively (tcpi_delivered); the receiver the
+ * data segments that arrived, in order or not (tcpi_data_segs_in). Flat stretches keep both ends,
+ * so a straight line between two points is how the count went. `tcpBytes` is the TCP payload the
+ * connection carried in the same time (acknowledged or received in order, so complete once the
+ * transfer is) and `segmentBytes` the MSS at the end (null where the kernel does not say).
  */
 export interface DeliveryCurve {
   baseSegments: number;
   points: [atMs: number, segments: number][];
+  segmentBytes: number | null;
+  tcpBytes: number;
+}
+
+/** Which end of a transfer records: the sender (acknowledged segments) or the receiver (arrived segments). */
+export type DeliverySide = 'sender' | 'receiver';
+
+interface DeliveryCounts {
+  segments: number;
+  bytes: number;
+  mss: number;
+}
+
+function deliveryCounts(socket: Socket, side: DeliverySide): DeliveryCounts | null {
+  const info = readTcpInfo(socket);
+  if (info === null) return null;
+  return side === 'sender'
+    ? { segments: info.delivered, bytes: info.bytesAcked, mss: info.sndMss }
+    : { segments: info.dataSegsIn, bytes: info.bytesReceived, mss: info.rcvMss };
 }
 
 /**
- * Records one connection's delivery curve while it sends a payload: a timer reads TCP_INFO every
- * DELIVERY_POLL_MS until `finish()`. Why the sender's count: a receiver's TCP hands its process no
- * byte behind a lost segment until the retransmission arrives, then all at once, so arrivals swing
- * (4.9–16 Mbit/s in 250 ms windows at 10 Mbit/s with four streams); a selective ACK reports each
- * segment as it arrived. Nothing is recorded (`finish()` null) where TCP_INFO cannot be read.
+ * Records one connection's delivery curve while it carries a payload: a timer reads TCP_INFO every
+ * DELIVERY_POLL_MS until `finish()`. Why the kernel's segment counts: a receiver's TCP hands its
+ * process no byte behind a lost segment until the retransmission arrives, then all at once, so the
+ * process's arrivals swing (4.9–16 Mbit/s in 250 ms windows at 10 Mbit/s with four streams); a
+ * segment is counted by the receiving kernel as it arrives, and by the sender when a selective ACK
+ * reports it. Nothing is recorded (`finish()` null) where TCP_INFO cannot be read.
  */
 export class DeliveryRecorder {
-  private readonly baseSegments: number | null;
+  private readonly base: DeliveryCounts | null;
   private readonly points: [number, number][] = [];
   /** The latest reading, not yet kept because the count had not moved since the last point kept. */
   private pending: [number, number] | null = null;
   private readonly timer: NodeJS.Timeout | null;
+  private last: DeliveryCounts | null;
 
   constructor(
     private readonly socket: Socket,
+    private readonly side: DeliverySide,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.baseSegments = readTcpInfo(socket)?.delivered ?? null;
-    if (this.baseSegments !== null) this.points.push([now(), this.baseSegments]);
-    this.timer = this.baseSegments === null ? null : setInterval(() => this.take(), DELIVERY_POLL_MS);
+    this.base = deliveryCounts(socket, side);
+    this.last = this.base;
+    if (this.base !== null) this.points.push([now(), this.base.segments]);
+    this.timer = this.base === null ? null : setInterval(() => this.take(), DELIVERY_POLL_MS);
     this.timer?.unref();
   }
 
   /** Stops the timer after a last reading; null when TCP_INFO could not be read. */
   finish(): DeliveryCurve | null {
     if (this.timer !== null) clearInterval(this.timer);
-    if (this.baseSegments === null) return null;
+    if (this.base === null) return null;
     this.take();
     if (this.pending !== null) this.points.push(this.pending);
     this.pending = null;
-    return { baseSegments: this.baseSegments, points: this.points };
+    const last = this.last!;
+    return {
+      baseSegments: this.base.segments,
+      points: this.points,
+      segmentBytes: last.mss > 0 ? last.mss : null,
+      tcpBytes: last.bytes - this.base.bytes,
+    };
   }
 
   private take(): void {
-    const segments = readTcpInfo(this.socket)?.delivered;
-    if (segments === undefined) return;
+    const counts = deliveryCounts(this.socket, this.side);
+    if (counts === null) return;
+    this.last = counts;
+    const segments = counts.segments;
     const atMs = this.now();
     const last = this.points[this.points.length - 1]!;
     if (segments === last[1]) {

@@ -7,6 +7,7 @@
  */
 import { ConnectionError, ErrorCodes, RemoteError } from '../errors.js';
 import type { GetFile } from '../protocol/messages.js';
+import { type DeliveryCurve, DeliveryRecorder } from '../tcp-info.js';
 import { type MeterReading, TransferMeter } from './meter.js';
 import type { Session } from './session.js';
 import { type StreamTrace, deliveryTrace } from './streams.js';
@@ -19,11 +20,22 @@ export interface DownloadStream {
   reading?: MeterReading;
   /** This stream's bytes just after every stream's first and last payload arrival (streams.ts `StreamTrace.marks`). */
   marks: [atMs: number, bytes: number][];
+  /**
+   * With several streams, our TCP's delivery curve as the receiver (segments as they arrived,
+   * src/tcp-info.ts) from FILE_META to the last byte, performance.now() clock; null where TCP_INFO
+   * cannot be read (or the stream failed before FILE_META).
+   */
+  arrivals: DeliveryCurve | null;
 }
 
 /** A new progress and meter for each of `count` streams. */
 export function downloadStreams(count: number, verify: boolean): DownloadStream[] {
-  return Array.from({ length: count }, () => ({ progress: newTransferProgress(), meter: new TransferMeter(undefined, verify), marks: [] }));
+  return Array.from({ length: count }, () => ({
+    progress: newTransferProgress(),
+    meter: new TransferMeter(undefined, verify),
+    marks: [],
+    arrivals: null,
+  }));
 }
 
 /** Marks every stream with its bytes now (after the arrival at `atMs` was counted). */
@@ -50,8 +62,13 @@ export async function downloadParallel(
       // Overwritten in place on each payload chunk (the hot path allocates nothing); marks copy it.
       let latestAtMs: number | undefined;
       const latestBytes = new Array<number>(streams.length).fill(0);
+      // Started at this stream's FILE_META, not at GET_FILE: the segments before it (the request's
+      // answer) are not payload, and streams whose FILE_META came late would count them as an early
+      // delivery (one run read 9.15 Mbit/s against the link's 9.56 that way).
+      let recorder: DeliveryRecorder | null = null;
       const sink = {
         onMeta: (meta: Parameters<TransferMeter['onMeta']>[0]) => {
+          if (streams.length > 1) recorder = new DeliveryRecorder(session.socket, 'receiver');
           stream.meter.onMeta(meta);
           onMeta();
         },
@@ -64,7 +81,12 @@ export async function downloadParallel(
           if (first) markAll(streams, atMs, latestBytes);
         },
       };
-      await session.getFile(request, sink, timeouts, stream.progress);
+      try {
+        await session.getFile(request, sink, timeouts, stream.progress);
+      } finally {
+        // On failure too: the recorder's timer must not outlive the download.
+        stream.arrivals = (recorder as DeliveryRecorder | null)?.finish() ?? null;
+      }
       if (latestAtMs !== undefined) markAll(streams, latestAtMs, latestBytes);
       const p = stream.progress;
       stream.reading = stream.meter.finish(p.lastPayloadAtMs ?? p.firstByteAtMs ?? p.requestedAtMs ?? 0);
@@ -108,7 +130,16 @@ async function settleAll<T>(sessions: readonly Session[], running: Promise<T>[])
   return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
-/** A download stream's trace (client clock). */
+/**
+ * Every download stream's trace on our clock: from our TCP's delivery curves as the receiver when
+ * every stream has one, else from the arrivals our process saw (`downloadTrace`).
+ */
+export function downloadTraces(streams: readonly DownloadStream[]): StreamTrace[] {
+  const byKernel = streams.map((s) => (s.arrivals === null ? undefined : deliveryTrace(s.arrivals, s.progress.bytes)));
+  return byKernel.every((t) => t !== undefined) ? byKernel : streams.map(downloadTrace);
+}
+
+/** A download stream's trace from the arrivals our process saw (client clock). */
 export function downloadTrace(stream: DownloadStream): StreamTrace {
   const p = stream.progress;
   const first = p.firstPayloadAtMs ?? 0;

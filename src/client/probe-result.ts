@@ -8,7 +8,7 @@ import { ErrorCodes } from '../errors.js';
 import type { Result } from '../protocol/result.js';
 import { type TcpSummary, combineTcpSummaries } from '../tcp-info.js';
 import { mbps, median, round3 } from './meter.js';
-import { type DownloadStream, downloadTrace, uploadTraces } from './parallel.js';
+import { type DownloadStream, downloadTraces, uploadTraces } from './parallel.js';
 import { aggregateStreams } from './streams.js';
 import type { TransferProgress } from './transfer.js';
 import type { UploadOutcome } from './upload.js';
@@ -60,7 +60,7 @@ export function fillDownload(result: Result, streams: readonly DownloadStream[],
       result,
       streams.map((s) => s.progress),
     );
-    const aggregate = aggregateStreams(streams.map(downloadTrace));
+    const aggregate = aggregateStreams(downloadTraces(streams));
     result.transferMs = aggregate.intervalMs;
     result.throughputMbps = aggregate.throughputMbps;
     result.samplesMbps = aggregate.samplesMbps;

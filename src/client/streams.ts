@@ -9,8 +9,10 @@
  * two ends come from marks taken when they happened, not from its 250 ms windows: the other streams'
  * rates change at exactly those instants, so interpolating inside a window would overstate the
  * aggregate at both ends (by 3–5 % at 10 Mbit/s, where a stream waits out a retransmission timeout
- * before its first byte). A stream's curve is the receiver's arrivals (downloads) or the sender's
- * delivery curve (uploads, `deliveryTrace`), the same rule on either. Pure.
+ * before its first byte). With several streams a stream's curve is its kernel's delivery curve
+ * (`deliveryTrace`: the client's TCP counts the segments, as receiver of a download and as sender
+ * of an upload), or where TCP_INFO cannot be read the receiving process's arrivals; the same rule
+ * on either. Pure.
  */
 import { SAMPLE_INTERVAL_MS } from '../protocol/result.js';
 import type { DeliveryCurve } from '../tcp-info.js';
@@ -49,11 +51,16 @@ export interface StreamsAggregate {
 }
 
 /**
- * A stream's trace from its sender's delivery curve (src/tcp-info.ts), `bytes` the payload it
- * carried: its first delivery (the first point past the base), its last (the first point at the
- * final count), and every point between as a mark, segments scaled to payload bytes by the stream's
- * own bytes per segment (the TLS and frame overhead spread evenly). Undefined when the curve shows
- * no delivery.
+ * A stream's trace from a delivery curve (src/tcp-info.ts: its sender's acknowledged segments, or
+ * its receiver's arrived segments), `bytes` the payload it carried: its first delivery (the first
+ * point past the base), its last (the first point at the final count), and every point between as a
+ * mark. A segment counts as a full one, the MSS, scaled to payload bytes by the stream's payload
+ * share of its TCP bytes (the TLS and frame overhead): segments are full while the link is the
+ * bottleneck, and the few short ones (the first request's, the tail) would otherwise shrink every
+ * segment's share. Where the MSS is unknown, or the count holds more bytes than MSS-sized segments
+ * could carry (a coalesced count, an MSS the receiver underestimates), each segment carries the
+ * stream's bytes spread evenly. Marks never pass `bytes`, and the final point reaches it. Undefined
+ * when the curve shows no delivery.
  */
 export function deliveryTrace(curve: DeliveryCurve, bytes: number): StreamTrace | undefined {
   const points = curve.points;
@@ -62,7 +69,10 @@ export function deliveryTrace(curve: DeliveryCurve, bytes: number): StreamTrace 
   const first = points.findIndex(([, n]) => n > curve.baseSegments);
   if (segments <= 0 || first < 0 || bytes <= 0) return undefined;
   const last = points.findIndex(([, n]) => n >= finalSegments);
-  const toBytes = (n: number) => Math.min(bytes, Math.round(((n - curve.baseSegments) * bytes) / segments));
+  const mss = curve.segmentBytes;
+  const bytesPerSegment =
+    mss !== null && curve.tcpBytes > 0 && mss * segments >= curve.tcpBytes ? (mss * bytes) / curve.tcpBytes : bytes / segments;
+  const toBytes = (n: number) => (n >= finalSegments ? bytes : Math.min(bytes, Math.round((n - curve.baseSegments) * bytesPerSegment)));
   const marks = points.slice(first, last + 1).map(([atMs, n]) => [atMs, toBytes(n)] as const);
   return { firstAtMs: points[first]![0], lastAtMs: points[last]![0], bytes, samplesMbps: [], marks };
 }

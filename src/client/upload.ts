@@ -59,7 +59,7 @@ export async function upload(
   const ready = await session.put(request, timeouts.responseMs);
   const readyAtMs = performance.now();
   // From before the first DATA frame to after PUT_RESULT, which carries the ACK of every byte.
-  const delivery = recordDelivery ? new DeliveryRecorder(session.socket) : null;
+  const delivery = recordDelivery ? new DeliveryRecorder(session.socket, 'sender') : null;
   onStart?.();
   const meter = new TransferMeter(undefined, false);
   meter.begin(readyAtMs);

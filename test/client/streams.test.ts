@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type StreamTrace, aggregateStreams, bytesAt, cumulativeCurve, deliveryTrace } from '../../src/client/streams.js';
-import { uploadTrace, uploadTraces } from '../../src/client/parallel.js';
+import { downloadStreams, downloadTraces, uploadTrace, uploadTraces } from '../../src/client/parallel.js';
 import type { UploadOutcome } from '../../src/client/upload.js';
 import type { PutResult } from '../../src/protocol/messages.js';
 
@@ -184,11 +184,13 @@ describe('parallel streams aggregate', () => {
     assert.equal(bytesAt(curve, 700), 600_000);
   });
 
-  test('a sender’s delivery curve: segments past the base scaled to the stream’s bytes, ends at its first and last delivery', () => {
+  test('a delivery curve without an MSS: segments past the base share the stream’s bytes evenly, ends at its first and last delivery', () => {
     // 10 segments acknowledged before the transfer (handshake, PUT); 100 for the payload.
     const trace = deliveryTrace(
       {
         baseSegments: 10,
+        segmentBytes: null,
+        tcpBytes: 1_040_000,
         points: [
           [0, 10],
           [4, 10],
@@ -215,7 +217,32 @@ describe('parallel streams aggregate', () => {
     assert.equal(bytesAt(curve, 14), 400_000);
     // What arrived by the first point is not inside an interval that starts there.
     assert.equal(bytesAt(curve, 6), 200_000);
-    assert.equal(deliveryTrace({ baseSegments: 10, points: [[0, 10]] }, 1_000_000), undefined);
+    assert.equal(deliveryTrace({ baseSegments: 10, points: [[0, 10]], segmentBytes: 1448, tcpBytes: 0 }, 1_000_000), undefined);
+  });
+
+  test('a delivery curve counts each segment as a full MSS at the stream’s payload share; the final count is every byte', () => {
+    // 100 segments carried 140,000 TCP bytes (a few short ones among 1,448-byte segments), of which
+    // 137,200 payload (2 % TLS and frame overhead): a segment is 1,448 × 0.98 = 1,419.04 payload bytes.
+    const points: [number, number][] = [
+      [0, 0],
+      [10, 1],
+      [20, 50],
+      [30, 98],
+      [40, 100],
+    ];
+    const trace = deliveryTrace({ baseSegments: 0, points, segmentBytes: 1448, tcpBytes: 140_000 }, 137_200)!;
+    assert.deepEqual(trace.marks, [
+      [10, 1419],
+      [20, 70_952],
+      // 98 full segments would be 139,066 bytes: never past the stream's bytes.
+      [30, 137_200],
+      [40, 137_200],
+    ]);
+    assert.equal(trace.lastAtMs, 40);
+    // Spread evenly, the middle would read 68,600: 3.4 % less over the same 10 ms.
+    // More bytes than MSS-sized segments carry (an underestimated MSS): spread evenly instead.
+    const coalesced = deliveryTrace({ baseSegments: 0, points, segmentBytes: 536, tcpBytes: 140_000 }, 137_200)!;
+    assert.deepEqual(coalesced.marks![1], [20, 68_600]);
   });
 
   test('upload streams are timed by our delivery curves when every stream has one; else by the server, never a mix of clocks', () => {
@@ -223,6 +250,8 @@ describe('parallel streams aggregate', () => {
     // of 1,000 bytes each, so 200 segments per 100 ms (16 Mbit/s) while both run.
     const curve = (fromMs: number) => ({
       baseSegments: 5,
+      segmentBytes: 1000,
+      tcpBytes: 1_000_000,
       points: Array.from({ length: 11 }, (_, i): [number, number] => [fromMs + i * 100, 5 + i * 100]),
     });
     const result = (firstAtUnixMs?: number): PutResult => ({
@@ -249,6 +278,37 @@ describe('parallel streams aggregate', () => {
     );
     // Neither for every stream: no common interval at all.
     assert.equal(uploadTraces([outcome(curve(0)), outcome(null)]), undefined);
+  });
+
+  test('download streams are timed by our receiving TCP’s curves when every stream has one; else by the arrivals the process saw', () => {
+    // The kernel counted A's segments 100–1000 ms and B's 300–1200 ms, 100 segments of 1,000 bytes
+    // every 100 ms each. The process got B's first bytes only at 500 ms, held behind a lost segment.
+    const curve = (fromMs: number) => ({
+      baseSegments: 5,
+      segmentBytes: 1000,
+      tcpBytes: 1_000_000,
+      points: Array.from({ length: 11 }, (_, i): [number, number] => [fromMs + i * 100, 5 + i * 100]),
+    });
+    const streams = downloadStreams(2, false);
+    streams.forEach((s, i) => {
+      s.progress.bytes = 1_000_000;
+      s.progress.firstPayloadAtMs = i === 0 ? 150 : 500;
+      s.progress.lastPayloadAtMs = i === 0 ? 1050 : 1250;
+      s.arrivals = curve(i * 200);
+    });
+    const kernel = aggregateStreams(downloadTraces(streams));
+    assert.equal(kernel.intervalMs, 700);
+    assert.equal(kernel.throughputMbps, 16);
+    // One stream without a curve (TCP_INFO not readable): the process's arrivals for every stream.
+    streams[1]!.arrivals = null;
+    assert.deepEqual(
+      downloadTraces(streams).map((t) => [t.firstAtMs, t.lastAtMs]),
+      [
+        [150, 1050],
+        [500, 1250],
+      ],
+    );
+    assert.equal(aggregateStreams(downloadTraces(streams)).intervalMs, 550);
   });
 
   test('no streams: no figure', () => {

@@ -42,11 +42,14 @@ test('a sender samples its smoothed RTT and retransmits while 32 MiB flow over l
   assert.ok(received > 0);
 });
 
-test('a sender records its delivery curve: monotonic, flat while the receiver stalls, ending at every segment acknowledged', async () => {
-  // The receiver stops reading for 150 ms after its first MiB: the window fills and nothing more is delivered.
+test('both ends record their delivery curves: monotonic, flat while the receiver stalls, ending at every byte', async () => {
+  // The receiver stops reading for 150 ms after its first MiB: the window fills and nothing more
+  // is acknowledged by it, nor arrives at it.
   let received = 0;
   let resumedAtMs = 0;
+  let receiving: DeliveryRecorder | undefined;
   const server = net.createServer((s) => {
+    receiving = new DeliveryRecorder(s, 'receiver');
     s.on('data', (d: Buffer) => {
       const before = received;
       received += d.length;
@@ -62,38 +65,49 @@ test('a sender records its delivery curve: monotonic, flat while the receiver st
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
   await new Promise((resolve) => socket.once('connect', resolve));
+  while (receiving === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
   const total = 32 << 20;
   try {
-    const recorder = new DeliveryRecorder(socket);
+    const sending = new DeliveryRecorder(socket, 'sender');
     const chunk = Buffer.alloc(1 << 20, 7);
     for (let i = 0; i < total / chunk.length; i++) {
       if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
     }
     while (received < total) await new Promise((resolve) => setTimeout(resolve, 5));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const curve = recorder.finish()!;
-    assert.ok(curve !== null);
-    const points = curve.points;
-    assert.equal(points[0]![1], curve.baseSegments);
-    for (let i = 1; i < points.length; i++) {
+    for (const [side, curve] of [
+      ['sender', sending.finish()],
+      ['receiver', receiving.finish()],
+    ] as const) {
+      assert.ok(curve !== null, side);
+      const points = curve.points;
+      assert.equal(points[0]![1], curve.baseSegments, side);
+      for (let i = 1; i < points.length; i++) {
+        assert.ok(
+          points[i]![0] >= points[i - 1]![0] && points[i]![1] >= points[i - 1]![1],
+          `${side} point ${i}: ${JSON.stringify(points.slice(i - 1, i + 1))}`,
+        );
+      }
+      // Every byte acknowledged, or received in order, and at least one segment per MSS of them.
+      assert.equal(curve.tcpBytes, total, side);
+      assert.ok(curve.segmentBytes !== null && curve.segmentBytes > 0, `${side}: MSS ${curve.segmentBytes}`);
+      const mss = 65_483;
+      assert.ok(points[points.length - 1]![1] - curve.baseSegments >= total / mss, `${side}: ${JSON.stringify(points.slice(-3))}`);
+      // The stall is a flat stretch with both its ends kept (not a straight line across it), ending
+      // when the receiver resumed (within the 2 ms poll and a busy machine's late timer).
+      const flat = points.findIndex((p, i) => i > 0 && p[1] === points[i - 1]![1] && p[0] - points[i - 1]![0] >= 100);
+      assert.ok(flat > 0, `${side}: no flat stretch of 100 ms: ${JSON.stringify(points.slice(0, 40))}`);
       assert.ok(
-        points[i]![0] >= points[i - 1]![0] && points[i]![1] >= points[i - 1]![1],
-        `point ${i}: ${JSON.stringify(points.slice(i - 1, i + 1))}`,
+        points[flat]![0] <= resumedAtMs + 20,
+        `${side}: the stretch ends at ${points[flat]![0]}, the receiver resumed at ${resumedAtMs}`,
       );
     }
-    // Every byte acknowledged: at least one segment per MSS-sized piece of the payload.
-    const mss = 65_483;
-    assert.ok(points[points.length - 1]![1] - curve.baseSegments >= total / mss, JSON.stringify(points.slice(-3)));
-    // The stall is a flat stretch with both its ends kept (not a straight line across it).
-    const flat = points.findIndex((p, i) => i > 0 && p[1] === points[i - 1]![1] && p[0] - points[i - 1]![0] >= 100);
-    assert.ok(flat > 0, `no flat stretch of 100 ms: ${JSON.stringify(points.slice(0, 40))}`);
-    assert.ok(points[flat]![0] <= resumedAtMs + 10, `the stretch ends at ${points[flat]![0]}, the receiver resumed at ${resumedAtMs}`);
   } finally {
     socket.destroy();
     server.close();
   }
   // A closed socket: nothing to record.
-  assert.equal(new DeliveryRecorder(socket).finish(), null);
+  assert.equal(new DeliveryRecorder(socket, 'sender').finish(), null);
 });
 
 test('samples are taken at most every 10 ms of the clock; the first reading is only the retransmit baseline', async () => {
