@@ -43,7 +43,9 @@ export function fillLoaded(
 /**
  * Complete downloads, timed by the client's own clock at the receiving end. Several streams: bytes
  * are all streams', responseMs the slowest stream's, downloadMs first request to last byte, and
- * throughput, transfer time and samples the aggregate's (one stream: its own, as always).
+ * throughput, transfer time and samples the aggregate's, cut on our receiving TCP's delivery curves
+ * (or, where TCP_INFO cannot be read here, on the arrivals the process saw); one stream: its own,
+ * as always.
  */
 export function fillDownload(result: Result, streams: readonly DownloadStream[], checkHash: boolean, file: string): void {
   const one = streams[0]!;
