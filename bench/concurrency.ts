@@ -10,7 +10,8 @@
  * server`'s default `--workers auto` (one process serving TLS per core, the primary one of them); one
  * more round with `--workers 1` (one process) for comparison. Reference in the same run: the same number of 1 MiB
  * downloads with curl against nginx (HTTPS, TLS 1.3, same certificate), `xargs -P N` → ratio of
- * round times. The FLOOR in the same run (bench/floor.ts): the same curl clients, file size and
+ * round times; and once more with nginx verifying client certificates (mutual TLS, each curl
+ * presenting its own), as netprobe's server does. The FLOOR in the same run (bench/floor.ts): the same curl clients, file size and
  * concurrency against a bare node:tls server with the project's TLS options that only handshakes,
  * sends 1 MiB and closes: the part of the server's CPU node's TLS stack spends whatever netprobe does
  * (with mutual TLS, and once more without client certificates, as nginx is run here).
@@ -331,26 +332,39 @@ export async function netprobeRound(
   }
 }
 
-async function curlRounds(dir: string): Promise<{ roundS: number; failures: number; curlCpuS: number; nginxCpuS: number }[]> {
-  await mkdir(join(dir, 'www'));
+/**
+ * RUNS rounds of CLIENTS curl downloads against nginx, all at once. With `clientDir` nginx verifies
+ * a client certificate (mutual TLS, as netprobe's server does) and each curl presents its own
+ * (bench/floor.ts `writeClientFiles`); without it, server-authenticated TLS.
+ */
+async function curlRounds(
+  dir: string,
+  clientDir?: string,
+): Promise<{ roundS: number; failures: number; curlCpuS: number; nginxCpuS: number }[]> {
+  await mkdir(join(dir, 'www'), { recursive: true });
   await writeRandomFile(join(dir, 'www', FILE), MiB);
   const port = await freePort();
   const nginxArgs = await writeNginxConfig({
-    prefix: join(dir, 'nginx'),
+    prefix: join(dir, clientDir === undefined ? 'nginx' : 'nginx-mtls'),
     listen: `127.0.0.1:${port}`,
     cert: join(dir, 'server.crt'),
     key: join(dir, 'server.key'),
     root: join(dir, 'www'),
     workers: 'auto',
     connections: CLIENTS * 2,
+    ...(clientDir === undefined ? {} : { clientCa: join(dir, 'ca.crt') }),
   });
   const nginx = spawn('nginx', nginxArgs, { stdio: 'ignore' });
   try {
     const url = `https://localhost:${port}/${FILE}`;
-    const curl = ['curl', '-s', '-o', '/dev/null', '--cacert', join(dir, 'ca.crt'), '--tlsv1.3', '-w', '%{http_code}\\n', url];
+    const certArgs = clientDir === undefined ? [] : ['--cert', join(clientDir, 'c{}.crt'), '--key', join(clientDir, 'c{}.key')];
+    const curl = ['curl', '-s', '-o', '/dev/null', '--cacert', join(dir, 'ca.crt'), '--tlsv1.3', ...certArgs, '-w', '%{http_code}\\n', url];
     for (let i = 0; ; i++) {
       try {
-        await execFileAsync(curl[0]!, curl.slice(1));
+        await execFileAsync(
+          curl[0]!,
+          curl.slice(1).map((a) => a.replace('{}', '0')),
+        );
         break;
       } catch (err) {
         if (i > 100) throw err;
@@ -364,7 +378,7 @@ async function curlRounds(dir: string): Promise<{ roundS: number; failures: numb
     for (let i = 0; i < RUNS; i++) {
       const cpu0 = nginxCpu();
       const t0 = performance.now();
-      const { stdout, cpuSeconds: curlCpuS } = await timedShell(`seq ${CLIENTS} | xargs -P ${CLIENTS} -I{} ${shellQuote(curl)}`);
+      const { stdout, cpuSeconds: curlCpuS } = await timedShell(`seq 0 ${CLIENTS - 1} | xargs -P ${CLIENTS} -I{} ${shellQuote(curl)}`);
       const roundS = (performance.now() - t0) / 1000;
       const codes = stdout.trim().split('\n');
       rounds.push({ roundS, failures: CLIENTS - codes.filter((c) => c === '200').length, curlCpuS, nginxCpuS: nginxCpu() - cpu0 });
@@ -419,8 +433,10 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
     const noLoadedRttRound = await netprobeRound(dir, pkiPath, pki, CLIENTS, 'auto', 'full', false);
     process.stderr.write('concurrency: curl rounds …\n');
     const curl = await curlRounds(dir);
-    // The floor (bench/floor.ts): the nginx round's clients against a bare node:tls server.
     const clientDir = await writeClientFiles(dir, pki.clients);
+    process.stderr.write('concurrency: curl rounds, nginx with mutual TLS …\n');
+    const curlMtls = await curlRounds(dir, clientDir);
+    // The floor (bench/floor.ts): the nginx round's clients against a bare node:tls server.
     const floorOptions = { dir, clientDir, clients: CLIENTS, runs: RUNS, workers: availableParallelism(), file: FILE, sizeBytes: MiB };
     process.stderr.write('concurrency: floor rounds (bare node:tls, mutual TLS) …\n');
     const floor = await floorRounds({ ...floorOptions, clientCert: true });
@@ -493,6 +509,40 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
         unit: 's',
       },
     ];
+    // Like for like: nginx doing the same mutual TLS (it verifies each curl's own certificate).
+    const nginxMtlsCpuS = median(curlMtls.map((r) => r.nginxCpuS));
+    const curlMtlsRoundS = median(curlMtls.map((r) => r.roundS));
+    const mtlsFailures = curlMtls.reduce((n, r) => n + r.failures, 0);
+    const mtlsName = `nginx with mutual TLS (${mtlsFailures} curl failures)`;
+    rows.push(
+      {
+        bench: 'concurrency',
+        metric: `server CPU per round, ${label}, against nginx verifying client certificates as netprobe does`,
+        netprobe: npCpuS,
+        reference: nginxMtlsCpuS,
+        referenceName: mtlsName,
+        ratio: npCpuS / nginxMtlsCpuS,
+        unit: 'CPU s (lower is better)',
+      },
+      {
+        bench: 'concurrency',
+        metric: `round time, ${label}, against curl+nginx with mutual TLS`,
+        netprobe: npRoundS,
+        reference: curlMtlsRoundS,
+        referenceName: `curl with client certificates, xargs -P ${CLIENTS}`,
+        ratio: npRoundS / curlMtlsRoundS,
+        unit: 's (lower is better)',
+      },
+      {
+        bench: 'concurrency',
+        metric: 'FLOOR server CPU per round (bare node:tls, mutual TLS), against nginx with mutual TLS',
+        netprobe: median(floor.map((r) => r.serverCpuS)),
+        reference: nginxMtlsCpuS,
+        referenceName: mtlsName,
+        ratio: median(floor.map((r) => r.serverCpuS)) / nginxMtlsCpuS,
+        unit: 'CPU s (lower is better)',
+      },
+    );
     /** One more round's rows against the same references: round time, server CPU, client CPU (optional), peak RSS. */
     const roundRows = (round: Round, roundLabel: string, what: string, clientCpu: boolean): BenchRow[] => [
       {

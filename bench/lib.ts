@@ -172,6 +172,8 @@ export async function writeNginxConfig(options: {
   root: string;
   workers: number | 'auto';
   connections: number;
+  /** CA file: nginx asks every client for a certificate it signed (mutual TLS, `ssl_verify_client on`). */
+  clientCa?: string;
 }): Promise<string[]> {
   const { prefix } = options;
   await mkdir(prefix, { recursive: true });
@@ -191,7 +193,13 @@ http {
     listen ${options.listen} ssl;
     ssl_certificate ${options.cert};
     ssl_certificate_key ${options.key};
-    ssl_protocols TLSv1.3;
+    ssl_protocols TLSv1.3;${
+      options.clientCa === undefined
+        ? ''
+        : `
+    ssl_client_certificate ${options.clientCa};
+    ssl_verify_client on;`
+    }
     root ${options.root};
   }
 }
