@@ -665,6 +665,7 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       resumedRound,
       noLoadedRttRound,
       curl,
+      curlMtls,
       floor,
       floorNoClientCert,
       targets,
