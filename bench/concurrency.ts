@@ -7,14 +7,15 @@
  *
  * Per round: time from release to the last ACK, failures (target 0), the server's peak RSS (VmHWM of
  * the primary and its forked workers summed, fresh server per round) and CPU, with `netprobe
- * server`'s default `--workers auto` (one process serving TLS per core, the primary one of them); one
- * more round with `--workers 1` (one process) for comparison. Reference in the same run: the same number of 1 MiB
- * downloads with curl against nginx (HTTPS, TLS 1.3, same certificate), `xargs -P N` → ratio of
- * round times; and once more with nginx verifying client certificates (mutual TLS, each curl
- * presenting its own), as netprobe's server does. The FLOOR in the same run (bench/floor.ts): the
- * same curl clients, file size and concurrency against a bare node:tls server with the project's TLS options that only handshakes,
- * sends 1 MiB and closes: the part of the server's CPU node's TLS stack spends whatever netprobe does
- * (with mutual TLS, and once more without client certificates, as nginx is run here).
+ * server`'s default `--workers auto` (one process serving TLS per core, the primary one of them);
+ * one more round with `--workers 1` (one process) for comparison. Reference in the same run: the
+ * same number of 1 MiB downloads with curl against nginx (HTTPS, TLS 1.3, same certificate),
+ * `xargs -P N` → ratio of round times; and once more with nginx verifying client certificates
+ * (mutual TLS, each curl presenting its own), as netprobe's server does. The FLOOR in the same run
+ * (bench/floor.ts): the same curl clients, file size and concurrency against a bare node:tls server
+ * with the project's TLS options that only handshakes, sends 1 MiB and closes: the part of the
+ * server's CPU node's TLS stack spends whatever netprobe does (with mutual TLS, and once more
+ * without client certificates, as nginx is run here).
  * Full mode adds one round at the server's default --max-concurrent-transfers (256),
  * to show BUSY at work: refused transfers come back after the jittered retry-after.
  *
