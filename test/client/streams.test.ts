@@ -5,6 +5,7 @@ import { type StreamTrace, aggregateStreams, bytesAt, cumulativeCurve, deliveryT
 import { downloadStreams, downloadTraces, uploadTrace, uploadTraces } from '../../src/client/parallel.js';
 import type { UploadOutcome } from '../../src/client/upload.js';
 import type { PutResult } from '../../src/protocol/messages.js';
+import type { DeliveryCurve } from '../../src/tcp-info.js';
 
 /** A stream at a constant `mbps` from `fromMs` to `toMs` (whole 250 ms samples plus a partial one). */
 function steady(fromMs: number, toMs: number, mbps: number): StreamTrace {
@@ -12,6 +13,19 @@ function steady(fromMs: number, toMs: number, mbps: number): StreamTrace {
   const bytes = Math.round(mbps * ms * 125);
   const samples = Array.from({ length: Math.floor(ms / 250) }, () => mbps);
   return { firstAtMs: fromMs, lastAtMs: toMs, bytes, samplesMbps: samples };
+}
+
+/**
+ * A delivery curve of 1,000,000 TCP bytes: 5 segments before the recording, then 100 segments of
+ * 1,000 bytes every 100 ms from `fromMs` (its first delivery at `fromMs` + 100, its last at + 1000).
+ */
+function steadyCurve(fromMs: number): DeliveryCurve {
+  return {
+    baseSegments: 5,
+    segmentBytes: 1000,
+    tcpBytes: 1_000_000,
+    points: Array.from({ length: 11 }, (_, i): [number, number] => [fromMs + i * 100, 5 + i * 100]),
+  };
 }
 
 describe('parallel streams aggregate', () => {
@@ -246,14 +260,8 @@ describe('parallel streams aggregate', () => {
   });
 
   test('upload streams are timed by our delivery curves when every stream has one; else by the server, never a mix of clocks', () => {
-    // Two streams on our clock: A delivers 0–1000 ms, B 200–1200 ms, each 10 segments every 100 ms
-    // of 1,000 bytes each, so 200 segments per 100 ms (16 Mbit/s) while both run.
-    const curve = (fromMs: number) => ({
-      baseSegments: 5,
-      segmentBytes: 1000,
-      tcpBytes: 1_000_000,
-      points: Array.from({ length: 11 }, (_, i): [number, number] => [fromMs + i * 100, 5 + i * 100]),
-    });
+    // Two streams on our clock: A delivers 100–1000 ms, B 300–1200 ms (`steadyCurve`), so 200
+    // segments of 1,000 bytes per 100 ms (16 Mbit/s) while both run.
     const result = (firstAtUnixMs?: number): PutResult => ({
       bytes: 1_000_000,
       transferMs: 1000,
@@ -265,36 +273,29 @@ describe('parallel streams aggregate', () => {
     const outcome = (delivery: UploadOutcome['delivery'], firstAtUnixMs?: number) =>
       ({ result: result(firstAtUnixMs), requestedAtMs: 0, readyAtMs: 0, doneAtMs: 0, cpuMs: null, delivery }) as UploadOutcome;
     // The first delivery is the point at 100 ms past each start (the base point holds no bytes yet).
-    const ours = uploadTraces([outcome(curve(0)), outcome(curve(200))])!;
+    const ours = uploadTraces([outcome(steadyCurve(0)), outcome(steadyCurve(200))])!;
     const agg = aggregateStreams(ours);
     assert.equal(agg.intervalMs, 700);
     assert.equal(agg.throughputMbps, 16);
     // One stream without a curve (no TCP_INFO): the server's figures for all, on its clock.
     const t0 = 1_796_535_600_000;
-    const theirs = uploadTraces([outcome(curve(0), t0), outcome(null, t0 + 200)])!;
+    const theirs = uploadTraces([outcome(steadyCurve(0), t0), outcome(null, t0 + 200)])!;
     assert.deepEqual(
       theirs.map((t) => t.firstAtMs),
       [t0, t0 + 200],
     );
     // Neither for every stream: no common interval at all.
-    assert.equal(uploadTraces([outcome(curve(0)), outcome(null)]), undefined);
+    assert.equal(uploadTraces([outcome(steadyCurve(0)), outcome(null)]), undefined);
   });
 
   test('download streams are timed by our receiving TCP’s curves when every stream has one; else by the arrivals the process saw', () => {
-    // The kernel counted A's segments 100–1000 ms and B's 300–1200 ms, 100 segments of 1,000 bytes
-    // every 100 ms each. The process got B's first bytes only at 500 ms, held behind a lost segment.
-    const curve = (fromMs: number) => ({
-      baseSegments: 5,
-      segmentBytes: 1000,
-      tcpBytes: 1_000_000,
-      points: Array.from({ length: 11 }, (_, i): [number, number] => [fromMs + i * 100, 5 + i * 100]),
-    });
+    // The kernel counted A's segments 100–1000 ms and B's 300–1200 ms (`steadyCurve`). The process got B's first bytes only at 500 ms, held behind a lost segment.
     const streams = downloadStreams(2, false);
     streams.forEach((s, i) => {
       s.progress.bytes = 1_000_000;
       s.progress.firstPayloadAtMs = i === 0 ? 150 : 500;
       s.progress.lastPayloadAtMs = i === 0 ? 1050 : 1250;
-      s.arrivals = curve(i * 200);
+      s.arrivals = steadyCurve(i * 200);
     });
     const kernel = aggregateStreams(downloadTraces(streams));
     assert.equal(kernel.intervalMs, 700);
