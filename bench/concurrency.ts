@@ -19,6 +19,15 @@
  * Full mode adds one round at the server's default --max-concurrent-transfers (256),
  * to show BUSY at work: refused transfers come back after the jittered retry-after.
  *
+ * Runs alternate: nginx (both ways) and the FLOOR (both ways) run for the whole bench, each serving
+ * all its rounds from one process, and run i is netprobe's round i, then one round of each of them,
+ * back to back. Each ratio of netprobe to a reference is the median of the runs' own ratios (each
+ * run's are in the metric), so a change in a shared machine's load between runs (server CPU for the
+ * same round moved by 25 % from one minute to the next here) moves both sides of a ratio together.
+ * netprobe's server is started fresh for each round (its VmHWM is the round's) and first serves
+ * SERVER_WARM_UP_PER_WORKER measurements per client worker, not timed, so it runs compiled code as
+ * the long-running references do; one more round on a cold server shows the difference.
+ *
  * TLS sessions, as `netprobe client` uses them: each client keeps its tickets (TlsSessions). In the
  * 'full' rounds a client has none yet and its measured connection makes a full handshake (as on a
  * scheduled client's --full-handshake-every run); its loaded-RTT connection resumes the session the
@@ -42,7 +51,7 @@ import { TlsSessions } from '../src/client/connect.js';
 import { probe } from '../src/client/probe.js';
 import { openSession } from '../src/client/session.js';
 import { createCa, issueCert } from '../src/tls/pki.js';
-import { type FloorRound, floorRounds, writeClientFiles } from './floor.js';
+import { type FloorRound, type ReferenceServer, startFloor, writeClientFiles } from './floor.js';
 import {
   type BenchRow,
   QUICK,
@@ -84,6 +93,14 @@ interface ClientOutcome {
 export type Handshakes = 'full' | 'resumed';
 /** Clients of one worker making their warm-up connection at once ('resumed' rounds). */
 const WARM_UP_BATCH = 50;
+/**
+ * Measurements (probe + REPORT, WARM_UP_BATCH at a time, with TLS sessions then thrown away) each
+ * client worker makes before the round, so the server's hot paths are compiled: nginx and the FLOOR
+ * serve every round of theirs from one process, while netprobe's server is fresh each round (its
+ * VmHWM is the round's). Without it a fresh server spent 10–13 % of the round's CPU in V8's
+ * optimising compiler (perf, docs/profiling.md part 13); the 'cold' round keeps that figure.
+ */
+const SERVER_WARM_UP_PER_WORKER = 100;
 
 interface WorkerReport {
   outcomes: ClientOutcome[];
@@ -99,13 +116,41 @@ export interface Pki {
 }
 
 /** In a worker process: one probe + REPORT per client of its share, all at once after "go". */
-async function worker(pkiPath: string, port: number, from: number, to: number, handshakes: Handshakes, loadedRtt: boolean): Promise<void> {
+async function worker(
+  pkiPath: string,
+  port: number,
+  from: number,
+  to: number,
+  handshakes: Handshakes,
+  loadedRtt: boolean,
+  warmUp: number,
+): Promise<void> {
   const pki = JSON.parse(await readFile(pkiPath, 'utf8')) as Pki;
   const ca = Buffer.from(pki.ca);
   const clients = pki.clients
     .slice(from, to)
     .map((c) => ({ name: c.name, tls: { ca, cert: Buffer.from(c.cert), key: Buffer.from(c.key) }, sessions: new TlsSessions() }));
   const endpoint = { host: '127.0.0.1', port };
+  // The server's warm-up: whole measurements with sessions of their own, not kept.
+  for (let i = 0; i < Math.min(warmUp, clients.length); i += WARM_UP_BATCH) {
+    await Promise.all(
+      clients.slice(i, Math.min(warmUp, i + WARM_UP_BATCH)).map(async (c) => {
+        const { result, session } = await probe({
+          endpoint,
+          tls: c.tls,
+          file: FILE,
+          clientName: c.name,
+          sessions: new TlsSessions(),
+          keepSession: true,
+        });
+        try {
+          await session?.report([result]);
+        } finally {
+          session?.close();
+        }
+      }),
+    );
+  }
   if (handshakes === 'resumed') {
     // One connection (full handshake, HELLO: the tickets arrive before WELCOME) per client, before "ready".
     for (let i = 0; i < clients.length; i += WARM_UP_BATCH) {
@@ -169,6 +214,7 @@ function startWorker(
   to: number,
   handshakes: Handshakes,
   loadedRtt: boolean,
+  warmUp: number,
 ): { child: ChildProcess; ready: Promise<void>; report: Promise<WorkerReport> } {
   // NETPROBE_BENCH_PROFILE=DIR writes CPU profiles of the workers and the server there.
   const profile = process.env.NETPROBE_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.NETPROBE_BENCH_PROFILE] : [];
@@ -186,6 +232,7 @@ function startWorker(
       String(to),
       handshakes,
       loadedRtt ? 'loaded-rtt' : 'no-loaded-rtt',
+      String(warmUp),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
@@ -219,6 +266,8 @@ export interface Round {
   handshakes: Handshakes;
   /** The clients opened the loaded-RTT connection (the client's default). */
   loadedRtt: boolean;
+  /** Measurements the server made before the round (SERVER_WARM_UP_PER_WORKER per client worker; 0: a cold server). */
+  warmUpMeasurements: number;
   /** Measured connections that resumed a TLS session. */
   resumed: number;
   roundS: number;
@@ -244,6 +293,7 @@ export async function netprobeRound(
   serverWorkers: 1 | 'auto' = 'auto',
   handshakes: Handshakes = 'full',
   loadedRtt = true,
+  warmServer = true,
 ): Promise<Round> {
   const limits = maxConcurrentTransfers === 'default' ? [] : ['--max-concurrent-transfers', String(maxConcurrentTransfers)];
   // The default of `netprobe server` is 'auto'; said anyway, so the one-process round differs only here.
@@ -290,7 +340,15 @@ export async function netprobeRound(
     const port = (JSON.parse(server.line) as { port: number }).port;
     const share = Math.ceil(CLIENTS / WORKERS);
     workers = Array.from({ length: WORKERS }, (_, i) =>
-      startWorker(pkiPath, port, i * share, Math.min(CLIENTS, (i + 1) * share), handshakes, loadedRtt),
+      startWorker(
+        pkiPath,
+        port,
+        i * share,
+        Math.min(CLIENTS, (i + 1) * share),
+        handshakes,
+        loadedRtt,
+        warmServer ? SERVER_WARM_UP_PER_WORKER : 0,
+      ),
     );
     await Promise.all(workers.map((w) => w.ready));
     // With --workers: the primary and its worker processes together.
@@ -298,10 +356,21 @@ export async function netprobeRound(
     const serverCpu = () => totalCpuSeconds(serverPids);
     const cpu0 = serverCpu();
     const cpu0ByProcess = serverPids.map(cpuSeconds);
+    // NETPROBE_BENCH_PERF_RECORD=FILE: Linux perf samples the server's processes (CPU time only, with
+    // call graphs) during the timed round (bench/profile.ts --round --perf).
+    const perfOut = process.env.NETPROBE_BENCH_PERF_RECORD;
+    const perf = perfOut
+      ? spawn('perf', ['record', '-g', '-F', '499', '-p', serverPids.join(','), '-o', perfOut], { stdio: 'ignore' })
+      : undefined;
+    if (perf) await new Promise((r) => setTimeout(r, 300));
     const t0 = performance.now();
     for (const w of workers) w.child.stdin!.end('go\n');
     const reports = await Promise.all(workers.map((w) => w.report));
     const roundS = (performance.now() - t0) / 1000;
+    if (perf) {
+      perf.kill('SIGINT');
+      await new Promise((r) => perf.once('exit', r));
+    }
     const outcomes = reports.flatMap((r) => r.outcomes);
     if (outcomes.length !== pki.clients.length) throw new Error(`${outcomes.length} outcomes for ${pki.clients.length} clients`);
     const codes: Record<string, number> = {};
@@ -311,6 +380,7 @@ export async function netprobeRound(
       limit: maxConcurrentTransfers,
       handshakes,
       loadedRtt,
+      warmUpMeasurements: warmServer ? Math.min(SERVER_WARM_UP_PER_WORKER * WORKERS, CLIENTS) : 0,
       resumed: outcomes.filter((o) => o.tlsResumed).length,
       roundS,
       failures: outcomes.filter((o) => !o.ok).length,
@@ -333,15 +403,21 @@ export async function netprobeRound(
   }
 }
 
+/** One round of CLIENTS curl downloads against nginx. */
+interface CurlRound {
+  roundS: number;
+  failures: number;
+  curlCpuS: number;
+  nginxCpuS: number;
+}
+
 /**
- * RUNS rounds of CLIENTS curl downloads against nginx, all at once. With `clientDir` nginx verifies
- * a client certificate (mutual TLS, as netprobe's server does) and each curl presents its own
- * (bench/floor.ts `writeClientFiles`); without it, server-authenticated TLS.
+ * nginx, started once: each `round()` is CLIENTS curl downloads, all at once. With `clientDir` nginx
+ * verifies a client certificate (mutual TLS, as netprobe's server does) and each curl presents its
+ * own (bench/floor.ts `writeClientFiles`); without it, server-authenticated TLS. Kept running
+ * between rounds, so the rounds of each server alternate (see `benchConcurrency`).
  */
-async function curlRounds(
-  dir: string,
-  clientDir?: string,
-): Promise<{ roundS: number; failures: number; curlCpuS: number; nginxCpuS: number }[]> {
+async function startNginx(dir: string, clientDir?: string): Promise<ReferenceServer<CurlRound>> {
   await mkdir(join(dir, 'www'), { recursive: true });
   await writeRandomFile(join(dir, 'www', FILE), MiB);
   const port = await freePort();
@@ -356,6 +432,12 @@ async function curlRounds(
     ...(clientDir === undefined ? {} : { clientCa: join(dir, 'ca.crt') }),
   });
   const nginx = spawn('nginx', nginxArgs, { stdio: 'ignore' });
+  const stop = async () => {
+    if (nginx.exitCode === null && nginx.signalCode === null) {
+      nginx.kill('SIGTERM');
+      await new Promise((r) => nginx.once('exit', r));
+    }
+  };
   try {
     const url = `https://localhost:${port}/${FILE}`;
     const certArgs = clientDir === undefined ? [] : ['--cert', join(clientDir, 'c{}.crt'), '--key', join(clientDir, 'c{}.key')];
@@ -375,21 +457,18 @@ async function curlRounds(
     // The master and its workers (pgrep -P: the workers' command lines do not name the config).
     const pids = await processTree(nginx.pid!);
     const nginxCpu = () => totalCpuSeconds(pids);
-    const rounds = [];
-    for (let i = 0; i < RUNS; i++) {
+    const round = async (): Promise<CurlRound> => {
       const cpu0 = nginxCpu();
       const t0 = performance.now();
       const { stdout, cpuSeconds: curlCpuS } = await timedShell(`seq 0 ${CLIENTS - 1} | xargs -P ${CLIENTS} -I{} ${shellQuote(curl)}`);
       const roundS = (performance.now() - t0) / 1000;
       const codes = stdout.trim().split('\n');
-      rounds.push({ roundS, failures: CLIENTS - codes.filter((c) => c === '200').length, curlCpuS, nginxCpuS: nginxCpu() - cpu0 });
-    }
-    return rounds;
-  } finally {
-    if (nginx.exitCode === null && nginx.signalCode === null) {
-      nginx.kill('SIGTERM');
-      await new Promise((r) => nginx.once('exit', r));
-    }
+      return { roundS, failures: CLIENTS - codes.filter((c) => c === '200').length, curlCpuS, nginxCpuS: nginxCpu() - cpu0 };
+    };
+    return { round, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }
 
@@ -417,10 +496,42 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
   try {
     const { pki, pkiPath } = await writePki(dir);
     const rounds: Round[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      process.stderr.write(`concurrency: netprobe round ${i + 1}/${RUNS} …\n`);
-      rounds.push(await netprobeRound(dir, pkiPath, pki, CLIENTS));
+    const curl: CurlRound[] = [];
+    const curlMtls: CurlRound[] = [];
+    const floor: FloorRound[] = [];
+    const floorNoClientCert: FloorRound[] = [];
+    // The references run all the time, and each run is one round of every server back to back, so a
+    // change in the shared machine's load between runs moves a run's rounds together; each ratio is
+    // the median of the runs' own ratios (`pairedRatio`).
+    const clientDir = await writeClientFiles(dir, pki.clients);
+    const floorOptions = { dir, clientDir, clients: CLIENTS, workers: availableParallelism(), file: FILE, sizeBytes: MiB };
+    const references: ReferenceServer<unknown>[] = [];
+    const started = async <R>(server: Promise<ReferenceServer<R>>): Promise<ReferenceServer<R>> => {
+      const s = await server;
+      references.push(s);
+      return s;
+    };
+    try {
+      const nginx = await started(startNginx(dir));
+      const nginxMtls = await started(startNginx(dir, clientDir));
+      // The floor (bench/floor.ts): the nginx round's clients against a bare node:tls server.
+      const floorMtls = await started(startFloor({ ...floorOptions, clientCert: true }));
+      const floorPlain = await started(startFloor({ ...floorOptions, clientCert: false }));
+      for (let i = 0; i < RUNS; i++) {
+        process.stderr.write(
+          `concurrency: run ${i + 1}/${RUNS}: netprobe, curl+nginx, curl+nginx with mutual TLS, the floor with and without client certificates …\n`,
+        );
+        rounds.push(await netprobeRound(dir, pkiPath, pki, CLIENTS));
+        curl.push(await nginx.round());
+        curlMtls.push(await nginxMtls.round());
+        floor.push(await floorMtls.round());
+        floorNoClientCert.push(await floorPlain.round());
+      }
+    } finally {
+      await Promise.all(references.map((r) => r.stop()));
     }
+    process.stderr.write('concurrency: netprobe round on a cold server (no warm-up) …\n');
+    const coldRound = await netprobeRound(dir, pkiPath, pki, CLIENTS, 'auto', 'full', true, false);
     const busyRound = QUICK
       ? undefined
       : (process.stderr.write('concurrency: netprobe round at the default transfer limit …\n'),
@@ -432,23 +543,20 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
     const resumedRound = await netprobeRound(dir, pkiPath, pki, CLIENTS, 'auto', 'resumed');
     process.stderr.write('concurrency: netprobe round without the loaded-RTT connection …\n');
     const noLoadedRttRound = await netprobeRound(dir, pkiPath, pki, CLIENTS, 'auto', 'full', false);
-    process.stderr.write('concurrency: curl rounds …\n');
-    const curl = await curlRounds(dir);
-    const clientDir = await writeClientFiles(dir, pki.clients);
-    process.stderr.write('concurrency: curl rounds, nginx with mutual TLS …\n');
-    const curlMtls = await curlRounds(dir, clientDir);
-    // The floor (bench/floor.ts): the nginx round's clients against a bare node:tls server.
-    const floorOptions = { dir, clientDir, clients: CLIENTS, runs: RUNS, workers: availableParallelism(), file: FILE, sizeBytes: MiB };
-    process.stderr.write('concurrency: floor rounds (bare node:tls, mutual TLS) …\n');
-    const floor = await floorRounds({ ...floorOptions, clientCert: true });
-    process.stderr.write('concurrency: floor rounds (bare node:tls, no client certificate) …\n');
-    const floorNoClientCert = await floorRounds({ ...floorOptions, clientCert: false });
 
+    /** The median of the runs' own ratios: run i's round of `a` against run i's round of `b`. */
+    const pairedRatio = (a: readonly number[], b: readonly number[]): number => median(a.map((x, i) => x / b[i]!));
+    /** Each run's ratio, for the metric's text. */
+    const runRatios = (a: readonly number[], b: readonly number[]): string => a.map((x, i) => `${(x / b[i]!).toFixed(2)}×`).join(', ');
     const npRoundS = median(rounds.map((r) => r.roundS));
     const curlRoundS = median(curl.map((r) => r.roundS));
     const nginxCpuS = median(curl.map((r) => r.nginxCpuS));
     const npCpuS = median(rounds.map((r) => r.serverCpuS));
     const failures = rounds.reduce((n, r) => n + r.failures, 0);
+    const npRoundsS = rounds.map((r) => r.roundS);
+    const curlRoundsS = curl.map((r) => r.roundS);
+    const npCpusS = rounds.map((r) => r.serverCpuS);
+    const nginxCpusS = curl.map((r) => r.nginxCpuS);
     const peakRssMiB = median(rounds.map((r) => r.serverPeakRssMiB));
     const label = `${CLIENTS} clients × 1 MiB`;
     if (rounds.some((r) => r.resumed > 0)) throw new Error('a measured connection resumed a session in a full-handshake round');
@@ -458,11 +566,11 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
     const rows: BenchRow[] = [
       {
         bench: 'concurrency',
-        metric: `round time, ${label} (+ REPORT each; full TLS handshake on each measured connection)`,
+        metric: `round time, ${label} (+ REPORT each; full TLS handshake on each measured connection; runs: ${runRatios(npRoundsS, curlRoundsS)})`,
         netprobe: npRoundS,
         reference: curlRoundS,
         referenceName: `curl, xargs -P ${CLIENTS}`,
-        ratio: npRoundS / curlRoundS,
+        ratio: pairedRatio(npRoundsS, curlRoundsS),
         unit: 's (lower is better)',
         target: `≤ ${targets.roundRatio}×`,
       },
@@ -484,11 +592,11 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       },
       {
         bench: 'concurrency',
-        metric: `server CPU per round, ${label}`,
+        metric: `server CPU per round, ${label} (runs: ${runRatios(npCpusS, nginxCpusS)})`,
         netprobe: npCpuS,
         reference: nginxCpuS,
         referenceName: 'nginx',
-        ratio: npCpuS / nginxCpuS,
+        ratio: pairedRatio(npCpusS, nginxCpusS),
         unit: 'CPU s (lower is better)',
         target: `≤ ${targets.cpuRatio}×`,
       },
@@ -511,36 +619,44 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       },
     ];
     // Like for like: nginx doing the same mutual TLS (it verifies each curl's own certificate).
-    const nginxMtlsCpuS = median(curlMtls.map((r) => r.nginxCpuS));
+    const nginxMtlsCpusS = curlMtls.map((r) => r.nginxCpuS);
+    const nginxMtlsCpuS = median(nginxMtlsCpusS);
+    const curlMtlsRoundsS = curlMtls.map((r) => r.roundS);
     const curlMtlsRoundS = median(curlMtls.map((r) => r.roundS));
     const mtlsFailures = curlMtls.reduce((n, r) => n + r.failures, 0);
     const mtlsName = `nginx with mutual TLS (${mtlsFailures} curl failures)`;
     rows.push(
       {
         bench: 'concurrency',
-        metric: `server CPU per round, ${label}, against nginx verifying client certificates as netprobe does`,
+        metric: `server CPU per round, ${label}, against nginx verifying client certificates as netprobe does (runs: ${runRatios(npCpusS, nginxMtlsCpusS)})`,
         netprobe: npCpuS,
         reference: nginxMtlsCpuS,
         referenceName: mtlsName,
-        ratio: npCpuS / nginxMtlsCpuS,
+        ratio: pairedRatio(npCpusS, nginxMtlsCpusS),
         unit: 'CPU s (lower is better)',
       },
       {
         bench: 'concurrency',
-        metric: `round time, ${label}, against curl+nginx with mutual TLS`,
+        metric: `round time, ${label}, against curl+nginx with mutual TLS (runs: ${runRatios(npRoundsS, curlMtlsRoundsS)})`,
         netprobe: npRoundS,
         reference: curlMtlsRoundS,
         referenceName: `curl with client certificates, xargs -P ${CLIENTS}`,
-        ratio: npRoundS / curlMtlsRoundS,
+        ratio: pairedRatio(npRoundsS, curlMtlsRoundsS),
         unit: 's (lower is better)',
       },
       {
         bench: 'concurrency',
-        metric: 'FLOOR server CPU per round (bare node:tls, mutual TLS), against nginx with mutual TLS',
+        metric: `FLOOR server CPU per round (bare node:tls, mutual TLS), against nginx with mutual TLS (runs: ${runRatios(
+          floor.map((r) => r.serverCpuS),
+          nginxMtlsCpusS,
+        )})`,
         netprobe: median(floor.map((r) => r.serverCpuS)),
         reference: nginxMtlsCpuS,
         referenceName: mtlsName,
-        ratio: median(floor.map((r) => r.serverCpuS)) / nginxMtlsCpuS,
+        ratio: pairedRatio(
+          floor.map((r) => r.serverCpuS),
+          nginxMtlsCpusS,
+        ),
         unit: 'CPU s (lower is better)',
       },
     );
@@ -589,8 +705,15 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
     rows.push(
       ...roundRows(resumedRound, resumedLabel, 'TLS sessions resumed', false),
       ...roundRows(noLoadedRttRound, noLoadedRttLabel, 'without the loaded-RTT connection', true),
+      ...roundRows(
+        coldRound,
+        `${label}, a cold server (its first measurements: no warm-up; ${coldRound.failures} failures)`,
+        'a cold server (no warm-up)',
+        false,
+      ),
     );
     const floorRows = (rounds: FloorRound[], what: string): BenchRow[] => {
+      const cpusS = rounds.map((r) => r.serverCpuS);
       const cpuS = median(rounds.map((r) => r.serverCpuS));
       const roundS = median(rounds.map((r) => r.roundS));
       const failed = rounds.reduce((n, r) => n + r.failures, 0);
@@ -601,7 +724,7 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
           netprobe: cpuS,
           reference: nginxCpuS,
           referenceName: 'nginx',
-          ratio: cpuS / nginxCpuS,
+          ratio: pairedRatio(cpusS, nginxCpusS),
           unit: 'CPU s (lower is better)',
         },
         {
@@ -610,7 +733,10 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
           netprobe: roundS,
           reference: curlRoundS,
           referenceName: 'curl+nginx',
-          ratio: roundS / curlRoundS,
+          ratio: pairedRatio(
+            rounds.map((r) => r.roundS),
+            curlRoundsS,
+          ),
           unit: 's (lower is better)',
         },
       ];
@@ -650,10 +776,10 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       });
     }
     const pass =
-      npRoundS / curlRoundS <= targets.roundRatio &&
+      pairedRatio(npRoundsS, curlRoundsS) <= targets.roundRatio &&
       failures === 0 &&
       peakRssMiB <= targets.peakRssMiB &&
-      npCpuS / nginxCpuS <= targets.cpuRatio;
+      pairedRatio(npCpusS, nginxCpusS) <= targets.cpuRatio;
     // `pass` tells bench/run.ts a missed target from a failure (exit 1 either way).
     await writeResult('concurrency', rows, {
       clients: CLIENTS,
@@ -665,6 +791,7 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
       singleRound,
       resumedRound,
       noLoadedRttRound,
+      coldRound,
       curl,
       curlMtls,
       floor,
@@ -683,7 +810,7 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
 }
 
 if (process.argv[2] === '--worker') {
-  const [pkiPath, port, from, to, handshakes, loadedRtt] = process.argv.slice(3);
+  const [pkiPath, port, from, to, handshakes, loadedRtt, warmUp] = process.argv.slice(3);
   await worker(
     pkiPath!,
     Number(port),
@@ -691,6 +818,7 @@ if (process.argv[2] === '--worker') {
     Number(to),
     handshakes === 'resumed' ? 'resumed' : 'full',
     loadedRtt !== 'no-loaded-rtt',
+    Number(warmUp),
   );
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   printTable(await benchConcurrency());

@@ -96,26 +96,38 @@ export async function writeClientFiles(dir: string, clients: readonly { cert: st
   return out;
 }
 
+/** A reference server kept running between rounds: each `round()` is one burst of clients; `stop()` ends it. */
+export interface ReferenceServer<R> {
+  round(): Promise<R>;
+  stop(): Promise<void>;
+}
+
 /**
- * `runs` rounds of `clients` curl downloads of `file` (`sizeBytes`), all at once, against the floor
- * server (`clientCert`: mutual TLS, each curl presenting its own certificate from `clientDir`).
+ * The floor server, started once: each `round()` is `clients` curl downloads of `file`
+ * (`sizeBytes`), all at once (`clientCert`: mutual TLS, each curl presenting its own certificate from
+ * `clientDir`). Kept running between rounds, as nginx is, so rounds of other servers can come between.
  */
-export async function floorRounds(options: {
+export async function startFloor(options: {
   dir: string;
   clientDir: string;
   clients: number;
-  runs: number;
   workers: number;
   file: string;
   sizeBytes: number;
   clientCert: boolean;
-}): Promise<FloorRound[]> {
+}): Promise<ReferenceServer<FloorRound>> {
   const { dir, clients } = options;
   const server = await spawnReady(
     process.execPath,
     ['--import', 'tsx', SELF, '--serve', dir, String(options.workers), options.clientCert ? 'yes' : 'no', String(options.sizeBytes)],
     (l) => l.startsWith('{'),
   );
+  const stop = async () => {
+    if (server.child.exitCode === null && server.child.signalCode === null) {
+      server.child.kill('SIGTERM');
+      await new Promise((r) => server.child.once('exit', r));
+    }
+  };
   try {
     const port = (JSON.parse(server.line) as { port: number }).port;
     const pids = await processTree(server.child.pid!);
@@ -136,8 +148,7 @@ export async function floorRounds(options: {
       '%{http_code}\\n',
       `https://localhost:${port}/${options.file}`,
     ];
-    const rounds: FloorRound[] = [];
-    for (let i = 0; i < options.runs; i++) {
+    const round = async (): Promise<FloorRound> => {
       const cpu0 = serverCpu();
       const t0 = performance.now();
       const { stdout, cpuSeconds: curlCpuS } = await timedShell(`seq 0 ${clients - 1} | xargs -P ${clients} -I{} ${shellQuote(curl)}`);
@@ -146,14 +157,12 @@ export async function floorRounds(options: {
         .trim()
         .split('\n')
         .filter((c) => c === '200').length;
-      rounds.push({ roundS, failures: clients - ok, serverCpuS: serverCpu() - cpu0, curlCpuS });
-    }
-    return rounds;
-  } finally {
-    if (server.child.exitCode === null && server.child.signalCode === null) {
-      server.child.kill('SIGTERM');
-      await new Promise((r) => server.child.once('exit', r));
-    }
+      return { roundS, failures: clients - ok, serverCpuS: serverCpu() - cpu0, curlCpuS };
+    };
+    return { round, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }
 
