@@ -37,7 +37,8 @@ interface KernelTcpInfo {
 }
 
 interface Addon {
-  tcpInfo(fd: number): KernelTcpInfo;
+  /** Writes TCP_INFO_FIELDS numbers into `out`, in KernelTcpInfo's order (native/tcp_info.c). */
+  tcpInfo(fd: number, out: Float64Array): void;
   quickAck(fd: number): void;
   minRto(fd: number, us: number): number;
 }
@@ -62,6 +63,11 @@ export function tcpInfoSupport(): { available: true } | { available: false; reas
   return load() === null ? { available: false, reason: loadError ?? 'unknown' } : { available: true };
 }
 
+/** The numbers the addon writes per reading, in KernelTcpInfo's order. */
+const TCP_INFO_FIELDS = 11;
+/** Where the addon writes a reading (one process, one thread: each reading is copied out at once). */
+const scratch = new Float64Array(TCP_INFO_FIELDS);
+
 /** The socket's file descriptor (a TLS socket's is its TCP connection's), or undefined once closed. */
 function fdOf(socket: Socket): number | undefined {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
@@ -82,7 +88,23 @@ function onSocket<T>(socket: Socket, call: (native: Addon, fd: number) => T): T 
 
 /** The kernel's TCP_INFO of `socket`, or null when it cannot be read (no addon, socket closed). */
 export function readTcpInfo(socket: Socket): KernelTcpInfo | null {
-  return onSocket(socket, (native, fd) => native.tcpInfo(fd));
+  return onSocket(socket, (native, fd) => {
+    const v = scratch;
+    native.tcpInfo(fd, v);
+    return {
+      state: v[0]!,
+      rttUs: v[1]!,
+      rttVarUs: v[2]!,
+      minRttUs: v[3]!,
+      totalRetrans: v[4]!,
+      delivered: v[5]!,
+      bytesAcked: v[6]!,
+      sndMss: v[7]!,
+      dataSegsIn: v[8]!,
+      bytesReceived: v[9]!,
+      rcvMss: v[10]!,
+    };
+  });
 }
 
 /**

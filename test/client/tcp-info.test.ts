@@ -3,12 +3,71 @@
  * real loopback connection, plain and TLS, and the summary rule combines streams.
  */
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import { test } from 'node:test';
 import { DeliveryRecorder, TcpSampler, combineTcpSummaries, readTcpInfo, tcpInfoSupport } from '../../src/tcp-info.js';
 
 test('the addon is built and loads (npm install compiles native/tcp_info.c)', () => {
   assert.deepEqual(tcpInfoSupport(), { available: true });
+});
+
+test("each reading's figures are in their places, readings of two sockets do not share memory, and a wrong array is refused", async () => {
+  const sent = 100 * 1024;
+  let receiver: net.Socket | undefined;
+  let received = 0;
+  const allIn = new Promise<void>((resolve) => {
+    const server = net.createServer((s) => {
+      receiver = s;
+      s.on('data', (d: Buffer) => {
+        received += d.length;
+        if (received === sent) resolve();
+      });
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(Buffer.alloc(sent, 1)));
+      sender = socket;
+      closers.push(
+        () => server.close(),
+        () => socket.destroy(),
+      );
+    });
+  });
+  let sender: net.Socket | undefined;
+  const closers: (() => void)[] = [];
+  try {
+    await allIn;
+    // The ACKs of the last segments may still be on their way back: wait until the kernel counts them all.
+    let out = readTcpInfo(sender!);
+    for (let i = 0; i < 100 && out !== null && out.bytesAcked < sent + 1; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      out = readTcpInfo(sender!);
+    }
+    const into = readTcpInfo(receiver!);
+    assert.ok(out !== null && into !== null);
+    const TCP_ESTABLISHED = 1;
+    assert.equal(out.state, TCP_ESTABLISHED);
+    // The SYN counts one byte acknowledged.
+    assert.equal(out.bytesAcked, sent + 1, JSON.stringify(out));
+    assert.ok(out.sndMss >= 536 && out.sndMss <= 65_535, JSON.stringify(out));
+    assert.ok(out.delivered >= 2, JSON.stringify(out));
+    assert.equal(into.bytesReceived, sent, JSON.stringify(into));
+    assert.ok(into.dataSegsIn >= 2 && into.rcvMss > 0, JSON.stringify(into));
+    assert.ok(into.bytesAcked <= 1, 'the receiver sent no data');
+    // The first reading keeps its figures after the second.
+    assert.equal(out.bytesAcked, sent + 1);
+    const native = createRequire(import.meta.url)('../../build/Release/tcp_info.node') as {
+      tcpInfo(fd: number, out: unknown): void;
+    };
+    const fd = (sender as unknown as { _handle: { fd: number } })._handle.fd;
+    assert.throws(() => native.tcpInfo(fd, new Float64Array(10)), TypeError);
+    assert.throws(() => native.tcpInfo(fd, new Float32Array(11)), TypeError);
+    assert.throws(() => native.tcpInfo(fd, {}), TypeError);
+    assert.throws(() => native.tcpInfo(-1, new Float64Array(11)), TypeError);
+  } finally {
+    for (const close of closers) close();
+  }
 });
 
 test('a sender samples its smoothed RTT and retransmits while 32 MiB flow over loopback; a closed socket reads null', async () => {
