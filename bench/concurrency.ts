@@ -282,6 +282,8 @@ export interface Round {
   serverCpuS: number;
   /** CPU of each server process during the round, the primary first. */
   serverCpuSByProcess: number[];
+  /** The server's processes, the primary first. */
+  serverPids: number[];
   clientCpuS: number;
 }
 
@@ -302,6 +304,8 @@ export async function netprobeRound(
   // NETPROBE_PROFILE_WORKERS: the server's worker processes inherit --cpu-prof (cluster.ts drops it otherwise).
   const profileDir = process.env.NETPROBE_BENCH_SERVER_PROFILE ?? process.env.NETPROBE_BENCH_PROFILE;
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  // With perf (below): JavaScript function names in /tmp/perf-PID.map; the workers inherit the flag.
+  if (process.env.NETPROBE_BENCH_PERF_RECORD) profile.push('--perf-basic-prof');
   const env = profileDir ? { ...process.env, NETPROBE_PROFILE_WORKERS: '1' } : undefined;
   const server = await spawnReady(
     process.execPath,
@@ -392,6 +396,7 @@ export async function netprobeRound(
       serverPeakRssMiBByProcess: serverPids.map((p) => Math.round(peakRssBytes(p) / MiB)),
       serverCpuS: serverCpu() - cpu0,
       serverCpuSByProcess: serverPids.map((p, i) => Math.round((cpuSeconds(p) - cpu0ByProcess[i]!) * 100) / 100),
+      serverPids,
       clientCpuS: reports.reduce((n, r) => n + r.cpuS, 0),
     };
   } finally {

@@ -10,6 +10,9 @@
  *   primary and each worker get a profile, and their self time is also summed by category
  *   (TLS handshake, X.509, logging, IPC, …).
  *     node --import tsx bench/profile.ts --round [--workers auto|1] [--label name]
+ * - `--round --perf`: the same round (warmed up as the bench's), the server's processes sampled by
+ *   Linux perf instead (CPU time only, every thread, native frames; bench/perf-round.ts).
+ *     node --import tsx bench/profile.ts --round --perf [--label name]
  *
  * Not part of `npm run bench` (it measures where time goes, not how fast).
  */
@@ -17,6 +20,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { netprobeRound, writePki } from './concurrency.js';
+import { perfByCategory, perfByJsFunction, readPerfStacks, shareTable } from './perf-round.js';
 import { execFileAsync, spawnReady, writeRandomFile } from './lib.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
@@ -151,6 +155,54 @@ function table(title: string, result: { totalMs: number; spots: HotSpot[] }, top
   for (const s of result.spots.slice(0, top))
     lines.push(`| ${column === 'function' ? `\`${s.name}\`` : s.name} | ${s.selfMs.toFixed(0)} | ${(s.share * 100).toFixed(1)} % |`);
   return lines.join('\n');
+}
+
+/**
+ * One bench/concurrency round with the server's processes sampled by Linux perf (CPU time only,
+ * every thread; bench/perf-round.ts), after the bench's usual warm-up.
+ */
+async function perfRound(): Promise<void> {
+  const label = flag('--label', `round-${process.env.NETPROBE_BENCH_CLIENTS ?? 1000}-perf`);
+  const dir = await mkdtemp(join(tmpdir(), 'netprobe-profile-'));
+  const perfData = join(dir, 'perf.data');
+  let pids: number[] = [];
+  try {
+    const { pki, pkiPath } = await writePki(dir);
+    process.env.NETPROBE_BENCH_PERF_RECORD = perfData;
+    const r = await netprobeRound(dir, pkiPath, pki, pki.clients.length);
+    delete process.env.NETPROBE_BENCH_PERF_RECORD;
+    pids = r.serverPids;
+    const stacks = await readPerfStacks(perfData, pids);
+    // perf record -F 499: one sample per ~2 ms of CPU.
+    const msPerSample = 1000 / 499;
+    const text = [
+      `## ${label}`,
+      '',
+      `${new Date().toISOString()}: ${pki.clients.length} clients × (mTLS handshake, 1 MiB download, REPORT), server \`--workers auto\`, ` +
+        `after ${r.warmUpMeasurements} warm-up measurements: round ${r.roundS.toFixed(2)} s, server CPU ${r.serverCpuS.toFixed(2)} s ` +
+        `(${r.serverCpuSByProcess.map((c) => c.toFixed(2)).join(' + ')}), peak RSS ${r.serverPeakRssMiB.toFixed(0)} MiB, ${r.failures} failures; ` +
+        `${stacks.length} perf samples of the server's processes during the round.`,
+      '',
+      shareTable(
+        'server processes, by category (first match over the whole call stack)',
+        perfByCategory(stacks),
+        20,
+        'category',
+        msPerSample,
+      ),
+      '',
+      shareTable('server processes, by the JavaScript function nearest the sample', perfByJsFunction(stacks), 30, 'function', msPerSample),
+      '',
+    ].join('\n');
+    process.stdout.write(`${text}\n`);
+    await mkdir(OUT_DIR, { recursive: true });
+    await writeFile(join(OUT_DIR, `${label}.md`), text);
+  } finally {
+    // --perf-basic-prof's files: /tmp/perf-PID.map, and V8's isolate-…-PID-v8.log in the working directory.
+    const logs = (await readdir('.')).filter((f) => pids.some((p) => f.startsWith('isolate-') && f.endsWith(`-${p}-v8.log`)));
+    await Promise.all([...pids.map((p) => rm(`/tmp/perf-${p}.map`, { force: true })), ...logs.map((f) => rm(f, { force: true }))]);
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** One bench/concurrency round with the server (primary and workers) profiled. */
@@ -300,4 +352,6 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await (process.argv.includes('--round') ? round() : main());
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await (process.argv.includes('--round') ? (process.argv.includes('--perf') ? perfRound() : round()) : main());
+}
