@@ -45,26 +45,46 @@ export interface TransferHooks {
   monoNow?: () => number;
 }
 
-/** Writes and waits for 'drain' when the socket's buffer is full (backpressure). */
-function write(socket: Socket, data: Buffer): Promise<void> | undefined {
-  if (socket.destroyed) return Promise.reject(closedError());
-  if (socket.write(data)) return undefined;
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      socket.off('drain', onDrain);
-      socket.off('close', onClose);
-    };
-    const onDrain = () => {
-      cleanup();
-      resolve();
-    };
-    const onClose = () => {
-      cleanup();
-      reject(closedError());
-    };
-    socket.on('drain', onDrain);
-    socket.on('close', onClose);
-  });
+/**
+ * Writes for one transfer, waiting for 'drain' when the socket's buffer is full (backpressure), or
+ * failing when the socket closes first. One pair of listeners serves the whole transfer: with 16 KiB
+ * slices nearly every write waits, and adding and removing two listeners per slice was 1.5–2 % of
+ * the server's CPU in the 1,000-client round (docs/profiling.md, part 13).
+ */
+class TransferWriter {
+  private waiting: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  private closed = false;
+  private readonly onDrain = (): void => {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.resolve();
+  };
+  private readonly onClose = (): void => {
+    this.closed = true;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.reject(closedError());
+  };
+
+  constructor(private readonly socket: Socket) {
+    socket.on('drain', this.onDrain);
+    socket.on('close', this.onClose);
+  }
+
+  /** undefined when the socket took `data` without filling its buffer; else a promise of the drain. */
+  write(data: Buffer): Promise<void> | undefined {
+    if (this.closed || this.socket.destroyed) return Promise.reject(closedError());
+    if (this.socket.write(data)) return undefined;
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
+
+  /** Removes the listeners (the transfer ended, however it ended). */
+  release(): void {
+    this.socket.off('drain', this.onDrain);
+    this.socket.off('close', this.onClose);
+  }
 }
 
 function closedError(): NetprobeError {
@@ -78,45 +98,57 @@ async function pace(hooks: TransferHooks, bytes: number): Promise<void> {
 
 /** FILE_META, then exactly file.sizeBytes raw bytes, sliced from the file's memory (no copy). */
 export async function sendFile(socket: Socket, file: TestFile, hooks: TransferHooks): Promise<number> {
-  await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: file.sizeBytes, sha256: file.sha256, mode: 'file' }));
-  let sent = 0;
-  while (sent < file.sizeBytes) {
-    const sliceBytes = hooks.shaper ? SHAPED_SLICE_BYTES : writeSliceBytes(hooks.openConnections?.() ?? 1);
-    const slice = file.slice(sent, Math.min(sent + sliceBytes, file.sizeBytes));
-    await pace(hooks, slice.length);
-    const pending = write(socket, slice);
-    sent += slice.length;
-    hooks.onBytes(slice.length);
-    if (pending) await pending;
+  const writer = new TransferWriter(socket);
+  try {
+    await writer.write(encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: file.sizeBytes, sha256: file.sha256, mode: 'file' }));
+    let sent = 0;
+    while (sent < file.sizeBytes) {
+      const sliceBytes = hooks.shaper ? SHAPED_SLICE_BYTES : writeSliceBytes(hooks.openConnections?.() ?? 1);
+      const slice = file.slice(sent, Math.min(sent + sliceBytes, file.sizeBytes));
+      await pace(hooks, slice.length);
+      const pending = writer.write(slice);
+      sent += slice.length;
+      hooks.onBytes(slice.length);
+      if (pending) await pending;
+    }
+    return sent;
+  } finally {
+    writer.release();
   }
-  return sent;
 }
 
 /** Duration mode: FILE_META, DATA frames cut from the file until `durationMs` passed, DATA_END. */
 export async function sendForDuration(socket: Socket, file: TestFile, durationMs: number, hooks: TransferHooks): Promise<number> {
   const now = hooks.monoNow ?? (() => performance.now());
-  await write(socket, encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: 0, sha256: null, mode: 'duration' }));
-  const deadline = now() + durationMs;
-  let sent = 0;
-  let offset = 0;
-  while (now() < deadline) {
-    // The connection may end between frames (an ERROR to a client's PING flood): stop writing.
-    if (socket.destroyed || socket.writableEnded) throw closedError();
-    // A frame is written whole (a PONG may follow it, never split it), so its size is the write slice.
-    const frameBytes = hooks.shaper ? SHAPED_SLICE_BYTES : Math.min(MAX_DATA_CHUNK_BYTES, writeSliceBytes(hooks.openConnections?.() ?? 1));
-    const chunk = Math.min(frameBytes, file.sizeBytes);
-    if (offset + chunk > file.sizeBytes) offset = 0;
-    const payload = file.slice(offset, offset + chunk);
-    offset += chunk;
-    await pace(hooks, payload.length);
-    socket.cork();
-    socket.write(encodeHeader(FrameType.DATA, payload.length));
-    const pending = write(socket, payload);
-    socket.uncork();
-    sent += payload.length;
-    hooks.onBytes(payload.length);
-    if (pending) await pending;
+  const writer = new TransferWriter(socket);
+  try {
+    await writer.write(encodeMessage({ type: 'FILE_META', name: file.name, sizeBytes: 0, sha256: null, mode: 'duration' }));
+    const deadline = now() + durationMs;
+    let sent = 0;
+    let offset = 0;
+    while (now() < deadline) {
+      // The connection may end between frames (an ERROR to a client's PING flood): stop writing.
+      if (socket.destroyed || socket.writableEnded) throw closedError();
+      // A frame is written whole (a PONG may follow it, never split it), so its size is the write slice.
+      const frameBytes = hooks.shaper
+        ? SHAPED_SLICE_BYTES
+        : Math.min(MAX_DATA_CHUNK_BYTES, writeSliceBytes(hooks.openConnections?.() ?? 1));
+      const chunk = Math.min(frameBytes, file.sizeBytes);
+      if (offset + chunk > file.sizeBytes) offset = 0;
+      const payload = file.slice(offset, offset + chunk);
+      offset += chunk;
+      await pace(hooks, payload.length);
+      socket.cork();
+      socket.write(encodeHeader(FrameType.DATA, payload.length));
+      const pending = writer.write(payload);
+      socket.uncork();
+      sent += payload.length;
+      hooks.onBytes(payload.length);
+      if (pending) await pending;
+    }
+    await writer.write(encodeMessage({ type: 'DATA_END', bytes: sent }));
+    return sent;
+  } finally {
+    writer.release();
   }
-  await write(socket, encodeMessage({ type: 'DATA_END', bytes: sent }));
-  return sent;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { describe, test } from 'node:test';
+import { ErrorCodes } from '../../src/errors.js';
 import { FrameDecoder } from '../../src/protocol/decoder.js';
 import { FrameType } from '../../src/protocol/frame.js';
 import { makeRandomFile } from '../../src/server/catalogue.js';
@@ -79,5 +80,89 @@ describe('write slices of a transfer', () => {
     assert.ok(data.length > 0);
     assert.equal(sent, data.length * MIN_WRITE_SLICE_BYTES);
     for (const f of data) assert.equal(f.kind === 'frame' ? f.payload.length : -1, MIN_WRITE_SLICE_BYTES);
+  });
+});
+
+describe('backpressure on a real socket', () => {
+  /** A loopback TCP pair whose receiving end reads only when `drain()` is called. */
+  async function slowPair(): Promise<{ sender: Socket; received: Buffer[]; readAll(): void; close(): void }> {
+    const received: Buffer[] = [];
+    let receiver: Socket | undefined;
+    const server = net.createServer((s) => {
+      receiver = s;
+      s.pause();
+      s.on('data', (d: Buffer) => received.push(d));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const sender = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => sender.once('connect', resolve));
+    while (receiver === undefined) await new Promise((r) => setTimeout(r, 5));
+    return {
+      sender,
+      received,
+      readAll: () => receiver!.resume(),
+      close: () => {
+        sender.destroy();
+        receiver?.destroy();
+        server.close();
+      },
+    };
+  }
+
+  test('a file in 16 KiB slices waits for drain through one listener pair for the whole transfer, and leaves none behind', async () => {
+    const pair = await slowPair();
+    try {
+      const file = makeRandomFile('64MiB', 64 * MiB + 3);
+      const added: string[] = [];
+      const on = pair.sender.on.bind(pair.sender);
+      pair.sender.on = ((event: string, listener: (...args: unknown[]) => void) => {
+        added.push(event);
+        return on(event, listener);
+      }) as typeof pair.sender.on;
+      let waits = 0;
+      const write = pair.sender.write.bind(pair.sender) as (data: Buffer) => boolean;
+      pair.sender.write = ((data: Buffer) => {
+        const took = write(data);
+        if (!took) waits++;
+        return took;
+      }) as typeof pair.sender.write;
+      const drainsBefore = pair.sender.listenerCount('drain');
+      const closesBefore = pair.sender.listenerCount('close');
+      const sending = sendFile(pair.sender, file, { onBytes: () => undefined, openConnections: () => 1_000 });
+      // The receiver reads nothing for a while: the socket's buffers fill and the sender must wait.
+      await new Promise((r) => setTimeout(r, 50));
+      pair.readAll();
+      assert.equal(await sending, file.sizeBytes);
+      // 64 MiB in 16 KiB slices, more than the kernel's buffers hold: the sender waited many times,
+      // with one 'drain' listener (there was one per wait before).
+      assert.ok(waits >= 10, `${waits} waits`);
+      assert.equal(added.filter((e) => e === 'drain').length, 1);
+      assert.equal(added.filter((e) => e === 'close').length, 1);
+      assert.equal(pair.sender.listenerCount('drain'), drainsBefore);
+      assert.equal(pair.sender.listenerCount('close'), closesBefore);
+      // Every byte arrives, in order, after FILE_META.
+      const length = () => pair.received.reduce((n, b) => n + b.length, 0);
+      for (let i = 0; i < 2_000 && length() < file.sizeBytes; i++) await new Promise((r) => setTimeout(r, 5));
+      const all = Buffer.concat(pair.received);
+      assert.equal(
+        createHash('sha256')
+          .update(all.subarray(all.length - file.sizeBytes))
+          .digest('hex'),
+        file.sha256,
+      );
+    } finally {
+      pair.close();
+    }
+  });
+
+  test('the receiver going away while the sender waits fails the transfer as closed and removes its listeners', async () => {
+    const pair = await slowPair();
+    const file = makeRandomFile('64MiB', 64 * MiB);
+    const drainsBefore = pair.sender.listenerCount('drain');
+    const sending = sendFile(pair.sender, file, { onBytes: () => undefined, openConnections: () => 1_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    pair.close();
+    await assert.rejects(sending, (err: NodeJS.ErrnoException) => err.code === ErrorCodes.closed);
+    assert.equal(pair.sender.listenerCount('drain'), drainsBefore);
   });
 });
