@@ -22,8 +22,8 @@
  * Runs alternate: nginx (both ways) and the FLOOR (both ways) run for the whole bench, each serving
  * all its rounds from one process, and run i is netprobe's round i, then one round of each of them,
  * back to back. Each ratio of netprobe to a reference is the median of the runs' own ratios (each
- * run's are in the metric), so a change in a shared machine's load between runs (server CPU for the
- * same round moved by 25 % from one minute to the next here) moves both sides of a ratio together.
+ * run's are in the metric), so a change in a shared machine's speed between runs (server CPU for the
+ * same round fell by a third within a quarter of an hour here) moves both sides of a ratio together.
  * netprobe's server is started fresh for each round (its VmHWM is the round's) and first serves
  * SERVER_WARM_UP_PER_WORKER measurements per client worker, not timed, so it runs compiled code as
  * the long-running references do; one more round on a cold server shows the difference.
