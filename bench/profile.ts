@@ -215,7 +215,9 @@ async function round(): Promise<void> {
     await mkdir(profDir);
     const { pki, pkiPath } = await writePki(dir);
     process.env.NETPROBE_BENCH_SERVER_PROFILE = profDir;
-    const r = await netprobeRound(dir, pkiPath, pki, pki.clients.length, workers);
+    // A cold server, as in parts 1–12: V8's profile covers the whole process, so a warm-up's
+    // measurements would be in it (the --perf mode samples the timed round only, after the warm-up).
+    const r = await netprobeRound(dir, pkiPath, pki, pki.clients.length, workers, 'full', true, false);
     delete process.env.NETPROBE_BENCH_SERVER_PROFILE;
     const profiles = await profilesIn(profDir);
     // The primary's profile has frames of server/cluster.js (its side of the messages); a forked
