@@ -24,7 +24,7 @@
  *
  *   node --import tsx bench/accuracy.ts [--quick]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type IperfReport, iperfCommonIntervalMbps } from './iperf.js';
 import { type BenchRow, QUICK, execFileAsync, median, printTable, writeNginxConfig, writeRandomFile, writeResult } from './lib.js';
-import { type Netns, createNetns, netnsUnavailable, pingProbes, probesDuring, withBacklog } from './netns.js';
+import { type Netns, createNetns, icmpIdleMs, icmpProber, netnsUnavailable, probesDuring, withBacklog } from './netns.js';
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname;
 const RATES_MBPS = QUICK ? [100] : [10, 100, 1000];
@@ -182,46 +182,6 @@ function refusedConnectProber(host: string, intervalMs = 50): { stop(): Promise<
       return probes;
     },
   };
-}
-
-/**
- * A prober timed by the kernel: ICMP echo every 50 ms by iputils `ping`, whose round trip ends at
- * the reply's kernel receive timestamp (SO_TIMESTAMP), so the host's scheduling delay before a
- * process reads the reply is not in it. The echo reply joins the same tbf queue as netprobe's PONG
- * (the request joins the host's on an upload). It is the evidence that the tbf reference is what the
- * network does at every rate: at 1 Gbit/s on the busy 2-core host it read 0.90–1.03 ms against a
- * queue wait of 0.82–0.87 ms, while every prober timed in user space read 1.6–2.5 ms (2026-12-06).
- * Undefined when `ping` is not installed (iputils-ping).
- */
-async function icmpProber(host: string): Promise<{ stop(): Promise<{ sentAtMs: number; rttMs: number }[]> } | undefined> {
-  try {
-    await execFileAsync('ping', ['-V']);
-  } catch {
-    return undefined;
-  }
-  // -w bounds it whatever happens to this process; stop() ends it sooner.
-  const child = spawn('ping', ['-n', '-D', '-i', '0.05', '-w', '600', host], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  return {
-    async stop() {
-      child.kill('SIGINT');
-      await exited;
-      return pingProbes(output);
-    },
-  };
-}
-
-/** Median ICMP echo round trip to `host` with no load (kernel receive timestamps), ms; NaN without ping. */
-async function icmpIdleMs(host: string): Promise<number> {
-  try {
-    const { stdout } = await execFileAsync('ping', ['-n', '-D', '-i', '0.05', '-c', '20', host]);
-    return median(pingProbes(stdout).map((p) => p.rttMs));
-  } catch {
-    return NaN;
-  }
 }
 
 export async function benchAccuracy(): Promise<BenchRow[]> {

@@ -330,6 +330,47 @@ export function pingProbes(output: string, timeOriginMs = performance.timeOrigin
 }
 
 /**
+ * A prober timed by the kernel: ICMP echo every 50 ms by iputils `ping`, whose round trip ends at
+ * the reply's kernel receive timestamp (SO_TIMESTAMP), so the host's scheduling delay before a
+ * process reads the reply is not in it. The echo reply joins the same tbf queue as netprobe's PONG
+ * (the request joins the host's on an upload): its loaded RTT less its idle one is the delay the
+ * queue adds, the reference for loaded RTT in bench/accuracy.ts and test/accuracy/netns.test.ts. At
+ * 1 Gbit/s on the busy 2-core host it read 0.90–1.03 ms against a modelled queue wait of 0.82–0.87
+ * ms, while every prober timed in user space read 1.6–2.5 ms (2026-12-06).
+ * Undefined when `ping` is not installed (iputils-ping).
+ */
+export async function icmpProber(host: string): Promise<{ stop(): Promise<{ sentAtMs: number; rttMs: number }[]> } | undefined> {
+  try {
+    await execFileAsync('ping', ['-V']);
+  } catch {
+    return undefined;
+  }
+  // -w bounds it whatever happens to this process; stop() ends it sooner.
+  const child = spawn('ping', ['-n', '-D', '-i', '0.05', '-w', '600', host], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let output = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => (output += d));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return {
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      return pingProbes(output);
+    },
+  };
+}
+
+/** Median ICMP echo round trip to `host` with no load (kernel receive timestamps), ms; NaN without ping. */
+export async function icmpIdleMs(host: string): Promise<number> {
+  try {
+    const { stdout } = await execFileAsync('ping', ['-n', '-D', '-i', '0.05', '-c', '20', host]);
+    return median(pingProbes(stdout).map((p) => p.rttMs));
+  } catch {
+    return NaN;
+  }
+}
+
+/**
  * Samples the root qdisc's backlog of one side every `BACKLOG_SAMPLE_MS` while `during` runs
  * (`qdiscReader`: one tc process, no exec per sample); returns its result, the tbf backlog of the
  * transfer (`transferBacklog`) and the same over the bytes a joining packet waits for
