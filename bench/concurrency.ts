@@ -115,16 +115,22 @@ export interface Pki {
   clients: { name: string; cert: string; key: string }[];
 }
 
+/** What one client worker process does, given to it as one JSON argument. */
+interface WorkerTask {
+  pkiPath: string;
+  port: number;
+  /** Its share of the clients: pki.clients[from, to). */
+  from: number;
+  to: number;
+  handshakes: Handshakes;
+  /** The clients open the loaded-RTT connection (the client's default). */
+  loadedRtt: boolean;
+  /** Measurements made before "ready" to warm the server (SERVER_WARM_UP_PER_WORKER, or 0). */
+  warmUp: number;
+}
+
 /** In a worker process: one probe + REPORT per client of its share, all at once after "go". */
-async function worker(
-  pkiPath: string,
-  port: number,
-  from: number,
-  to: number,
-  handshakes: Handshakes,
-  loadedRtt: boolean,
-  warmUp: number,
-): Promise<void> {
+async function worker({ pkiPath, port, from, to, handshakes, loadedRtt, warmUp }: WorkerTask): Promise<void> {
   const pki = JSON.parse(await readFile(pkiPath, 'utf8')) as Pki;
   const ca = Buffer.from(pki.ca);
   const clients = pki.clients
@@ -207,35 +213,12 @@ async function worker(
   process.stdout.write(`${JSON.stringify({ outcomes, cpuS: (cpu.user + cpu.system) / 1e6 } satisfies WorkerReport)}\n`);
 }
 
-function startWorker(
-  pkiPath: string,
-  port: number,
-  from: number,
-  to: number,
-  handshakes: Handshakes,
-  loadedRtt: boolean,
-  warmUp: number,
-): { child: ChildProcess; ready: Promise<void>; report: Promise<WorkerReport> } {
+function startWorker(task: WorkerTask): { child: ChildProcess; ready: Promise<void>; report: Promise<WorkerReport> } {
   // NETPROBE_BENCH_PROFILE=DIR writes CPU profiles of the workers and the server there.
   const profile = process.env.NETPROBE_BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.NETPROBE_BENCH_PROFILE] : [];
-  const child = spawn(
-    process.execPath,
-    [
-      ...profile,
-      '--import',
-      'tsx',
-      SELF,
-      '--worker',
-      pkiPath,
-      String(port),
-      String(from),
-      String(to),
-      handshakes,
-      loadedRtt ? 'loaded-rtt' : 'no-loaded-rtt',
-      String(warmUp),
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', SELF, '--worker', JSON.stringify(task)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! });
   let markReady: () => void = () => undefined;
   let markDone: (r: WorkerReport) => void = () => undefined;
@@ -344,15 +327,15 @@ export async function netprobeRound(
     const port = (JSON.parse(server.line) as { port: number }).port;
     const share = Math.ceil(CLIENTS / WORKERS);
     workers = Array.from({ length: WORKERS }, (_, i) =>
-      startWorker(
+      startWorker({
         pkiPath,
         port,
-        i * share,
-        Math.min(CLIENTS, (i + 1) * share),
+        from: i * share,
+        to: Math.min(CLIENTS, (i + 1) * share),
         handshakes,
         loadedRtt,
-        warmServer ? SERVER_WARM_UP_PER_WORKER : 0,
-      ),
+        warmUp: warmServer ? SERVER_WARM_UP_PER_WORKER : 0,
+      }),
     );
     await Promise.all(workers.map((w) => w.ready));
     // With --workers: the primary and its worker processes together.
@@ -815,16 +798,7 @@ export async function benchConcurrency(): Promise<BenchRow[]> {
 }
 
 if (process.argv[2] === '--worker') {
-  const [pkiPath, port, from, to, handshakes, loadedRtt, warmUp] = process.argv.slice(3);
-  await worker(
-    pkiPath!,
-    Number(port),
-    Number(from),
-    Number(to),
-    handshakes === 'resumed' ? 'resumed' : 'full',
-    loadedRtt !== 'no-loaded-rtt',
-    Number(warmUp),
-  );
+  await worker(JSON.parse(process.argv[3]!) as WorkerTask);
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   printTable(await benchConcurrency());
 }

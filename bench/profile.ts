@@ -145,6 +145,13 @@ async function newestProfile(dir: string): Promise<CpuProfile> {
   return JSON.parse(await readFile(join(dir, files.at(-1)!), 'utf8')) as CpuProfile;
 }
 
+/** Prints a profile's tables and writes them to bench/profiles/<label>.md. */
+async function writeProfile(label: string, text: string): Promise<void> {
+  process.stdout.write(`${text}\n`);
+  await mkdir(OUT_DIR, { recursive: true });
+  await writeFile(join(OUT_DIR, `${label}.md`), text);
+}
+
 function table(title: string, result: { totalMs: number; spots: HotSpot[] }, top = 12, column = 'function'): string {
   const lines = [
     `### ${title}: ${result.totalMs.toFixed(0)} ms on the CPU (idle left out)`,
@@ -194,9 +201,7 @@ async function perfRound(): Promise<void> {
       shareTable('server processes, by the JavaScript function nearest the sample', perfByJsFunction(stacks), 30, 'function', msPerSample),
       '',
     ].join('\n');
-    process.stdout.write(`${text}\n`);
-    await mkdir(OUT_DIR, { recursive: true });
-    await writeFile(join(OUT_DIR, `${label}.md`), text);
+    await writeProfile(label, text);
   } finally {
     // --perf-basic-prof's files: /tmp/perf-PID.map, and V8's isolate-…-PID-v8.log in the working directory.
     const logs = (await readdir('.')).filter((f) => pids.some((p) => f.startsWith('isolate-') && f.endsWith(`-${p}-v8.log`)));
@@ -250,9 +255,7 @@ async function round(): Promise<void> {
     const total = all.reduce((n, s) => n + s.selfMs, 0);
     parts.splice(4, 0, table('all server processes, by category', { totalMs: total, spots: byCategory(all) }, 20, 'category'), '');
     const text = parts.join('\n');
-    process.stdout.write(`${text}\n`);
-    await mkdir(OUT_DIR, { recursive: true });
-    await writeFile(join(OUT_DIR, `${label}.md`), text);
+    await writeProfile(label, text);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -346,9 +349,7 @@ async function main(): Promise<void> {
       table('server (whole process)', srv),
       '',
     ].join('\n');
-    process.stdout.write(`${text}\n`);
-    await mkdir(OUT_DIR, { recursive: true });
-    await writeFile(join(OUT_DIR, `${label}.md`), text);
+    await writeProfile(label, text);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
