@@ -3,7 +3,7 @@
  * reported; failover between servers; a clean stop that finishes the measurement in progress
  * and tries one last report.
  */
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash } from 'node:crypto';
 import { errorCode, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { DIRECTIONS, type Direction, type Result, directionOf } from '../protocol/result.js';
@@ -62,6 +62,11 @@ export function certificateCommonName(certPem: Buffer | string): string | undefi
   return /^CN=(.+)$/m.exec(subject)?.[1];
 }
 
+/** A digest of the client's certificate chain and trusted CAs: a stored ticket is offered only with the same ones. */
+export function clientIdentity(tls: Pick<TlsMaterial, 'ca' | 'cert'>): string {
+  return createHash('sha256').update(tls.cert).update('\0').update(tls.ca).digest('hex');
+}
+
 export class NetprobeClient {
   readonly outbox: Outbox;
   readonly pool: ServerPool;
@@ -74,10 +79,12 @@ export class NetprobeClient {
   private measuring: Promise<Result[]> | undefined;
   private stopping: Promise<FlushOutcome> | undefined;
   private fatal: UnknownFileError | undefined;
-  /** The servers' TLS session tickets, shared by measurements and reports. */
-  private readonly sessions = new TlsSessions();
-  /** Measurements started; measurement 0, n, 2n … make a full handshake. */
-  private measurements = 0;
+  /** The servers' TLS session tickets, shared by measurements and reports, kept in the outbox between runs. */
+  private readonly sessions: TlsSessions;
+  /** Measurements started, over all runs of this outbox; measurement 0, n, 2n … make a full handshake. */
+  private measurements: number;
+  /** Which certificate and CA the stored tickets belong to (clientIdentity). */
+  private readonly identity: string;
 
   constructor(
     private readonly options: ClientOptions,
@@ -88,6 +95,10 @@ export class NetprobeClient {
     this.random = deps.random ?? Math.random;
     this.clientName = certificateCommonName(options.tls.cert);
     this.outbox = Outbox.open(options.outboxPath, { capacity: options.outboxCapacity, logger: this.log });
+    this.identity = clientIdentity(options.tls);
+    const state = this.outbox.readClientState(this.identity);
+    this.sessions = new TlsSessions(state.sessions);
+    this.measurements = state.measurements;
     this.pool = new ServerPool(options.servers, { random: this.random, retryBaseMs: options.serverRetryBaseMs });
     this.reporter = new Reporter({
       outbox: this.outbox,
@@ -146,9 +157,20 @@ export class NetprobeClient {
     } catch (err) {
       session?.close();
       throw err;
+    } finally {
+      this.keepState();
     }
     this.reporter.kick(session);
     return results;
+  }
+
+  /** The count and the tickets, for the next run of this outbox (a failure costs resumption only). */
+  private keepState(): void {
+    try {
+      this.outbox.writeClientState(this.identity, { measurements: this.measurements, sessions: this.sessions.takeNew() });
+    } catch (err) {
+      this.log.warn({ code: errorCode(err), err: errorMessage(err) }, 'client state not kept: the next run may not resume its TLS session');
+    }
   }
 
   /** One direction with failover; the failed attempts, then the measurement (and its session, when it succeeded). */

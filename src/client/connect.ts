@@ -51,11 +51,17 @@ export const DEFAULT_FULL_HANDSHAKE_EVERY = 10;
  * ticket each server sent. A connection that offers one resumes the session (an abbreviated
  * handshake: no certificates sent or verified, so a fraction of a full handshake's CPU on both
  * sides); the server still checks revocation, and a ticket it no longer accepts (restart, rotated
- * ticket keys, revocation reload) just means a full handshake. Kept in memory only: a restarted
- * client starts with full handshakes.
+ * ticket keys, revocation reload) just means a full handshake. A scheduled client also keeps them
+ * in its outbox between runs (outbox.ts `ClientState`).
  */
 export class TlsSessions {
-  private readonly byServer = new Map<string, Buffer>();
+  private readonly byServer: Map<string, Buffer>;
+  /** Servers whose ticket arrived since the last takeNew(). */
+  private readonly arrived = new Set<string>();
+
+  constructor(initial: ReadonlyMap<string, Buffer> = new Map()) {
+    this.byServer = new Map(initial);
+  }
 
   static key(endpoint: Endpoint, minVersion: TlsMinVersion | undefined): string {
     return `${formatEndpoint(endpoint)}|${minVersion ?? 'default'}`;
@@ -67,6 +73,14 @@ export class TlsSessions {
 
   set(key: string, session: Buffer): void {
     this.byServer.set(key, session);
+    this.arrived.add(key);
+  }
+
+  /** The tickets that arrived since the last call (to be kept; the others are kept already). */
+  takeNew(): Map<string, Buffer> {
+    const fresh = new Map([...this.arrived].map((key) => [key, this.byServer.get(key)!] as const));
+    this.arrived.clear();
+    return fresh;
   }
 }
 

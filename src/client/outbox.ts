@@ -3,8 +3,15 @@
  * send it and deleted only when a server ACKed it, so results survive restarts and outages. When
  * full, new results are refused loudly; stored ones are never dropped. A corrupt file is renamed
  * aside and a fresh outbox created, so a damaged disk does not stop the measurements.
+ *
+ * It also keeps the client's state between runs (`ClientState`): the measurement count that paces
+ * full TLS handshakes, and the servers' TLS session tickets, so a client started anew for each run
+ * (a timer, cron, a restart) resumes too. A ticket lets whoever reads it resume a session as this
+ * client, as the private key beside it would: tickets are stored only while the file is private
+ * (owner-only mode, ours; a new outbox is created 0600), and each is bound to the certificate and CA
+ * it was made with.
  */
-import { mkdirSync, renameSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCodes, NetprobeError, StorageError, errorCode, errorMessage } from '../errors.js';
@@ -14,7 +21,13 @@ import { type Result, resultSchema } from '../protocol/result.js';
 export const DEFAULT_OUTBOX_PATH = './netprobe-outbox.db';
 /** At one result a minute this is about 70 days of outage. */
 export const DEFAULT_OUTBOX_CAPACITY = 100_000;
+/**
+ * Tables are only ever added (CREATE TABLE IF NOT EXISTS): a client of an older version opens the
+ * file and ignores what it does not know, so the version moves only for a change it would misread.
+ */
 const SCHEMA_VERSION = 1;
+/** RFC 8446 §4.6.1: no ticket lives longer than 7 days; older rows are dropped when state is read. */
+const MAX_TICKET_AGE_MS = 7 * 24 * 3600 * 1000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
@@ -30,6 +43,18 @@ CREATE TABLE IF NOT EXISTS outbox_rejected (
   body TEXT NOT NULL,
   reason TEXT NOT NULL,
   rejected_at_ms INTEGER NOT NULL
+);
+-- The latest TLS session ticket of each server, for the client identity (certificate and CA) it belongs to.
+CREATE TABLE IF NOT EXISTS tls_sessions (
+  server TEXT NOT NULL,
+  identity TEXT NOT NULL,
+  session BLOB NOT NULL,
+  saved_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (server, identity)
+);
+CREATE TABLE IF NOT EXISTS client_state (
+  name TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
 );`;
 
 /** SQLite error codes that mean the file is not a usable database. */
@@ -41,13 +66,33 @@ export class OutboxFullError extends NetprobeError {
   }
 }
 
+/** What a client carries from one run to the next. */
+export interface ClientState {
+  /** Measurements started so far (full handshakes go every n-th). */
+  measurements: number;
+  /** TLS session tickets by server key (connect.ts `TlsSessions.key`): all of them when read, the new ones when written. */
+  sessions: Map<string, Buffer>;
+}
+
 export interface OutboxOptions {
   capacity?: number;
   logger?: Logger;
   now?: () => number;
 }
 
+/**
+ * Whether only this process's user can read the file: tickets may be written to it. Without
+ * getuid (Windows), never.
+ */
+function isPrivate(path: string): { private: boolean; mode: string } {
+  const st = statSync(path);
+  const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+  return { private: process.getuid !== undefined && st.uid === process.getuid() && (st.mode & 0o077) === 0, mode };
+}
+
 function openChecked(path: string): Database.Database {
+  // A new outbox is the owner's only (SQLite gives its -wal and -shm files the same mode).
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
   const db = new Database(path);
   try {
     const check = db.pragma('quick_check', { simple: true });
@@ -76,6 +121,8 @@ export class Outbox {
   private readonly log: Logger;
   private readonly now: () => number;
   readonly capacity: number;
+  /** Tickets may be stored: the file is private (isPrivate). */
+  readonly keepsTickets: boolean;
   private readonly stmts;
 
   private constructor(
@@ -87,6 +134,16 @@ export class Outbox {
     this.log = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
     this.capacity = options.capacity ?? DEFAULT_OUTBOX_CAPACITY;
+    const access = isPrivate(path);
+    this.keepsTickets = access.private;
+    if (!access.private) {
+      // Tickets written while it was private are not left readable.
+      const dropped = db.prepare('DELETE FROM tls_sessions').run().changes;
+      this.log.info(
+        { path, mode: access.mode, droppedTickets: dropped },
+        `outbox ${path} is readable by others (mode ${access.mode}): TLS session tickets are kept in memory only${dropped > 0 ? ` (${dropped} stored ones deleted)` : ''}; chmod 600 ${path} keeps them across runs`,
+      );
+    }
     this.stmts = {
       insert: db.prepare<[string, number, string]>('INSERT OR IGNORE INTO outbox (id, created_at_ms, body) VALUES (?, ?, ?)'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox'),
@@ -96,6 +153,13 @@ export class Outbox {
         'INSERT OR REPLACE INTO outbox_rejected (seq, id, body, reason, rejected_at_ms) VALUES (?, ?, ?, ?, ?)',
       ),
       deleteSeq: db.prepare<[number]>('DELETE FROM outbox WHERE seq = ?'),
+      sessions: db.prepare<[string], { server: string; session: Buffer }>('SELECT server, session FROM tls_sessions WHERE identity = ?'),
+      saveSession: db.prepare<[string, string, Buffer, number]>(
+        'INSERT OR REPLACE INTO tls_sessions (server, identity, session, saved_at_ms) VALUES (?, ?, ?, ?)',
+      ),
+      dropSessions: db.prepare<[number]>('DELETE FROM tls_sessions WHERE saved_at_ms < ?'),
+      measurements: db.prepare<[], { value: number }>("SELECT value FROM client_state WHERE name = 'measurements'"),
+      saveMeasurements: db.prepare<[number]>("INSERT OR REPLACE INTO client_state (name, value) VALUES ('measurements', ?)"),
     };
   }
 
@@ -215,6 +279,40 @@ export class Outbox {
       for (const id of list) deleted += this.stmts.delete.run(id).changes;
       return deleted;
     })(ids);
+  }
+
+  /**
+   * The state the last run left for `identity` (a digest of the client's certificate and CA: a
+   * ticket made with other ones is not offered). Tickets older than TLS 1.3 allows are dropped.
+   */
+  readClientState(identity: string): ClientState {
+    const measurements = this.stmts.measurements.get()?.value ?? 0;
+    const sessions = new Map<string, Buffer>();
+    if (!this.keepsTickets) return { measurements, sessions };
+    this.stmts.dropSessions.run(this.now() - MAX_TICKET_AGE_MS);
+    for (const row of this.stmts.sessions.all(identity)) sessions.set(row.server, row.session);
+    return { measurements, sessions };
+  }
+
+  /**
+   * Keeps the state for the next run: the count, and the tickets that arrived since the last call
+   * (their age counts from now), only while the file is private. Written without a
+   * sync to disk (a power cut may cost the next run its resumption, never a result): one commit
+   * after each measurement.
+   */
+  writeClientState(identity: string, state: ClientState): void {
+    const now = this.now();
+    try {
+      this.db.pragma('synchronous = NORMAL');
+      this.db.transaction(() => {
+        this.stmts.saveMeasurements.run(state.measurements);
+        if (this.keepsTickets) for (const [server, session] of state.sessions) this.stmts.saveSession.run(server, identity, session, now);
+      })();
+    } catch (err) {
+      throw new StorageError(`cannot write the client's state to outbox ${this.path}: ${errorMessage(err)}`, { cause: err });
+    } finally {
+      if (this.db.open) this.db.pragma('synchronous = FULL');
+    }
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { chmod, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -101,6 +101,51 @@ describe('outbox', () => {
     const line = logs.lines.find((l) => l.level === 50);
     assert.match(String(line?.msg), /corrupt: moved it to .*corrupt-2025/);
     assert.equal(line?.code, 'SQLITE_NOTADB');
+  });
+
+  test("a new outbox is the owner's only, and the client state (count, tickets) survives reopening for its identity", async (t) => {
+    const path = join(await fx.tempDir(), 'state.db');
+    let now = 1_800_000_000_000;
+    const first = Outbox.open(path, { now: () => now });
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    assert.equal(first.keepsTickets, true);
+    assert.deepEqual(first.readClientState('me'), { measurements: 0, sessions: new Map() });
+    first.writeClientState('me', { measurements: 3, sessions: new Map([['a:1|default', Buffer.from('ticket-a')]]) });
+    now += 1000;
+    first.writeClientState('other', { measurements: 4, sessions: new Map([['b:1|default', Buffer.from('ticket-b')]]) });
+    first.add(result(1));
+    first.close();
+    const again = Outbox.open(path, { now: () => now });
+    t.after(() => again.close());
+    const mine = again.readClientState('me');
+    assert.equal(mine.measurements, 4, 'one count per outbox');
+    assert.deepEqual([...mine.sessions], [['a:1|default', Buffer.from('ticket-a')]], 'only the tickets of this identity');
+    assert.equal(again.count(), 1, 'results untouched');
+    // TLS 1.3 tickets live at most 7 days: older ones are dropped, not offered.
+    now += 7 * 24 * 3600 * 1000;
+    assert.deepEqual([...again.readClientState('other').sessions], [['b:1|default', Buffer.from('ticket-b')]]);
+    now += 1;
+    assert.equal(again.readClientState('me').sessions.size, 0);
+  });
+
+  test('an outbox readable by others keeps no ticket (memory only; stored ones deleted), says so once, and still keeps the count', async (t) => {
+    const path = join(await fx.tempDir(), 'open.db');
+    const box = Outbox.open(path);
+    box.writeClientState('me', { measurements: 1, sessions: new Map([['a:1|default', Buffer.from('ticket')]]) });
+    box.close();
+    await chmod(path, 0o644);
+    const logs = captureLogs();
+    const open = Outbox.open(path, { logger: logs.logger });
+    t.after(() => open.close());
+    assert.equal(open.keepsTickets, false);
+    assert.equal(open.readClientState('me').sessions.size, 0, 'a ticket in a readable file is not offered');
+    open.writeClientState('me', { measurements: 2, sessions: new Map([['b:1|default', Buffer.from('new')]]) });
+    assert.equal(open.readClientState('me').measurements, 2);
+    const raw = new Database(path, { readonly: true });
+    t.after(() => raw.close());
+    assert.deepEqual(raw.prepare('SELECT server FROM tls_sessions').all(), [], 'the stored ticket was deleted, the new one not written');
+    const lines = logs.lines.filter((l) => /readable by others \(mode 0644\).*1 stored ones deleted.*chmod 600/.test(String(l.msg)));
+    assert.equal(lines.length, 1);
   });
 
   test('a stored row that no longer validates is moved to outbox_rejected, not sent and not lost', async (t) => {

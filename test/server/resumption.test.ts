@@ -14,10 +14,10 @@ import { fingerprint256 } from '../../src/tls/crl.js';
 import { DEFAULT_TLS_SESSION_LIFETIME_MS, loadTlsMaterial, serverTlsOptions } from '../../src/tls/options.js';
 import { createCa, issueCert } from '../../src/tls/pki.js';
 import { makePki } from '../helpers/pki.js';
-import { runCli } from '../helpers/process.js';
+import { CLI, runCli } from '../helpers/process.js';
 
 async function setup(t: test.TestContext, workers: number, extra: { denyList?: string; tlsSessionLifetimeMs?: number } = {}) {
-  const pki = await makePki(['alice']);
+  const pki = await makePki(['alice', 'bob']);
   const work = await mkdtemp(join(tmpdir(), 'netprobe-resume-'));
   const denyList = join(work, 'deny.txt');
   await writeFile(denyList, '');
@@ -67,6 +67,31 @@ test('a scheduled client resumes its TLS session between runs and makes a full h
   const stored = [];
   for await (const r of server.store.iterateResults({})) stored.push(r.tlsResumed);
   assert.deepEqual(stored.sort(), [...resumed].sort());
+});
+
+test('a client started anew for each run (`client --once` from a timer) resumes the session the last run kept in its outbox; the full-handshake count goes on across runs', async (t) => {
+  const { server, pki, work } = await setup(t, 1);
+  const outbox = join(work, 'outbox.db');
+  const once = async (name: 'alice' | 'bob') => {
+    const { cert, key } = pki.clients[name]!;
+    await promisify(execFile)(process.execPath, [
+      CLI,
+      'client',
+      ...['--server', `127.0.0.1:${server.port}`, '--ca', pki.ca, '--cert', cert, '--key', key],
+      ...['--outbox', outbox, '--file', '64KiB', '--full-handshake-every', '3', '--once'],
+    ]);
+  };
+  const resumed = async () => {
+    const stored: { at: number; resumed: boolean | null | undefined; client: string }[] = [];
+    for await (const r of server.store.iterateResults({}))
+      stored.push({ at: Date.parse(r.startedAt), resumed: r.tlsResumed, client: r.client });
+    return stored.sort((a, b) => a.at - b.at).map((r) => `${r.client}:${r.resumed}`);
+  };
+  for (let i = 0; i < 4; i++) await once('alice');
+  assert.deepEqual(await resumed(), ['alice:false', 'alice:true', 'alice:true', 'alice:false']);
+  // Another certificate with the same outbox: alice's ticket is not offered (it would resume as alice).
+  await once('bob');
+  assert.deepEqual((await resumed()).slice(4), ['bob:false']);
 });
 
 test('--full-handshake-every 1: no run resumes', async (t) => {
