@@ -548,7 +548,7 @@ export async function benchAccuracy(): Promise<BenchRow[]> {
     const direction = tool === 'netprobe-upload' ? 'upload' : 'download';
     // No target: an RPM is timed in user space, as the draft's (the round trips the process saw),
     // while its reference is the network's alone; the gap is the two event loops' own time, ~10 %
-    // of the 10 Mbit/s queue and as long as the sub-millisecond one at 1 Gbit/s (0.45–0.53× there).
+    // of the 10 Mbit/s queue and as long as the sub-millisecond one at 1 Gbit/s (0.42–0.53× there).
     // The issue asks for RPM with its probe counts; loaded RTT (kernel-timed) carries the target.
     const rpmRow = (metric: string, rpm: number): BenchRow => ({
       bench: 'accuracy',
