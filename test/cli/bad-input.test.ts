@@ -272,7 +272,8 @@ const CASES: Case[] = [
   {
     name: "analyse a client's outbox",
     args: (p) => ['analyse', '--store', join(p.dir, 'netprobe-outbox.db')],
-    stderr: /netprobe-outbox\.db is not a netprobe store \(its tables: client_state, outbox, outbox_rejected, tls_sessions; it is a client's outbox\)/,
+    stderr:
+      /netprobe-outbox\.db is not a netprobe store \(its tables: client_state, outbox, outbox_rejected, tls_sessions; it is a client's outbox\)/,
     spawn: true,
   },
   {
