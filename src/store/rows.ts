@@ -49,6 +49,16 @@ export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number 
 
 const boolToInt = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
 
+/**
+ * toRow's values in RESULT_COLUMNS order, for positional parameters: better-sqlite3 binds a named
+ * parameter by a property lookup through V8's C++ API, and with 43 of them per row that lookup was
+ * the largest single cost of SQLite ingest (perf, docs/profiling.md).
+ */
+export function toValues(r: StoredResult): (string | number | null)[] {
+  const row = toRow(r);
+  return RESULT_COLUMNS.map((column) => row[column]);
+}
+
 export function toRow(r: StoredResult): ResultRow {
   return {
     id: r.id,

@@ -13,7 +13,7 @@ import type {
 import { genericCsvExport, sqliteCsvInWorker } from './csv-export.js';
 import * as analysis from './sqlite-analysis.js';
 import * as maintenance from './sqlite-maintenance.js';
-import { RESULT_COLUMNS, fromRow, toRow } from './rows.js';
+import { RESULT_COLUMNS, fromRow, toValues } from './rows.js';
 import { SQLITE_MIGRATIONS } from './sqlite-schema.js';
 import type { CsvExport, ImportBatch, InsertOutcome, PruneOutcome, ResultFilter, Store, TransferRecord } from './types.js';
 
@@ -164,7 +164,7 @@ export class SqliteStore implements Store {
       return db;
     });
     this.insertResult = this.db.prepare(
-      `INSERT INTO results (${RESULT_COLUMNS.join(',')}) VALUES (${RESULT_COLUMNS.map((c) => `@${c}`).join(',')})
+      `INSERT INTO results (${RESULT_COLUMNS.join(',')}) VALUES (${RESULT_COLUMNS.map(() => '?').join(',')})
        ON CONFLICT (id) DO NOTHING`,
     );
     this.insertTransfer = this.db.prepare(
@@ -178,7 +178,7 @@ export class SqliteStore implements Store {
       this.db.transaction(() =>
         batches.map((rows) => {
           let inserted = 0;
-          for (const r of rows) inserted += this.insertResult.run(toRow(r)).changes;
+          for (const r of rows) inserted += this.insertResult.run(toValues(r)).changes;
           return { inserted, duplicates: rows.length - inserted };
         }),
       )(),
@@ -295,7 +295,7 @@ export class SqliteStore implements Store {
     return this.write('importing', () =>
       this.db.transaction(() => {
         let inserted = 0;
-        for (const r of batch.results) inserted += this.insertResult.run(toRow(r)).changes;
+        for (const r of batch.results) inserted += this.insertResult.run(toValues(r)).changes;
         for (const t of batch.transfers) this.insertTransfer.run(t);
         maintenance.writeProgress(this.db, batch.progress.key, batch.progress.value);
         return { inserted, duplicates: batch.results.length - inserted };
