@@ -4,6 +4,7 @@ import { chmod, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { TlsSessions } from '../../src/client/connect.js';
 import { Outbox, OutboxFullError } from '../../src/client/outbox.js';
 import { uuidv7 } from '../../src/client/uuid.js';
 import { sampleResult } from '../helpers/wire.js';
@@ -126,6 +127,28 @@ describe('outbox', () => {
     assert.deepEqual([...again.readClientState('other').sessions], [['b:1|default', Buffer.from('ticket-b')]]);
     now += 1;
     assert.equal(again.readClientState('me').sessions.size, 0);
+  });
+
+  test('only tickets that arrived are written again: a ticket not renewed keeps its age (TlsSessions.takeNew)', async (t) => {
+    const path = join(await fx.tempDir(), 'age.db');
+    let now = 1_800_000_000_000;
+    const box = Outbox.open(path, { now: () => now });
+    t.after(() => box.close());
+    const sessions = new TlsSessions();
+    sessions.set('a:1|default', Buffer.from('ticket-a'));
+    box.writeClientState('me', { measurements: 1, sessions: sessions.takeNew() });
+    // Later runs talk to another server only: a's ticket is not among the new ones.
+    for (let run = 2; run <= 8; run++) {
+      now += 24 * 3600 * 1000;
+      sessions.set('b:1|default', Buffer.from(`ticket-b-${run}`));
+      const fresh = sessions.takeNew();
+      assert.deepEqual([...fresh.keys()], ['b:1|default']);
+      box.writeClientState('me', { measurements: run, sessions: fresh });
+    }
+    assert.equal(sessions.takeNew().size, 0, 'taken once');
+    // Seven days after it arrived, a's ticket is dropped; b's (written a day ago) is offered.
+    now += 1;
+    assert.deepEqual([...box.readClientState('me').sessions.keys()], ['b:1|default']);
   });
 
   test('an outbox readable by others keeps no ticket (memory only; stored ones deleted), says so once, and still keeps the count', async (t) => {
